@@ -1,0 +1,68 @@
+"""Errors for mistakes in a user's spec, data or model.
+
+Each carries where the mistake is (file, line, key) so that the plugin can report it as one short
+line without a Python traceback from our internals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FeatureProbeError(Exception):
+    """A problem the user can fix in their spec, data or model; reported without traceback."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.key = key
+
+    def located(
+        self, path: str | Path | None = None, line: int | None = None, key: str | None = None
+    ) -> FeatureProbeError:
+        """Fill in location facts not known where the error was raised; returns self."""
+        if self.path is None and path is not None:
+            self.path = str(path)
+        if self.line is None:
+            self.line = line
+        if self.key is None:
+            self.key = key
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f":{self.line}" if self.line else "") + ": "
+        what = f"{self.key}: " if self.key else ""
+        return f"{where}{what}{self.message}"
+
+
+class SpecError(FeatureProbeError):
+    """An expectation file or training spec is malformed."""
+
+
+class DataError(FeatureProbeError):
+    """A data file cannot be read or encoded."""
+
+
+class ModelError(FeatureProbeError):
+    """A model cannot be loaded, does not fit the feature space, or returns bad outputs."""
+
+
+def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    """A ' (did you mean ...?)' hint for an unknown name, or '' when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"

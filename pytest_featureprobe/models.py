@@ -1,0 +1,401 @@
+"""Loading and adapting models so the sweep can probe them.
+
+A ``ProbeModel`` is a classifier over a feature space: Keras models, plain callables mapping a
+float array to class probabilities, and objects with ``predict_proba`` are all adapted to it. Every
+output is checked (shape, finite, probabilities) before anyone reads it.
+
+For a Keras model whose first layer is Dense, a probe with k active inputs needs no matrix product
+in that layer: its pre-activation is the bias plus the sum of k weight rows. ``predict_active`` uses
+that shortcut when it agrees with the plain forward pass, and the plain pass otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backend import load_keras
+from .errors import ModelError
+from .features import FeatureSpace, feature_name
+
+OUTPUT_KINDS = ("probabilities", "logits")
+SIDECAR_SUFFIX = ".featureprobe.json"
+PROBABILITY_TOLERANCE = 1e-3
+SHORTCUT_TOLERANCE = 1e-5
+
+
+class ProbeModel:
+    """A classifier over ``space`` that returns one probability per class in ``classes``."""
+
+    def __init__(
+        self,
+        forward: Callable[[np.ndarray], Any],
+        space: FeatureSpace,
+        classes: Sequence[Any],
+        *,
+        outputs: str = "probabilities",
+        fingerprint: str | None = None,
+        description: str = "model",
+        info: dict[str, Any] | None = None,
+        keras_model: Any = None,
+    ) -> None:
+        if outputs not in OUTPUT_KINDS:
+            raise ModelError(f"outputs must be one of {', '.join(OUTPUT_KINDS)}, not {outputs!r}")
+        classes = tuple(feature_name(c) for c in classes)
+        if len(classes) < 2:
+            raise ModelError("a classifier needs at least two classes")
+        if len(set(classes)) != len(classes):
+            raise ModelError(f"class names repeat: {list(classes)}")
+        self.forward = forward
+        self.space = space
+        self.classes = classes
+        self.outputs = outputs
+        self.fingerprint = fingerprint
+        self.description = description
+        self.info = dict(info or {})
+        self.keras_model = keras_model
+        self.shortcut: DenseShortcut | None = None
+        self._check_width()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ProbeModel {self.description}: {len(self.space)} features -> "
+            f"{len(self.classes)} classes {list(self.classes)}>"
+        )
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.space)
+
+    def _check_width(self) -> None:
+        zero = np.zeros((1, self.n_inputs), dtype=np.float32)
+        try:
+            raw = self.forward(zero)
+        except Exception as exc:  # the model is the user's code: report, do not crash
+            raise ModelError(
+                f"{self.description} failed on one all-zero row of width {self.n_inputs} "
+                f"(the feature space size): {_first_line(exc)}"
+            ) from None
+        self._probabilities(raw, zero_rows=1)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Checked class probabilities (float64, rows x classes) for dense input rows."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ModelError(f"input must have shape (rows, {self.n_inputs}), not {x.shape}")
+        return self._probabilities(self.forward(x), zero_rows=len(x))
+
+    def predict_active(self, active: np.ndarray) -> np.ndarray:
+        """Probabilities for probes given as active input positions, shape (probes, order)."""
+        active = np.asarray(active, dtype=np.intp).reshape(len(active), -1)
+        if self.shortcut is not None:
+            raw = self.shortcut(active)
+        else:
+            raw = self.forward(dense_rows(active, self.n_inputs))
+        return self._probabilities(raw, zero_rows=len(active))
+
+    def _probabilities(self, raw: Any, zero_rows: int) -> np.ndarray:
+        out = np.asarray(raw, dtype=np.float64)
+        expected = (zero_rows, len(self.classes))
+        if out.shape != expected:
+            raise ModelError(
+                f"{self.description} returned shape {out.shape} for {zero_rows} rows; expected "
+                f"{expected} (one column per class: {', '.join(self.classes)})"
+            )
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            raise ModelError(
+                f"{self.description} returned NaN or infinite values "
+                f"(first in row {int(np.argmax(bad))} of a batch)"
+            )
+        if self.outputs == "logits":
+            shifted = np.exp(out - out.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+        sums = out.sum(axis=1)
+        if out.min() < -PROBABILITY_TOLERANCE or out.max() > 1 + PROBABILITY_TOLERANCE or (
+            np.abs(sums - 1).max() > PROBABILITY_TOLERANCE
+        ):
+            row = int(np.argmax(np.abs(sums - 1)))
+            raise ModelError(
+                f"{self.description} does not return probabilities: a row sums to "
+                f"{sums[row]:.4g} (values from {out.min():.4g} to {out.max():.4g}); "
+                "if it returns logits, declare outputs='logits'"
+            )
+        return out
+
+    def sweep(self, order: int = 1, probes: Sequence[Sequence[Any]] = (), **options: Any):
+        """Run the probe sweep on this model (see ``sweep.run_sweep``)."""
+        from .sweep import run_sweep
+
+        return run_sweep(self, order=order, probes=probes, **options)
+
+    def save(self, path: str | Path) -> Path:
+        """Save a Keras-backed model as ``.keras`` plus a sidecar with its space and classes."""
+        if self.keras_model is None:
+            raise ModelError("only Keras-backed models can be saved")
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ModelError(f"save to a .keras file, not {path.name}")
+        self.keras_model.save(path)
+        sidecar = {"space": self.space.to_dict(), "classes": list(self.classes)}
+        sidecar["outputs"] = self.outputs
+        Path(str(path) + SIDECAR_SUFFIX).write_text(json.dumps(sidecar, indent=1))
+        return path
+
+
+def dense_rows(active: np.ndarray, width: int) -> np.ndarray:
+    """Multi-hot float32 rows from active positions (probes x order)."""
+    rows = np.zeros((len(active), width), dtype=np.float32)
+    if active.size:
+        rows[np.repeat(np.arange(len(active)), active.shape[1]), active.ravel()] = 1.0
+    return rows
+
+
+class DenseShortcut:
+    """First Dense layer as bias + sum of active weight rows; the rest of the network batched."""
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray, activation: Any, tail: Sequence[Any]):
+        self.kernel = np.ascontiguousarray(kernel, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
+        self.activation = activation
+        self.tail = list(tail)
+
+    def __call__(self, active: np.ndarray) -> np.ndarray:
+        hidden = np.broadcast_to(self.bias, (len(active), len(self.bias))).copy()
+        for column in range(active.shape[1]):
+            hidden += self.kernel[active[:, column]]
+        out = self.activation(hidden)
+        for layer in self.tail:
+            out = layer(out, training=False)
+        return np.asarray(out)
+
+
+def _keras_chain(model: Any) -> list[Any] | None:
+    """The layers of a model that is a plain chain (Sequential, or a linear functional graph)."""
+    keras = load_keras()
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if isinstance(model, keras.Sequential):
+        return layers
+    if not isinstance(model, keras.Model) or type(model).__name__ != "Functional":
+        return None
+    try:
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            return None
+        previous = model.inputs[0]
+        for layer in layers:
+            if layer.input is not previous:
+                return None
+            previous = layer.output
+        return layers if previous is model.outputs[0] else None
+    except (AttributeError, ValueError):
+        return None
+
+
+def dense_shortcut(model: Any, n_inputs: int) -> DenseShortcut | None:
+    """The shortcut for a Keras model whose first layer is Dense, or None when it does not apply."""
+    keras = load_keras()
+    layers = _keras_chain(model)
+    if not layers or type(layers[0]) is not keras.layers.Dense:
+        return None
+    first = layers[0]
+    weights = first.get_weights()
+    kernel = weights[0]
+    if kernel.shape[0] != n_inputs:
+        return None
+    bias = weights[1] if first.use_bias else np.zeros(kernel.shape[1], dtype=np.float32)
+    return DenseShortcut(kernel, bias, first.activation, layers[1:])
+
+
+def _verify_shortcut(model: ProbeModel, shortcut: DenseShortcut) -> bool:
+    """Does the shortcut agree with the plain forward pass on the zero, single and a few pair probes?"""
+    n = model.n_inputs
+    singles = np.arange(min(n, 16)).reshape(-1, 1)
+    pairs = np.stack([singles[:, 0], (singles[:, 0] + 1) % n], axis=1)[: max(0, n - 1)]
+    for active in (np.zeros((1, 0), dtype=np.intp), singles, pairs):
+        if len(active) == 0:
+            continue
+        plain = np.asarray(model.forward(dense_rows(active, n)), dtype=np.float64)
+        fast = np.asarray(shortcut(active), dtype=np.float64)
+        if plain.shape != fast.shape or not np.allclose(plain, fast, rtol=0, atol=SHORTCUT_TOLERANCE):
+            return False
+    return True
+
+
+def weights_fingerprint(weights: Sequence[np.ndarray]) -> str:
+    """A short hash of a model's weights: equal weights, equal fingerprint."""
+    digest = hashlib.sha256()
+    for array in weights:
+        array = np.ascontiguousarray(array)
+        digest.update(str(array.shape).encode() + str(array.dtype).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def from_keras(
+    model: Any,
+    space: FeatureSpace,
+    classes: Sequence[Any],
+    *,
+    outputs: str = "probabilities",
+    description: str | None = None,
+    info: dict[str, Any] | None = None,
+    use_shortcut: bool = True,
+) -> ProbeModel:
+    """Adapt an in-memory Keras model; the input width must equal the feature space size."""
+    width = _keras_input_width(model)
+    if width is not None and width != len(space):
+        raise ModelError(
+            f"the model takes {width} inputs but the feature space has {len(space)} features"
+        )
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model(x, training=False))
+
+    probe_model = ProbeModel(
+        forward,
+        space,
+        classes,
+        outputs=outputs,
+        fingerprint=weights_fingerprint(model.get_weights()),
+        description=description or f"Keras model {model.name!r}",
+        info=info,
+        keras_model=model,
+    )
+    if use_shortcut:
+        shortcut = dense_shortcut(model, len(space))
+        if shortcut is not None and _verify_shortcut(probe_model, shortcut):
+            probe_model.shortcut = shortcut
+    return probe_model
+
+
+def _keras_input_width(model: Any) -> int | None:
+    try:
+        shape = model.inputs[0].shape
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    return int(shape[-1]) if shape and shape[-1] is not None else None
+
+
+def load_keras_model(
+    path: str | Path,
+    space: FeatureSpace | None = None,
+    classes: Sequence[Any] | None = None,
+    *,
+    outputs: str | None = None,
+) -> ProbeModel:
+    """Load a ``.keras`` file in safe mode, without compiling.
+
+    The feature space and classes come from the arguments or else from the sidecar file
+    ``<path>.featureprobe.json`` that ``ProbeModel.save`` writes.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    if path.suffix != ".keras":
+        raise ModelError(
+            f"{path.name}: only the .keras format is loaded (it supports safe mode); "
+            "re-save legacy models with model.save('model.keras')"
+        )
+    sidecar = _read_sidecar(path)
+    if space is None:
+        if "space" not in sidecar:
+            raise ModelError(f"{path.name}: give the feature space (no {path.name}{SIDECAR_SUFFIX})")
+        space = FeatureSpace.from_dict(sidecar["space"])
+    if classes is None:
+        if "classes" not in sidecar:
+            raise ModelError(f"{path.name}: give the class names (no {path.name}{SIDECAR_SUFFIX})")
+        classes = sidecar["classes"]
+    keras = load_keras()
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # corrupt, unsafe or foreign files all end here
+        raise ModelError(f"cannot load {path.name} in safe mode: {_first_line(exc)}") from None
+    return from_keras(
+        model,
+        space,
+        classes,
+        outputs=outputs or sidecar.get("outputs", "probabilities"),
+        description=f"Keras model {path.name}",
+    )
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    sidecar = Path(str(path) + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{sidecar.name} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{sidecar.name} must hold a JSON object")
+    return data
+
+
+def from_callable(
+    function: Callable[[np.ndarray], Any],
+    space: FeatureSpace,
+    classes: Sequence[Any],
+    *,
+    outputs: str = "probabilities",
+    description: str | None = None,
+) -> ProbeModel:
+    """Adapt a function from a (rows, features) float array to (rows, classes) outputs."""
+    name = getattr(function, "__qualname__", None) or type(function).__name__
+    return ProbeModel(
+        function, space, classes, outputs=outputs, description=description or f"callable {name}"
+    )
+
+
+def as_probe_model(
+    model: Any,
+    space: FeatureSpace | None = None,
+    classes: Sequence[Any] | None = None,
+    *,
+    outputs: str | None = None,
+) -> ProbeModel:
+    """Adapt whatever the user has: a ProbeModel, a path, a Keras model, ``predict_proba`` or a callable."""
+    if isinstance(model, ProbeModel):
+        return model
+    if isinstance(model, (str, Path)):
+        return load_keras_model(model, space, classes, outputs=outputs)
+    if space is None:
+        raise ModelError("give the feature space the model reads")
+    kind = outputs or "probabilities"
+    if _is_keras_model(model):
+        if classes is None:
+            raise ModelError("give the class names of the model's outputs")
+        return from_keras(model, space, classes, outputs=kind)
+    if hasattr(model, "predict_proba"):
+        classes = classes if classes is not None else getattr(model, "classes_", None)
+        if classes is None:
+            raise ModelError("give the class names (the model has no classes_)")
+        return from_callable(
+            model.predict_proba, space, classes, outputs=kind,
+            description=f"{type(model).__name__}.predict_proba",
+        )
+    if callable(model):
+        if classes is None:
+            raise ModelError("give the class names of the model's outputs")
+        return from_callable(model, space, classes, outputs=kind)
+    raise ModelError(f"cannot probe a {type(model).__name__}: give a Keras model, a callable "
+                     "or an object with predict_proba")
+
+
+def _is_keras_model(model: Any) -> bool:
+    # Only import Keras when the object could be one: plain callables stay cheap.
+    modules = (getattr(cls, "__module__", "") or "" for cls in type(model).__mro__)
+    if not any(m.startswith(("keras", "tensorflow", "tf_keras")) for m in modules):
+        return False
+    keras = load_keras()
+    return isinstance(model, keras.Model)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -1,0 +1,101 @@
+"""pytest hooks, options and fixtures of featureprobe.
+
+pytest imports this module in every run of an environment where the plugin is installed, so it
+imports only the standard library and pytest; the library (numpy, pandas, Keras) is imported when a
+fixture first needs a model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .models import ProbeModel
+    from .session import ProbeSession
+    from .sweep import Sweep
+
+session_key = pytest.StashKey["ProbeSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("featureprobe", "model behaviour testing (featureprobe)")
+    group.addoption(
+        "--featureprobe-no-cache",
+        action="store_true",
+        default=False,
+        help="train models afresh instead of loading them from pytest's cache directory",
+    )
+    parser.addini(
+        "featureprobe_order",
+        "highest probe order of the featureprobe_sweep fixture (default 2: zero, singles, pairs)",
+        default="2",
+    )
+
+
+def probe_session(config: pytest.Config) -> ProbeSession:
+    """The run's ProbeSession, made on first use (so runs that never probe never import the core)."""
+    if session_key not in config.stash:
+        from .session import ProbeSession
+
+        cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+        cache_dir = None
+        if cache is not None and not config.getoption("featureprobe_no_cache"):
+            cache_dir = cache.mkdir("featureprobe")
+        config.stash[session_key] = ProbeSession(cache_dir)
+    return config.stash[session_key]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Report a FeatureProbeError (a mistake in the user's spec, data or model) as one short line."""
+    report = yield
+    if call.excinfo is not None and report.failed:
+        from .errors import FeatureProbeError
+
+        if isinstance(call.excinfo.value, FeatureProbeError):
+            report.longrepr = f"featureprobe: {call.excinfo.value}"
+    return report
+
+
+@pytest.fixture(scope="session")
+def featureprobe_session(pytestconfig: pytest.Config) -> ProbeSession:
+    """The shared ProbeSession: trains, loads and sweeps each model once per run."""
+    return probe_session(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def featureprobe_train(featureprobe_session: ProbeSession):
+    """``train(data, features, label, **spec) -> ProbeModel``: the dense classifier, cached on disk."""
+    return featureprobe_session.train
+
+
+@pytest.fixture(scope="session")
+def featureprobe_load(featureprobe_session: ProbeSession):
+    """``load(model, features=None, classes=None, outputs=None) -> ProbeModel`` for saved or live models."""
+    return featureprobe_session.load
+
+
+@pytest.fixture(scope="session")
+def featureprobe_model() -> ProbeModel:
+    """The model under test. Override it in conftest.py (see README: "Bring your own model")."""
+    pytest.fail(
+        "featureprobe: no model. Define a session-scoped `featureprobe_model` fixture in "
+        "conftest.py that returns featureprobe_train(...) or featureprobe_load(...).",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def featureprobe_sweep(
+    featureprobe_model: Any, featureprobe_session: ProbeSession, pytestconfig: pytest.Config
+) -> Sweep:
+    """The sweep of ``featureprobe_model`` up to the ``featureprobe_order`` ini value."""
+    raw = pytestconfig.getini("featureprobe_order")
+    try:
+        order = int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"featureprobe_order must be an integer, not {raw!r}") from None
+    model = featureprobe_session.load(featureprobe_model)
+    return featureprobe_session.sweep(model, order=order)

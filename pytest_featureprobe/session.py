@@ -1,0 +1,127 @@
+"""One place that trains, loads and sweeps each distinct model once per run.
+
+The pytest fixtures and the collected expectation files share one ``ProbeSession``; a notebook or
+another test runner can use it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .data import prepare, read_table
+from .errors import DataError
+from .features import FeatureSpace
+from .models import ProbeModel, as_probe_model, from_keras
+from .sweep import Sweep, run_sweep
+from .training import ModelCache, TrainSpec, train_classifier
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ProbeSession:
+    """Memoised models and sweeps; trained weights cached on disk under ``cache_dir`` when given."""
+
+    def __init__(self, cache_dir: str | Path | None = None) -> None:
+        self.cache = ModelCache(cache_dir) if cache_dir is not None else None
+        self._models: dict[str, ProbeModel] = {}
+        self._sweeps: dict[tuple[int, int, frozenset], Sweep] = {}
+
+    def train(
+        self,
+        data: str | Path | pd.DataFrame,
+        features: str | Mapping[str, Any],
+        label: str,
+        *,
+        base_dir: str | Path | None = None,
+        **spec: Any,
+    ) -> ProbeModel:
+        """The dense classifier trained on ``data`` (a file, relative to ``base_dir``, or a frame).
+
+        ``spec`` holds ``TrainSpec`` options (hidden, activation, epochs, steps, learning_rate,
+        batch_size, seed). The same data and spec give the same model object within a session and
+        a cached one across sessions.
+        """
+        frame, data_name = self._frame(data, base_dir)
+        train_spec = TrainSpec.from_mapping(spec)
+        encoded = prepare(frame, features, label)
+        key = "train:" + ModelCache.key(encoded, train_spec)
+        if key not in self._models:
+            trained = train_classifier(encoded, train_spec, self.cache)
+            self._models[key] = from_keras(
+                trained.model,
+                encoded.space,
+                encoded.classes,
+                description=f"dense classifier on {data_name} (seed {train_spec.seed})",
+                info={
+                    "source": "train",
+                    "data": data_name,
+                    "spec": train_spec.to_dict(),
+                    "training_accuracy": trained.accuracy,
+                    "steps": trained.steps,
+                    "seconds": round(trained.seconds, 3),
+                    "from_cache": trained.from_cache,
+                    "cache_key": trained.cache_key,
+                },
+            )
+        return self._models[key]
+
+    def load(
+        self,
+        model: Any,
+        features: FeatureSpace | str | Path | Sequence[Any] | None = None,
+        classes: Sequence[Any] | None = None,
+        *,
+        outputs: str | None = None,
+        base_dir: str | Path | None = None,
+    ) -> ProbeModel:
+        """A saved ``.keras`` file (safe mode) or an in-memory model, adapted for probing.
+
+        ``features`` is a FeatureSpace, a feature-space JSON file, or a list of feature names; for a
+        ``.keras`` file saved by featureprobe it may be omitted (read from the sidecar file).
+        """
+        space = self._space(features, base_dir)
+        if isinstance(model, (str, Path)):
+            path = _resolve(model, base_dir)
+            key = f"load:{path.resolve()}:{outputs}"
+            if key not in self._models:
+                self._models[key] = as_probe_model(path, space, classes, outputs=outputs)
+            return self._models[key]
+        return as_probe_model(model, space, classes, outputs=outputs)
+
+    def sweep(self, model: ProbeModel, order: int = 1, probes: Iterable[Iterable[Any]] = ()) -> Sweep:
+        """The model's sweep up to ``order`` plus explicit probes, computed once per session."""
+        probe_sets = [tuple(p) for p in probes]
+        key = (id(model), order, frozenset(probe_sets))
+        if key not in self._sweeps:
+            self._sweeps[key] = run_sweep(model, order=order, probes=probe_sets)
+        return self._sweeps[key]
+
+    @staticmethod
+    def _frame(data: Any, base_dir: str | Path | None) -> tuple[pd.DataFrame, str]:
+        if isinstance(data, (str, Path)):
+            path = _resolve(data, base_dir)
+            return read_table(path), path.name
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return data, "a DataFrame"
+        raise DataError(f"data must be a file path or a pandas DataFrame, not {type(data).__name__}")
+
+    @staticmethod
+    def _space(features: Any, base_dir: str | Path | None) -> FeatureSpace | None:
+        if features is None or isinstance(features, FeatureSpace):
+            return features
+        if isinstance(features, (str, Path)):
+            path = _resolve(features, base_dir)
+            if not path.is_file():
+                raise DataError(f"feature space file not found: {path}")
+            return FeatureSpace.from_json(path.read_text())
+        return FeatureSpace.from_names(features)
+
+
+def _resolve(path: str | Path, base_dir: str | Path | None) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() or base_dir is None else Path(base_dir) / path

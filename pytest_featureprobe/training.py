@@ -1,0 +1,258 @@
+"""The deterministic dense classifier of the probe method, and its on-disk cache.
+
+Input (multi-hot) -> Dense hidden layers -> softmax; Adam on sparse categorical cross-entropy.
+Training is one ``fit`` call over a shuffled, repeated dataset with ``steps_per_epoch`` (no
+per-epoch overhead). Every random choice is seeded from ``TrainSpec.seed``: initialisers carry
+explicit seeds and the data order comes from a seeded shuffle, so the same data, spec and seed give
+bit-identical weights on one machine and library version set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backend import library_versions, load_keras
+from .data import LabelledData
+from .errors import SpecError
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "silu", "swish", "softplus")
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """How to train the dense classifier. ``steps`` (optimizer steps), when set, overrides ``epochs``."""
+
+    hidden: tuple[int, ...] = (32, 32)
+    activation: str = "relu"
+    epochs: int = 300
+    steps: int | None = None
+    learning_rate: float = 0.01
+    batch_size: int = 32
+    seed: int = 0
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> TrainSpec:
+        """A spec from YAML-like values; each mistake is a SpecError naming its key."""
+        known = {f for f in cls.__dataclass_fields__}
+        for key in values:
+            if key not in known:
+                from .errors import did_you_mean
+
+                raise SpecError(
+                    f"unknown training option{did_you_mean(key, sorted(known))}; "
+                    f"options are {', '.join(sorted(known))}",
+                    key=key,
+                )
+        kwargs: dict[str, Any] = dict(values)
+        if "hidden" in kwargs:
+            hidden = kwargs["hidden"]
+            if isinstance(hidden, int) and not isinstance(hidden, bool):
+                hidden = [hidden]
+            if not isinstance(hidden, (list, tuple)) or not all(_positive_int(h) for h in hidden):
+                raise SpecError("a list of positive layer sizes, e.g. [16, 16]", key="hidden")
+            kwargs["hidden"] = tuple(int(h) for h in hidden)
+        spec = cls(**kwargs)
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        if not self.hidden or not all(_positive_int(h) for h in self.hidden):
+            raise SpecError("a list of positive layer sizes, e.g. [16, 16]", key="hidden")
+        if self.activation not in ACTIVATIONS:
+            raise SpecError(
+                f"{self.activation!r} is not one of {', '.join(ACTIVATIONS)}", key="activation"
+            )
+        for key in ("epochs", "batch_size"):
+            if not _positive_int(getattr(self, key)):
+                raise SpecError("a positive integer", key=key)
+        if self.steps is not None and not _positive_int(self.steps):
+            raise SpecError("a positive integer", key="steps")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise SpecError("a non-negative integer", key="seed")
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 10:
+            raise SpecError("a positive number below 10", key="learning_rate")
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["hidden"] = list(self.hidden)
+        return values
+
+    def total_steps(self, n_rows: int) -> int:
+        """Optimizer steps: ``steps`` if set, else ``epochs`` passes over the data."""
+        if self.steps is not None:
+            return self.steps
+        return self.epochs * math.ceil(n_rows / min(self.batch_size, n_rows))
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def build_classifier(n_inputs: int, n_classes: int, spec: TrainSpec):
+    """The untrained Keras model; initialisers are seeded per layer from ``spec.seed``."""
+    keras = load_keras()
+    layers = [keras.Input(shape=(n_inputs,), name="features")]
+    sizes = [*spec.hidden, n_classes]
+    for depth, size in enumerate(sizes):
+        last = depth == len(sizes) - 1
+        layers.append(
+            keras.layers.Dense(
+                size,
+                activation="softmax" if last else spec.activation,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=spec.seed * 1000 + depth),
+                name="probabilities" if last else f"hidden_{depth + 1}",
+            )
+        )
+    return keras.Sequential(layers, name="featureprobe_dense")
+
+
+@dataclass
+class TrainedClassifier:
+    """A trained Keras model with the facts a report or baseline needs about its training."""
+
+    model: Any
+    spec: TrainSpec
+    accuracy: float  # on the training rows, after training
+    steps: int
+    seconds: float
+    cache_key: str
+    from_cache: bool
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _fit(data: LabelledData, spec: TrainSpec):
+    keras = load_keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(spec.seed)
+    model = build_classifier(len(data.space), len(data.classes), spec)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    n_rows = len(data.y)
+    steps = spec.total_steps(n_rows)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((data.x, data.y))
+        .shuffle(n_rows, seed=spec.seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(min(spec.batch_size, n_rows))
+    )
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+    return model, steps
+
+
+def training_accuracy(model, data: LabelledData) -> float:
+    probabilities = np.asarray(model(data.x, training=False))
+    return float(np.mean(probabilities.argmax(axis=1) == data.y))
+
+
+class ModelCache:
+    """Trained weights on disk, keyed by a hash of data, spec, seed and library versions.
+
+    Weights are stored as a plain ``.npz`` (no pickle) and put into a model rebuilt from the spec,
+    so a cache hit runs no deserialisation of code or config. Entries are written to a temporary
+    folder and renamed into place, so a reader never sees half an entry.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @staticmethod
+    def key(data: LabelledData, spec: TrainSpec) -> str:
+        header = {
+            "cache_format": CACHE_FORMAT,
+            "spec": spec.to_dict(),
+            "space": data.space.to_dict(),
+            "classes": list(data.classes),
+            "versions": library_versions(),
+            "shape": list(data.x.shape),
+        }
+        digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+        digest.update(np.ascontiguousarray(data.x, dtype=np.float32).tobytes())
+        digest.update(np.ascontiguousarray(data.y, dtype=np.int32).tobytes())
+        return digest.hexdigest()[:32]
+
+    def entry(self, key: str) -> Path:
+        return self.root / "models" / key
+
+    def load(self, key: str) -> tuple[list[np.ndarray], dict[str, Any]] | None:
+        """(weights, meta) of a stored entry, or None when absent or unreadable."""
+        folder = self.entry(key)
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            with np.load(folder / "weights.npz", allow_pickle=False) as stored:
+                weights = [stored[f"w{i}"] for i in range(len(stored.files))]
+        except (OSError, ValueError, KeyError):
+            return None
+        return weights, meta
+
+    def store(self, key: str, weights: list[np.ndarray], meta: dict[str, Any]) -> None:
+        final = self.entry(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
+        try:
+            np.savez(staging / "weights.npz", **{f"w{i}": w for i, w in enumerate(weights)})
+            (staging / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+            try:
+                os.replace(staging, final)
+            except OSError:
+                # Another process stored the same key first; its entry is equivalent.
+                pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def train_classifier(
+    data: LabelledData, spec: TrainSpec | None = None, cache: ModelCache | None = None
+) -> TrainedClassifier:
+    """Train (or load from ``cache``) the dense classifier on encoded data."""
+    spec = spec or TrainSpec()
+    spec.validate()
+    key = ModelCache.key(data, spec)
+    started = time.perf_counter()
+    hit = cache.load(key) if cache is not None else None
+    if hit is not None:
+        weights, meta = hit
+        model = build_classifier(len(data.space), len(data.classes), spec)
+        model.set_weights(weights)
+        return TrainedClassifier(
+            model=model,
+            spec=spec,
+            accuracy=float(meta["accuracy"]),
+            steps=int(meta["steps"]),
+            seconds=time.perf_counter() - started,
+            cache_key=key,
+            from_cache=True,
+            info={"trained_seconds": meta.get("seconds")},
+        )
+    model, steps = _fit(data, spec)
+    accuracy = training_accuracy(model, data)
+    seconds = time.perf_counter() - started
+    if cache is not None:
+        meta = {"accuracy": accuracy, "steps": steps, "seconds": seconds, "spec": spec.to_dict()}
+        cache.store(key, model.get_weights(), meta)
+    return TrainedClassifier(
+        model=model,
+        spec=spec,
+        accuracy=accuracy,
+        steps=steps,
+        seconds=seconds,
+        cache_key=key,
+        from_cache=False,
+    )
