@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DataError
-from .features import FeatureSpace, feature_name
+from .features import FeatureSpace, _is_missing, feature_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +85,7 @@ class LabelledData:
 def class_indices(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer labels from the sorted unique class names (names compared as strings)."""
     names = [feature_name(v) for v in labels]
-    if any(n == "" or n.lower() == "nan" for n in names):
+    if any(_is_missing(v) for v in labels) or any(n == "" or n.lower() == "nan" for n in names):
         raise DataError("the label column has missing values", key="label")
     classes = tuple(sorted(set(names)))
     lookup = {c: i for i, c in enumerate(classes)}

@@ -39,9 +39,19 @@ class FeatureProbeError(Exception):
         return self
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, relative_to: str | Path | None = None) -> str:
+        """``path:line: key: message``, the path relative to ``relative_to`` when inside it."""
         where = ""
         if self.path:
-            where = self.path + (f":{self.line}" if self.line else "") + ": "
+            path = self.path
+            if relative_to is not None:
+                try:
+                    path = str(Path(path).resolve().relative_to(Path(relative_to).resolve()))
+                except ValueError:
+                    pass
+            where = path + (f":{self.line}" if self.line else "") + ": "
         what = f"{self.key}: " if self.key else ""
         return f"{where}{what}{self.message}"
 

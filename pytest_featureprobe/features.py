@@ -45,7 +45,10 @@ def _is_missing(value: Any) -> bool:
         return True
     if isinstance(value, (float, np.floating)) and math.isnan(value):
         return True
-    return isinstance(value, str) and value.strip() == ""
+    if isinstance(value, str):
+        return value.strip() == ""
+    # pandas' NA and NaT (nullable and datetime dtypes), recognised without importing pandas.
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def parse_tokens(cell: Any) -> list[str]:

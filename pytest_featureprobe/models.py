@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -301,7 +302,7 @@ def load_keras_model(
             f"{path.name}: only the .keras format is loaded (it supports safe mode); "
             "re-save legacy models with model.save('model.keras')"
         )
-    sidecar = _read_sidecar(path)
+    sidecar = read_sidecar(path)
     if space is None:
         if "space" not in sidecar:
             raise ModelError(f"{path.name}: give the feature space (no {path.name}{SIDECAR_SUFFIX})")
@@ -310,6 +311,11 @@ def load_keras_model(
         if "classes" not in sidecar:
             raise ModelError(f"{path.name}: give the class names (no {path.name}{SIDECAR_SUFFIX})")
         classes = sidecar["classes"]
+    if not zipfile.is_zipfile(path):
+        # Keras reports such a file as "File not found", which misleads.
+        raise ModelError(
+            f"cannot load {path.name}: not a .keras (zip) archive; is it corrupt or truncated?"
+        )
     keras = load_keras()
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -324,7 +330,7 @@ def load_keras_model(
     )
 
 
-def _read_sidecar(path: Path) -> dict[str, Any]:
+def read_sidecar(path: Path) -> dict[str, Any]:
     sidecar = Path(str(path) + SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}

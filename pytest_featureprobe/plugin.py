@@ -7,6 +7,7 @@ fixture first needs a model.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,6 +27,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="train models afresh instead of loading them from pytest's cache directory",
+    )
+    group.addoption(
+        "--featureprobe-files",
+        action="append",
+        default=None,
+        metavar="GLOB",
+        help="file name pattern of expectation files (repeatable; "
+        "default featureprobe_*.yaml and featureprobe_*.yml)",
+    )
+    parser.addini(
+        "featureprobe_files",
+        "file name patterns of expectation files",
+        type="args",
+        default=["featureprobe_*.yaml", "featureprobe_*.yml"],
     )
     parser.addini(
         "featureprobe_order",
@@ -47,6 +62,16 @@ def probe_session(config: pytest.Config) -> ProbeSession:
     return config.stash[session_key]
 
 
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    from .collect import ExpectationFile, is_expectation_file
+
+    if is_expectation_file(file_path, parent.config):
+        return ExpectationFile.from_parent(parent, path=file_path)
+    return None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Report a FeatureProbeError (a mistake in the user's spec, data or model) as one short line."""
@@ -55,7 +80,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         from .errors import FeatureProbeError
 
         if isinstance(call.excinfo.value, FeatureProbeError):
-            report.longrepr = f"featureprobe: {call.excinfo.value}"
+            where = item.config.invocation_params.dir
+            report.longrepr = f"featureprobe: {call.excinfo.value.describe(where)}"
     return report
 
 

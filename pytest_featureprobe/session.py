@@ -10,15 +10,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import prepare, read_table
-from .errors import DataError
+import numpy as np
+
+from .data import class_indices, feature_columns, prepare, read_table
+from .errors import DataError, ModelError
 from .features import FeatureSpace
-from .models import ProbeModel, as_probe_model, from_keras
+from .models import ProbeModel, as_probe_model, from_keras, read_sidecar
 from .sweep import Sweep, run_sweep
 from .training import ModelCache, TrainSpec, train_classifier
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .spec import ModelDecl
 
 
 class ProbeSession:
@@ -28,6 +32,7 @@ class ProbeSession:
         self.cache = ModelCache(cache_dir) if cache_dir is not None else None
         self._models: dict[str, ProbeModel] = {}
         self._sweeps: dict[tuple[int, int, frozenset], Sweep] = {}
+        self._frames: dict[Path, pd.DataFrame] = {}
 
     def train(
         self,
@@ -99,11 +104,65 @@ class ProbeSession:
             self._sweeps[key] = run_sweep(model, order=order, probes=probe_sets)
         return self._sweeps[key]
 
-    @staticmethod
-    def _frame(data: Any, base_dir: str | Path | None) -> tuple[pd.DataFrame, str]:
+    # --- models declared in expectation files -------------------------------------------------
+
+    def declared_model(
+        self, decl: ModelDecl, base_dir: str | Path, fixture_value: Any = None
+    ) -> ProbeModel:
+        """The model a file's ``model:`` section names (``fixture_value`` for ``fixture:``)."""
+        if decl.kind == "train":
+            options = dict(decl.values)
+            data, features, label = (options.pop(k) for k in ("data", "features", "label"))
+            return self.train(data, features, label, base_dir=base_dir, **options)
+        target = decl.values["target"] if decl.kind == "load" else fixture_value
+        return self.load(
+            target, decl.features, decl.classes, outputs=decl.outputs, base_dir=base_dir
+        )
+
+    def declared_names(
+        self, decl: ModelDecl, base_dir: str | Path
+    ) -> tuple[FeatureSpace, tuple[str, ...]] | None:
+        """Feature space and classes of a declared model, found without Keras (None for fixtures).
+
+        This lets expectation files be checked for unknown features and classes at collection.
+        """
+        if decl.kind == "train":
+            frame, _ = self._frame(decl.values["data"], base_dir)
+            tokens, categorical = feature_columns(decl.values["features"])
+            label = decl.values["label"]
+            if label not in frame.columns:
+                prepare(frame, decl.values["features"], label)  # raises the friendly error
+            space = FeatureSpace.from_frame(frame, tokens=tokens, categorical=categorical)
+            return space, class_indices(list(frame[label]))[1]
+        if decl.kind == "fixture":
+            return None
+        path = _resolve(decl.values["target"], base_dir)
+        sidecar = read_sidecar(path) if path.is_file() else {}
+        space = self._space(decl.features, base_dir)
+        if space is None and "space" in sidecar:
+            space = FeatureSpace.from_dict(sidecar["space"])
+        classes = decl.classes or sidecar.get("classes")
+        if space is None or classes is None:
+            raise ModelError(
+                f"{path.name}: give model.features and model.classes "
+                "(or save the model with featureprobe, which writes them beside it)"
+            )
+        return space, tuple(str(c) for c in classes)
+
+    def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:
+        """Rows of a data file encoded in the model's feature space (for checks over real rows)."""
+        frame, name = self._frame(data, base_dir)
+        try:
+            return model.space.encode(frame)
+        except DataError as exc:
+            raise exc.located(path=_resolve(data, base_dir)) from None
+
+    def _frame(self, data: Any, base_dir: str | Path | None) -> tuple[pd.DataFrame, str]:
         if isinstance(data, (str, Path)):
-            path = _resolve(data, base_dir)
-            return read_table(path), path.name
+            path = _resolve(data, base_dir).resolve()
+            if path not in self._frames:
+                self._frames[path] = read_table(path)
+            return self._frames[path], path.name
         import pandas as pd
 
         if isinstance(data, pd.DataFrame):

@@ -1,0 +1,483 @@
+"""Expectation files: YAML (safe loader, with line numbers) -> validated documents.
+
+Validation runs in two layers. The JSON Schema shipped as ``schema.json`` checks structure (and
+serves editors for completion). The checks here add meaning: which keys go together, contradictory
+bounds, duplicate names. Every error is a ``SpecError`` carrying file, line and key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError, did_you_mean
+from .expectations import (
+    AddingExpectation,
+    EveryProbe,
+    Expectation,
+    ProbeExpectation,
+    RankingExpectation,
+)
+from .features import feature_name
+
+FORMAT_VERSION = 1
+SUBJECTS = ("zero", "alone", "together", "every", "biased_toward", "adding", "top")
+PROBE_CHECKS = ("predicts", "min_prob", "min_margin", "probability", "mostly")
+ADDING_CHECKS = ("raises", "lowers", "by", "moves_at_most", "on", "min_fraction")
+RANKING_CHECKS = ("toward", "are", "include")
+COMMON = ("name", "marks")
+
+
+# --- YAML with line numbers -----------------------------------------------------------------
+
+
+class LineDict(dict):
+    """A mapping that remembers the line of itself and of each key (1-based)."""
+
+    line = 0
+    key_lines: dict[Any, int]
+
+
+class LineList(list):
+    """A sequence that remembers the line of itself and of each item (1-based)."""
+
+    line = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """The safe loader, building containers that carry line numbers.
+
+    Booleans follow YAML 1.2: only true/false. In YAML 1.1 ``on``, ``off``, ``yes`` and ``no`` are
+    booleans too, which would turn the key ``on:`` into ``True``.
+    """
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    mapping = LineDict()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            duplicate = key in mapping
+        except TypeError:
+            raise SpecError("a mapping key must be a plain value", line=line) from None
+        if duplicate:
+            raise SpecError("duplicate key", line=line, key=str(key))
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = line
+    return mapping
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    sequence = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    sequence.line = node.start_mark.line + 1
+    sequence.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return sequence
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml(text: str, path: str | Path) -> Any:
+    """Parse YAML with the safe loader; syntax errors become SpecError with the line."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except SpecError as exc:
+        raise exc.located(path) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(f"invalid YAML: {problem}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", path=path) from None
+
+
+def line_of(root: Any, keys: Sequence[Any]) -> int | None:
+    """The line of the deepest container entry found along ``keys``."""
+    line = getattr(root, "line", None)
+    node = root
+    for key in keys:
+        if isinstance(node, LineDict) and key in node:
+            line = node.key_lines.get(key, line)
+            node = node[key]
+        elif isinstance(node, LineList) and isinstance(key, int) and key < len(node):
+            line = node.item_lines[key]
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def key_path(keys: Sequence[Any]) -> str:
+    """``expect[2].predicts`` style path of a key sequence."""
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+# --- the JSON Schema --------------------------------------------------------------------------
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of expectation files (shipped in the package as schema.json)."""
+    return json.loads(resources.files(__package__).joinpath("schema.json").read_text())
+
+
+def _plain(value: Any) -> Any:
+    """Drop line-number containers (jsonschema wants plain JSON-like data)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def validate_schema(document: Any, path: str | Path) -> None:
+    """Raise the most relevant schema violation as a SpecError with file:line and key."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(_plain(document)))
+    if error is None:
+        return
+    keys = list(error.absolute_path)
+    message = error.message
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        if extra:
+            keys.append(extra[0])
+            message = f"unknown key{did_you_mean(extra[0], allowed)}; allowed: {', '.join(allowed)}"
+    elif error.validator in ("oneOf", "anyOf"):
+        message = f"{error.instance!r} has the wrong form: {error.schema.get('description', '')}"
+        message = message.rstrip(": ")
+    raise SpecError(message, path=path, line=line_of(document, keys), key=key_path(keys) or None)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelDecl:
+    """The ``model:`` section: how to get the model under test."""
+
+    kind: str  # "train", "load" or "fixture"
+    values: dict[str, Any]
+    features: Any = None
+    classes: list[str] | None = None
+    outputs: str | None = None
+    line: int = 0
+
+
+@dataclass
+class ItemSpec:
+    """One expectation as collected: its id, where it is, its marks, and it or its error."""
+
+    name: str
+    line: int
+    source: str
+    marks: list[tuple[str, tuple, dict]] = field(default_factory=list)
+    explicit_name: bool = False
+    expectation: Expectation | None = None
+    error: SpecError | None = None
+
+
+@dataclass
+class Document:
+    path: Path
+    model: ModelDecl
+    order: int | None
+    items: list[ItemSpec]
+    drift: dict[str, Any] | None = None
+    drift_line: int = 0
+
+    def sweep_order(self) -> int:
+        """The declared order, or the highest order the expectations need (at least 1)."""
+        needed = [i.expectation.needed_order() for i in self.items if i.expectation is not None]
+        return max([self.order or 1, *needed])
+
+    def extra_probes(self) -> list[tuple[str, ...]]:
+        return [p for i in self.items if i.expectation is not None
+                for p in i.expectation.needed_probes()]
+
+
+def load_document(path: str | Path) -> Document:
+    """Read, schema-check and parse an expectation file. Whole-file mistakes raise SpecError;
+    mistakes inside one expectation are kept on its ItemSpec so the others still run."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the file: {exc}", path=path) from None
+    data = load_yaml(text, path)
+    if not isinstance(data, LineDict):
+        raise SpecError("an expectation file is a mapping with 'model' and 'expect'", path=path,
+                        line=getattr(data, "line", 1))
+    validate_schema(data, path)
+    lines = text.splitlines()
+    model = _model_decl(data["model"], path)
+    order = data.get("sweep", {}).get("order")
+    expect = data["expect"]
+    items = [
+        _item(entry, expect.item_lines[n], _source(lines, expect.item_lines, n), path, n)
+        for n, entry in enumerate(expect)
+    ]
+    _name_items(items, path)
+    drift = data.get("drift")
+    return Document(path, model, order, items, drift, data.key_lines.get("drift", 0))
+
+
+def _source(lines: list[str], starts: list[int], n: int) -> str:
+    """The expectation's YAML text, as written (from its line to the next item's)."""
+    start = starts[n] - 1
+    end = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
+    block = lines[start:end]
+    while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
+        block.pop()
+    if block and block[0].lstrip().startswith("- "):
+        pass
+    elif start > 0 and lines[start - 1].strip() == "-":
+        block.insert(0, lines[start - 1])
+    return "\n".join(block)
+
+
+def _model_decl(section: LineDict, path: Path) -> ModelDecl:
+    kinds = [k for k in ("train", "load", "fixture") if k in section]
+    if len(kinds) != 1:
+        raise SpecError(
+            "give exactly one of train, load or fixture"
+            + (f" (found {', '.join(kinds)})" if kinds else ""),
+            path=path, line=section.line, key="model",
+        )
+    kind = kinds[0]
+    if kind == "train":
+        for key in ("features", "classes", "outputs"):
+            if key in section:
+                raise SpecError(f"{key} belongs inside model.train or is derived from the data",
+                                path=path, line=section.key_lines[key], key=f"model.{key}")
+    classes = section.get("classes")
+    if classes is not None:
+        classes = [feature_name(c) for c in classes]
+        if len(set(classes)) != len(classes):
+            raise SpecError("class names repeat", path=path, line=section.key_lines["classes"],
+                            key="model.classes")
+    values = section[kind] if kind == "train" else {"target": section[kind]}
+    return ModelDecl(kind, dict(values), section.get("features"), classes, section.get("outputs"),
+                     section.line)
+
+
+def _names(value: Any) -> list[str]:
+    return [feature_name(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSpec:
+    item = ItemSpec(
+        name=entry.get("name", ""), line=line, source=source, explicit_name="name" in entry
+    )
+    try:
+        item.marks = _marks(entry.get("marks", []))
+        item.expectation, derived = _expectation(entry)
+        item.name = item.name or derived
+    except SpecError as exc:
+        key = exc.key or ""
+        exc.key = f"expect[{n}]" + (f".{key}" if key else "")
+        exc.line = entry.key_lines.get(key.split(".")[0], line) if key else line
+        exc.path = str(path)
+        item.error = exc
+        item.name = item.name or f"expect[{n}]"
+    return item
+
+
+def _marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
+    result = []
+    for mark in marks:
+        if isinstance(mark, str):
+            result.append((mark, (), {}))
+            continue
+        (name, value), = mark.items()
+        if isinstance(value, dict):
+            result.append((str(name), (), dict(value)))
+        elif value is None:
+            result.append((str(name), (), {}))
+        else:
+            result.append((str(name), (), {"reason": str(value)}))
+    return result
+
+
+def _one_subject(entry: LineDict) -> str:
+    subjects = [k for k in SUBJECTS if k in entry]
+    if len(subjects) != 1:
+        found = f"found {', '.join(subjects)}" if subjects else "found none"
+        raise SpecError(f"an expectation needs exactly one of {', '.join(SUBJECTS)} ({found})")
+    return subjects[0]
+
+
+def _allow_only(entry: LineDict, subject: str, allowed: Sequence[str]) -> None:
+    for key in entry:
+        if key not in allowed and key not in COMMON and key != subject:
+            raise SpecError(f"does not go with {subject!r}; with {subject!r} use "
+                            f"{', '.join(allowed)}", key=key)
+
+
+def _expectation(entry: LineDict) -> tuple[Expectation, str]:
+    subject = _one_subject(entry)
+    if subject == "adding":
+        return _adding(entry)
+    if subject == "top":
+        return _ranking(entry)
+    return _probe(entry, subject)
+
+
+def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
+    checks = ("min_margin",) if subject == "biased_toward" else PROBE_CHECKS
+    _allow_only(entry, subject, checks)
+    value = entry[subject]
+    if subject in ("zero", "biased_toward"):
+        probes: list[tuple[str, ...]] | EveryProbe = [()]
+        label = "zero"
+    elif subject == "alone":
+        names = _names(value)
+        probes = [(n,) for n in names]
+        label = f"alone[{','.join(names)}]"
+    elif subject == "together":
+        sets = value if isinstance(value[0], list) else [value]
+        probes = [tuple(_names(s)) for s in sets]
+        label = "together[" + ",".join("+".join(p) for p in probes) + "]"
+    else:
+        containing = tuple(_names(value["containing"])) if "containing" in value else ()
+        excluding = tuple(_names(value["except"])) if "except" in value else ()
+        order = value.get("order", max(1, len(containing) + (1 if containing else 0)))
+        if len(containing) > order:
+            raise SpecError(f"a probe of order {order} cannot contain {len(containing)} features",
+                            key="every")
+        if set(containing) & set(excluding):
+            raise SpecError("a feature is both in containing and except", key="every")
+        probes = EveryProbe(order, containing, excluding)
+        parts = [f"order={order}"]
+        parts += [f"containing={'+'.join(containing)}"] if containing else []
+        parts += [f"except={'+'.join(excluding)}"] if excluding else []
+        label = f"every[{','.join(parts)}]"
+    predicts = entry.get("biased_toward", entry.get("predicts"))
+    predicts = feature_name(predicts) if predicts is not None else None
+    probability = None
+    if "probability" in entry:
+        bounds = entry["probability"]
+        low, high = bounds.get("min", 0.0), bounds.get("max", 1.0)
+        if "min" not in bounds and "max" not in bounds:
+            raise SpecError("give min, max or both", key="probability")
+        if low > high:
+            raise SpecError(f"min {low:g} is above max {high:g}", key="probability")
+        probability = (feature_name(bounds["class"]), float(low), float(high))
+    if predicts is None and probability is None and "min_margin" not in entry:
+        raise SpecError(f"{subject!r} needs a check: predicts, probability or min_margin")
+    if "min_prob" in entry and predicts is None:
+        raise SpecError("min_prob applies to the predicted class: add predicts", key="min_prob")
+    mostly = float(entry.get("mostly", 1.0))
+    if "mostly" in entry and subject in ("zero", "biased_toward"):
+        raise SpecError("mostly applies to several probes", key="mostly")
+    expectation = ProbeExpectation(
+        probes=probes,
+        predicts=predicts,
+        min_prob=entry.get("min_prob"),
+        min_margin=entry.get("min_margin"),
+        probability=probability,
+        mostly=mostly,
+    )
+    if subject == "biased_toward":
+        name = f"zero-biased_toward-{predicts}"
+    elif predicts is not None:
+        name = f"{label}-predicts-{predicts}"
+    elif probability is not None:
+        name = f"{label}-P({probability[0]})-in-[{probability[1]:g},{probability[2]:g}]"
+    else:
+        name = f"{label}-margin"
+    return expectation, name
+
+
+def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
+    _allow_only(entry, "adding", ADDING_CHECKS)
+    feature = feature_name(entry["adding"])
+    kinds = [k for k in ("raises", "lowers", "moves_at_most") if k in entry]
+    if len(kinds) != 1:
+        raise SpecError("adding needs exactly one of raises, lowers or moves_at_most"
+                        + (f" (found {', '.join(kinds)})" if kinds else ""))
+    kind = kinds[0]
+    if kind == "moves_at_most" and "by" in entry:
+        raise SpecError("by goes with raises or lowers, not moves_at_most", key="by")
+    on = entry.get("on")
+    if on == "zero":
+        on = None
+    if "min_fraction" in entry and on is None:
+        raise SpecError("min_fraction applies to data rows: add on: <data file> or on: training",
+                        key="min_fraction")
+    if kind == "moves_at_most":
+        expectation = AddingExpectation(feature, "invariant", at_most=float(entry[kind]), on=on,
+                                        min_fraction=float(entry.get("min_fraction", 1.0)))
+        name = f"adding[{feature}]-moves_at_most-{entry[kind]:g}"
+    else:
+        cls = feature_name(entry[kind])
+        expectation = AddingExpectation(feature, kind, cls=cls, by=float(entry.get("by", 0.0)),
+                                        on=on, min_fraction=float(entry.get("min_fraction", 1.0)))
+        name = f"adding[{feature}]-{kind}-{cls}"
+    if on is not None:
+        name += f"-on-{Path(on).name}"
+    return expectation, name
+
+
+def _ranking(entry: LineDict) -> tuple[RankingExpectation, str]:
+    _allow_only(entry, "top", RANKING_CHECKS)
+    if "toward" not in entry:
+        raise SpecError("top needs toward: the class whose attributions are ranked", key="top")
+    kinds = [k for k in ("are", "include") if k in entry]
+    if len(kinds) != 1:
+        raise SpecError("top needs exactly one of are or include", key="top")
+    features = tuple(_names(entry[kinds[0]]))
+    if len(set(features)) > entry["top"]:
+        raise SpecError(f"{len(set(features))} features cannot fit in the top {entry['top']}",
+                        key=kinds[0])
+    cls = feature_name(entry["toward"])
+    return (RankingExpectation(cls, int(entry["top"]), features, exact=kinds[0] == "are"),
+            f"top{entry['top']}-toward-{cls}")
+
+
+def _name_items(items: list[ItemSpec], path: Path) -> None:
+    """Explicit duplicate names are errors; derived ones get a -2, -3 suffix."""
+    seen: dict[str, int] = {}
+    for item in items:
+        if item.name in seen:
+            if item.explicit_name and item.error is None:
+                item.error = SpecError(
+                    f"duplicate name {item.name!r} (also on line {seen[item.name]})",
+                    path=path, line=item.line, key="name",
+                )
+            count = 2
+            while f"{item.name}-{count}" in seen:
+                count += 1
+            item.name = f"{item.name}-{count}"
+        seen[item.name] = item.line
