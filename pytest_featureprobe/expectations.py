@@ -15,7 +15,6 @@ import numpy as np
 
 from .features import FeatureSpace
 from .models import ProbeModel
-from .probes import probe_name
 from .sweep import Sweep, delta_column, prob_column
 
 MAX_LISTED = 10
@@ -211,6 +210,8 @@ class AddingExpectation:
         applicable = np.flatnonzero(rows[:, position] == 0)
         x = rows[applicable]
         added = x.copy()
+        # A categorical value replaces the row's value of that column (a row has one island).
+        added[:, model.space.column_positions(self.feature)] = 0.0
         added[:, position] = 1.0
         return (model.predict_proba(x), model.predict_proba(added), applicable,
                 len(rows) - len(applicable))
@@ -232,7 +233,8 @@ class AddingExpectation:
             missed = self.by - change
             if self.by == 0:
                 missed = np.where(change > 0, 0.0, np.maximum(-change, 1e-12))
-            wanted = f"adding {self.feature} {self.direction} P({self.cls}) by at least {self.by:g}"
+            wanted = f"adding {self.feature} {self.direction} P({self.cls})"
+            wanted += f" by at least {self.by:g}" if self.by else ""
         failing = np.flatnonzero(missed > 0)
         fraction = 1 - len(failing) / len(delta)
         passed = fraction >= self.min_fraction - 1e-12
@@ -290,7 +292,7 @@ class RankingExpectation:
         top = [names[0] for names in ranked["features"].iloc[: self.k]]
         wanted = set(self.features)
         ok = wanted == set(top) if self.exact else wanted <= set(top)
-        relation = "are" if self.exact else "include"
+        relation = "are exactly" if self.exact else "include"
         props = {"expected": f"top {self.k} toward {self.cls} {relation} {sorted(wanted)}",
                  "observed": ", ".join(top)}
         if ok:
@@ -301,7 +303,8 @@ class RankingExpectation:
                     zip(shown["features"], shown[delta_column(self.cls)], strict=True))]
         missing = sorted(wanted - set(top))
         lines = [
-            f"expected the top {self.k} features toward {self.cls} to {relation} "
+            f"expected the top {self.k} features toward {self.cls} to "
+            f"{'be exactly' if self.exact else 'include'} "
             f"{', '.join(sorted(wanted))}; observed top {self.k}: {', '.join(top)}"
             + (f" (missing: {', '.join(missing)})" if missing else ""),
             *_table(["rank", "feature", f"dP({self.cls})", "expected"], rows),
@@ -322,7 +325,8 @@ def check_names(
 
     def feature(key: str, name: str) -> None:
         if name not in space:
-            problems.append((key, f"unknown feature {name!r}{did_you_mean(name, space.features)}"))
+            hint = did_you_mean(name, space.features) or f"; features are {_preview(space.features)}"
+            problems.append((key, f"unknown feature {name!r}{hint}"))
 
     def cls(key: str, name: str | None) -> None:
         if name is not None and name not in classes:
@@ -352,5 +356,6 @@ def check_names(
     return problems
 
 
-def describe_probe(features: Sequence[str]) -> str:
-    return probe_name(list(features))
+def _preview(names: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")

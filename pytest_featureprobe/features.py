@@ -159,6 +159,19 @@ class FeatureSpace:
         """Input positions of several features, sorted and without repeats."""
         return sorted({self.index(n) for n in names})
 
+    def column_positions(self, name: Any) -> list[int]:
+        """Positions of the features read from the same categorical column as ``name``.
+
+        A row holds one value of a categorical column, so setting ``sex=female`` must clear
+        ``sex=male``. Token features (and names from a bare list) stand alone: ``[position]``.
+        """
+        key = feature_name(name)
+        position = self.index(key)
+        column = key.split("=", 1)[0]
+        if "=" not in key or column not in self.categorical:
+            return [position]
+        return [i for i, f in enumerate(self.features) if f.split("=", 1)[0] == column]
+
     def names(self, positions: Iterable[int]) -> tuple[str, ...]:
         """Feature names of input positions (the decoding direction)."""
         return tuple(self.features[int(p)] for p in positions)

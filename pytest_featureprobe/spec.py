@@ -158,14 +158,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def validate_schema(document: Any, path: str | Path) -> None:
-    """Raise the most relevant schema violation as a SpecError with file:line and key."""
+def schema_errors(document: Any, path: str | Path) -> dict[int | None, SpecError]:
+    """Schema violations as SpecErrors with file:line and key: per expectation index, and under
+    None for the rest of the file (the most relevant violation of each)."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(_plain(document)))
-    if error is None:
-        return
+    grouped: dict[int | None, list[Any]] = {}
+    for error in validator.iter_errors(_plain(document)):
+        keys = list(error.absolute_path)
+        item = keys[1] if len(keys) > 1 and keys[0] == "expect" else None
+        grouped.setdefault(item, []).append(error)
+    return {
+        item: _schema_error(jsonschema.exceptions.best_match(errors), document, path)
+        for item, errors in grouped.items()
+    }
+
+
+def _schema_error(error: Any, document: Any, path: str | Path) -> SpecError:
     keys = list(error.absolute_path)
     message = error.message
     if error.validator == "additionalProperties":
@@ -177,7 +187,7 @@ def validate_schema(document: Any, path: str | Path) -> None:
     elif error.validator in ("oneOf", "anyOf"):
         message = f"{error.instance!r} has the wrong form: {error.schema.get('description', '')}"
         message = message.rstrip(": ")
-    raise SpecError(message, path=path, line=line_of(document, keys), key=key_path(keys) or None)
+    return SpecError(message, path=path, line=line_of(document, keys), key=key_path(keys) or None)
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -239,15 +249,21 @@ def load_document(path: str | Path) -> Document:
     if not isinstance(data, LineDict):
         raise SpecError("an expectation file is a mapping with 'model' and 'expect'", path=path,
                         line=getattr(data, "line", 1))
-    validate_schema(data, path)
+    errors = schema_errors(data, path)
+    if None in errors:
+        raise errors[None]
     lines = text.splitlines()
     model = _model_decl(data["model"], path)
     order = data.get("sweep", {}).get("order")
     expect = data["expect"]
-    items = [
-        _item(entry, expect.item_lines[n], _source(lines, expect.item_lines, n), path, n)
-        for n, entry in enumerate(expect)
-    ]
+    items = []
+    for n, entry in enumerate(expect):
+        source = _source(lines, expect.item_lines, n)
+        if n in errors:
+            name = entry.get("name") or f"expect[{n}]"
+            items.append(ItemSpec(name, expect.item_lines[n], source, error=errors[n]))
+        else:
+            items.append(_item(entry, expect.item_lines[n], source, path, n))
     _name_items(items, path)
     drift = data.get("drift")
     return Document(path, model, order, items, drift, data.key_lines.get("drift", 0))

@@ -212,8 +212,16 @@ class ModelCache:
             try:
                 os.replace(staging, final)
             except OSError:
-                # Another process stored the same key first; its entry is equivalent.
-                pass
+                # Another process stored the same key first (its entry is equivalent), or an
+                # unreadable entry is in the way: move that aside so it is not retrained forever.
+                if self.load(key) is None:
+                    broken = final.parent / f".{key}-broken-{os.getpid()}-{time.time_ns()}"
+                    try:
+                        os.replace(final, broken)
+                        os.replace(staging, final)
+                    except OSError:
+                        pass
+                    shutil.rmtree(broken, ignore_errors=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
