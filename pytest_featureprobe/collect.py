@@ -68,11 +68,27 @@ class ExpectationItem(pytest.Function):
         try:
             outcome = self.spec.expectation.check(context)
         except FeatureProbeError as exc:
-            raise exc.located(self.path, self.spec.line) from None
+            raise self._located(exc) from None
         for key, value in outcome.properties.items():
             self.user_properties.append((f"featureprobe_{key}", value))
         if not outcome.passed:
             raise ExpectationFailed(outcome)
+
+    def _located(self, exc: FeatureProbeError) -> FeatureProbeError:
+        """Place an error raised while checking: in another file (a data file of ``on:``) it
+        keeps that file; else at the key of this expectation it concerns."""
+        from .expectations import AddingExpectation
+
+        if exc.path is not None and Path(exc.path) != self.path:
+            return exc
+        key = exc.key
+        if key is None and isinstance(self.spec.expectation, AddingExpectation):
+            key = "on" if self.spec.expectation.on is not None else None
+        exc.path = str(self.path)
+        exc.line = self.spec.line_of(key)
+        if key is not None and not key.startswith("expect["):
+            exc.key = f"expect[{self.spec.index}].{key}"
+        return exc
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.spec.line - 1, f"{self.path.name}:{self.spec.line}: {self.name}"
@@ -116,14 +132,62 @@ class ExpectationFile(pytest.Module):
         """Unknown features and classes, found without training when the model is declared."""
         from .errors import FeatureProbeError
 
+        from .errors import SpecError
+        from .expectations import AddingExpectation
+
         document = self.document
+        decl = document.model
+        if decl.kind != "train":
+            for spec in document.items:
+                expectation = spec.expectation
+                if (spec.error is None and isinstance(expectation, AddingExpectation)
+                        and expectation.on == "training"):
+                    spec.error = SpecError(
+                        f"'training' names the training data of a model trained from data; this "
+                        f"file's model is given by {decl.kind}: (use on: <data file> instead)",
+                        path=self.path, line=spec.line_of("on"), key=f"expect[{spec.index}].on",
+                    )
+        missing = self._missing_file(decl)
+        if missing is not None:
+            self._error = missing
+            return
         try:
-            names = self._session().declared_names(document.model, self.path.parent)
+            names = self._session().declared_names(decl, self.path.parent)
         except FeatureProbeError as exc:
-            self._error = exc.located(self.path, document.model.line, "model")
+            self._error = self._model_error(exc)
             return
         if names is not None:
             self._mark_unknown_names(*names)
+
+    def _missing_file(self, decl) -> FeatureProbeError | None:
+        """A data or model file that the model section names and that does not exist."""
+        from .errors import SpecError
+
+        key = {"train": "train.data", "load": "load"}.get(decl.kind)
+        if key is None:
+            return None
+        name = decl.values["data" if decl.kind == "train" else "target"]
+        path = Path(name) if Path(name).is_absolute() else self.path.parent / name
+        if path.is_file():
+            return None
+        what = "data file" if decl.kind == "train" else "model file"
+        return SpecError(f"{what} not found: {name} (paths are relative to this file)",
+                         path=self.path, line=decl.key_lines.get(key, decl.line),
+                         key=f"model.{key}")
+
+    def _model_error(self, exc: FeatureProbeError) -> FeatureProbeError:
+        """Place an error about the model section at the key it concerns."""
+        decl = self.document.model
+        key = exc.key
+        if key is not None and decl.kind == "train" and f"train.{key}" in decl.key_lines:
+            key = f"train.{key}"
+        if key is None or key not in decl.key_lines:
+            key = decl.kind if decl.kind != "train" else "train"
+        if exc.path is None or Path(exc.path) == self.path:
+            exc.path = str(self.path)
+            exc.line = decl.key_lines.get(key, decl.line)
+            exc.key = f"model.{key}"
+        return exc
 
     def _mark_unknown_names(self, space, classes) -> None:
         from .errors import SpecError
@@ -134,7 +198,11 @@ class ExpectationFile(pytest.Module):
                 problems = check_names(spec.expectation, space, classes)
                 if problems:
                     key, message = problems[0]
-                    spec.error = SpecError(message, path=self.path, line=spec.line,
+                    if key == "probe":  # the subject that lists the probe's features
+                        key = next((k for k in ("alone", "together") if k in spec.key_lines), key)
+                    elif key == "predicts" and "predicts" not in spec.key_lines:
+                        key = "biased_toward"
+                    spec.error = SpecError(message, path=self.path, line=spec.line_of(key),
                                            key=f"expect[{n}].{key}")
 
     def context(self, request: pytest.FixtureRequest) -> CheckContext:
@@ -145,7 +213,7 @@ class ExpectationFile(pytest.Module):
             try:
                 self._context = self._build_context(request)
             except FeatureProbeError as exc:
-                self._error = exc.located(self.path, self.document.model.line, "model")
+                self._error = self._model_error(exc)
         if self._error is not None:
             raise self._error
         return self._context
@@ -157,7 +225,15 @@ class ExpectationFile(pytest.Module):
         decl, base_dir = document.model, self.path.parent
         fixture_value: Any = None
         if decl.kind == "fixture":
-            fixture_value = request.getfixturevalue(decl.values["target"])
+            try:
+                fixture_value = request.getfixturevalue(decl.values["target"])
+            except pytest.FixtureLookupError:
+                from .errors import SpecError
+
+                raise SpecError(
+                    f"no fixture named {decl.values['target']!r}: define it in conftest.py "
+                    "(`pytest --fixtures` lists the fixtures there are)", key="fixture"
+                ) from None
         model = session.declared_model(decl, base_dir, fixture_value)
         if decl.kind == "fixture":
             self._mark_unknown_names(model.space, model.classes)
@@ -169,7 +245,7 @@ class ExpectationFile(pytest.Module):
             if data is None:
                 from .errors import SpecError
 
-                raise SpecError("on: training needs a model trained from data", key="on")
+                raise SpecError("'training' needs a model trained from data", key="on")
             return session.rows(model, data, base_dir)
 
         return CheckContext(model=model, sweep=sweep, rows=rows)

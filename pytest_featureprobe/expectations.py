@@ -18,6 +18,7 @@ from .models import ProbeModel
 from .sweep import Sweep, delta_column, prob_column
 
 MAX_LISTED = 10
+DIRECTION_TOLERANCE = 0.01  # wrong-way move a direction check without ``by`` forgives
 
 
 @dataclass
@@ -189,6 +190,7 @@ class AddingExpectation:
     at_most: float | None = None
     on: str | None = None  # None: the zero probe; else a data file or "training"
     min_fraction: float = 1.0
+    tolerance: float = DIRECTION_TOLERANCE
 
     def needed_probes(self) -> list[tuple[str, ...]]:
         return [(self.feature,)]
@@ -230,11 +232,15 @@ class AddingExpectation:
         else:
             j = classes.index(self.cls)
             change = delta[:, j] if self.direction == "raises" else -delta[:, j]
-            missed = self.by - change
-            if self.by == 0:
-                missed = np.where(change > 0, 0.0, np.maximum(-change, 1e-12))
+            # Without ``by``: does not move the other way by more than ``tolerance`` (CheckList's
+            # monotonic directional test).
+            missed = self.by - change if self.by else -change - self.tolerance
             wanted = f"adding {self.feature} {self.direction} P({self.cls})"
-            wanted += f" by at least {self.by:g}" if self.by else ""
+            wanted += (
+                f" by at least {self.by:g}"
+                if self.by
+                else f" (or moves it the other way by at most {self.tolerance:g})"
+            )
         failing = np.flatnonzero(missed > 0)
         fraction = 1 - len(failing) / len(delta)
         passed = fraction >= self.min_fraction - 1e-12

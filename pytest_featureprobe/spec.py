@@ -20,6 +20,7 @@ import yaml
 
 from .errors import SpecError, did_you_mean
 from .expectations import (
+    DIRECTION_TOLERANCE,
     AddingExpectation,
     EveryProbe,
     Expectation,
@@ -31,7 +32,7 @@ from .features import feature_name
 FORMAT_VERSION = 1
 SUBJECTS = ("zero", "alone", "together", "every", "biased_toward", "adding", "top")
 PROBE_CHECKS = ("predicts", "min_prob", "min_margin", "probability", "mostly")
-ADDING_CHECKS = ("raises", "lowers", "by", "moves_at_most", "on", "min_fraction")
+ADDING_CHECKS = ("raises", "lowers", "by", "tolerance", "moves_at_most", "on", "min_fraction")
 RANKING_CHECKS = ("toward", "are", "include")
 COMMON = ("name", "marks")
 
@@ -109,6 +110,10 @@ def load_yaml(text: str, path: str | Path) -> Any:
         raise exc.located(path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and mark is not None and mark.index >= len(text.rstrip()):
+            # "got <stream end>": the line past the file's end says nothing; point at where the
+            # unfinished construct began.
+            mark = exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise SpecError(f"invalid YAML: {problem}", path=path, line=line) from None
@@ -170,9 +175,24 @@ def schema_errors(document: Any, path: str | Path) -> dict[int | None, SpecError
         item = keys[1] if len(keys) > 1 and keys[0] == "expect" else None
         grouped.setdefault(item, []).append(error)
     return {
-        item: _schema_error(jsonschema.exceptions.best_match(errors), document, path)
+        item: _schema_error(_most_relevant(errors), document, path)
         for item, errors in grouped.items()
     }
+
+
+def _most_relevant(errors: list[Any]) -> Any:
+    """jsonschema's best match, except that a misspelt key (``expects:``, ``lable:``) is reported
+    as an unknown key with a did-you-mean rather than as the required key it was meant to be."""
+    import jsonschema
+
+    best = jsonschema.exceptions.best_match(errors)
+    if best.validator == "required":
+        for error in errors:
+            if error.validator == "additionalProperties" and list(error.absolute_path) == list(
+                best.absolute_path
+            ):
+                return error
+    return best
 
 
 def _schema_error(error: Any, document: Any, path: str | Path) -> SpecError:
@@ -203,6 +223,7 @@ class ModelDecl:
     classes: list[str] | None = None
     outputs: str | None = None
     line: int = 0
+    key_lines: dict[str, int] = field(default_factory=dict)  # "load", "train.data", ... -> line
 
 
 @dataclass
@@ -216,6 +237,13 @@ class ItemSpec:
     explicit_name: bool = False
     expectation: Expectation | None = None
     error: SpecError | None = None
+    index: int = 0
+    key_lines: dict[str, int] = field(default_factory=dict)  # top-level keys -> line
+
+    def line_of(self, key: str | None) -> int:
+        """The line of a key of this expectation (its first line when the key is not there)."""
+        top = (key or "").split(".")[0]
+        return self.key_lines.get(top, self.line)
 
 
 @dataclass
@@ -260,8 +288,11 @@ def load_document(path: str | Path) -> Document:
     for n, entry in enumerate(expect):
         source = _source(lines, expect.item_lines, n)
         if n in errors:
-            name = entry.get("name") or f"expect[{n}]"
-            items.append(ItemSpec(name, expect.item_lines[n], source, error=errors[n]))
+            name = entry.get("name") if isinstance(entry, dict) else None
+            name = name if isinstance(name, str) and name else f"expect[{n}]"
+            key_lines = dict(getattr(entry, "key_lines", {}))
+            items.append(ItemSpec(name, expect.item_lines[n], source, error=errors[n], index=n,
+                                  key_lines=key_lines))
         else:
             items.append(_item(entry, expect.item_lines[n], source, path, n))
     _name_items(items, path)
@@ -304,8 +335,11 @@ def _model_decl(section: LineDict, path: Path) -> ModelDecl:
             raise SpecError("class names repeat", path=path, line=section.key_lines["classes"],
                             key="model.classes")
     values = section[kind] if kind == "train" else {"target": section[kind]}
+    key_lines = dict(section.key_lines)
+    if kind == "train":
+        key_lines.update({f"train.{k}": v for k, v in section["train"].key_lines.items()})
     return ModelDecl(kind, dict(values), section.get("features"), classes, section.get("outputs"),
-                     section.line)
+                     section.line, key_lines)
 
 
 def _names(value: Any) -> list[str]:
@@ -314,7 +348,8 @@ def _names(value: Any) -> list[str]:
 
 def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSpec:
     item = ItemSpec(
-        name=entry.get("name", ""), line=line, source=source, explicit_name="name" in entry
+        name=entry.get("name", ""), line=line, source=source, explicit_name="name" in entry,
+        index=n, key_lines=dict(entry.key_lines),
     )
     try:
         item.marks = _marks(entry.get("marks", []))
@@ -444,8 +479,11 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
         raise SpecError("adding needs exactly one of raises, lowers or moves_at_most"
                         + (f" (found {', '.join(kinds)})" if kinds else ""))
     kind = kinds[0]
-    if kind == "moves_at_most" and "by" in entry:
-        raise SpecError("by goes with raises or lowers, not moves_at_most", key="by")
+    for key in ("by", "tolerance"):
+        if kind == "moves_at_most" and key in entry:
+            raise SpecError(f"{key} goes with raises or lowers, not moves_at_most", key=key)
+    if "by" in entry and "tolerance" in entry:
+        raise SpecError("tolerance applies when no 'by' is given", key="tolerance")
     on = entry.get("on")
     if on == "zero":
         on = None
@@ -458,8 +496,11 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
         name = f"adding[{feature}]-moves_at_most-{entry[kind]:g}"
     else:
         cls = feature_name(entry[kind])
-        expectation = AddingExpectation(feature, kind, cls=cls, by=float(entry.get("by", 0.0)),
-                                        on=on, min_fraction=float(entry.get("min_fraction", 1.0)))
+        expectation = AddingExpectation(
+            feature, kind, cls=cls, by=float(entry.get("by", 0.0)), on=on,
+            min_fraction=float(entry.get("min_fraction", 1.0)),
+            tolerance=float(entry.get("tolerance", DIRECTION_TOLERANCE)),
+        )
         name = f"adding[{feature}]-{kind}-{cls}"
     if on is not None:
         name += f"-on-{Path(on).name}"
@@ -490,7 +531,7 @@ def _name_items(items: list[ItemSpec], path: Path) -> None:
             if item.explicit_name and item.error is None:
                 item.error = SpecError(
                     f"duplicate name {item.name!r} (also on line {seen[item.name]})",
-                    path=path, line=item.line, key="name",
+                    path=path, line=item.line_of("name"), key=f"expect[{item.index}].name",
                 )
             count = 2
             while f"{item.name}-{count}" in seen:

@@ -15,7 +15,7 @@ SEED_LISTS = [[1, 2, 3], [1, 2, 4], [1, 4, 5], [3, 4, 5], [1, 5, 6]]
 
 
 def reference_multi_hot(rows: list[list[int]], vocabulary: list[int]) -> np.ndarray:
-    """The seed method, computed independently: pad with -1, one-hot each position, max over positions."""
+    """The seed method, computed independently: pad with -1, one-hot, max over positions."""
     lookup = {token: i for i, token in enumerate(vocabulary)}
     width = max((len(r) for r in rows), default=0)
     padded = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
@@ -109,9 +109,7 @@ def test_encode_matches_one_hot_then_max_on_seed(seed_frame):
 
 def test_encode_matches_one_hot_then_max_on_random_rows():
     rng = np.random.default_rng(7)
-    rows = [
-        [int(t) for t in rng.integers(0, 40, size=rng.integers(0, 12))] for _ in range(60)
-    ]
+    rows = [[int(t) for t in rng.integers(0, 40, size=rng.integers(0, 12))] for _ in range(60)]
     rows[0] = list(range(40))  # every token occurs somewhere
     frame = pd.DataFrame({"tokens": [" ".join(map(str, r)) for r in rows]})
     space = FeatureSpace.from_frame(frame, tokens="tokens")
@@ -204,7 +202,7 @@ def test_categorical_features_come_after_tokens():
 def test_decoding_positions_back_to_names(seed_frame):
     space = FeatureSpace.from_frame(seed_frame, tokens="problems")
     x = space.encode(seed_frame)
-    for row, tokens in zip(x, SEED_LISTS):
+    for row, tokens in zip(x, SEED_LISTS, strict=True):
         assert space.names(np.flatnonzero(row)) == tuple(str(t) for t in sorted(tokens))
     assert space.index(4) == 3
     assert space.index("4") == 3

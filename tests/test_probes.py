@@ -128,7 +128,8 @@ def test_standard_probes_reject_bad_orders(order):
 
 def test_explicit_probes_group_by_order_without_repeats():
     space = FeatureSpace.from_names(["a", "b", "c", "d"])
-    groups = explicit_probes(space, [["c", "a"], ["a", "c"], ["d"], ["b", "c", "d"], ["a", "c", "a"]])
+    sets = [["c", "a"], ["a", "c"], ["d"], ["b", "c", "d"], ["a", "c", "a"]]
+    groups = explicit_probes(space, sets)
     assert [g.order for g in groups] == [1, 2, 3]
     np.testing.assert_array_equal(groups[0].explicit, [[3]])
     np.testing.assert_array_equal(groups[1].explicit, [[0, 2]])

@@ -162,9 +162,11 @@ def shortcut_models(keras):
     return built
 
 
-@pytest.mark.parametrize("case", range(len(SHORTCUT_CASES)), ids=[
-    f"{a}-{'-'.join(o) or 'plain'}" for a, o in SHORTCUT_CASES
-])
+@pytest.mark.parametrize(
+    "case",
+    range(len(SHORTCUT_CASES)),
+    ids=[f"{a}-{'-'.join(o) or 'plain'}" for a, o in SHORTCUT_CASES],
+)
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_dense_shortcut_agrees_with_plain_forward(shortcut_models, case, order):
     probe_model = shortcut_models[case]
@@ -308,9 +310,7 @@ def test_batched_sweep_agrees_with_plain_loop_keras(keras):
     probe_model = from_keras(model, space, ["A", "C"])
     assert probe_model.shortcut is not None
     sweep = run_sweep(probe_model, order=2)
-    expected = plain_loop(
-        lambda row: model(row, training=False), space, sweep.table["features"]
-    )
+    expected = plain_loop(lambda row: model(row, training=False), space, sweep.table["features"])
     got = sweep.table[["P(A)", "P(C)"]].to_numpy()
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
 
@@ -344,8 +344,9 @@ def test_sweep_is_batched_not_one_call_per_probe():
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 7])
 def test_chunk_size_does_not_change_the_table(numpy_model, chunk_size):
-    reference = run_sweep(numpy_model, order=3, probes=[["f0", "f2", "f4", "f6"]])
-    chunked = run_sweep(numpy_model, order=3, probes=[["f0", "f2", "f4", "f6"]], chunk_size=chunk_size)
+    probes = [["f0", "f2", "f4", "f6"]]
+    reference = run_sweep(numpy_model, order=3, probes=probes)
+    chunked = run_sweep(numpy_model, order=3, probes=probes, chunk_size=chunk_size)
     pd.testing.assert_frame_equal(chunked.table, reference.table, check_exact=False, atol=1e-12)
 
 
@@ -358,7 +359,9 @@ def test_chunk_size_does_not_change_the_keras_table(shortcut_models, chunk_size)
     chunked = run_sweep(probe_model, order=2, chunk_size=chunk_size)
     assert list(chunked.table.index) == list(reference.table.index)
     assert len(reference) == count_probes(len(space), 2)
-    pd.testing.assert_frame_equal(chunked.table, reference.table, check_exact=False, rtol=0, atol=1e-6)
+    pd.testing.assert_frame_equal(
+        chunked.table, reference.table, check_exact=False, rtol=0, atol=1e-6
+    )
 
 
 # --- derived columns on hand-computed numbers -------------------------------------------------
@@ -422,9 +425,9 @@ def test_interaction_is_pair_minus_singles_on_random_model(numpy_model):
     for probe, row in table[table["order"] == 2].iterrows():
         first, second = row["features"]
         for cls in numpy_model.classes:
-            expected = row[f"dP({cls})"] - table.loc[first, f"dP({cls})"] - table.loc[
-                second, f"dP({cls})"
-            ]
+            expected = (
+                row[f"dP({cls})"] - table.loc[first, f"dP({cls})"] - table.loc[second, f"dP({cls})"]
+            )
             assert row[f"interaction({cls})"] == pytest.approx(expected, abs=1e-12), probe
 
 

@@ -36,7 +36,7 @@ def weights_of(trained) -> list[np.ndarray]:
 def assert_same_weights(a, b) -> None:
     wa, wb = weights_of(a), weights_of(b)
     assert len(wa) == len(wb)
-    for x, y in zip(wa, wb):
+    for x, y in zip(wa, wb, strict=True):
         assert x.dtype == y.dtype and x.shape == y.shape
         assert np.array_equal(x, y), "weights differ"
 
@@ -189,7 +189,7 @@ def test_different_seed_gives_different_weights(quick_pair, seed_data):
     assert other.cache_key != quick_pair[0].cache_key
     differs = [
         not np.array_equal(x, y)
-        for x, y in zip(weights_of(quick_pair[0]), weights_of(other))
+        for x, y in zip(weights_of(quick_pair[0]), weights_of(other), strict=True)
     ]
     assert any(differs)
     assert differs[0], "the first kernel is seeded from the seed"
@@ -236,7 +236,10 @@ def test_unreadable_cache_entry_is_retrained(seed_data, tmp_path):
     again = train_classifier(seed_data, spec, cache)
     assert again.from_cache is False
     assert_same_weights(first, again)
+    # The broken entry was replaced (not left to be retrained on every run), with no leftovers.
     assert cache.load(first.cache_key) is not None
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [first.cache_key]
+    assert train_classifier(seed_data, spec, cache).from_cache is True
 
 
 def test_cache_key_changes_with_data_spec_and_seed(seed_frame, seed_data):
