@@ -1,0 +1,489 @@
+"""Baselines (a stored sweep plus what is needed to trust a comparison) and drift against them.
+
+A baseline file is JSON meant for review in a pull request: sorted keys, one probe per line,
+probabilities rounded to ``precision`` decimals. It is written only on request, atomically (to a
+temporary file in the same folder, then renamed), so an interrupted write leaves the old one.
+
+Drift checks compare today's sweep with the baseline and return an ``Outcome`` whose failure
+table lists what moved, most severe first. Formulas are in README ("Retraining gate").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backend import library_versions
+from .errors import FeatureProbeError
+from .expectations import MAX_LISTED, Outcome, _table
+from .features import FeatureSpace
+from .sweep import Sweep, prob_column
+
+FORMAT_VERSION = 1
+DEFAULT_FOLDER = "__featureprobe__"
+PRECISION = 6
+
+
+class BaselineError(FeatureProbeError):
+    """A baseline is missing, corrupt, or no longer matches the model's features or classes."""
+
+
+@dataclass
+class Baseline:
+    """Per-probe class probabilities of one model, and optionally a seed band around them."""
+
+    space: FeatureSpace
+    classes: tuple[str, ...]
+    order: int
+    probes: list[str]
+    probabilities: np.ndarray  # (probes, classes)
+    model: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    band_center: np.ndarray | None = None  # (probes, classes), mean over calibration seeds
+    band_spread: np.ndarray | None = None  # (probes, classes), standard deviation over seeds
+    band_seeds: list[int] = field(default_factory=list)
+    precision: int = PRECISION
+
+    @classmethod
+    def from_sweep(
+        cls,
+        sweep: Sweep,
+        model: Mapping[str, Any] | None = None,
+        band: Sequence[Sweep] = (),
+        band_seeds: Sequence[int] = (),
+    ) -> Baseline:
+        """A baseline of ``sweep``; ``band`` sweeps (other seeds, same spec) give the seed band."""
+        names = list(sweep.table.index)
+        columns = [prob_column(c) for c in sweep.classes]
+        baseline = cls(
+            space=sweep.space,
+            classes=tuple(sweep.classes),
+            order=sweep.order,
+            probes=names,
+            probabilities=sweep.table[columns].to_numpy(dtype=np.float64),
+            model=dict(model or {}),
+            versions=library_versions(),
+        )
+        if band:
+            stack = np.stack([s.table.loc[names, columns].to_numpy(dtype=np.float64) for s in band])
+            baseline.band_center = stack.mean(axis=0)
+            baseline.band_spread = stack.std(axis=0)
+            baseline.band_seeds = [int(s) for s in band_seeds]
+        return baseline
+
+    # --- file format --------------------------------------------------------------------------
+
+    def to_text(self) -> str:
+        """Reviewable JSON: sorted header keys, then one probe per line."""
+        digits = self.precision
+        header = {
+            "format": FORMAT_VERSION,
+            "classes": list(self.classes),
+            "model": self.model,
+            "order": self.order,
+            "precision": digits,
+            "space": self.space.to_dict(),
+            "versions": self.versions,
+        }
+        if self.band_center is not None:
+            header["band_seeds"] = self.band_seeds
+        lines = ["{"]
+        for key in sorted(header):
+            lines.append(f"  {json.dumps(key)}: {json.dumps(header[key], sort_keys=True)},")
+        lines.append('  "probes": [')
+        records = []
+        for i, name in enumerate(self.probes):
+            record = {"probe": name, "p": _rounded(self.probabilities[i], digits)}
+            if self.band_center is not None:
+                record["center"] = _rounded(self.band_center[i], digits)
+                record["spread"] = _rounded(self.band_spread[i], digits)
+            records.append("    " + json.dumps(record, sort_keys=True))
+        lines.append(",\n".join(records))
+        lines.append("  ]")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_text(cls, text: str, path: str | Path) -> Baseline:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BaselineError(
+                f"corrupt baseline: {exc.msg}; recreate it with --featureprobe-update",
+                path=path,
+                line=exc.lineno,
+            ) from None
+        try:
+            if data.get("format") != FORMAT_VERSION:
+                raise BaselineError(
+                    f"unsupported baseline format {data.get('format')!r}", path=path
+                )
+            records = data["probes"]
+            classes = tuple(data["classes"])
+            probabilities = np.array([r["p"] for r in records], dtype=np.float64)
+            if probabilities.shape != (len(records), len(classes)):
+                raise ValueError("probability rows do not match the classes")
+            baseline = cls(
+                space=FeatureSpace.from_dict(data["space"]),
+                classes=classes,
+                order=int(data["order"]),
+                probes=[str(r["probe"]) for r in records],
+                probabilities=probabilities,
+                model=dict(data.get("model") or {}),
+                versions=dict(data.get("versions") or {}),
+                precision=int(data.get("precision", PRECISION)),
+            )
+            if records and "center" in records[0]:
+                baseline.band_center = np.array([r["center"] for r in records], dtype=np.float64)
+                baseline.band_spread = np.array([r["spread"] for r in records], dtype=np.float64)
+                baseline.band_seeds = list(data.get("band_seeds", []))
+        except BaselineError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, FeatureProbeError) as exc:
+            raise BaselineError(
+                f"corrupt baseline ({type(exc).__name__}: {exc}); recreate it with "
+                "--featureprobe-update",
+                path=path,
+            ) from None
+        return baseline
+
+
+def _rounded(values: np.ndarray, digits: int) -> list[float]:
+    return [round(float(v), digits) for v in values]
+
+
+def write_baseline(path: str | Path, baseline: Baseline) -> None:
+    """Write atomically: a temporary file in the same folder, renamed over the old one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(baseline.to_text())
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_baseline(path: str | Path) -> Baseline:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BaselineError("no baseline", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"cannot read the baseline: {exc}", path=path) from None
+    return Baseline.from_text(text, path)
+
+
+def check_compatible(baseline: Baseline, sweep: Sweep, path: str | Path) -> None:
+    """Raise when features, classes or probes no longer line up, saying what changed."""
+    problems = []
+    if tuple(baseline.classes) != tuple(sweep.classes):
+        problems.append(f"classes were {list(baseline.classes)}, now {list(sweep.classes)}")
+    if baseline.space.features != sweep.space.features:
+        old, new = set(baseline.space.features), set(sweep.space.features)
+        added, removed = sorted(new - old), sorted(old - new)
+        detail = []
+        if added:
+            detail.append(f"added {', '.join(added[:8])}" + (" ..." if len(added) > 8 else ""))
+        if removed:
+            detail.append(
+                f"removed {', '.join(removed[:8])}" + (" ..." if len(removed) > 8 else "")
+            )
+        problems.append("the feature space changed: " + ("; ".join(detail) or "new order"))
+    if not problems:
+        missing = [p for p in baseline.probes if p not in sweep.table.index]
+        if missing:
+            problems.append(
+                f"{len(missing)} baseline probes are not in today's sweep "
+                f"(e.g. {missing[0]}); sweep order {sweep.order} < {baseline.order}?"
+            )
+    if problems:
+        raise BaselineError(
+            "the baseline no longer matches the model: "
+            + "; ".join(problems)
+            + ". If this change is intended, accept it with --featureprobe-update",
+            path=path,
+        )
+
+
+# --- drift checks -------------------------------------------------------------------------------
+
+
+def _current(baseline: Baseline, sweep: Sweep) -> np.ndarray:
+    columns = [prob_column(c) for c in baseline.classes]
+    return sweep.table.loc[baseline.probes, columns].to_numpy(dtype=np.float64)
+
+
+def _orders(baseline: Baseline) -> np.ndarray:
+    return np.array([0 if p == "zero" else p.count("+") + 1 for p in baseline.probes])
+
+
+def check_flips(
+    baseline: Baseline, sweep: Sweep, max_flips: int = 0, allowed: Sequence[str] = ()
+) -> Outcome:
+    """Probes whose predicted class changed; ``allowed`` probes may flip, ``max_flips`` others."""
+    current = _current(baseline, sweep)
+    before = baseline.probabilities.argmax(axis=1)
+    after = current.argmax(axis=1)
+    flipped = [i for i in np.flatnonzero(before != after) if baseline.probes[i] not in allowed]
+    props = {"flips": len(flipped), "max_flips": max_flips}
+    if len(flipped) <= max_flips:
+        return Outcome(True, properties=props)
+    severity = sorted(flipped, key=lambda i: -(current[i, after[i]] - current[i, before[i]]))
+    rows = [
+        [
+            baseline.probes[i],
+            baseline.classes[before[i]],
+            baseline.classes[after[i]],
+            float(baseline.probabilities[i, before[i]]),
+            float(current[i, after[i]]),
+        ]
+        for i in severity[:MAX_LISTED]
+    ]
+    lines = [
+        f"{len(flipped)} probes changed their predicted class (at most {max_flips} allowed)",
+        *_table(
+            ["probe", "baseline", "current", "P(baseline class) then", "P(current class) now"], rows
+        ),
+    ]
+    if len(flipped) > MAX_LISTED:
+        lines.append(f"... and {len(flipped) - MAX_LISTED} more")
+    return Outcome(False, lines, props)
+
+
+def probe_tolerances(
+    baseline: Baseline,
+    default: float,
+    per_order: Mapping[int, float],
+    per_probe: Mapping[str, float],
+) -> np.ndarray:
+    """Tolerance per probe: its own override, else its order's, else the default."""
+    orders = _orders(baseline)
+    tolerance = np.array([per_order.get(int(k), default) for k in orders], dtype=np.float64)
+    for i, name in enumerate(baseline.probes):
+        if name in per_probe:
+            tolerance[i] = per_probe[name]
+    return tolerance
+
+
+def _moved_table(
+    baseline: Baseline,
+    cells: list[tuple[int, int]],
+    reference: str,
+    current: np.ndarray,
+    difference: np.ndarray,
+    tolerance: np.ndarray,
+) -> list[str]:
+    """Rows probe, class, baseline (value or band), current, difference, tolerance; most severe
+    first (difference beyond tolerance), the first MAX_LISTED and a count."""
+    ordered = sorted(cells, key=lambda c: -(abs(difference[c]) - tolerance[c]))
+    rows = [
+        [
+            baseline.probes[i],
+            baseline.classes[j],
+            reference_for(baseline, (i, j), reference),
+            float(current[i, j]),
+            f"{difference[i, j]:+.3f}",
+            float(tolerance[i, j]),
+        ]
+        for i, j in ordered[:MAX_LISTED]
+    ]
+    lines = _table(["probe", "class", "baseline", "current", "difference", "tolerance"], rows)
+    if len(ordered) > MAX_LISTED:
+        lines.append(f"... and {len(ordered) - MAX_LISTED} more")
+    return lines
+
+
+def reference_for(baseline: Baseline, cell: tuple[int, int], kind: str) -> str:
+    i, j = cell
+    if kind == "band":
+        return f"{baseline.band_center[i, j]:.3f} (band)"
+    return f"{baseline.probabilities[i, j]:.3f}"
+
+
+def check_probability_drift(baseline: Baseline, sweep: Sweep, tolerance: np.ndarray) -> Outcome:
+    """|P_now(c) - P_baseline(c)| <= tolerance of the probe, for every probe and class."""
+    current = _current(baseline, sweep)
+    difference = current - baseline.probabilities
+    limits = np.broadcast_to(tolerance[:, None], difference.shape)
+    bad = [tuple(x) for x in np.argwhere(np.abs(difference) > limits + 1e-12)]
+    largest = float(np.abs(difference).max()) if difference.size else 0.0
+    props = {"max_abs_delta": round(largest, 6), "drifted": len(bad)}
+    if not bad:
+        return Outcome(True, properties=props)
+    lines = [
+        f"{len(bad)} probe probabilities moved beyond tolerance (largest |dp| = {largest:.3f})"
+    ]
+    lines += _moved_table(baseline, bad, "value", current, difference, limits)
+    return Outcome(False, lines, props)
+
+
+def check_band(baseline: Baseline, sweep: Sweep, z: float = 3.0, floor: float = 0.05) -> Outcome:
+    """Today's probabilities within the seed band: |P - center| <= max(z * spread, floor)."""
+    if baseline.band_center is None:
+        return Outcome(
+            False,
+            [
+                "the baseline has no seed band: add drift.calibrate and run "
+                "with --featureprobe-update"
+            ],
+        )
+    current = _current(baseline, sweep)
+    width = np.maximum(z * baseline.band_spread, floor)
+    bad = [tuple(x) for x in np.argwhere(np.abs(current - baseline.band_center) > width + 1e-12)]
+    props = {"outside_band": len(bad), "z": z, "floor": floor}
+    if not bad:
+        return Outcome(True, properties=props)
+    lines = [
+        f"{len(bad)} probe probabilities fall outside the seed band "
+        f"(center +- max({z:g} x spread, {floor:g}) over seeds {baseline.band_seeds})"
+    ]
+    lines += _moved_table(baseline, bad, "band", current, current - baseline.band_center, width)
+    return Outcome(False, lines, props)
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray, method: str = "spearman") -> float:
+    """Spearman's rho (Pearson correlation of average ranks) or Kendall's tau-b."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if len(a) < 2:
+        return 1.0
+    if method == "spearman":
+        ra, rb = _average_ranks(a), _average_ranks(b)
+        ra, rb = ra - ra.mean(), rb - rb.mean()
+        denominator = np.sqrt((ra**2).sum() * (rb**2).sum())
+        return float((ra * rb).sum() / denominator) if denominator else 1.0
+    if method == "kendall":
+        i, j = np.triu_indices(len(a), 1)
+        sa, sb = np.sign(a[i] - a[j]), np.sign(b[i] - b[j])
+        concordant_minus_discordant = float((sa * sb).sum())
+        n_a, n_b = float((sa != 0).sum()), float((sb != 0).sum())
+        return concordant_minus_discordant / np.sqrt(n_a * n_b) if n_a and n_b else 1.0
+    raise ValueError(f"method must be spearman or kendall, not {method!r}")
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    sorted_values = values[order]
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
+            end += 1
+        ranks[order[start : end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
+def _single_attributions(
+    probabilities: np.ndarray, probes: Sequence[str]
+) -> tuple[list[str], np.ndarray]:
+    zero = probabilities[list(probes).index("zero")]
+    rows = [i for i, p in enumerate(probes) if p != "zero" and "+" not in p]
+    return [probes[i] for i in rows], probabilities[rows] - zero
+
+
+def check_rank_agreement(
+    baseline: Baseline,
+    sweep: Sweep,
+    method: str = "spearman",
+    minimum: float | None = None,
+    top_k: int | None = None,
+    min_overlap: int | None = None,
+) -> Outcome:
+    """Per class: rank correlation of single-feature attributions (dP) >= minimum, and the
+    overlap of the top-k features toward the class >= min_overlap."""
+    names, before = _single_attributions(baseline.probabilities, baseline.probes)
+    _, after = _single_attributions(_current(baseline, sweep), baseline.probes)
+    rows, failing = [], 0
+    for j, cls in enumerate(baseline.classes):
+        row: list[Any] = [cls]
+        ok = True
+        if minimum is not None:
+            value = rank_correlation(before[:, j], after[:, j], method)
+            ok &= value >= minimum - 1e-12
+            row.append(f"{method} {value:.3f} (min {minimum:g})")
+        if top_k is not None:
+            top_before = [names[i] for i in np.argsort(-before[:, j], kind="stable")[:top_k]]
+            top_after = [names[i] for i in np.argsort(-after[:, j], kind="stable")[:top_k]]
+            overlap = len(set(top_before) & set(top_after))
+            needed = min_overlap if min_overlap is not None else top_k
+            ok &= overlap >= needed
+            row.append(
+                f"top {top_k} overlap {overlap} (min {needed}): "
+                f"{', '.join(top_before)} -> {', '.join(top_after)}"
+            )
+        row.append("ok" if ok else "DRIFT")
+        failing += not ok
+        rows.append(row)
+    headers = (
+        ["class"]
+        + (["rank agreement"] if minimum is not None else [])
+        + (["top-k"] if top_k is not None else [])
+        + ["verdict"]
+    )
+    table = _table(headers, rows)
+    if not failing:
+        return Outcome(True, properties={"classes_drifted": 0})
+    return Outcome(
+        False,
+        [f"attribution ranking drifted for {failing} of {len(baseline.classes)} classes", *table],
+        {"classes_drifted": failing},
+    )
+
+
+def check_interaction_drift(baseline: Baseline, sweep: Sweep, max_delta: float) -> Outcome:
+    """For pairs: |interaction_now(c) - interaction_baseline(c)| <= max_delta."""
+
+    def interactions(probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
+        index = {p: i for i, p in enumerate(baseline.probes)}
+        zero = probabilities[index["zero"]]
+        pairs = [i for i, p in enumerate(baseline.probes) if p.count("+") == 1]
+        values = []
+        for i in pairs:
+            first, second = baseline.probes[i].split("+")
+            values.append(
+                probabilities[i] - probabilities[index[first]] - probabilities[index[second]] + zero
+            )
+        return pairs, np.array(values).reshape(len(pairs), len(baseline.classes))
+
+    pairs, before = interactions(baseline.probabilities)
+    _, after = interactions(_current(baseline, sweep))
+    if not pairs:
+        return Outcome(False, ["the baseline has no pairs: set drift.order to 2 or more"])
+    delta = np.abs(after - before)
+    bad = [tuple(x) for x in np.argwhere(delta > max_delta + 1e-12)]
+    props = {"max_interaction_delta": round(float(delta.max()), 6), "drifted": len(bad)}
+    if not bad:
+        return Outcome(True, properties=props)
+    ordered = sorted(bad, key=lambda r: -delta[r])
+    rows = [
+        [
+            baseline.probes[pairs[k]],
+            baseline.classes[j],
+            float(before[k, j]),
+            float(after[k, j]),
+            f"{after[k, j] - before[k, j]:+.3f}",
+            max_delta,
+        ]
+        for k, j in ordered[:MAX_LISTED]
+    ]
+    lines = [
+        f"{len(bad)} pair interactions moved beyond {max_delta:g}",
+        *_table(["pair", "class", "baseline", "current", "difference", "tolerance"], rows),
+    ]
+    if len(bad) > MAX_LISTED:
+        lines.append(f"... and {len(bad) - MAX_LISTED} more")
+    return Outcome(False, lines, props)

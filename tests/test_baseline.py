@@ -1,0 +1,205 @@
+"""Baseline files and drift formulas, on models whose probabilities are set by hand."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from pytest_featureprobe.baseline import (
+    Baseline,
+    BaselineError,
+    check_band,
+    check_compatible,
+    check_flips,
+    check_interaction_drift,
+    check_probability_drift,
+    check_rank_agreement,
+    probe_tolerances,
+    rank_correlation,
+    read_baseline,
+    write_baseline,
+)
+from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable
+
+SPACE = FeatureSpace.from_names(["a", "b", "c"])
+
+
+def linear_model(weights, bias=(0.0, 0.0)):
+    """Two classes; P(second) = sigmoid(bias + x . weights): exact, hand-computable outputs."""
+    weights, bias = np.asarray(weights, float), np.asarray(bias, float)
+
+    def predict(x):
+        logit = bias[1] - bias[0] + x @ weights
+        p = 1 / (1 + np.exp(-logit))
+        return np.stack([1 - p, p], axis=1)
+
+    return from_callable(predict, SPACE, ["no", "yes"])
+
+
+def sweep_of(weights, bias=(0.0, 0.0), order=2):
+    return linear_model(weights, bias).sweep(order=order)
+
+
+def test_file_is_reviewable_and_round_trips(tmp_path):
+    baseline = Baseline.from_sweep(sweep_of([1.0, -1.0, 0.5]), model={"seed": 0})
+    path = tmp_path / "b.json"
+    write_baseline(path, baseline)
+    text = path.read_text()
+    lines = text.splitlines()
+    probe_lines = [line for line in lines if '"probe":' in line]
+    assert len(probe_lines) == 1 + 3 + 3  # one probe per line
+    assert probe_lines[0].strip().startswith('{"p": [0.5, 0.5], "probe": "zero"}')
+    header_keys = [line.split('"')[1] for line in lines[1:8]]
+    assert header_keys == sorted(header_keys)
+    loaded = read_baseline(path)
+    assert loaded.probes == baseline.probes
+    np.testing.assert_allclose(loaded.probabilities, baseline.probabilities, atol=1e-6)
+    assert loaded.space.features == ("a", "b", "c")
+
+
+def test_interrupted_write_leaves_old_baseline(tmp_path, monkeypatch):
+    path = tmp_path / "b.json"
+    write_baseline(path, Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])))
+    before = path.read_text()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_baseline(path, Baseline.from_sweep(sweep_of([-3.0, 0.0, 0.0])))
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["b.json"]  # no temporary left behind
+
+
+@pytest.mark.parametrize(
+    "text", ["{", "[]", '{"format": 1}', '{"format": 9, "probes": []}', "not json"]
+)
+def test_corrupt_baseline_is_a_clear_error(tmp_path, text):
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert "b.json" in str(info.value)
+    assert "baseline" in str(info.value)
+
+
+def test_missing_baseline(tmp_path):
+    with pytest.raises(BaselineError, match="no baseline"):
+        read_baseline(tmp_path / "absent.json")
+
+
+def test_incompatible_feature_space_and_classes_are_explained():
+    baseline = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0]))
+    other = FeatureSpace.from_names(["a", "b", "d"])
+    model = from_callable(lambda x: np.full((len(x), 2), 0.5), other, ["no", "yes"])
+    with pytest.raises(BaselineError, match="added d; removed c"):
+        check_compatible(baseline, model.sweep(order=2), "b.json")
+    renamed = from_callable(lambda x: np.full((len(x), 2), 0.5), SPACE, ["no", "maybe"])
+    with pytest.raises(BaselineError, match="classes were"):
+        check_compatible(baseline, renamed.sweep(order=2), "b.json")
+
+
+def test_flips_counted_and_allowed():
+    baseline = Baseline.from_sweep(sweep_of([1.0, -1.0, 0.5]))
+    # b now pushes toward yes: probe b flips no -> yes, and so does a pair with b.
+    current = sweep_of([1.0, 1.0, 0.5])
+    outcome = check_flips(baseline, current, max_flips=0)
+    assert not outcome.passed
+    flipped = {line.split()[0] for line in outcome.lines[2:]}
+    assert flipped == {"b", "a+b", "b+c"}
+    assert check_flips(baseline, current, max_flips=3).passed
+    assert not check_flips(baseline, current, max_flips=0, allowed=["b", "a+b"]).passed
+    assert check_flips(baseline, current, max_flips=1, allowed=["b", "a+b"]).passed
+
+
+def test_probability_drift_hand_computed_and_tolerance_overrides():
+    baseline = Baseline.from_sweep(sweep_of([0.0, 0.0, 0.0]))  # every probe 0.5 / 0.5
+    current = sweep_of([np.log(3), 0.0, 0.0])  # a: P(yes) = 0.75; a+b, a+c too
+    outcome = check_probability_drift(baseline, current, probe_tolerances(baseline, 0.2, {}, {}))
+    assert not outcome.passed
+    assert outcome.properties["max_abs_delta"] == pytest.approx(0.25)
+    assert outcome.lines[0].startswith("6 probe probabilities moved")  # 3 probes x 2 classes
+    assert "+0.250" in "\n".join(outcome.lines) and "-0.250" in "\n".join(outcome.lines)
+    loose_pairs = probe_tolerances(baseline, 0.2, {2: 0.3}, {"a": 0.26})
+    assert check_probability_drift(baseline, current, loose_pairs).passed
+    only_order = probe_tolerances(baseline, 0.2, {2: 0.3}, {})
+    assert not check_probability_drift(baseline, current, only_order).passed
+
+
+def test_rank_correlation_formulas():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    assert rank_correlation(a, a) == pytest.approx(1.0)
+    assert rank_correlation(a, -a) == pytest.approx(-1.0)
+    # one swapped neighbour pair out of 4: rho = 1 - 6 * 2 / (4 * 15) = 0.8, tau = (5 - 1) / 6
+    b = np.array([2.0, 1.0, 3.0, 4.0])
+    assert rank_correlation(a, b, "spearman") == pytest.approx(0.8)
+    assert rank_correlation(a, b, "kendall") == pytest.approx(4 / 6)
+    # ties get average ranks (tau-b corrects for them)
+    tied = np.array([1.0, 1.0, 2.0, 3.0])
+    assert rank_correlation(a, tied, "spearman") == pytest.approx(0.9486832980505138)
+    assert rank_correlation(a, tied, "kendall") == pytest.approx(5 / np.sqrt(6 * 5))
+    with pytest.raises(ValueError):
+        rank_correlation(a, b, "pearson")
+
+
+def test_rank_agreement_and_top_k():
+    baseline = Baseline.from_sweep(sweep_of([3.0, 2.0, 1.0]))
+    assert check_rank_agreement(baseline, sweep_of([3.0, 2.1, 0.9]), minimum=0.99).passed
+    reversed_ = sweep_of([1.0, 2.0, 3.0])
+    outcome = check_rank_agreement(baseline, reversed_, minimum=0.5)
+    assert not outcome.passed
+    assert "spearman -1.000 (min 0.5)" in "\n".join(outcome.lines)
+    top = check_rank_agreement(baseline, reversed_, top_k=1, min_overlap=1)
+    assert not top.passed
+    assert "top 1 overlap 0 (min 1): a -> c" in "\n".join(top.lines)
+    assert check_rank_agreement(baseline, reversed_, top_k=3, min_overlap=3).passed
+
+
+def test_interaction_drift_hand_computed():
+    baseline = Baseline.from_sweep(sweep_of([1.0, 1.0, 0.0]))
+    current = sweep_of([1.0, 1.0, 0.0])
+    assert check_interaction_drift(baseline, current, 1e-9).passed
+    # Interaction of a+b toward yes in the baseline, computed by hand from the logistic model.
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    expected = sig(2) - sig(1) - sig(1) + sig(0)
+    table = baseline.probabilities
+    index = {p: i for i, p in enumerate(baseline.probes)}
+    got = (
+        table[index["a+b"], 1]
+        - table[index["a"], 1]
+        - table[index["b"], 1]
+        + table[index["zero"], 1]
+    )
+    assert got == pytest.approx(expected, abs=1e-6)
+    # Shifting the bias by -2 turns the a+b interaction from -0.081 into +0.081.
+    moved = check_interaction_drift(baseline, sweep_of([1.0, 1.0, 0.0], bias=(0.0, -2.0)), 0.1)
+    assert not moved.passed
+    assert moved.lines[0] == "2 pair interactions moved beyond 0.1"
+    assert "+0.163" in "\n".join(moved.lines)
+
+
+def test_band_passes_inside_and_fails_outside():
+    seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(5)]
+    baseline = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=range(5))
+    assert baseline.band_center is not None
+    inside = sweep_of([1.2, -1.0, 0.0])
+    assert check_band(baseline, inside, z=3, floor=0.01).passed
+    outside = sweep_of([-2.0, -1.0, 0.0])
+    outcome = check_band(baseline, outside, z=3, floor=0.01)
+    assert not outcome.passed
+    assert "(band)" in "\n".join(outcome.lines)
+    no_band = Baseline.from_sweep(seeds[0])
+    assert not check_band(no_band, inside).passed
+
+
+def test_band_survives_the_file(tmp_path):
+    seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(3)]
+    baseline = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=[0, 1, 2])
+    write_baseline(tmp_path / "b.json", baseline)
+    loaded = read_baseline(tmp_path / "b.json")
+    assert loaded.band_seeds == [0, 1, 2]
+    np.testing.assert_allclose(loaded.band_spread, baseline.band_spread, atol=1e-6)
+    assert json.loads((tmp_path / "b.json").read_text())["band_seeds"] == [0, 1, 2]
