@@ -130,9 +130,7 @@ class ExpectationFile(pytest.Module):
 
     def _check_names_at_collection(self) -> None:
         """Unknown features and classes, found without training when the model is declared."""
-        from .errors import FeatureProbeError
-
-        from .errors import SpecError
+        from .errors import FeatureProbeError, SpecError
         from .expectations import AddingExpectation
 
         document = self.document
@@ -177,12 +175,17 @@ class ExpectationFile(pytest.Module):
 
     def _model_error(self, exc: FeatureProbeError) -> FeatureProbeError:
         """Place an error about the model section at the key it concerns."""
+        from .errors import DataError
+
         decl = self.document.model
         key = exc.key
-        if key is not None and decl.kind == "train" and f"train.{key}" in decl.key_lines:
-            key = f"train.{key}"
+        if decl.kind == "train":
+            if key is not None and f"train.{key}" in decl.key_lines:
+                key = f"train.{key}"
+            elif isinstance(exc, DataError):  # about the data, or the columns features names
+                key = "train.data" if key is None else "train.features"
         if key is None or key not in decl.key_lines:
-            key = decl.kind if decl.kind != "train" else "train"
+            key = decl.kind
         if exc.path is None or Path(exc.path) == self.path:
             exc.path = str(self.path)
             exc.line = decl.key_lines.get(key, decl.line)

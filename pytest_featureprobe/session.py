@@ -119,6 +119,29 @@ class ProbeSession:
             target, decl.features, decl.classes, outputs=decl.outputs, base_dir=base_dir
         )
 
+    def seed_sweeps(
+        self,
+        decl: ModelDecl,
+        base_dir: str | Path,
+        seeds: Iterable[int],
+        order: int,
+        probes: Iterable[Iterable[Any]] = (),
+    ) -> list[Sweep]:
+        """Sweeps of the declared training spec retrained with each seed: the seed band's data."""
+        from dataclasses import replace
+
+        from .errors import SpecError
+
+        if decl.kind != "train":
+            raise SpecError("seed calibration needs a model trained from data (model: train:)")
+        probe_sets = list(probes)
+        sweeps = []
+        for seed in seeds:
+            retrained = replace(decl, values={**decl.values, "seed": int(seed)})
+            model = self.declared_model(retrained, base_dir)
+            sweeps.append(self.sweep(model, order=order, probes=probe_sets))
+        return sweeps
+
     def declared_names(
         self, decl: ModelDecl, base_dir: str | Path
     ) -> tuple[FeatureSpace, tuple[str, ...]] | None:
