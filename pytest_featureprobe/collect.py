@@ -19,6 +19,52 @@ if TYPE_CHECKING:
     from .spec import Document, ItemSpec
 
 DEFAULT_PATTERNS = ("featureprobe_*.yaml", "featureprobe_*.yml")
+DEFAULT_BASELINE_DIR = "__featureprobe__"
+
+
+class BaselinesSeen:
+    """Baselines this run's files use and those it wrote, for the end-of-run summary."""
+
+    def __init__(self) -> None:
+        self.files: set[Path] = set()  # expectation files collected
+        self.used: set[Path] = set()
+        self.written: list[str] = []
+
+
+_baselines_key = pytest.StashKey[BaselinesSeen]()
+
+
+def baselines_seen(config: pytest.Config) -> BaselinesSeen:
+    if _baselines_key not in config.stash:
+        config.stash[_baselines_key] = BaselinesSeen()
+    return config.stash[_baselines_key]
+
+
+def _shown(path: Path, config: pytest.Config) -> str:
+    """A path as the user would type it: relative to where pytest was started, when inside."""
+    try:
+        return str(path.resolve().relative_to(config.invocation_params.dir.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def unused_baselines(config: pytest.Config, collected: list[Path]) -> list[str]:
+    """Baseline files in the baseline folders beside the collected expectation files that no
+    expectation file uses (files that exist but were not selected are given the benefit)."""
+    seen = baselines_seen(config)
+    folder_name = config.getini("featureprobe_baseline_dir") or DEFAULT_BASELINE_DIR
+    unused = []
+    for folder in sorted({path.parent / folder_name for path in collected}):
+        for baseline in sorted(folder.glob("*.json")):
+            if baseline.resolve() in seen.used:
+                continue
+            owners = [folder.parent / f"{baseline.stem}{s}" for s in (".yaml", ".yml")]
+            if any(
+                o.is_file() and o.resolve() not in {c.resolve() for c in collected} for o in owners
+            ):
+                continue
+            unused.append(_shown(baseline, config))
+    return unused
 
 
 def is_expectation_file(path: Path, config: pytest.Config) -> bool:
@@ -86,7 +132,7 @@ class ExpectationItem(pytest.Function):
             key = "on" if self.spec.expectation.on is not None else None
         exc.path = str(self.path)
         exc.line = self.spec.line_of(key)
-        if key is not None and not key.startswith("expect["):
+        if key is not None and self.spec.index is not None and not key.startswith("expect["):
             exc.key = f"expect[{self.spec.index}].{key}"
         return exc
 
@@ -120,8 +166,19 @@ class ExpectationFile(pytest.Module):
             yield ExpectationItem.for_spec(self, spec)
             return
         self._check_names_at_collection()
+        baselines_seen(self.config).files.add(self.path)
+        if self.document.drift is not None:
+            baselines_seen(self.config).used.add(self.baseline_path().resolve())
         for spec in self.document.items:
             yield ExpectationItem.for_spec(self, spec)
+
+    def baseline_path(self) -> Path:
+        """The drift baseline: as declared (relative to this file), or in the baseline folder."""
+        declared = self.document.drift.baseline
+        if declared:
+            return self.path.parent / declared
+        folder = self.config.getini("featureprobe_baseline_dir") or DEFAULT_BASELINE_DIR
+        return self.path.parent / folder / f"{self.path.stem}.json"
 
     def _session(self):
         from .plugin import probe_session
@@ -138,12 +195,17 @@ class ExpectationFile(pytest.Module):
         if decl.kind != "train":
             for spec in document.items:
                 expectation = spec.expectation
-                if (spec.error is None and isinstance(expectation, AddingExpectation)
-                        and expectation.on == "training"):
+                if (
+                    spec.error is None
+                    and isinstance(expectation, AddingExpectation)
+                    and expectation.on == "training"
+                ):
                     spec.error = SpecError(
                         f"'training' names the training data of a model trained from data; this "
                         f"file's model is given by {decl.kind}: (use on: <data file> instead)",
-                        path=self.path, line=spec.line_of("on"), key=f"expect[{spec.index}].on",
+                        path=self.path,
+                        line=spec.line_of("on"),
+                        key=f"expect[{spec.index}].on",
                     )
         missing = self._missing_file(decl)
         if missing is not None:
@@ -169,9 +231,12 @@ class ExpectationFile(pytest.Module):
         if path.is_file():
             return None
         what = "data file" if decl.kind == "train" else "model file"
-        return SpecError(f"{what} not found: {name} (paths are relative to this file)",
-                         path=self.path, line=decl.key_lines.get(key, decl.line),
-                         key=f"model.{key}")
+        return SpecError(
+            f"{what} not found: {name} (paths are relative to this file)",
+            path=self.path,
+            line=decl.key_lines.get(key, decl.line),
+            key=f"model.{key}",
+        )
 
     def _model_error(self, exc: FeatureProbeError) -> FeatureProbeError:
         """Place an error about the model section at the key it concerns."""
@@ -205,8 +270,9 @@ class ExpectationFile(pytest.Module):
                         key = next((k for k in ("alone", "together") if k in spec.key_lines), key)
                     elif key == "predicts" and "predicts" not in spec.key_lines:
                         key = "biased_toward"
-                    spec.error = SpecError(message, path=self.path, line=spec.line_of(key),
-                                           key=f"expect[{n}].{key}")
+                    spec.error = SpecError(
+                        message, path=self.path, line=spec.line_of(key), key=f"expect[{n}].{key}"
+                    )
 
     def context(self, request: pytest.FixtureRequest) -> CheckContext:
         """The model and its sweep, built once for all items of this file."""
@@ -235,7 +301,8 @@ class ExpectationFile(pytest.Module):
 
                 raise SpecError(
                     f"no fixture named {decl.values['target']!r}: define it in conftest.py "
-                    "(`pytest --fixtures` lists the fixtures there are)", key="fixture"
+                    "(`pytest --fixtures` lists the fixtures there are)",
+                    key="fixture",
                 ) from None
         model = session.declared_model(decl, base_dir, fixture_value)
         if decl.kind == "fixture":
@@ -251,4 +318,65 @@ class ExpectationFile(pytest.Module):
                 raise SpecError("'training' needs a model trained from data", key="on")
             return session.rows(model, data, base_dir)
 
-        return CheckContext(model=model, sweep=sweep, rows=rows)
+        return CheckContext(
+            model=model, sweep=sweep, rows=rows, baseline=lambda: self._baseline(model, sweep)
+        )
+
+    def _baseline(self, model, sweep):
+        """The stored baseline (written first under --featureprobe-update), checked to match."""
+        from .baseline import BaselineError, check_compatible, read_baseline
+
+        if getattr(self, "_stored_baseline", None) is None:
+            path = self.baseline_path()
+            shown = _shown(path, self.config)
+            if self.config.getoption("featureprobe_update"):
+                self._write_baseline(path, model, sweep)
+                baselines_seen(self.config).written.append(shown)
+            try:
+                baseline = read_baseline(path)
+            except BaselineError as exc:
+                if "no baseline" not in exc.message:
+                    raise
+                raise BaselineError(
+                    f"no baseline at {shown}; create it with: pytest "
+                    f"{_shown(self.path, self.config)} --featureprobe-update",
+                    path=self.path,
+                    line=self.document.drift.line,
+                    key="drift",
+                ) from None
+            check_compatible(baseline, sweep, shown)
+            self._stored_baseline = baseline
+        return self._stored_baseline
+
+    def _write_baseline(self, path: Path, model, sweep) -> None:
+        from .baseline import Baseline, write_baseline
+
+        drift, decl = self.document.drift, self.document.model
+        order = drift.order if drift.order is not None else sweep.order
+        band, seeds = [], []
+        if "band" in drift.values:
+            seeds = drift.calibration_seeds(int(decl.values.get("seed", 0)))
+            band = self._session().seed_sweeps(
+                decl,
+                self.path.parent,
+                seeds,
+                order=sweep.order,
+                probes=[
+                    p for p in self.document.extra_probes() if all(f in model.space for f in p)
+                ],
+            )
+        info = {"description": model.description, "fingerprint": model.fingerprint}
+        if "spec" in model.info:
+            info["spec"] = model.info["spec"]
+            info["training_accuracy"] = round(model.info["training_accuracy"], 6)
+        settings = drift.values.get("band", {})
+        baseline = Baseline.from_sweep(
+            sweep,
+            info,
+            band,
+            seeds,
+            max_order=order,
+            band_floor=settings.get("floor", 0.1),
+            band_cap=settings.get("cap", 10.0),
+        )
+        write_baseline(path, baseline)

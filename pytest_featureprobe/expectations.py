@@ -28,6 +28,7 @@ class CheckContext:
     model: ProbeModel
     sweep: Sweep
     rows: Callable[[str], np.ndarray]  # the ``on:`` value -> multi-hot rows of that data
+    baseline: Callable[[], Any] | None = None  # the file's stored Baseline (drift checks)
 
 
 @dataclass
@@ -355,7 +356,7 @@ def check_names(
     elif isinstance(expectation, AddingExpectation):
         feature("adding", expectation.feature)
         cls(expectation.direction, expectation.cls)
-    else:
+    elif isinstance(expectation, RankingExpectation):
         for name in expectation.features:
             feature("are" if expectation.exact else "include", name)
         cls("toward", expectation.cls)

@@ -29,6 +29,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="train models afresh instead of loading them from pytest's cache directory",
     )
     group.addoption(
+        "--featureprobe-update",
+        action="store_true",
+        default=False,
+        help="write or refresh the drift baselines of the selected expectation files",
+    )
+    group.addoption(
         "--featureprobe-files",
         action="append",
         default=None,
@@ -43,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=["featureprobe_*.yaml", "featureprobe_*.yml"],
     )
     parser.addini(
+        "featureprobe_baseline_dir",
+        "folder (beside each expectation file) that holds its drift baseline",
+        default="__featureprobe__",
+    )
+    parser.addini(
         "featureprobe_order",
         "highest probe order of the featureprobe_sweep fixture (default 2: zero, singles, pairs)",
         default="2",
@@ -50,7 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def probe_session(config: pytest.Config) -> ProbeSession:
-    """The run's ProbeSession, made on first use (so runs that never probe never import the core)."""
+    """The run's ProbeSession, made on first use: runs that never probe never import the core."""
     if session_key not in config.stash:
         from .session import ProbeSession
 
@@ -72,9 +83,26 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Baselines written by --featureprobe-update, and baselines no selected file uses."""
+    from .collect import baselines_seen, unused_baselines
+
+    seen = baselines_seen(config)
+    if not seen.files:
+        return
+    written = seen.written
+    unused = unused_baselines(config, sorted(seen.files))
+    if written or unused:
+        terminalreporter.section("featureprobe baselines")
+    for path in written:
+        terminalreporter.write_line(f"written: {path}")
+    for path in unused:
+        terminalreporter.write_line(f"unused (no selected expectation file uses it): {path}")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Report a FeatureProbeError (a mistake in the user's spec, data or model) as one short line."""
+    """Report a FeatureProbeError (a mistake in a spec, data or model) as one short line."""
     report = yield
     if call.excinfo is not None and report.failed:
         from .errors import FeatureProbeError
@@ -93,13 +121,13 @@ def featureprobe_session(pytestconfig: pytest.Config) -> ProbeSession:
 
 @pytest.fixture(scope="session")
 def featureprobe_train(featureprobe_session: ProbeSession):
-    """``train(data, features, label, **spec) -> ProbeModel``: the dense classifier, cached on disk."""
+    """``train(data, features, label, **spec) -> ProbeModel``: the dense classifier, cached."""
     return featureprobe_session.train
 
 
 @pytest.fixture(scope="session")
 def featureprobe_load(featureprobe_session: ProbeSession):
-    """``load(model, features=None, classes=None, outputs=None) -> ProbeModel`` for saved or live models."""
+    """``load(model, features=None, classes=None, outputs=None) -> ProbeModel``: saved or live."""
     return featureprobe_session.load
 
 

@@ -105,7 +105,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 def load_yaml(text: str, path: str | Path) -> Any:
     """Parse YAML with the safe loader; syntax errors become SpecError with the line."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except SpecError as exc:
         raise exc.located(path) from None
     except yaml.MarkedYAMLError as exc:
@@ -157,7 +157,7 @@ def schema() -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     """Drop line-number containers (jsonschema wants plain JSON-like data)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
@@ -237,7 +237,7 @@ class ItemSpec:
     explicit_name: bool = False
     expectation: Expectation | None = None
     error: SpecError | None = None
-    index: int = 0
+    index: int | None = 0  # position under expect:, None for drift checks
     key_lines: dict[str, int] = field(default_factory=dict)  # top-level keys -> line
 
     def line_of(self, key: str | None) -> int:
@@ -252,17 +252,22 @@ class Document:
     model: ModelDecl
     order: int | None
     items: list[ItemSpec]
-    drift: dict[str, Any] | None = None
-    drift_line: int = 0
+    drift: DriftDecl | None = None
 
     def sweep_order(self) -> int:
-        """The declared order, or the highest order the expectations need (at least 1)."""
+        """The declared order, or the highest order the expectations and drift need (>= 1)."""
         needed = [i.expectation.needed_order() for i in self.items if i.expectation is not None]
+        if self.drift is not None and self.drift.order is not None:
+            needed.append(self.drift.order)
         return max([self.order or 1, *needed])
 
     def extra_probes(self) -> list[tuple[str, ...]]:
-        return [p for i in self.items if i.expectation is not None
-                for p in i.expectation.needed_probes()]
+        return [
+            p
+            for i in self.items
+            if i.expectation is not None
+            for p in i.expectation.needed_probes()
+        ]
 
 
 def load_document(path: str | Path) -> Document:
@@ -275,8 +280,11 @@ def load_document(path: str | Path) -> Document:
         raise SpecError(f"cannot read the file: {exc}", path=path) from None
     data = load_yaml(text, path)
     if not isinstance(data, LineDict):
-        raise SpecError("an expectation file is a mapping with 'model' and 'expect'", path=path,
-                        line=getattr(data, "line", 1))
+        raise SpecError(
+            "an expectation file is a mapping with 'model' and 'expect'",
+            path=path,
+            line=getattr(data, "line", 1),
+        )
     errors = schema_errors(data, path)
     if None in errors:
         raise errors[None]
@@ -291,13 +299,23 @@ def load_document(path: str | Path) -> Document:
             name = entry.get("name") if isinstance(entry, dict) else None
             name = name if isinstance(name, str) and name else f"expect[{n}]"
             key_lines = dict(getattr(entry, "key_lines", {}))
-            items.append(ItemSpec(name, expect.item_lines[n], source, error=errors[n], index=n,
-                                  key_lines=key_lines))
+            items.append(
+                ItemSpec(
+                    name,
+                    expect.item_lines[n],
+                    source,
+                    error=errors[n],
+                    index=n,
+                    key_lines=key_lines,
+                )
+            )
         else:
             items.append(_item(entry, expect.item_lines[n], source, path, n))
     _name_items(items, path)
-    drift = data.get("drift")
-    return Document(path, model, order, items, drift, data.key_lines.get("drift", 0))
+    drift = _drift_decl(data["drift"], lines, path) if "drift" in data else None
+    if drift is not None:
+        items.extend(drift.items())
+    return Document(path, model, order, items, drift)
 
 
 def _source(lines: list[str], starts: list[int], n: int) -> str:
@@ -320,26 +338,43 @@ def _model_decl(section: LineDict, path: Path) -> ModelDecl:
         raise SpecError(
             "give exactly one of train, load or fixture"
             + (f" (found {', '.join(kinds)})" if kinds else ""),
-            path=path, line=section.line, key="model",
+            path=path,
+            line=section.line,
+            key="model",
         )
     kind = kinds[0]
     if kind == "train":
         for key in ("features", "classes", "outputs"):
             if key in section:
-                raise SpecError(f"{key} belongs inside model.train or is derived from the data",
-                                path=path, line=section.key_lines[key], key=f"model.{key}")
+                raise SpecError(
+                    f"{key} belongs inside model.train or is derived from the data",
+                    path=path,
+                    line=section.key_lines[key],
+                    key=f"model.{key}",
+                )
     classes = section.get("classes")
     if classes is not None:
         classes = [feature_name(c) for c in classes]
         if len(set(classes)) != len(classes):
-            raise SpecError("class names repeat", path=path, line=section.key_lines["classes"],
-                            key="model.classes")
+            raise SpecError(
+                "class names repeat",
+                path=path,
+                line=section.key_lines["classes"],
+                key="model.classes",
+            )
     values = section[kind] if kind == "train" else {"target": section[kind]}
     key_lines = dict(section.key_lines)
     if kind == "train":
         key_lines.update({f"train.{k}": v for k, v in section["train"].key_lines.items()})
-    return ModelDecl(kind, dict(values), section.get("features"), classes, section.get("outputs"),
-                     section.line, key_lines)
+    return ModelDecl(
+        kind,
+        dict(values),
+        section.get("features"),
+        classes,
+        section.get("outputs"),
+        section.line,
+        key_lines,
+    )
 
 
 def _names(value: Any) -> list[str]:
@@ -348,8 +383,12 @@ def _names(value: Any) -> list[str]:
 
 def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSpec:
     item = ItemSpec(
-        name=entry.get("name", ""), line=line, source=source, explicit_name="name" in entry,
-        index=n, key_lines=dict(entry.key_lines),
+        name=entry.get("name", ""),
+        line=line,
+        source=source,
+        explicit_name="name" in entry,
+        index=n,
+        key_lines=dict(entry.key_lines),
     )
     try:
         item.marks = _marks(entry.get("marks", []))
@@ -371,7 +410,7 @@ def _marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
         if isinstance(mark, str):
             result.append((mark, (), {}))
             continue
-        (name, value), = mark.items()
+        ((name, value),) = mark.items()
         if isinstance(value, dict):
             result.append((str(name), (), dict(value)))
         elif value is None:
@@ -392,8 +431,9 @@ def _one_subject(entry: LineDict) -> str:
 def _allow_only(entry: LineDict, subject: str, allowed: Sequence[str]) -> None:
     for key in entry:
         if key not in allowed and key not in COMMON and key != subject:
-            raise SpecError(f"does not go with {subject!r}; with {subject!r} use "
-                            f"{', '.join(allowed)}", key=key)
+            raise SpecError(
+                f"does not go with {subject!r}; with {subject!r} use {', '.join(allowed)}", key=key
+            )
 
 
 def _expectation(entry: LineDict) -> tuple[Expectation, str]:
@@ -425,8 +465,9 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
         excluding = tuple(_names(value["except"])) if "except" in value else ()
         order = value.get("order", max(1, len(containing) + (1 if containing else 0)))
         if len(containing) > order:
-            raise SpecError(f"a probe of order {order} cannot contain {len(containing)} features",
-                            key="every")
+            raise SpecError(
+                f"a probe of order {order} cannot contain {len(containing)} features", key="every"
+            )
         if set(containing) & set(excluding):
             raise SpecError("a feature is both in containing and except", key="every")
         probes = EveryProbe(order, containing, excluding)
@@ -476,8 +517,10 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
     feature = feature_name(entry["adding"])
     kinds = [k for k in ("raises", "lowers", "moves_at_most") if k in entry]
     if len(kinds) != 1:
-        raise SpecError("adding needs exactly one of raises, lowers or moves_at_most"
-                        + (f" (found {', '.join(kinds)})" if kinds else ""))
+        raise SpecError(
+            "adding needs exactly one of raises, lowers or moves_at_most"
+            + (f" (found {', '.join(kinds)})" if kinds else "")
+        )
     kind = kinds[0]
     for key in ("by", "tolerance"):
         if kind == "moves_at_most" and key in entry:
@@ -488,16 +531,27 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
     if on == "zero":
         on = None
     if "min_fraction" in entry and on is None:
-        raise SpecError("min_fraction applies to data rows: add on: <data file> or on: training",
-                        key="min_fraction")
+        raise SpecError(
+            "min_fraction applies to data rows: add on: <data file> or on: training",
+            key="min_fraction",
+        )
     if kind == "moves_at_most":
-        expectation = AddingExpectation(feature, "invariant", at_most=float(entry[kind]), on=on,
-                                        min_fraction=float(entry.get("min_fraction", 1.0)))
+        expectation = AddingExpectation(
+            feature,
+            "invariant",
+            at_most=float(entry[kind]),
+            on=on,
+            min_fraction=float(entry.get("min_fraction", 1.0)),
+        )
         name = f"adding[{feature}]-moves_at_most-{entry[kind]:g}"
     else:
         cls = feature_name(entry[kind])
         expectation = AddingExpectation(
-            feature, kind, cls=cls, by=float(entry.get("by", 0.0)), on=on,
+            feature,
+            kind,
+            cls=cls,
+            by=float(entry.get("by", 0.0)),
+            on=on,
             min_fraction=float(entry.get("min_fraction", 1.0)),
             tolerance=float(entry.get("tolerance", DIRECTION_TOLERANCE)),
         )
@@ -516,11 +570,14 @@ def _ranking(entry: LineDict) -> tuple[RankingExpectation, str]:
         raise SpecError("top needs exactly one of are or include", key="top")
     features = tuple(_names(entry[kinds[0]]))
     if len(set(features)) > entry["top"]:
-        raise SpecError(f"{len(set(features))} features cannot fit in the top {entry['top']}",
-                        key=kinds[0])
+        raise SpecError(
+            f"{len(set(features))} features cannot fit in the top {entry['top']}", key=kinds[0]
+        )
     cls = feature_name(entry["toward"])
-    return (RankingExpectation(cls, int(entry["top"]), features, exact=kinds[0] == "are"),
-            f"top{entry['top']}-toward-{cls}")
+    return (
+        RankingExpectation(cls, int(entry["top"]), features, exact=kinds[0] == "are"),
+        f"top{entry['top']}-toward-{cls}",
+    )
 
 
 def _name_items(items: list[ItemSpec], path: Path) -> None:
@@ -531,10 +588,118 @@ def _name_items(items: list[ItemSpec], path: Path) -> None:
             if item.explicit_name and item.error is None:
                 item.error = SpecError(
                     f"duplicate name {item.name!r} (also on line {seen[item.name]})",
-                    path=path, line=item.line_of("name"), key=f"expect[{item.index}].name",
+                    path=path,
+                    line=item.line_of("name"),
+                    key=f"expect[{item.index}].name",
                 )
             count = 2
             while f"{item.name}-{count}" in seen:
                 count += 1
             item.name = f"{item.name}-{count}"
         seen[item.name] = item.line
+
+
+# --- drift ------------------------------------------------------------------------------------
+
+DRIFT_CHECKS = {  # item name -> the keys that declare it
+    "flips": ("max_flips", "allow_flips"),
+    "max_abs_delta": ("max_abs_delta", "per_order", "per_probe"),
+    "rank": ("rank",),
+    "interaction": ("interaction",),
+    "band": ("band",),
+}
+
+
+@dataclass
+class DriftDecl:
+    """The ``drift:`` section: where the baseline is and which drift checks run against it."""
+
+    values: dict[str, Any]
+    line: int
+    key_lines: dict[str, int]
+    source_lines: list[str]
+    path: Path
+
+    @property
+    def order(self) -> int | None:
+        return self.values.get("order")
+
+    @property
+    def baseline(self) -> str | None:
+        return self.values.get("baseline")
+
+    def calibration_seeds(self, spec_seed: int) -> list[int]:
+        """The seeds of the seed band: a list as given, or K seeds from the spec's own seed."""
+        seeds = self.values.get("calibrate", {}).get("seeds", 5)
+        if isinstance(seeds, int):
+            return list(range(spec_seed, spec_seed + seeds))
+        return [int(s) for s in seeds]
+
+    def items(self) -> list[ItemSpec]:
+        from .baseline import DriftCheck
+
+        items = []
+        for kind, keys in DRIFT_CHECKS.items():
+            present = [k for k in keys if k in self.values]
+            if not present:
+                continue
+            line = self.key_lines[present[0]]
+            source = "\n".join(self.source_lines[self.key_lines[k] - 1] for k in present)
+            items.append(
+                ItemSpec(
+                    name=f"drift[{kind}]",
+                    line=line,
+                    source="drift:\n" + source,
+                    expectation=DriftCheck(kind, self),
+                    index=None,
+                )
+            )
+        return items
+
+
+def _drift_decl(section: LineDict, lines: list[str], path: Path) -> DriftDecl:
+    values = _plain(section)
+    values["per_order"] = {int(k): float(v) for k, v in section.get("per_order", {}).items()}
+    values["per_probe"] = {
+        feature_name(k): float(v) for k, v in section.get("per_probe", {}).items()
+    }
+    if "per_order" not in section:
+        values.pop("per_order")
+    if "per_probe" not in section:
+        values.pop("per_probe")
+    declared = [k for keys in DRIFT_CHECKS.values() for k in keys if k in section]
+    if not declared:
+        raise SpecError(
+            "declare at least one drift check: max_flips, allow_flips, max_abs_delta, per_order, "
+            "per_probe, rank, interaction or band",
+            path=path,
+            line=section.line,
+            key="drift",
+        )
+    if "band" in section and section["band"] is True:
+        values["band"] = {}
+    if "band" in values and "calibrate" not in values:
+        values["calibrate"] = {}
+    if "calibrate" in values and "band" not in values:
+        raise SpecError(
+            "calibrate stores a seed band that only the band check reads: add band",
+            path=path,
+            line=section.key_lines["calibrate"],
+            key="drift.calibrate",
+        )
+    rank = values.get("rank")
+    if rank is not None and "min" not in rank and "top_k" not in rank:
+        raise SpecError(
+            "rank needs min (a correlation) or top_k",
+            path=path,
+            line=section.key_lines["rank"],
+            key="drift.rank",
+        )
+    if rank is not None and rank.get("min_overlap", 0) > rank.get("top_k", 10**9):
+        raise SpecError(
+            "min_overlap is larger than top_k",
+            path=path,
+            line=section.key_lines["rank"],
+            key="drift.rank.min_overlap",
+        )
+    return DriftDecl(values, section.line, dict(section.key_lines), lines, path)

@@ -9,6 +9,7 @@ import pytest
 from pytest_featureprobe.baseline import (
     Baseline,
     BaselineError,
+    band_distances,
     check_band,
     check_compatible,
     check_flips,
@@ -181,16 +182,28 @@ def test_interaction_drift_hand_computed():
     assert "+0.163" in "\n".join(moved.lines)
 
 
-def test_band_passes_inside_and_fails_outside():
+def test_band_score_hand_computed():
     seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(5)]
-    baseline = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=range(5))
+    baseline = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=range(5), band_floor=0.1)
     assert baseline.band_center is not None
-    inside = sweep_of([1.2, -1.0, 0.0])
-    assert check_band(baseline, inside, z=3, floor=0.01).passed
-    outside = sweep_of([-2.0, -1.0, 0.0])
-    outcome = check_band(baseline, outside, z=3, floor=0.01)
+    stack = np.stack([s.table.loc[baseline.probes, ["P(no)", "P(yes)"]].to_numpy() for s in seeds])
+    # Leave-one-out: each seed against the mean and spread of the other four.
+    first = np.minimum(np.abs(stack[0] - stack[1:].mean(0)) / np.maximum(stack[1:].std(0), 0.1), 10)
+    assert baseline.band_loo_scores[0] == pytest.approx(first.mean())
+    inside = seeds[2]
+    distances = band_distances(baseline, inside)
+    by_hand = np.minimum(np.abs(stack[2] - stack.mean(0)) / np.maximum(stack.std(0), 0.1), 10)
+    np.testing.assert_allclose(distances, by_hand)
+    assert check_band(baseline, inside).passed
+    outside = sweep_of([-2.0, -1.0, 0.0])  # feature a now points the other way
+    outcome = check_band(baseline, outside)
     assert not outcome.passed
-    assert "(band)" in "\n".join(outcome.lines)
+    score = band_distances(baseline, outside).mean()
+    threshold = 1.5 * max(baseline.band_loo_scores)
+    assert outcome.lines[0].startswith(f"seed band score {score:.3f} > {threshold:.3f} (1.5 x")
+    assert outcome.lines[2].split()[0] == "a"  # the probe that moved most comes first
+    assert check_band(baseline, outside, max_score=score + 0.01).passed
+    assert not check_band(baseline, outside, max_score=score - 0.01).passed
     no_band = Baseline.from_sweep(seeds[0])
     assert not check_band(no_band, inside).passed
 
@@ -202,4 +215,5 @@ def test_band_survives_the_file(tmp_path):
     loaded = read_baseline(tmp_path / "b.json")
     assert loaded.band_seeds == [0, 1, 2]
     np.testing.assert_allclose(loaded.band_spread, baseline.band_spread, atol=1e-6)
-    assert json.loads((tmp_path / "b.json").read_text())["band_seeds"] == [0, 1, 2]
+    np.testing.assert_allclose(loaded.band_loo_scores, baseline.band_loo_scores, atol=1e-4)
+    assert json.loads((tmp_path / "b.json").read_text())["band"]["seeds"] == [0, 1, 2]
