@@ -147,7 +147,9 @@ class Baseline:
         try:
             if data.get("format") != FORMAT_VERSION:
                 raise BaselineError(
-                    f"unsupported baseline format {data.get('format')!r}", path=path
+                    f"unsupported baseline format {data.get('format')!r} (this version reads "
+                    f"{FORMAT_VERSION}); recreate it with --featureprobe-update",
+                    path=path,
                 )
             records = data["probes"]
             classes = tuple(data["classes"])
@@ -192,6 +194,8 @@ def write_baseline(path: str | Path, baseline: Baseline) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a baseline is an ordinary project file.
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(baseline.to_text())
             stream.flush()
@@ -200,6 +204,12 @@ def write_baseline(path: str | Path, baseline: Baseline) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def read_baseline(path: str | Path) -> Baseline:
@@ -213,8 +223,11 @@ def read_baseline(path: str | Path) -> Baseline:
     return Baseline.from_text(text, path)
 
 
-def check_compatible(baseline: Baseline, sweep: Sweep, path: str | Path) -> None:
-    """Raise when features, classes or probes no longer line up, saying what changed."""
+def check_compatible(
+    baseline: Baseline, sweep: Sweep, path: str | Path, order: int | None = None
+) -> None:
+    """Raise when features, classes or probes no longer line up, or the baseline holds another
+    probe order than ``order`` (what an update would write now), saying what changed."""
     problems = []
     if tuple(baseline.classes) != tuple(sweep.classes):
         problems.append(f"classes were {list(baseline.classes)}, now {list(sweep.classes)}")
@@ -235,6 +248,10 @@ def check_compatible(baseline: Baseline, sweep: Sweep, path: str | Path) -> None
             problems.append(
                 f"{len(missing)} baseline probes are not in today's sweep "
                 f"(e.g. {missing[0]}); sweep order {sweep.order} < {baseline.order}?"
+            )
+        elif order is not None and baseline.order != order:
+            problems.append(
+                f"it holds probes up to order {baseline.order}, the file now asks for order {order}"
             )
     if problems:
         raise BaselineError(
@@ -602,7 +619,7 @@ class DriftCheck:
                 baseline,
                 values.get("max_abs_delta", 1.0),
                 values.get("per_order", {}),
-                values.get("per_probe", {}),
+                {_probe_name(sweep, k): v for k, v in values.get("per_probe", {}).items()},
             )
             return check_probability_drift(baseline, sweep, tolerance)
         if self.kind == "rank":

@@ -344,7 +344,9 @@ class ExpectationFile(pytest.Module):
                     line=self.document.drift.line,
                     key="drift",
                 ) from None
-            check_compatible(baseline, sweep, shown)
+            drift = self.document.drift
+            order = drift.order if drift.order is not None else sweep.order  # as written
+            check_compatible(baseline, sweep, shown, order)
             self._stored_baseline = baseline
         return self._stored_baseline
 

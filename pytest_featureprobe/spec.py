@@ -451,15 +451,15 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
     value = entry[subject]
     if subject in ("zero", "biased_toward"):
         probes: list[tuple[str, ...]] | EveryProbe = [()]
-        label = "zero"
+        params = ""
     elif subject == "alone":
         names = _names(value)
         probes = [(n,) for n in names]
-        label = f"alone[{','.join(names)}]"
+        params = ",".join(names)
     elif subject == "together":
         sets = value if isinstance(value[0], list) else [value]
         probes = [tuple(_names(s)) for s in sets]
-        label = "together[" + ",".join("+".join(p) for p in probes) + "]"
+        params = ",".join("+".join(p) for p in probes)
     else:
         containing = tuple(_names(value["containing"])) if "containing" in value else ()
         excluding = tuple(_names(value["except"])) if "except" in value else ()
@@ -474,7 +474,7 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
         parts = [f"order={order}"]
         parts += [f"containing={'+'.join(containing)}"] if containing else []
         parts += [f"except={'+'.join(excluding)}"] if excluding else []
-        label = f"every[{','.join(parts)}]"
+        params = ",".join(parts)
     predicts = entry.get("biased_toward", entry.get("predicts"))
     predicts = feature_name(predicts) if predicts is not None else None
     probability = None
@@ -502,14 +502,25 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
         mostly=mostly,
     )
     if subject == "biased_toward":
-        name = f"zero-biased_toward-{predicts}"
+        check = f"biased_toward-{predicts}"
     elif predicts is not None:
-        name = f"{label}-predicts-{predicts}"
+        check = f"predicts-{predicts}"
     elif probability is not None:
-        name = f"{label}-P({probability[0]})-in-[{probability[1]:g},{probability[2]:g}]"
+        check = f"probability-{probability[0]}-{probability[1]:g}-{probability[2]:g}"
     else:
-        name = f"{label}-margin"
-    return expectation, name
+        check = "margin"
+    return expectation, item_id("zero" if subject == "biased_toward" else subject, check, params)
+
+
+def _numbered(name: str, count: int) -> str:
+    """The count-th use of an id: inside its brackets, which must stay at the end."""
+    return f"{name[:-1]}-{count}]" if name.endswith("]") else f"{name}-{count}"
+
+
+def item_id(subject: str, check: str, params: str = "") -> str:
+    """``alone-predicts-C[4]``: what is checked, then the probes in brackets at the end, where
+    pytest keeps parameters (a bracket elsewhere in a test name confuses ``--lf``)."""
+    return f"{subject}-{check}" + (f"[{params}]" if params else "")
 
 
 def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
@@ -543,7 +554,7 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
             on=on,
             min_fraction=float(entry.get("min_fraction", 1.0)),
         )
-        name = f"adding[{feature}]-moves_at_most-{entry[kind]:g}"
+        check = f"moves_at_most-{entry[kind]:g}"
     else:
         cls = feature_name(entry[kind])
         expectation = AddingExpectation(
@@ -555,10 +566,10 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
             min_fraction=float(entry.get("min_fraction", 1.0)),
             tolerance=float(entry.get("tolerance", DIRECTION_TOLERANCE)),
         )
-        name = f"adding[{feature}]-{kind}-{cls}"
+        check = f"{kind}-{cls}"
     if on is not None:
-        name += f"-on-{Path(on).name}"
-    return expectation, name
+        check += f"-on-{Path(on).name}"
+    return expectation, item_id("adding", check, feature)
 
 
 def _ranking(entry: LineDict) -> tuple[RankingExpectation, str]:
@@ -593,9 +604,9 @@ def _name_items(items: list[ItemSpec], path: Path) -> None:
                     key=f"expect[{item.index}].name",
                 )
             count = 2
-            while f"{item.name}-{count}" in seen:
+            while _numbered(item.name, count) in seen:
                 count += 1
-            item.name = f"{item.name}-{count}"
+            item.name = _numbered(item.name, count)
         seen[item.name] = item.line
 
 
@@ -640,7 +651,7 @@ class DriftDecl:
 
         items = []
         for kind, keys in DRIFT_CHECKS.items():
-            present = [k for k in keys if k in self.values]
+            present = sorted((k for k in keys if k in self.values), key=self.key_lines.get)
             if not present:
                 continue
             line = self.key_lines[present[0]]
