@@ -455,11 +455,11 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
     elif subject == "alone":
         names = _names(value)
         probes = [(n,) for n in names]
-        params = ",".join(names)
+        params = "_".join(names)
     elif subject == "together":
         sets = value if isinstance(value[0], list) else [value]
         probes = [tuple(_names(s)) for s in sets]
-        params = ",".join("+".join(p) for p in probes)
+        params = "_".join("+".join(p) for p in probes)
     else:
         containing = tuple(_names(value["containing"])) if "containing" in value else ()
         excluding = tuple(_names(value["except"])) if "except" in value else ()
@@ -471,10 +471,10 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
         if set(containing) & set(excluding):
             raise SpecError("a feature is both in containing and except", key="every")
         probes = EveryProbe(order, containing, excluding)
-        parts = [f"order={order}"]
-        parts += [f"containing={'+'.join(containing)}"] if containing else []
-        parts += [f"except={'+'.join(excluding)}"] if excluding else []
-        params = ",".join(parts)
+        parts = [f"order{order}"]
+        parts += [f"containing-{'_'.join(containing)}"] if containing else []
+        parts += [f"except-{'_'.join(excluding)}"] if excluding else []
+        params = "-".join(parts)
     predicts = entry.get("biased_toward", entry.get("predicts"))
     predicts = feature_name(predicts) if predicts is not None else None
     probability = None
@@ -513,14 +513,14 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
 
 
 def _numbered(name: str, count: int) -> str:
-    """The count-th use of an id: inside its brackets, which must stay at the end."""
-    return f"{name[:-1]}-{count}]" if name.endswith("]") else f"{name}-{count}"
+    return f"{name}-{count}"
 
 
 def item_id(subject: str, check: str, params: str = "") -> str:
-    """``alone-predicts-C[4]``: what is checked, then the probes in brackets at the end, where
-    pytest keeps parameters (a bracket elsewhere in a test name confuses ``--lf``)."""
-    return f"{subject}-{check}" + (f"[{params}]" if params else "")
+    """``alone-4-predicts-C``: the subject, its probes, the check. No square brackets: pytest
+    reads ``name[...]`` as parameters when it matches ``--lf`` ids, and these items have none."""
+    text = f"{subject}-{params}-{check}" if params else f"{subject}-{check}"
+    return text.replace("[", "(").replace("]", ")")
 
 
 def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
@@ -658,7 +658,7 @@ class DriftDecl:
             source = "\n".join(self.source_lines[self.key_lines[k] - 1] for k in present)
             items.append(
                 ItemSpec(
-                    name=f"drift[{kind}]",
+                    name=f"drift-{kind}",
                     line=line,
                     source="drift:\n" + source,
                     expectation=DriftCheck(kind, self),

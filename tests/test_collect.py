@@ -159,17 +159,17 @@ def test_each_expectation_is_an_item_with_a_readable_id(fruit):
         fnm(
             "featureprobe_ids.yaml::zero-biased_toward-apple",
             "featureprobe_ids.yaml::zero-predicts-apple",
-            "featureprobe_ids.yaml::alone-predicts-banana[long]",
-            "featureprobe_ids.yaml::alone-predicts-apple[red,round]",
-            "featureprobe_ids.yaml::together-predicts-banana[sweet+long]",  # as written
-            "featureprobe_ids.yaml::together-margin[green+sour,red+round]",
+            "featureprobe_ids.yaml::alone-long-predicts-banana",
+            "featureprobe_ids.yaml::alone-red_round-predicts-apple",
+            "featureprobe_ids.yaml::together-sweet+long-predicts-banana",  # as written
+            "featureprobe_ids.yaml::together-green+sour_red+round-margin",
             "featureprobe_ids.yaml::red fruit are apples",
-            "featureprobe_ids.yaml::every-probability-banana-0-0.5[order=2,containing=green,except=red]",
-            "featureprobe_ids.yaml::adding-raises-apple[red]",
-            "featureprobe_ids.yaml::adding-moves_at_most-0.15-on-fruits.csv[shiny]",
+            "featureprobe_ids.yaml::every-order2-containing-green-except-red-probability-banana-0-0.5",
+            "featureprobe_ids.yaml::adding-red-raises-apple",
+            "featureprobe_ids.yaml::adding-shiny-moves_at_most-0.15-on-fruits.csv",
             "featureprobe_ids.yaml::top2-toward-lime",
             # The same derived id twice: the second gets a suffix rather than an error.
-            "featureprobe_ids.yaml::alone-predicts-banana[long-2]",
+            "featureprobe_ids.yaml::alone-long-predicts-banana-2",
             "12 tests collected in *",
         )
     )
@@ -199,9 +199,9 @@ def test_ids_of_the_seed_data_read_as_the_method_does(pytester):
     result = run(pytester, "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         fnm(
-            "featureprobe_problems.yaml::alone-predicts-C[4]",
-            "featureprobe_problems.yaml::alone-predicts-A[1,2,3,6]",
-            "featureprobe_problems.yaml::together-predicts-C[4+5]",
+            "featureprobe_problems.yaml::alone-4-predicts-C",
+            "featureprobe_problems.yaml::alone-1_2_3_6-predicts-A",
+            "featureprobe_problems.yaml::together-4+5-predicts-C",
             "3 tests collected in *",
         )
     )
@@ -263,8 +263,8 @@ def test_k_selects_by_id(fruit):
     result.assert_outcomes(passed=2, deselected=3)
     result.stdout.fnmatch_lines(
         fnm(
-            "featureprobe_sel.yaml::alone-predicts-apple[red] PASSED*",
-            "featureprobe_sel.yaml::alone-predicts-lime[green] PASSED*",
+            "featureprobe_sel.yaml::alone-red-predicts-apple PASSED*",
+            "featureprobe_sel.yaml::alone-green-predicts-lime PASSED*",
         )
     )
     result = run(fruit, "-k", "sweet")  # the explicit name and the derived id both match
@@ -281,7 +281,7 @@ def test_last_failed_reruns_only_the_failed_expectations(fruit):
         fnm(
             "collecting ... collected 2 items",
             "run-last-failure: rerun previous 2 failures*",
-            "featureprobe_sel.yaml::alone-predicts-apple[long] FAILED*",
+            "featureprobe_sel.yaml::alone-long-predicts-apple FAILED*",
             "featureprobe_sel.yaml::sour is sweet FAILED*",
         )
     )
@@ -297,8 +297,8 @@ def test_x_stops_at_the_first_failed_expectation(fruit):
 @pytest.mark.parametrize(
     ("node_id", "outcome"),
     [
-        ("featureprobe_sel.yaml::alone-predicts-lime[green]", "passed"),
-        ("featureprobe_sel.yaml::together-predicts-banana[long+sweet]", "passed"),
+        ("featureprobe_sel.yaml::alone-green-predicts-lime", "passed"),
+        ("featureprobe_sel.yaml::together-long+sweet-predicts-banana", "passed"),
         ("featureprobe_sel.yaml::sour is sweet", "failed"),
     ],
 )
@@ -342,13 +342,13 @@ def test_marks_skip_xfail_and_custom_markers(fruit):
     result.stdout.fnmatch_lines_random(
         fnm(
             "SKIPPED [1] featureprobe_marks.yaml: not today",
-            "XFAIL featureprobe_marks.yaml::alone-predicts-apple[long] - long fruit are bananas",
+            "XFAIL featureprobe_marks.yaml::alone-long-predicts-apple - long fruit are bananas",
             "[XPASS(strict)] round is apple",
         )
     )
     result = run(fruit, "-m", "slow", "-v")
     result.assert_outcomes(passed=1, deselected=3)
-    result.stdout.fnmatch_lines(fnm("featureprobe_marks.yaml::alone-predicts-apple[red] PASSED*"))
+    result.stdout.fnmatch_lines(fnm("featureprobe_marks.yaml::alone-red-predicts-apple PASSED*"))
     result = run(fruit, "-m", "not slow")
     result.assert_outcomes(failed=1, skipped=1, xfailed=1, deselected=1)
 
@@ -369,9 +369,9 @@ def test_default_patterns_collect_yaml_and_yml_and_ignore_other_yaml(fruit):
     result = run(fruit, "--collect-only", "-q")
     result.stdout.fnmatch_lines_random(
         fnm(
-            "featureprobe_one.yaml::alone-predicts-apple[red]",
-            "featureprobe_two.yml::alone-predicts-apple[red]",
-            "sub/featureprobe_nested.yaml::alone-predicts-apple[red]",
+            "featureprobe_one.yaml::alone-red-predicts-apple",
+            "featureprobe_two.yml::alone-red-predicts-apple",
+            "sub/featureprobe_nested.yaml::alone-red-predicts-apple",
             "6 tests collected in *",
         )
     )
@@ -388,8 +388,8 @@ def test_featureprobe_files_ini_replaces_the_default_patterns(fruit):
     result = run(fruit, "--collect-only", "-q")
     result.stdout.fnmatch_lines_random(
         fnm(
-            "checks_fruit.yaml::alone-predicts-apple[red]",
-            "probes_fruit.yml::alone-predicts-apple[red]",
+            "checks_fruit.yaml::alone-red-predicts-apple",
+            "probes_fruit.yml::alone-red-predicts-apple",
             "4 tests collected in *",
         )
     )
@@ -442,8 +442,8 @@ def test_on_is_a_key_not_a_boolean(fruit):
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         fnm(
-            "featureprobe_on.yaml::adding-raises-apple-on-fruits.csv[red] PASSED*",
-            "featureprobe_on.yaml::adding-raises-apple[red] PASSED*",
+            "featureprobe_on.yaml::adding-red-raises-apple-on-fruits.csv PASSED*",
+            "featureprobe_on.yaml::adding-red-raises-apple PASSED*",
         )
     )
 
@@ -483,7 +483,7 @@ def test_yes_no_on_off_are_names_not_booleans(pytester):
     )
     result = run(pytester, "-v")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(fnm("*::alone-predicts-yes[on] PASSED*"))
+    result.stdout.fnmatch_lines(fnm("*::alone-on-predicts-yes PASSED*"))
 
 
 # --- collection errors ----------------------------------------------------------------------------

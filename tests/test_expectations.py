@@ -141,9 +141,9 @@ def test_predicts_alone(fruit):
         """,
     )
     result.assert_outcomes(passed=1, failed=1)
-    lines = section(result, "alone-predicts-apple[long]").splitlines()
+    lines = section(result, "alone-long-predicts-apple").splitlines()
     assert lines == [
-        "featureprobe_fruit.yaml:6: expectation 'alone-predicts-apple[long]' failed",
+        "featureprobe_fruit.yaml:6: expectation 'alone-long-predicts-apple' failed",
         "    - alone: long",
         "      predicts: apple",
         "  probe long: expected predicts apple; observed banana (margin 0.350), missed by 0.350",
@@ -162,7 +162,7 @@ def test_predicts_alone_list_tables_the_failing_probes(fruit):
         """,
     )
     result.assert_outcomes(passed=1, failed=1)
-    assert body(result, "alone-predicts-apple[red,round,long,green]") == [
+    assert body(result, "alone-red_round_long_green-predicts-apple") == [
         "  2 of 4 probes fail: expected predicts apple (all must pass; 50.0% pass)",
         "  probe  observed  P(apple)  P(banana)  P(lime)  margin  missed by",
         "  long   banana    0.300     0.650      0.050    0.350   0.350",
@@ -184,7 +184,7 @@ def test_predicts_together_and_list_of_together(fruit):
         """,
     )
     result.assert_outcomes(passed=2, failed=1)
-    assert body(result, "together-predicts-lime[green+sour,red+round]") == [
+    assert body(result, "together-green+sour_red+round-predicts-lime") == [
         "  1 of 2 probes fail: expected predicts lime (all must pass; 50.0% pass)",
         "  probe      observed  P(apple)  P(banana)  P(lime)  margin  missed by",
         "  red+round  apple     0.800     0.100      0.100    0.700   0.700",
@@ -204,7 +204,7 @@ def test_a_triple_beyond_the_sweep_order_is_probed_too(fruit):
     )
     result.assert_outcomes(passed=1, failed=1)
     # The id keeps the order written; the probe is named in feature-space order.
-    assert body(result, "together-probability-lime-0-0.4[green+sour+long]") == [
+    assert body(result, "together-green+sour+long-probability-lime-0-0.4") == [
         "  probe green+long+sour: expected P(lime) in [0, 0.4]; observed lime (margin 0.100), "
         "missed by 0.050",
         "  class probabilities: P(apple)=0.200  P(banana)=0.350  P(lime)=0.450",
@@ -274,7 +274,7 @@ def test_min_margin_with_and_without_predicts(fruit):
         """,
     )
     result.assert_outcomes(passed=1, failed=2)
-    assert body(result, "alone-margin[sour]")[0] == (
+    assert body(result, "alone-sour-margin")[0] == (
         "  probe sour: expected margin >= 0.1; observed lime (margin 0.050), missed by 0.050"
     )
     assert body(result, "sour is clearly lime")[0] == (
@@ -296,12 +296,12 @@ def test_probability_bounds(fruit):
         """,
     )
     result.assert_outcomes(passed=1, failed=2)
-    assert body(result, "alone-probability-apple-0-0.3[sour]") == [
+    assert body(result, "alone-sour-probability-apple-0-0.3") == [
         "  probe sour: expected P(apple) in [0, 0.3]; observed lime (margin 0.050), "
         "missed by 0.100",
         "  class probabilities: P(apple)=0.400  P(banana)=0.150  P(lime)=0.450",
     ]
-    assert body(result, "alone-probability-apple-0.75-1[red,round]") == [
+    assert body(result, "alone-red_round-probability-apple-0.75-1") == [
         "  1 of 2 probes fail: expected P(apple) in [0.75, 1] (all must pass; 50.0% pass)",
         "  probe  observed  P(apple)  P(banana)  P(lime)  margin  missed by",
         "  round  apple     0.700     0.150      0.150    0.550   0.050",
@@ -332,13 +332,13 @@ def test_adding_raises_and_lowers_by_on_the_zero_probe(fruit):
     )
     result.assert_outcomes(passed=2, failed=2)
     # Two items share a derived id; the second gets a suffix.
-    assert body(result, "adding-raises-apple[red-2]") == [
+    assert body(result, "adding-red-raises-apple-2") == [
         "  expected adding red raises P(apple) by at least 0.25 on the zero probe; observed "
         "dP(apple)=+0.200, dP(banana)=-0.150, dP(lime)=-0.050, missed by 0.050",
         "  zero probe:  P(apple)=0.600  P(banana)=0.300  P(lime)=0.100",
         "  probe red: P(apple)=0.800  P(banana)=0.150  P(lime)=0.050",
     ]
-    assert body(result, "adding-lowers-lime[long]")[0] == (
+    assert body(result, "adding-long-lowers-lime")[0] == (
         "  expected adding long lowers P(lime) by at least 0.1 on the zero probe; observed "
         "dP(apple)=-0.300, dP(banana)=+0.350, dP(lime)=-0.050, missed by 0.050"
     )
@@ -355,7 +355,7 @@ def test_adding_raises_without_by_fails_when_it_moves_the_other_way(fruit):
         """,
     )
     result.assert_outcomes(passed=1, failed=1)
-    first = body(result, "adding-raises-apple[long]")[0]
+    first = body(result, "adding-long-raises-apple")[0]
     assert first.startswith("  expected adding long raises P(apple)")
     assert "on the zero probe; observed dP(apple)=-0.300, dP(banana)=+0.350" in first
 
@@ -407,7 +407,7 @@ def test_adding_on_data_lists_ten_failing_rows_and_counts_the_rest(fruit):
         """,
     )
     result.assert_outcomes(failed=1)
-    lines = body(result, "adding-lowers-apple-on-greens.csv[long]")
+    lines = body(result, "adding-long-lowers-apple-on-greens.csv")
     assert lines[0] == (
         "  expected adding long lowers P(apple) by at least 0.25 on at least 100% of rows of "
         "greens.csv; it holds on 7.7% (1 of 13 rows)"
@@ -439,7 +439,7 @@ def test_invariance_moves_at_most(fruit):
         """,
     )
     result.assert_outcomes(passed=2, failed=2)
-    assert body(result, "adding-moves_at_most-0.1[red]") == [
+    assert body(result, "adding-red-moves_at_most-0.1") == [
         "  expected adding red moves no class probability by more than 0.1 on the zero probe; "
         "observed dP(apple)=+0.200, dP(banana)=-0.150, dP(lime)=-0.050, missed by 0.100",
         "  zero probe:  P(apple)=0.600  P(banana)=0.300  P(lime)=0.100",
@@ -562,7 +562,7 @@ def test_every_failure_lists_ten_probes_and_counts_the_rest(fruit):
         """,
     )
     result.assert_outcomes(failed=1)
-    lines = body(result, "every-predicts-lime[order=2]")
+    lines = body(result, "every-order2-predicts-lime")
     assert lines[0] == (
         "  20 of 21 probes fail: expected predicts lime (mostly 0.5 requires 11; 4.8% pass)"
     )
@@ -589,7 +589,7 @@ def test_every_selection_that_matches_nothing_fails(fruit):
     result.assert_outcomes(passed=1, failed=1)
     assert body(
         result,
-        "every-predicts-apple[order=2,containing=red,except=green+round+long+sweet+sour+shiny]",
+        "every-order2-containing-red-except-green_round_long_sweet_sour_shiny-predicts-apple",
     ) == ["  no probe matches this selection"]
 
 
@@ -617,7 +617,7 @@ expect:
         header=header,
     )
     result.assert_outcomes(passed=1, failed=1, errors=1)
-    assert body(result, "alone-predicts-apple[sour]")[1] == (
+    assert body(result, "alone-sour-predicts-apple")[1] == (
         "  class probabilities: P(apple)=0.400  P(banana)=0.150  P(lime)=0.450"
     )
     # With the model a fixture, names are checked once it is built.
@@ -649,7 +649,7 @@ expect:
         header=header,
     )
     result.assert_outcomes(passed=1, failed=1)
-    assert body(result, "alone-predicts-apple[sweet]")[1] == (
+    assert body(result, "alone-sweet-predicts-apple")[1] == (
         "  class probabilities: P(apple)=0.350  P(banana)=0.600  P(lime)=0.050"
     )
 
@@ -699,7 +699,7 @@ expect:
         header=header,
     )
     result.assert_outcomes(passed=5, failed=1)
-    lines = body(result, "alone-predicts-A[4]")
+    lines = body(result, "alone-4-predicts-A")
     assert re.fullmatch(
         r"  probe 4: expected predicts A; observed C \(margin 0\.\d{3}\), missed by 0\.\d{3}",
         lines[0],
@@ -739,7 +739,7 @@ def test_load_model_end_to_end(pytester):
         header=header,
     )
     result.assert_outcomes(passed=2, failed=1, errors=1)
-    assert body(result, "alone-predicts-Q[z]") == [
+    assert body(result, "alone-z-predicts-Q") == [
         "  probe z: expected predicts Q; observed P (margin 0.050), missed by 0.050",
         "  class probabilities: P(P)=0.525  P(Q)=0.475",
     ]

@@ -174,8 +174,8 @@ def test_lifecycle_missing_created_passes_drifts_accepted(pytester):
     # 1. No baseline: each drift item fails with the command that creates it; nothing is written.
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=2)
-    assert one_line(result, "drift[flips]") == f"{FILE}:8: drift: {command}"
-    assert one_line(result, "drift[max_abs_delta]") == f"{FILE}:9: drift: {command}"
+    assert one_line(result, "drift-flips") == f"{FILE}:8: drift: {command}"
+    assert one_line(result, "drift-max_abs_delta") == f"{FILE}:9: drift: {command}"
     assert not (pytester.path / "__featureprobe__").exists()
     assert "featureprobe baselines" not in result.stdout.str()
 
@@ -197,7 +197,7 @@ def test_lifecycle_missing_created_passes_drifts_accepted(pytester):
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=2)
     assert baseline.read_text() == written
-    flips = explanation(result, "drift[flips]")
+    flips = explanation(result, "drift-flips")
     assert flips[0] == "2 probes changed their predicted class (at most 0 allowed)"
     assert re.split(r"  +", flips[1]) == [
         "probe",
@@ -210,7 +210,7 @@ def test_lifecycle_missing_created_passes_drifts_accepted(pytester):
         ["b+c", "no", "yes", f3(1 - p_yes(WEIGHTS, "b+c")), f3(p_yes(B_UP, "b+c"))],
         ["b", "no", "yes", f3(1 - p_yes(WEIGHTS, "b")), f3(p_yes(B_UP, "b"))],
     ]
-    delta = explanation(result, "drift[max_abs_delta]")
+    delta = explanation(result, "drift-max_abs_delta")
     largest = p_yes(B_UP, "b") - p_yes(WEIGHTS, "b")
     assert delta[0] == (
         f"8 probe probabilities moved beyond tolerance (largest |dp| = {largest:.3f})"
@@ -227,8 +227,8 @@ def test_lifecycle_missing_created_passes_drifts_accepted(pytester):
     assert [row[0] for row in table[::2]] == ["b", "b+c", "b+d", "a+b"]  # most severe first
     result.stdout.fnmatch_lines(
         fnm(
-            f"FAILED {FILE}::drift[flips] - {FILE}:8: expe*",
-            f"FAILED {FILE}::drift[max_abs_delta] - *",
+            f"FAILED {FILE}::drift-flips - {FILE}:8: expe*",
+            f"FAILED {FILE}::drift-max_abs_delta - *",
         )
     )
 
@@ -290,7 +290,7 @@ def test_stale_baseline_says_what_changed(pytester, weights, extra, what):
     set_weights(pytester, weights, **extra)
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    assert one_line(result, "drift[flips]") == (
+    assert one_line(result, "drift-flips") == (
         f"{BASELINE}: the baseline no longer matches the model: {what}. "
         "If this change is intended, accept it with --featureprobe-update"
     )
@@ -306,7 +306,7 @@ def test_baseline_of_a_lower_order_than_the_sweep_needs(pytester):
     write(pytester, "order: 2\nmax_flips: 0\n")
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    assert one_line(result, "drift[flips]") == (
+    assert one_line(result, "drift-flips") == (
         f"{BASELINE}: the baseline no longer matches the model: it holds probes up to order 1, "
         "the file now asks for order 2. If this change is intended, accept it with "
         "--featureprobe-update"
@@ -336,7 +336,7 @@ def test_corrupt_baseline_is_one_line(pytester, text, message):
     (pytester.path / BASELINE).write_text(text)
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    line = one_line(result, "drift[flips]")
+    line = one_line(result, "drift-flips")
     assert line.startswith(message)
     assert line.endswith("recreate it with --featureprobe-update")
     assert (pytester.path / BASELINE).read_text() == text  # left as it was
@@ -402,7 +402,7 @@ def test_no_summary_without_expectation_files(pytester):
 def test_max_flips_counts_flips(pytester):
     result = retrain(pytester, "order: 2\nmax_flips: 1\n", B_DOWN)
     result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift[flips]")
+    lines = explanation(result, "drift-flips")
     assert lines[0] == "2 probes changed their predicted class (at most 1 allowed)"
     assert [row[:3] for row in rows(lines, "probe")] == [
         ["b+d", "yes", "no"],  # most severe first: P(no) is now .777 for b+d, .679 for a+b
@@ -429,7 +429,7 @@ def test_allow_flips(pytester, after, flips, listed):
         result.assert_outcomes(passed=2)
         return
     result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift[flips]")
+    lines = explanation(result, "drift-flips")
     assert lines[0] == f"{len(listed)} probes changed their predicted class (at most 0 allowed)"
     assert sorted(row[0] for row in rows(lines, "probe")) == listed
 
@@ -439,7 +439,7 @@ def test_allow_flips_with_an_unknown_feature_is_one_line(pytester):
     write(pytester, "order: 2\nallow_flips: [a, e]\nmax_flips: 0\n")
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    message = one_line(result, "drift[flips]")
+    message = one_line(result, "drift-flips")
     assert message.startswith(f"{FILE}:8: unknown feature 'e'")  # the line of allow_flips
 
 
@@ -465,7 +465,7 @@ def test_max_abs_delta_with_overrides(pytester, drift, failing):
         result.assert_outcomes(passed=2)
         return
     result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift[max_abs_delta]")
+    lines = explanation(result, "drift-max_abs_delta")
     assert lines[0].startswith(f"{2 * len(failing)} probe probabilities moved beyond tolerance")
     table = rows(lines, "probe")
     assert [row[0] for row in table[::2]] == list(failing)  # most severe first
@@ -477,7 +477,7 @@ def test_per_probe_with_an_unknown_feature_is_one_line(pytester):
     write(pytester, "order: 2\nmax_abs_delta: 0.1\nper_probe: {a+e: 0.3}\n")
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    message = one_line(result, "drift[max_abs_delta]")
+    message = one_line(result, "drift-max_abs_delta")
     assert message.startswith(f"{FILE}:8: unknown feature 'e'")
 
 
@@ -501,7 +501,7 @@ def test_rank_agreement(pytester, rank, verdicts):
         result.assert_outcomes(passed=2)
         return
     result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift[rank]")
+    lines = explanation(result, "drift-rank")
     assert lines[0] == "attribution ranking drifted for 2 of 2 classes"
     table = lines[2:]
     assert [line.split()[0] for line in table] == ["no", "yes"]
@@ -525,7 +525,7 @@ def test_interaction_drift(pytester):
     write(pytester, f"order: 2\ninteraction: {below}\n", B_UP)
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift[interaction]")
+    lines = explanation(result, "drift-interaction")
     assert lines[0] == f"2 pair interactions moved beyond {below:g}"
     table = rows(lines, "pair")
     assert [row[0] for row in table] == [worst, worst]
@@ -541,7 +541,7 @@ def test_interaction_needs_pairs(pytester):
     write(pytester, "interaction: 0.1\n")
     result = run(pytester, "--featureprobe-update")
     result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift[interaction]")
+    lines = explanation(result, "drift-interaction")
     assert lines == ["the baseline has no pairs: set drift.order to 2 or more"]
 
 
@@ -558,21 +558,21 @@ def test_each_drift_check_is_its_own_item_at_its_line(pytester):
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         fnm(
-            f"{FILE}::alone-margin[a] PASSED*",
-            f"{FILE}::drift[flips] PASSED*",
-            f"{FILE}::drift[max_abs_delta] PASSED*",
-            f"{FILE}::drift[rank] PASSED*",
-            f"{FILE}::drift[interaction] PASSED*",
+            f"{FILE}::alone-a-margin PASSED*",
+            f"{FILE}::drift-flips PASSED*",
+            f"{FILE}::drift-max_abs_delta PASSED*",
+            f"{FILE}::drift-rank PASSED*",
+            f"{FILE}::drift-interaction PASSED*",
         )
     )
     result = pytester.runpytest(*QUIET, "--collect-only", "-q", "-k", "flips")
-    result.stdout.fnmatch_lines(fnm(f"{FILE}::drift[flips]", "1/5 tests collected (4 deselected)*"))
+    result.stdout.fnmatch_lines(fnm(f"{FILE}::drift-flips", "1/5 tests collected (4 deselected)*"))
     write(pytester, drift.replace("max_flips: 1", "max_flips: 0"), B_UP)
     result = run(pytester)
     result.assert_outcomes(passed=4, failed=1)
-    lines = section(result, "drift[flips]")
+    lines = section(result, "drift-flips")
     assert lines[:4] == [
-        f"{FILE}:8: expectation 'drift[flips]' failed",  # allow_flips, the check's first key
+        f"{FILE}:8: expectation 'drift-flips' failed",  # allow_flips, the check's first key
         "  drift:",
         "    allow_flips: [b]",
         "    max_flips: 0",
@@ -630,7 +630,7 @@ def test_band_needs_a_model_trained_from_data(pytester):
     write(pytester, "band: true\n")
     result = run(pytester, "--featureprobe-update")
     result.assert_outcomes(passed=1, failed=1)
-    assert "seed calibration needs a model trained from data" in one_line(result, "drift[band]")
+    assert "seed calibration needs a model trained from data" in one_line(result, "drift-band")
     assert not (pytester.path / "__featureprobe__").exists()
 
 
@@ -677,7 +677,7 @@ def test_seed_band_passes_then_fails_on_changed_data(pytester):
     csv.write_text("\n".join([lines[0]] + [f"{r[:-1]}{swapped[r[-1]]}" for r in lines[1:]]) + "\n")
     result = pytester.runpytest("-p", "no:hypothesispytest", "-v")
     result.assert_outcomes(failed=2)
-    lines = explanation(result, "drift[band]")
+    lines = explanation(result, "drift-band")
     assert lines[0].startswith("seed band score ")
     assert "(1.5 x the largest leave-one-out score of the calibration seeds" in lines[0]
     assert lines[0].endswith("seed spreads from the mean of seeds [0, 1, 2]")
@@ -721,10 +721,10 @@ def test_retrain_gate_example(pytester):
     data.write_text(data.read_text().replace('"[1, 4, 5]",C\n', '"[1, 4, 5]",A\n'))
     result = run(pytester)
     result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(fnm("*::drift[flips] FAILED*", "*::drift[band] FAILED*"))
-    assert explanation(result, "drift[band]")[0].startswith("seed band score ")
+    result.stdout.fnmatch_lines(fnm("*::drift-flips FAILED*", "*::drift-band FAILED*"))
+    assert explanation(result, "drift-band")[0].startswith("seed band score ")
     assert "seed band score" in result.stdout.str()
-    flips = explanation(result, "drift[flips]")
+    flips = explanation(result, "drift-flips")
     assert re.fullmatch(r"\d+ probes changed their predicted class \(at most 2 allowed\)", flips[0])
     assert baseline.read_text() == committed  # never written without the flag
     assert "featureprobe baselines" not in result.stdout.str()
