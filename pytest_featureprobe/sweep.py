@@ -20,7 +20,7 @@ import numpy as np
 from .errors import DataError
 from .features import FeatureSpace
 from .models import ProbeModel
-from .probes import ProbeGroup, explicit_probes, probe_name, standard_probes
+from .probes import SEPARATOR, ProbeGroup, explicit_probes, probe_name, standard_probes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,28 +124,46 @@ def run_sweep(
     probs = np.concatenate(probabilities)
     reference = probs[: 1 + len(space)] if order >= 1 else _zero_and_singles(model)
     zero = reference[0]
-    active_lists = [row for block in actives for row in block.tolist()]
 
-    feature_names = [space.names(a) for a in active_lists]
-    names = [probe_name(f) for f in feature_names]
-    top2 = np.sort(probs, axis=1)[:, -2:]
-    table = pd.DataFrame(
-        {
-            "order": np.array([len(a) for a in active_lists], dtype=np.int64),
-            "features": feature_names,
-        },
-        index=pd.Index(names, name="probe"),
-    )
+    # Names and feature tuples per chunk (every chunk holds probes of one order), built with
+    # array indexing rather than one Python call per probe.
+    feature_names: list[tuple[str, ...]] = []
+    names: list[str] = []
+    all_names = np.array(space.features, dtype=object)
+    for active in actives:
+        rows, k = active.shape
+        if k == 0:
+            feature_names.extend([()] * rows)
+            names.extend([probe_name(())] * rows)
+            continue
+        columns = [all_names[active[:, c]] for c in range(k)]
+        tuples = list(zip(*columns, strict=True))
+        feature_names.extend(tuples)
+        names.extend(columns[0].tolist() if k == 1 else map(SEPARATOR.join, tuples))
+    probe_orders = np.concatenate([np.full(len(a), a.shape[1], dtype=np.int64) for a in actives])
+
+    # The float columns are written into one (columns x probes) array that becomes the frame's
+    # float block as it is: no per-column copies and no consolidation pass.
+    n_classes = len(classes)
+    block = np.empty((3 * n_classes + 1, len(probs)))
+    block[:n_classes] = probs.T
+    top2 = np.partition(probs, -2, axis=1)[:, -2:]
+    np.subtract(top2[:, 1], top2[:, 0], out=block[n_classes])
     deltas = probs - zero
-    for j, cls in enumerate(classes):
-        table[prob_column(cls)] = probs[:, j]
-    table["predicted"] = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
-    table["margin"] = top2[:, 1] - top2[:, 0]
-    for j, cls in enumerate(classes):
-        table[delta_column(cls)] = deltas[:, j]
-    interactions = _interactions(active_lists, deltas, reference[1:] - zero)
-    for j, cls in enumerate(classes):
-        table[interaction_column(cls)] = interactions[:, j]
+    block[n_classes + 1 : 2 * n_classes + 1] = deltas.T
+    block[2 * n_classes + 1 :] = _interactions(actives, deltas, reference[1:] - zero).T
+    float_names = (
+        [prob_column(c) for c in classes]
+        + ["margin"]
+        + [delta_column(c) for c in classes]
+        + [interaction_column(c) for c in classes]
+    )
+    index = pd.Index(names, name="probe")
+    table = pd.DataFrame(block.T, index=index, columns=float_names, copy=False)
+    table.insert(0, "order", probe_orders)
+    table.insert(1, "features", feature_names)
+    predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+    table.insert(2 + n_classes, "predicted", predicted)
     return Sweep(
         table=table,
         classes=classes,
@@ -164,13 +182,14 @@ def _zero_and_singles(model: ProbeModel) -> np.ndarray:
 
 
 def _interactions(
-    active_lists: list[list[int]], deltas: np.ndarray, single_deltas: np.ndarray
+    actives: list[np.ndarray], deltas: np.ndarray, single_deltas: np.ndarray
 ) -> np.ndarray:
+    """Pair rows: dP(pair) - dP(first) - dP(second); NaN on every other row."""
     result = np.full(deltas.shape, np.nan)
-    pair_rows = [r for r, a in enumerate(active_lists) if len(a) == 2]
-    if pair_rows:
-        pairs = np.array([active_lists[r] for r in pair_rows])
-        result[pair_rows] = (
-            deltas[pair_rows] - single_deltas[pairs[:, 0]] - single_deltas[pairs[:, 1]]
-        )
+    offset = 0
+    for active in actives:
+        rows = slice(offset, offset + len(active))
+        if active.shape[1] == 2:
+            result[rows] = deltas[rows] - single_deltas[active[:, 0]] - single_deltas[active[:, 1]]
+        offset += len(active)
     return result

@@ -1,0 +1,263 @@
+"""Measurements that run in a fresh Python process each (``python -m benchmarks.worker TASK JSON``).
+
+A fresh process per measurement keeps the figures honest: TensorFlow's import, graph tracing and
+memory all start from nothing, and the peak resident set size (``ru_maxrss``) of the process says
+how much memory the measured code needed. The last stdout line is ``RESULT <json>``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CSV = ROOT / "examples" / "problems" / "problems.csv"
+MARKER = "RESULT "
+#: The seed example's training spec (examples/problems/featureprobe_problems.yaml).
+SEED_SPEC = {"hidden": [32, 32], "seed": 0}
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far (Linux reports kilobytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def timed(function: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def _keras():
+    from pytest_featureprobe.backend import load_keras
+
+    keras = load_keras()
+    import tensorflow  # noqa: F401  (the figures exclude TensorFlow's import)
+
+    return keras
+
+
+def random_dense_model(n_features: int, hidden: tuple[int, ...], n_classes: int, seed: int = 0):
+    """A Keras Dense classifier n -> hidden... -> softmax with seeded random weights."""
+    keras = _keras()
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(size, activation="relu") for size in hidden]
+    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+    return keras.Sequential(layers)
+
+
+def probe_model_of(keras_model, n_features: int, n_classes: int):
+    from pytest_featureprobe.features import FeatureSpace
+    from pytest_featureprobe.models import from_keras
+
+    space = FeatureSpace.from_names([f"f{i}" for i in range(n_features)])
+    return from_keras(keras_model, space, [f"c{j}" for j in range(n_classes)])
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+
+def task_stream(params: dict[str, Any]) -> dict[str, Any]:
+    """All probes of one order streamed through the fast path, and the same probes as dense rows.
+
+    The first run of the fast path is the memory figure: the peak RSS increase over the process
+    after setup. Then fast and plain runs alternate (so both see the same machine load).
+    """
+    import numpy as np
+
+    from pytest_featureprobe.models import dense_rows
+    from pytest_featureprobe.probes import ProbeGroup
+    from pytest_featureprobe.sweep import DEFAULT_CHUNK_SIZE, iter_probabilities
+
+    n, order = int(params["features"]), int(params["order"])
+    hidden = tuple(params.get("hidden", (256, 256)))
+    n_classes = int(params.get("classes", 10))
+    repeats, plain_repeats = int(params["repeats"]), int(params["plain_repeats"])
+    keras_model = random_dense_model(n, hidden, n_classes)
+    model = probe_model_of(keras_model, n, n_classes)
+    group = ProbeGroup(order, n)
+
+    def fast() -> int:
+        counts = np.zeros(n_classes, dtype=np.int64)
+        for _active, probabilities in iter_probabilities(model, [group]):
+            counts += np.bincount(probabilities.argmax(axis=1), minlength=n_classes)
+        return int(counts.sum())
+
+    def plain() -> int:
+        counts = np.zeros(n_classes, dtype=np.int64)
+        for active in group.chunks(DEFAULT_CHUNK_SIZE):
+            probabilities = np.asarray(keras_model(dense_rows(active, n), training=False))
+            counts += np.bincount(probabilities.argmax(axis=1), minlength=n_classes)
+        return int(counts.sum())
+
+    gc.collect()
+    before = peak_rss_bytes()
+    started = time.perf_counter()
+    rows = fast()
+    fast_times = [time.perf_counter() - started]
+    after = peak_rss_bytes()
+    if rows != len(group):
+        raise RuntimeError(f"the sweep produced {rows} rows, expected {len(group)}")
+    plain_times = []
+    for index in range(max(repeats - 1, plain_repeats)):
+        if index < plain_repeats:
+            plain_times.append(timed(plain))
+        if index < repeats - 1:
+            fast_times.append(timed(fast))
+    return {
+        "probes": len(group),
+        "shortcut": model.shortcut is not None,
+        "fast": fast_times,
+        "plain": plain_times,
+        "rss_before": before,
+        "rss_increase": after - before,
+        "rss_peak": peak_rss_bytes(),
+        "dense_bytes": len(group) * n * 4,
+    }
+
+
+def task_seed_sweep(params: dict[str, Any]) -> dict[str, Any]:
+    """The seed model's zero + singles sweep against one ``model.predict`` call per probe."""
+    import numpy as np
+
+    from pytest_featureprobe.models import dense_rows
+    from pytest_featureprobe.session import ProbeSession
+    from pytest_featureprobe.sweep import run_sweep
+
+    _keras()
+    with tempfile.TemporaryDirectory() as cache:
+        model = ProbeSession(cache).train(SEED_CSV, "problems", "results", **SEED_SPEC)
+    keras_model = model.keras_model
+    n = model.n_inputs
+    probes = [np.zeros((1, 0), dtype=np.intp)] + [np.array([[i]]) for i in range(n)]
+    rows = [dense_rows(p, n) for p in probes]
+
+    def loop() -> None:
+        for row in rows:
+            keras_model.predict(row, verbose=0)
+
+    def sweep() -> None:
+        run_sweep(model, order=1)
+
+    loop()  # both warmed: predict builds its function on first use
+    sweep()
+    repeats = int(params["repeats"])
+    return {
+        "probes": len(rows),
+        "sweep": [timed(sweep) for _ in range(max(repeats, 5))],
+        "loop": [timed(loop) for _ in range(repeats)],
+    }
+
+
+def task_train(params: dict[str, Any]) -> dict[str, Any]:
+    """Seed classifier: cold training (TensorFlow imported, empty cache), then cache hits."""
+    from pytest_featureprobe.session import ProbeSession
+
+    keras = _keras()
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        model = ProbeSession(cache).train(SEED_CSV, "problems", "results", **SEED_SPEC)
+        result["cold"] = time.perf_counter() - started
+        result["accuracy"] = model.info["training_accuracy"]
+        result["steps"] = model.info["steps"]
+        hits = []
+        for _ in range(int(params["hits"])):
+            session = ProbeSession(cache)
+            started = time.perf_counter()
+            hit = session.train(SEED_CSV, "problems", "results", **SEED_SPEC)
+            hits.append(time.perf_counter() - started)
+            if not hit.info["from_cache"]:
+                raise RuntimeError("the second training was not a cache hit")
+        result["hit"] = hits
+    if params.get("reference"):
+        # The method's original shape: one fit(epochs=300) call over the five rows.
+        from pytest_featureprobe.data import prepare, read_table
+        from pytest_featureprobe.training import TrainSpec, build_classifier
+
+        data = prepare(read_table(SEED_CSV), "problems", "results")
+        spec = TrainSpec.from_mapping(SEED_SPEC)
+        keras.utils.set_random_seed(spec.seed)
+        reference = build_classifier(len(data.space), len(data.classes), spec)
+        reference.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        started = time.perf_counter()
+        reference.fit(data.x, data.y, epochs=spec.epochs, batch_size=spec.batch_size, verbose=0)
+        result["fit_epochs"] = time.perf_counter() - started
+    return result
+
+
+def task_scaling(params: dict[str, Any]) -> dict[str, Any]:
+    """``run_sweep`` (the full table) for each feature count and order."""
+    from pytest_featureprobe.probes import count_probes
+    from pytest_featureprobe.sweep import run_sweep
+
+    repeats = int(params["repeats"])
+    n_classes = int(params.get("classes", 10))
+    hidden = tuple(params.get("hidden", (256, 256)))
+    figures = []
+    for n in params["features"]:
+        model = probe_model_of(random_dense_model(n, hidden, n_classes), n, n_classes)
+        for order in params["orders"]:
+            run_sweep(model, order=min(order, 1))  # warm the model's first call
+            times = []
+            for _ in range(repeats):
+                times.append(timed(lambda model=model, order=order: run_sweep(model, order=order)))
+                gc.collect()
+            figures.append(
+                {"features": n, "order": order, "probes": count_probes(n, order), "times": times}
+            )
+    return {"figures": figures}
+
+
+def task_import_check(params: dict[str, Any]) -> dict[str, Any]:
+    """Which heavy modules importing the plugin (as pytest does) brings in."""
+    import importlib
+
+    importlib.import_module("pytest_featureprobe.plugin")
+    heavy = ("tensorflow", "keras", "numpy", "pandas", "yaml", "jsonschema")
+    return {"imported": [m for m in heavy if m in sys.modules]}
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "stream": task_stream,
+    "seed_sweep": task_seed_sweep,
+    "train": task_train,
+    "scaling": task_scaling,
+    "import_check": task_import_check,
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in TASKS:
+        print(f"usage: python -m benchmarks.worker {{{','.join(TASKS)}}} JSON", file=sys.stderr)
+        return 2
+    result = TASKS[argv[0]](json.loads(argv[1]))
+    result["process_peak_rss"] = peak_rss_bytes()
+    print(MARKER + json.dumps(result, allow_nan=False, default=_jsonable), flush=True)
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
