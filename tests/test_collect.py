@@ -15,41 +15,6 @@ import pytest
 
 SEED = Path(__file__).resolve().parents[1] / "examples" / "problems"
 
-# A model whose every probability is known: each feature adds counts to the three classes, the
-# probabilities are the normalised counts. Zero: apple .6, banana .3, lime .1.
-CONFTEST = """
-import numpy as np
-import pytest
-
-from pytest_featureprobe.features import FeatureSpace
-from pytest_featureprobe.models import from_callable
-
-FEATURES = ["red", "green", "round", "long", "sweet", "sour", "shiny"]
-CLASSES = ["apple", "banana", "lime"]
-BASE = np.array([6.0, 3.0, 1.0])
-WEIGHTS = np.array([
-    [10, 0, 0],  # red
-    [0, 1, 9],   # green
-    [8, 0, 2],   # round
-    [0, 10, 0],  # long
-    [1, 9, 0],   # sweet
-    [2, 0, 8],   # sour
-    [6, 3, 1],   # shiny: proportional to BASE, so it moves nothing on the zero probe
-], dtype=float)
-
-
-def fruit(x):
-    counts = BASE + np.asarray(x, dtype=float) @ WEIGHTS
-    return counts / counts.sum(axis=1, keepdims=True)
-
-
-@pytest.fixture(scope="session")
-def fruit_model():
-    space = FeatureSpace(tuple(FEATURES), token_column="fruit")
-    return from_callable(fruit, space, CLASSES)
-"""
-
-FRUITS_CSV = 'fruit\n"[round]"\n"[green]"\n"[long, sweet]"\n"[red]"\n"[sour]"\n"[]"\n'
 
 HEADER = """\
 model:
@@ -67,13 +32,6 @@ GOOD = (
     predicts: banana
 """
 )
-
-
-@pytest.fixture
-def fruit(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest(CONFTEST)
-    (pytester.path / "fruits.csv").write_text(FRUITS_CSV)
-    return pytester
 
 
 def write(pytester: pytest.Pytester, name: str, text: str) -> Path:
