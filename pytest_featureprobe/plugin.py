@@ -42,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="file name pattern of expectation files (repeatable; "
         "default featureprobe_*.yaml and featureprobe_*.yml)",
     )
+    group.addoption(
+        "--featureprobe-report",
+        default=None,
+        metavar="DIR",
+        help="write an HTML report of the probed models (figures of each sweep, drift against "
+        "its baseline) to DIR/index.html; needs pip install 'pytest-featureprobe[report]'",
+    )
     parser.addini(
         "featureprobe_files",
         "file name patterns of expectation files",
@@ -58,6 +65,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "highest probe order of the featureprobe_sweep fixture (default 2: zero, singles, pairs)",
         default="2",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With --featureprobe-report, check for matplotlib now (not after the run) and register the
+    report writer; without the option nothing of the report is imported."""
+    directory = config.getoption("featureprobe_report", None)
+    if directory:
+        from .report import ReportPlugin, ReportUnavailable, require_matplotlib
+
+        try:
+            require_matplotlib()
+        except ReportUnavailable as exc:
+            raise pytest.UsageError(str(exc)) from None
+        plugin = ReportPlugin(config.invocation_params.dir / directory)
+        config.pluginmanager.register(plugin, "featureprobe-report")
 
 
 def probe_session(config: pytest.Config) -> ProbeSession:
