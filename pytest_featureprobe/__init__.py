@@ -11,3 +11,6 @@ module and ``plugin`` import nothing heavy. The library lives in its submodules:
 """
 
 __version__ = "0.1.0"
+
+#: Folder beside each expectation file that holds its baseline (ini featureprobe_baseline_dir).
+DEFAULT_BASELINE_FOLDER = "__featureprobe__"

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import DEFAULT_BASELINE_FOLDER
 from .backend import library_versions
 from .errors import FeatureProbeError
 from .expectations import MAX_LISTED, CheckContext, Outcome, _table
@@ -27,8 +28,27 @@ from .features import FeatureSpace
 from .sweep import Sweep, prob_column
 
 FORMAT_VERSION = 1
-DEFAULT_FOLDER = "__featureprobe__"
 PRECISION = 6
+
+
+def baseline_path(
+    document_path: str | Path, declared: str | None = None, folder: str = DEFAULT_BASELINE_FOLDER
+) -> Path:
+    """Where an expectation file's baseline lives: as declared (relative to the file), else
+    ``<folder>/<file stem>.json`` beside it."""
+    document_path = Path(document_path)
+    if declared:
+        return document_path.parent / declared
+    return document_path.parent / folder / f"{document_path.stem}.json"
+
+
+def model_facts(model: Any) -> dict[str, Any]:
+    """What a baseline records about its model: description, fingerprint, training spec."""
+    facts: dict[str, Any] = {"description": model.description, "fingerprint": model.fingerprint}
+    if "spec" in model.info:
+        facts["spec"] = model.info["spec"]
+        facts["training_accuracy"] = round(model.info["training_accuracy"], 6)
+    return facts
 
 
 class BaselineError(FeatureProbeError):

@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -43,7 +43,6 @@ EXIT_DRIFT = 1
 EXIT_USAGE = 2
 PROG = "featureprobe"
 YAML_SUFFIXES = (".yaml", ".yml")
-DEFAULT_BASELINE_FOLDER = "__featureprobe__"
 COLLECTED = ("featureprobe_*.yaml", "featureprobe_*.yml")
 
 
@@ -390,23 +389,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 # --- baselines ------------------------------------------------------------------------------------
 
 
-def _model_facts(model: ProbeModel) -> dict[str, Any]:
-    """What a baseline says about its model (the same facts --featureprobe-update stores)."""
-    info: dict[str, Any] = {"description": model.description, "fingerprint": model.fingerprint}
-    if "spec" in model.info:
-        info["spec"] = model.info["spec"]
-        info["training_accuracy"] = round(model.info["training_accuracy"], 6)
-    return info
-
-
-def default_baseline_path(document_path: Path, declared: str | None = None) -> Path:
-    """Where pytest looks for a file's baseline: as declared (relative to the file), else
-    ``__featureprobe__/<file stem>.json`` beside it (the default featureprobe_baseline_dir)."""
-    if declared:
-        return document_path.parent / declared
-    return document_path.parent / DEFAULT_BASELINE_FOLDER / f"{document_path.stem}.json"
-
-
 # --- record ---------------------------------------------------------------------------------------
 
 
@@ -583,14 +565,14 @@ def _self_check(document: Document, source: Source, sweep: Sweep, baseline: Base
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from .baseline import Baseline, write_baseline
+    from .baseline import Baseline, baseline_path, model_facts, write_baseline
     from .spec import load_document
 
     out_path = Path(args.output)
     if out_path.suffix not in YAML_SUFFIXES:
         raise CommandError(f"--output must be a .yaml file, not {args.output}")
-    baseline_path = default_baseline_path(out_path)
-    existing = [p for p in (out_path, baseline_path) if p.exists()]
+    target = baseline_path(out_path)
+    existing = [p for p in (out_path, target) if p.exists()]
     if existing and not args.force:
         raise CommandError(
             f"{_shown(existing[0])} exists; pass --force to replace it (and its baseline)"
@@ -599,8 +581,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     source = load_source(args, session, args.model)
     order = max(args.order, 1)
     sweep = sweep_with_progress(source.model, order)
-    baseline = Baseline.from_sweep(sweep, _model_facts(source.model), max_order=order)
-    stored = Baseline.from_text(baseline.to_text(), baseline_path)  # as pytest will read it
+    baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
+    stored = Baseline.from_text(baseline.to_text(), target)  # as pytest will read it
     text, count = recorded_text(
         source,
         sweep,
@@ -617,7 +599,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         temporary.write_text(text, encoding="utf-8")
         document = load_document(temporary)
         _self_check(document, source, sweep, stored)
-        write_baseline(baseline_path, baseline)
+        write_baseline(target, baseline)
         os.replace(temporary, out_path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -627,7 +609,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         f"{count - 1} features alone), drift over {len(baseline.probes)} probes "
         f"(order {order}, max_abs_delta {args.max_abs_delta:g}, no flips)"
     )
-    print(f"baseline {_shown(baseline_path)}")
+    print(f"baseline {_shown(target)}")
     print(f"check it: pytest {_shown(out_path)}")
     if not any(out_path.match(pattern) for pattern in COLLECTED):
         print(
@@ -789,7 +771,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .baseline import Baseline, band_threshold, write_baseline
+    from .baseline import band_threshold, baseline_path, write_baseline
     from .spec import load_document
 
     path = _existing(args.file, "expectation file")
@@ -813,7 +795,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         seeds = drift.calibration_seeds(spec_seed)
     if len(seeds) < 2:
         raise CommandError("the seed band needs at least 2 calibration seeds")
-    target = Path(args.baseline) if args.baseline else default_baseline_path(path, drift.baseline)
+    target = Path(args.baseline) if args.baseline else baseline_path(path, drift.baseline)
     settings = drift.values.get("band", {})
 
     progress = Progress()
@@ -823,31 +805,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     progress.line(f"training the model of {path.name} (seed {spec_seed})")
     model = session.declared_model(decl, base)
-    probes = [p for p in document.extra_probes() if all(f in model.space for f in p)]
-    sweep = session.sweep(model, order=document.sweep_order(), probes=probes)
-    band, accuracies = [], []
-    for k, seed in enumerate(seeds, 1):
-        progress.line(f"calibrating: seed {seed} ({k} of {len(seeds)}) ...")
-        tick = time.monotonic()
-        # What ProbeSession.seed_sweeps does, one seed at a time for the progress lines.
-        seed_model = session.declared_model(
-            replace(decl, values={**decl.values, "seed": seed}), base
-        )
-        band.append(session.sweep(seed_model, order=sweep.order, probes=probes))
+    sweep = session.sweep(
+        model, order=document.sweep_order(), probes=document.extra_probes(model.space)
+    )
+    accuracies = []
+
+    def report_seed(seed: int, seed_model: ProbeModel) -> None:
         accuracies.append(float(seed_model.info.get("training_accuracy", float("nan"))))
         progress.line(
-            f"calibrating: seed {seed} done in {time.monotonic() - tick:.1f} s "
+            f"calibrating: seed {seed} ({len(accuracies)} of {len(seeds)}) ... trained "
             f"(training accuracy {accuracies[-1]:.3f})"
         )
-    baseline = Baseline.from_sweep(
-        sweep,
-        _model_facts(model),
-        band,
-        seeds,
-        max_order=drift.order if drift.order is not None else sweep.order,
-        band_floor=settings.get("floor", 0.1),
-        band_cap=settings.get("cap", 10.0),
-    )
+
+    baseline = session.declared_baseline(document, base, model, sweep, seeds, report_seed)
     write_baseline(target, baseline)
 
     from .expectations import _table

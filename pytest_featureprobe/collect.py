@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import DEFAULT_BASELINE_FOLDER
+
 if TYPE_CHECKING:
     from .errors import FeatureProbeError
     from .expectations import CheckContext, Outcome
     from .spec import Document, ItemSpec
 
 DEFAULT_PATTERNS = ("featureprobe_*.yaml", "featureprobe_*.yml")
-DEFAULT_BASELINE_DIR = "__featureprobe__"
 
 
 class BaselinesSeen:
@@ -52,7 +53,7 @@ def unused_baselines(config: pytest.Config, collected: list[Path]) -> list[str]:
     """Baseline files in the baseline folders beside the collected expectation files that no
     expectation file uses (files that exist but were not selected are given the benefit)."""
     seen = baselines_seen(config)
-    folder_name = config.getini("featureprobe_baseline_dir") or DEFAULT_BASELINE_DIR
+    folder_name = config.getini("featureprobe_baseline_dir") or DEFAULT_BASELINE_FOLDER
     unused = []
     for folder in sorted({path.parent / folder_name for path in collected}):
         for baseline in sorted(folder.glob("*.json")):
@@ -174,11 +175,10 @@ class ExpectationFile(pytest.Module):
 
     def baseline_path(self) -> Path:
         """The drift baseline: as declared (relative to this file), or in the baseline folder."""
-        declared = self.document.drift.baseline
-        if declared:
-            return self.path.parent / declared
-        folder = self.config.getini("featureprobe_baseline_dir") or DEFAULT_BASELINE_DIR
-        return self.path.parent / folder / f"{self.path.stem}.json"
+        from .baseline import baseline_path
+
+        folder = self.config.getini("featureprobe_baseline_dir") or DEFAULT_BASELINE_FOLDER
+        return baseline_path(self.path, self.document.drift.baseline, folder)
 
     def _session(self):
         from .plugin import probe_session
@@ -307,7 +307,7 @@ class ExpectationFile(pytest.Module):
         model = session.declared_model(decl, base_dir, fixture_value)
         if decl.kind == "fixture":
             self._mark_unknown_names(model.space, model.classes)
-        probes = [p for p in document.extra_probes() if all(f in model.space for f in p)]
+        probes = document.extra_probes(model.space)
         sweep = session.sweep(model, order=document.sweep_order(), probes=probes)
 
         def rows(on: str):
@@ -351,34 +351,7 @@ class ExpectationFile(pytest.Module):
         return self._stored_baseline
 
     def _write_baseline(self, path: Path, model, sweep) -> None:
-        from .baseline import Baseline, write_baseline
+        from .baseline import write_baseline
 
-        drift, decl = self.document.drift, self.document.model
-        order = drift.order if drift.order is not None else sweep.order
-        band, seeds = [], []
-        if "band" in drift.values:
-            seeds = drift.calibration_seeds(int(decl.values.get("seed", 0)))
-            band = self._session().seed_sweeps(
-                decl,
-                self.path.parent,
-                seeds,
-                order=sweep.order,
-                probes=[
-                    p for p in self.document.extra_probes() if all(f in model.space for f in p)
-                ],
-            )
-        info = {"description": model.description, "fingerprint": model.fingerprint}
-        if "spec" in model.info:
-            info["spec"] = model.info["spec"]
-            info["training_accuracy"] = round(model.info["training_accuracy"], 6)
-        settings = drift.values.get("band", {})
-        baseline = Baseline.from_sweep(
-            sweep,
-            info,
-            band,
-            seeds,
-            max_order=order,
-            band_floor=settings.get("floor", 0.1),
-            band_cap=settings.get("cap", 10.0),
-        )
+        baseline = self._session().declared_baseline(self.document, self.path.parent, model, sweep)
         write_baseline(path, baseline)

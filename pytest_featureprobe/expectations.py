@@ -107,8 +107,9 @@ class ProbeExpectation:
         if self.predicts is not None:
             rival = max(p for c, p in probs.items() if c != self.predicts)
             wants.append(f"predicts {self.predicts}")
-            worst = max(worst, rival - probs[self.predicts] if row["predicted"] != self.predicts
-                        else 0.0)
+            worst = max(
+                worst, rival - probs[self.predicts] if row["predicted"] != self.predicts else 0.0
+            )
             if self.min_prob is not None:
                 wants.append(f"P({self.predicts}) >= {self.min_prob:g}")
                 worst = max(worst, self.min_prob - probs[self.predicts])
@@ -143,7 +144,9 @@ class ProbeExpectation:
         if len(names) == 1:
             row = sweep.table.loc[names[0]]
             probs = {c: float(row[prob_column(c)]) for c in sweep.classes}
-            props.update(probe=names[0], observed=row["predicted"], probabilities=format_probs(probs))
+            props.update(
+                probe=names[0], observed=row["predicted"], probabilities=format_probs(probs)
+            )
             if passed:
                 return Outcome(True, properties=props)
             lines = [
@@ -167,12 +170,22 @@ class ProbeExpectation:
             return Outcome(True, [header], props)
         failures.sort(key=lambda f: -f[2])
         rows = [
-            [name, row["predicted"], *[float(row[prob_column(c)]) for c in sweep.classes],
-             float(row["margin"]), missed]
+            [
+                name,
+                row["predicted"],
+                *[float(row[prob_column(c)]) for c in sweep.classes],
+                float(row["margin"]),
+                missed,
+            ]
             for name, row, missed in failures[:MAX_LISTED]
         ]
-        headers = ["probe", "observed", *[prob_column(c) for c in sweep.classes], "margin",
-                   "missed by"]
+        headers = [
+            "probe",
+            "observed",
+            *[prob_column(c) for c in sweep.classes],
+            "margin",
+            "missed by",
+        ]
         lines = [header, *_table(headers, rows)]
         if len(failures) > MAX_LISTED:
             lines.append(f"... and {len(failures) - MAX_LISTED} more failing probes")
@@ -216,8 +229,12 @@ class AddingExpectation:
         # A categorical value replaces the row's value of that column (a row has one island).
         added[:, model.space.column_positions(self.feature)] = 0.0
         added[:, position] = 1.0
-        return (model.predict_proba(x), model.predict_proba(added), applicable,
-                len(rows) - len(applicable))
+        return (
+            model.predict_proba(x),
+            model.predict_proba(added),
+            applicable,
+            len(rows) - len(applicable),
+        )
 
     def check(self, context: CheckContext) -> Outcome:
         classes = list(context.model.classes)
@@ -229,7 +246,9 @@ class AddingExpectation:
         if self.direction == "invariant":
             change = np.abs(delta).max(axis=1)
             missed = change - self.at_most
-            wanted = f"adding {self.feature} moves no class probability by more than {self.at_most:g}"
+            wanted = (
+                f"adding {self.feature} moves no class probability by more than {self.at_most:g}"
+            )
         else:
             j = classes.index(self.cls)
             change = delta[:, j] if self.direction == "raises" else -delta[:, j]
@@ -245,8 +264,12 @@ class AddingExpectation:
         failing = np.flatnonzero(missed > 0)
         fraction = 1 - len(failing) / len(delta)
         passed = fraction >= self.min_fraction - 1e-12
-        props = {"expected": wanted, "rows": len(delta), "failed_rows": len(failing),
-                 "pass_fraction": round(fraction, 4)}
+        props = {
+            "expected": wanted,
+            "rows": len(delta),
+            "failed_rows": len(failing),
+            "pass_fraction": round(fraction, 4),
+        }
         if self.on is None:
             probs_before = dict(zip(classes, base[0].tolist(), strict=True))
             probs_after = dict(zip(classes, added[0].tolist(), strict=True))
@@ -254,11 +277,15 @@ class AddingExpectation:
             if passed:
                 return Outcome(True, properties=props)
             moved = ", ".join(f"dP({c})={d:+.3f}" for c, d in zip(classes, delta[0], strict=True))
-            return Outcome(False, [
-                f"expected {wanted} on {where}; observed {moved}, missed by {float(missed[0]):.3f}",
-                f"zero probe:  {format_probs(probs_before)}",
-                f"probe {self.feature}: {format_probs(probs_after)}",
-            ], props)
+            return Outcome(
+                False,
+                [
+                    f"expected {wanted} on {where}; observed {moved}, missed by {float(missed[0]):.3f}",
+                    f"zero probe:  {format_probs(probs_before)}",
+                    f"probe {self.feature}: {format_probs(probs_after)}",
+                ],
+                props,
+            )
         if passed:
             return Outcome(True, properties=props)
         lines = [
@@ -268,8 +295,10 @@ class AddingExpectation:
         ]
         order = failing[np.argsort(-missed[failing])][:MAX_LISTED]
         headers = ["row", *[f"dP({c})" for c in classes], "missed by"]
-        rows = [[int(row_numbers[i]) + 1, *[float(d) for d in delta[i]], float(missed[i])]
-                for i in order]
+        rows = [
+            [int(row_numbers[i]) + 1, *[float(d) for d in delta[i]], float(missed[i])]
+            for i in order
+        ]
         lines += _table(headers, rows)
         if len(failing) > MAX_LISTED:
             lines.append(f"... and {len(failing) - MAX_LISTED} more failing rows")
@@ -300,14 +329,19 @@ class RankingExpectation:
         wanted = set(self.features)
         ok = wanted == set(top) if self.exact else wanted <= set(top)
         relation = "are exactly" if self.exact else "include"
-        props = {"expected": f"top {self.k} toward {self.cls} {relation} {sorted(wanted)}",
-                 "observed": ", ".join(top)}
+        props = {
+            "expected": f"top {self.k} toward {self.cls} {relation} {sorted(wanted)}",
+            "observed": ", ".join(top),
+        }
         if ok:
             return Outcome(True, properties=props)
         shown = ranked.head(max(self.k + 3, len(wanted)))
-        rows = [[rank + 1, names[0], float(value), "*" if names[0] in wanted else ""]
-                for rank, (names, value) in enumerate(
-                    zip(shown["features"], shown[delta_column(self.cls)], strict=True))]
+        rows = [
+            [rank + 1, names[0], float(value), "*" if names[0] in wanted else ""]
+            for rank, (names, value) in enumerate(
+                zip(shown["features"], shown[delta_column(self.cls)], strict=True)
+            )
+        ]
         missing = sorted(wanted - set(top))
         lines = [
             f"expected the top {self.k} features toward {self.cls} to "
@@ -332,14 +366,19 @@ def check_names(
 
     def feature(key: str, name: str) -> None:
         if name not in space:
-            hint = did_you_mean(name, space.features) or f"; features are {_preview(space.features)}"
+            hint = (
+                did_you_mean(name, space.features) or f"; features are {_preview(space.features)}"
+            )
             problems.append((key, f"unknown feature {name!r}{hint}"))
 
     def cls(key: str, name: str | None) -> None:
         if name is not None and name not in classes:
             problems.append(
-                (key, f"unknown class {name!r}{did_you_mean(name, list(classes))}; "
-                      f"classes are {', '.join(classes)}")
+                (
+                    key,
+                    f"unknown class {name!r}{did_you_mean(name, list(classes))}; "
+                    f"classes are {', '.join(classes)}",
+                )
             )
 
     if isinstance(expectation, ProbeExpectation):

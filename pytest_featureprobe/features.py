@@ -248,7 +248,9 @@ class FeatureSpace:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DataError(f"feature space is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+            raise DataError(
+                f"feature space is not valid JSON: {exc.msg} (line {exc.lineno})"
+            ) from None
         return cls.from_dict(data)
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import DEFAULT_BASELINE_FOLDER
+
 if TYPE_CHECKING:
     from .models import ProbeModel
     from .session import ProbeSession
@@ -58,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "featureprobe_baseline_dir",
         "folder (beside each expectation file) that holds its drift baseline",
-        default="__featureprobe__",
+        default=DEFAULT_BASELINE_FOLDER,
     )
     parser.addini(
         "featureprobe_order",

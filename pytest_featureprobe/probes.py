@@ -107,7 +107,9 @@ def explicit_probes(space: FeatureSpace, feature_sets: Iterable[Iterable[Any]]) 
         positions = tuple(space.indices(features))
         by_order.setdefault(len(positions), set()).add(positions)
     return [
-        ProbeGroup(order, len(space), np.array(sorted(sets), dtype=np.int32).reshape(len(sets), order))
+        ProbeGroup(
+            order, len(space), np.array(sorted(sets), dtype=np.int32).reshape(len(sets), order)
+        )
         for order, sets in sorted(by_order.items())
     ]
 

@@ -6,7 +6,7 @@ another test runner can use it directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,8 @@ from .training import ModelCache, TrainSpec, train_classifier
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .spec import ModelDecl
+    from .baseline import Baseline
+    from .spec import Document, ModelDecl
 
 
 class ProbeSession:
@@ -96,7 +97,9 @@ class ProbeSession:
             return self._models[key]
         return as_probe_model(model, space, classes, outputs=outputs)
 
-    def sweep(self, model: ProbeModel, order: int = 1, probes: Iterable[Iterable[Any]] = ()) -> Sweep:
+    def sweep(
+        self, model: ProbeModel, order: int = 1, probes: Iterable[Iterable[Any]] = ()
+    ) -> Sweep:
         """The model's sweep up to ``order`` plus explicit probes, computed once per session."""
         probe_sets = [tuple(p) for p in probes]
         key = (id(model), order, frozenset(probe_sets))
@@ -126,8 +129,12 @@ class ProbeSession:
         seeds: Iterable[int],
         order: int,
         probes: Iterable[Iterable[Any]] = (),
+        on_seed: Callable[[int, ProbeModel], None] | None = None,
     ) -> list[Sweep]:
-        """Sweeps of the declared training spec retrained with each seed: the seed band's data."""
+        """Sweeps of the declared training spec retrained with each seed: the seed band's data.
+
+        ``on_seed(seed, model)`` is called after each seed's model is trained (for progress).
+        """
         from dataclasses import replace
 
         from .errors import SpecError
@@ -139,8 +146,44 @@ class ProbeSession:
         for seed in seeds:
             retrained = replace(decl, values={**decl.values, "seed": int(seed)})
             model = self.declared_model(retrained, base_dir)
+            if on_seed is not None:
+                on_seed(int(seed), model)
             sweeps.append(self.sweep(model, order=order, probes=probe_sets))
         return sweeps
+
+    def declared_baseline(
+        self,
+        document: Document,
+        base_dir: str | Path,
+        model: ProbeModel,
+        sweep: Sweep,
+        seeds: Sequence[int] | None = None,
+        on_seed: Callable[[int, ProbeModel], None] | None = None,
+    ) -> Baseline:
+        """The baseline a file's ``drift:`` section asks for: today's sweep up to ``drift.order``
+        and, with a band check (or ``seeds``), the seed band of the calibration seeds.
+
+        ``on_seed(seed, model)`` is called after each calibration seed is trained (progress).
+        """
+        from .baseline import Baseline, model_facts
+
+        drift, decl = document.drift, document.model
+        if seeds is None and "band" in drift.values:
+            seeds = drift.calibration_seeds(int(decl.values.get("seed", 0)))
+        band = []
+        if seeds:
+            probes = document.extra_probes(model.space)
+            band = self.seed_sweeps(decl, base_dir, seeds, sweep.order, probes, on_seed)
+        settings = drift.values.get("band", {})
+        return Baseline.from_sweep(
+            sweep,
+            model_facts(model),
+            band,
+            list(seeds or ()),
+            max_order=drift.order if drift.order is not None else sweep.order,
+            band_floor=settings.get("floor", 0.1),
+            band_cap=settings.get("cap", 10.0),
+        )
 
     def declared_names(
         self, decl: ModelDecl, base_dir: str | Path
@@ -190,7 +233,9 @@ class ProbeSession:
 
         if isinstance(data, pd.DataFrame):
             return data, "a DataFrame"
-        raise DataError(f"data must be a file path or a pandas DataFrame, not {type(data).__name__}")
+        raise DataError(
+            f"data must be a file path or a pandas DataFrame, not {type(data).__name__}"
+        )
 
     @staticmethod
     def _space(features: Any, base_dir: str | Path | None) -> FeatureSpace | None:

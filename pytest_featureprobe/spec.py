@@ -261,13 +261,16 @@ class Document:
             needed.append(self.drift.order)
         return max([self.order or 1, *needed])
 
-    def extra_probes(self) -> list[tuple[str, ...]]:
-        return [
+    def extra_probes(self, space: Any = None) -> list[tuple[str, ...]]:
+        """Probes the expectations name (beyond the standard sweep); with ``space``, only those
+        whose features it knows (unknown ones are reported by their own items)."""
+        probes = [
             p
             for i in self.items
             if i.expectation is not None
             for p in i.expectation.needed_probes()
         ]
+        return probes if space is None else [p for p in probes if all(f in space for f in p)]
 
 
 def load_document(path: str | Path) -> Document:
