@@ -23,13 +23,65 @@ if TYPE_CHECKING:
 DEFAULT_PATTERNS = ("featureprobe_*.yaml", "featureprobe_*.yml")
 
 
+def _drift_check_type() -> type:
+    from .baseline import DriftCheck
+
+    return DriftCheck
+
+
+_run_id_key = pytest.StashKey[str]()
+
+
+def run_id(config: pytest.Config) -> str:
+    """One id for the whole run: pytest-xdist's testrunuid on workers, else made here."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "testrunuid" in workerinput:
+        return str(workerinput["testrunuid"])
+    if _run_id_key not in config.stash:
+        import uuid
+
+        config.stash[_run_id_key] = getattr(config, "testrunuid", None) or uuid.uuid4().hex
+    return config.stash[_run_id_key]
+
+
+def _lock_name(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+
+
+def _cache_folder(config: pytest.Config, name: str) -> Path | None:
+    """A folder under pytest's cache directory (None when the cache plugin is off)."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return None
+    folder = cache.mkdir("featureprobe") / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def run_marker(config: pytest.Config, path: Path) -> Path | None:
+    """Where this run notes that it wrote ``path`` (pytest's cache; None without a cache)."""
+    folder = _cache_folder(config, "written")
+    return None if folder is None else folder / _lock_name(path)
+
+
+def run_lock(config: pytest.Config, path: Path):
+    """An inter-process lock for writing ``path``, kept in pytest's cache (not beside the file)."""
+    from contextlib import nullcontext
+
+    from filelock import FileLock
+
+    folder = _cache_folder(config, "locks")
+    return nullcontext() if folder is None else FileLock(folder / f"{_lock_name(path)}.lock")
+
+
 class BaselinesSeen:
-    """Baselines this run's files use and those it wrote, for the end-of-run summary."""
+    """Expectation files this process collected and the baselines they use."""
 
     def __init__(self) -> None:
         self.files: set[Path] = set()  # expectation files collected
         self.used: set[Path] = set()
-        self.written: list[str] = []
 
 
 _baselines_key = pytest.StashKey[BaselinesSeen]()
@@ -116,6 +168,12 @@ class ExpectationItem(pytest.Function):
             outcome = self.spec.expectation.check(context)
         except FeatureProbeError as exc:
             raise self._located(exc) from None
+        self.user_properties.append(("featureprobe_model", context.model.description))
+        self.user_properties.append(("featureprobe_sweep_probes", len(context.sweep)))
+        written = getattr(parent, "_written_baseline", None)
+        if written is not None and isinstance(self.spec.expectation, _drift_check_type()):
+            self.user_properties.append(("featureprobe_baseline_written", written))
+            parent._written_baseline = None  # reported once
         for key, value in outcome.properties.items():
             self.user_properties.append((f"featureprobe_{key}", value))
         if not outcome.passed:
@@ -329,9 +387,10 @@ class ExpectationFile(pytest.Module):
         if getattr(self, "_stored_baseline", None) is None:
             path = self.baseline_path()
             shown = _shown(path, self.config)
-            if self.config.getoption("featureprobe_update"):
-                self._write_baseline(path, model, sweep)
-                baselines_seen(self.config).written.append(shown)
+            if self.config.getoption("featureprobe_update") and self._write_baseline(
+                path, model, sweep
+            ):
+                self._written_baseline = shown
             try:
                 baseline = read_baseline(path)
             except BaselineError as exc:
@@ -350,8 +409,24 @@ class ExpectationFile(pytest.Module):
             self._stored_baseline = baseline
         return self._stored_baseline
 
-    def _write_baseline(self, path: Path, model, sweep) -> None:
+    def _write_baseline(self, path: Path, model, sweep) -> bool:
+        """Write the baseline once per run, even when pytest-xdist workers share the files:
+        under a lock, a marker in pytest's cache says whether this run already wrote it.
+        Returns whether this process wrote it."""
         from .baseline import write_baseline
 
-        baseline = self._session().declared_baseline(self.document, self.path.parent, model, sweep)
-        write_baseline(path, baseline)
+        marker = run_marker(self.config, path)
+        with run_lock(self.config, path):
+            if (
+                marker is not None
+                and marker.is_file()
+                and marker.read_text() == run_id(self.config)
+            ):
+                return False
+            baseline = self._session().declared_baseline(
+                self.document, self.path.parent, model, sweep
+            )
+            write_baseline(path, baseline)
+            if marker is not None:
+                marker.write_text(run_id(self.config))
+        return True

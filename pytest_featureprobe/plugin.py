@@ -17,6 +17,7 @@ from . import DEFAULT_BASELINE_FOLDER
 if TYPE_CHECKING:
     from .models import ProbeModel
     from .session import ProbeSession
+    from .summary import RunSummary
     from .sweep import Sweep
 
 session_key = pytest.StashKey["ProbeSession"]()
@@ -72,6 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """With --featureprobe-report, check for matplotlib now (not after the run) and register the
     report writer; without the option nothing of the report is imported."""
+    from .summary import RunSummary
+
+    config.pluginmanager.register(RunSummary(), "featureprobe-summary")
     directory = config.getoption("featureprobe_report", None)
     if directory:
         from .report import ReportPlugin, ReportUnavailable, require_matplotlib
@@ -108,20 +112,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Baselines written by --featureprobe-update, and baselines no selected file uses."""
+    """Per expectation file: model, probes, outcomes, worst drift; then baselines written and
+    unused. With -v, the sweep tables this process computed."""
     from .collect import baselines_seen, unused_baselines
 
+    summary: RunSummary = config.pluginmanager.get_plugin("featureprobe-summary")
     seen = baselines_seen(config)
-    if not seen.files:
+    unused = unused_baselines(config, sorted(seen.files)) if seen.files else []
+    if not summary.files and not unused:
         return
-    written = seen.written
-    unused = unused_baselines(config, sorted(seen.files))
-    if written or unused:
-        terminalreporter.section("featureprobe baselines")
-    for path in written:
-        terminalreporter.write_line(f"written: {path}")
+    terminalreporter.section("featureprobe")
+    for line in summary.lines():
+        terminalreporter.write_line(line)
+    for path in summary.written:
+        terminalreporter.write_line(f"baseline written: {path}")
     for path in unused:
-        terminalreporter.write_line(f"unused (no selected expectation file uses it): {path}")
+        terminalreporter.write_line(
+            f"baseline unused (no selected expectation file uses it): {path}"
+        )
+    if config.get_verbosity() > 0 and session_key in config.stash:
+        for sweep in config.stash[session_key].sweeps():
+            terminalreporter.write_line("")
+            terminalreporter.write_line(f"sweep of {sweep.model_description} (order {sweep.order})")
+            terminalreporter.write_line(sweep.to_string(max_rows=40))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -34,6 +34,7 @@ class ProbeSession:
         self._models: dict[str, ProbeModel] = {}
         self._sweeps: dict[tuple[int, int, frozenset], Sweep] = {}
         self._frames: dict[Path, pd.DataFrame] = {}
+        self._calibration: set[int] = set()  # ids of sweeps made only for a seed band
 
     def train(
         self,
@@ -148,7 +149,10 @@ class ProbeSession:
             model = self.declared_model(retrained, base_dir)
             if on_seed is not None:
                 on_seed(int(seed), model)
+            known = {id(s) for s in self._sweeps.values()}
             sweeps.append(self.sweep(model, order=order, probes=probe_sets))
+            if id(sweeps[-1]) not in known:
+                self._calibration.add(id(sweeps[-1]))
         return sweeps
 
     def declared_baseline(
@@ -236,6 +240,10 @@ class ProbeSession:
         raise DataError(
             f"data must be a file path or a pandas DataFrame, not {type(data).__name__}"
         )
+
+    def sweeps(self) -> list[Sweep]:
+        """The sweeps computed so far, in order, except those made only for seed bands."""
+        return [s for s in self._sweeps.values() if id(s) not in self._calibration]
 
     @staticmethod
     def _space(features: Any, base_dir: str | Path | None) -> FeatureSpace | None:

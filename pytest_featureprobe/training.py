@@ -195,6 +195,14 @@ class ModelCache:
     def entry(self, key: str) -> Path:
         return self.root / "models" / key
 
+    def lock(self, key: str):
+        """An inter-process lock for one entry (a file beside it)."""
+        from filelock import FileLock
+
+        folder = self.root / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(folder / f"{key}.lock")
+
     def load(self, key: str) -> tuple[list[np.ndarray], dict[str, Any]] | None:
         """(weights, meta) of a stored entry, or None when absent or unreadable."""
         folder = self.entry(key)
@@ -233,10 +241,23 @@ class ModelCache:
 def train_classifier(
     data: LabelledData, spec: TrainSpec | None = None, cache: ModelCache | None = None
 ) -> TrainedClassifier:
-    """Train (or load from ``cache``) the dense classifier on encoded data."""
+    """Train (or load from ``cache``) the dense classifier on encoded data.
+
+    With a cache, the entry's file lock is held while checking, training and storing, so
+    concurrent processes (pytest-xdist workers) train each model once and the others load it.
+    """
     spec = spec or TrainSpec()
     spec.validate()
     key = ModelCache.key(data, spec)
+    if cache is None:
+        return _train(data, spec, key, None)
+    with cache.lock(key):
+        return _train(data, spec, key, cache)
+
+
+def _train(
+    data: LabelledData, spec: TrainSpec, key: str, cache: ModelCache | None
+) -> TrainedClassifier:
     started = time.perf_counter()
     hit = cache.load(key) if cache is not None else None
     if hit is not None:

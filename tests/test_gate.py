@@ -177,19 +177,19 @@ def test_lifecycle_missing_created_passes_drifts_accepted(pytester):
     assert one_line(result, "drift-flips") == f"{FILE}:8: drift: {command}"
     assert one_line(result, "drift-max_abs_delta") == f"{FILE}:9: drift: {command}"
     assert not (pytester.path / "__featureprobe__").exists()
-    assert "featureprobe baselines" not in result.stdout.str()
+    assert "baseline written" not in result.stdout.str()
 
     # 2. The flag writes it, says so, and the run passes.
     result = run(pytester, "--featureprobe-update")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["*= featureprobe baselines =*", f"written: {BASELINE}"])
+    result.stdout.fnmatch_lines(["*= featureprobe =*", f"baseline written: {BASELINE}"])
     assert baseline.is_file()
     written = baseline.read_text()
 
     # 3. A plain run passes against it and leaves it alone.
     result = run(pytester)
     result.assert_outcomes(passed=3)
-    assert "featureprobe baselines" not in result.stdout.str()
+    assert "baseline written" not in result.stdout.str()
     assert baseline.read_text() == written
 
     # 4. A retrain on changed data: both checks fail, with tables of what moved.
@@ -235,7 +235,7 @@ def test_lifecycle_missing_created_passes_drifts_accepted(pytester):
     # 5. The flag accepts the change; the gate passes again.
     result = run(pytester, "--featureprobe-update")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines([f"written: {BASELINE}"])
+    result.stdout.fnmatch_lines([f"baseline written: {BASELINE}"])
     assert baseline.read_text() != written
     run(pytester).assert_outcomes(passed=3)
 
@@ -353,20 +353,20 @@ def test_unused_baselines_are_reported_but_not_those_of_unselected_files(pyteste
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [
-            "*= featureprobe baselines =*",
-            "written: __featureprobe__/featureprobe_x.json",
-            "written: __featureprobe__/featureprobe_y.json",
+            "*= featureprobe =*",
+            "baseline written: __featureprobe__/featureprobe_x.json",
+            "baseline written: __featureprobe__/featureprobe_y.json",
         ]
     )
-    assert not [line for line in result.stdout.lines if line.startswith("unused")]
+    assert not [line for line in result.stdout.lines if line.startswith("baseline unused")]
     (pytester.path / "__featureprobe__/featureprobe_gone.json").write_text("{}")
 
     result = run(pytester, "featureprobe_x.yaml")  # y exists but is not selected
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "*= featureprobe baselines =*",
-            "unused (no selected expectation file uses it): "
+            "*= featureprobe =*",
+            "baseline unused (no selected expectation file uses it): "
             "__featureprobe__/featureprobe_gone.json",
         ]
     )
@@ -378,12 +378,12 @@ def test_unused_baselines_are_reported_but_not_those_of_unselected_files(pyteste
     write(pytester, "baseline: gate/x.json\nmax_flips: 0\n", name="featureprobe_x.yaml")
     result = run(pytester, "--featureprobe-update")
     result.assert_outcomes(passed=3)
-    unused = [line for line in result.stdout.lines if line.startswith("unused")]
+    unused = [line for line in result.stdout.lines if line.startswith("baseline unused")]
     assert unused == [
-        f"unused (no selected expectation file uses it): __featureprobe__/{name}.json"
+        f"baseline unused (no selected expectation file uses it): __featureprobe__/{name}.json"
         for name in ("featureprobe_gone", "featureprobe_x", "featureprobe_y")
     ]
-    result.stdout.fnmatch_lines(["written: gate/x.json"])
+    result.stdout.fnmatch_lines(["baseline written: gate/x.json"])
     assert (pytester.path / "gate/x.json").is_file()
 
 
@@ -393,7 +393,7 @@ def test_no_summary_without_expectation_files(pytester):
     (pytester.path / "__featureprobe__/featureprobe_x.json").write_text("{}")
     result = run(pytester)
     result.assert_outcomes(passed=1)
-    assert "featureprobe baselines" not in result.stdout.str()
+    assert "= featureprobe =" not in result.stdout.str()
 
 
 # --- each drift check, holding and failing -------------------------------------------------------
@@ -662,7 +662,7 @@ def test_seed_band_passes_then_fails_on_changed_data(pytester):
     # The cache provider stays on: the plain run reuses the weights the update trained.
     result = pytester.runpytest("-p", "no:hypothesispytest", "-v", "--featureprobe-update")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["written: __featureprobe__/featureprobe_band.json"])
+    result.stdout.fnmatch_lines(["baseline written: __featureprobe__/featureprobe_band.json"])
     data = json.loads((pytester.path / "__featureprobe__/featureprobe_band.json").read_text())
     assert data["band"]["seeds"] == [0, 1, 2]
     assert len(data["band"]["loo_scores"]) == 3
@@ -727,4 +727,4 @@ def test_retrain_gate_example(pytester):
     flips = explanation(result, "drift-flips")
     assert re.fullmatch(r"\d+ probes changed their predicted class \(at most 2 allowed\)", flips[0])
     assert baseline.read_text() == committed  # never written without the flag
-    assert "featureprobe baselines" not in result.stdout.str()
+    assert "baseline written" not in result.stdout.str()

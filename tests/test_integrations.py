@@ -1,0 +1,115 @@
+"""CI integrations: the end-of-run summary, JUnit properties, and pytest-xdist."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+FRUIT_FILE = """\
+model:
+  fixture: fruit_model
+expect:
+  - alone: red
+    predicts: apple
+  - alone: long
+    predicts: apple
+"""
+
+
+def test_summary_line_per_file(fruit):
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_FILE)
+    result = fruit.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*= featureprobe =*",
+            "featureprobe_fruit.yaml: callable fruit; 8 probes; 1 failed, 1 passed",
+        ]
+    )
+
+
+def test_verbose_prints_the_sweep_table(fruit):
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_FILE)
+    quiet = fruit.runpytest("-p", "no:cacheprovider")
+    assert "sweep of callable fruit" not in quiet.stdout.str()
+    verbose = fruit.runpytest("-p", "no:cacheprovider", "-v")
+    verbose.stdout.fnmatch_lines(["sweep of callable fruit (order 1)", "*P(apple)*P(banana)*"])
+
+
+def test_junit_xml_carries_probe_expected_and_observed(fruit):
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_FILE)
+    fruit.runpytest("-p", "no:cacheprovider", "--junitxml=report.xml")
+    root = ET.parse(fruit.path / "report.xml").getroot()
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    failing = cases["alone-long-predicts-apple"]
+    properties = {p.get("name"): p.get("value") for p in failing.iter("property")}
+    assert properties["featureprobe_probe"] == "long"
+    assert properties["featureprobe_expected"] == "predicts apple"
+    assert properties["featureprobe_observed"] == "banana"
+    assert properties["featureprobe_model"] == "callable fruit"
+    assert "P(banana)=0.650" in properties["featureprobe_probabilities"]
+    assert failing.find("failure") is not None
+
+
+@pytest.fixture
+def gate_copy(pytester: pytest.Pytester) -> pytest.Pytester:
+    shutil.copytree(EXAMPLES / "retrain_gate", pytester.path, dirs_exist_ok=True)
+    shutil.rmtree(pytester.path / "__featureprobe__")
+    return pytester
+
+
+def _outcomes(result: pytest.RunResult) -> dict[str, int]:
+    return {k: v for k, v in result.parseoutcomes().items() if k in ("passed", "failed", "xfailed")}
+
+
+def test_xdist_same_outcomes_and_baseline_written_once(gate_copy):
+    pytest.importorskip("xdist")
+    updated = gate_copy.runpytest_subprocess("-n", "2", "--featureprobe-update")
+    assert _outcomes(updated) == {"passed": 3}
+    written = [line for line in updated.outlines if line.startswith("baseline written:")]
+    assert written == ["baseline written: __featureprobe__/featureprobe_gate.json"]
+    text = (gate_copy.path / "__featureprobe__/featureprobe_gate.json").read_text()
+    assert json.loads(text)["band"]["seeds"] == [0, 1, 2, 3, 4]
+    # No lock or marker files next to the baseline: they live in pytest's cache.
+    assert [p.name for p in (gate_copy.path / "__featureprobe__").iterdir()] == [
+        "featureprobe_gate.json"
+    ]
+    # Relabel a row: the serial and the parallel run report the same outcomes.
+    csv = gate_copy.path / "problems.csv"
+    csv.write_text(csv.read_text().replace('"[1, 4, 5]",C', '"[1, 4, 5]",A'))
+    serial = gate_copy.runpytest_subprocess("-p", "no:xdist")
+    parallel = gate_copy.runpytest_subprocess("-n", "2")
+    assert _outcomes(serial) == _outcomes(parallel) == {"passed": 1, "failed": 2}
+    assert (gate_copy.path / "__featureprobe__/featureprobe_gate.json").read_text() == text
+
+
+def test_concurrent_training_trains_once(tmp_path):
+    """Two processes asking the cache for the same model: one trains, the other loads."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json\n"
+        "from pytest_featureprobe.session import ProbeSession\n"
+        f"m = ProbeSession(sys.argv[1]).train({str(EXAMPLES / 'problems/problems.csv')!r}, "
+        "'problems', 'results', epochs=50)\n"
+        "print(json.dumps({'from_cache': m.info['from_cache'], 'fp': m.fingerprint}))\n"
+    )
+    cache = tmp_path / "cache"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(cache)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    results = [
+        json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in processes
+    ]
+    assert sorted(r["from_cache"] for r in results) == [False, True]
+    assert results[0]["fp"] == results[1]["fp"]
