@@ -173,20 +173,25 @@ def all_pairs(plan: Plan) -> list[Row]:
         f"({'on' if result['shortcut'] else 'OFF: fell back to the plain path'}); "
         f"fast path {spread(result['fast'])}, reference {spread(result['plain'])}"
     )
+    return [time_row, sweep_memory_row("all pairs, 1000 features", result)]
+
+
+def sweep_memory_row(label: str, result: dict) -> Row:
+    """Peak memory of a streamed sweep against holding all its probes as dense rows."""
     memory = result["rss_increase"]
-    memory_row = Row(
-        "all pairs, 1000 features: peak memory of the sweep",
+    row = Row(
+        f"{label}: peak memory of the sweep",
         megabytes(memory),
         f"{megabytes(result['dense_bytes'])} (all probes as dense rows)",
         f"{memory / result['dense_bytes']:.3f}",
         "<= 1.5 GB",
         verdict(memory <= 1.5 * GB),
     )
-    memory_row.notes.append(
-        f"peak RSS increase of a fresh process during its first sweep; the whole process "
+    row.notes.append(
+        "peak RSS increase of a fresh process during its first sweep; the whole process "
         f"(TensorFlow, the model) peaked at {megabytes(result['process_peak_rss'])}"
     )
-    return [time_row, memory_row]
+    return row
 
 
 def all_triples(plan: Plan) -> list[Row]:
@@ -213,20 +218,7 @@ def all_triples(plan: Plan) -> list[Row]:
         time_row.reference = "(skipped with --quick)"
     time_row.target = "report"
     time_row.notes.append(f"fast path {spread(result['fast'])}")
-    memory = result["rss_increase"]
-    memory_row = Row(
-        "all triples, 200 features: peak memory of the sweep",
-        megabytes(memory),
-        f"{megabytes(result['dense_bytes'])} (all probes as dense rows)",
-        f"{memory / result['dense_bytes']:.3f}",
-        "<= 1.5 GB",
-        verdict(memory <= 1.5 * GB),
-    )
-    memory_row.notes.append(
-        f"peak RSS increase of a fresh process during its first sweep; the whole process peaked "
-        f"at {megabytes(result['process_peak_rss'])}"
-    )
-    return [time_row, memory_row]
+    return [time_row, sweep_memory_row("all triples, 200 features", result)]
 
 
 def scaling(plan: Plan) -> list[Row]:

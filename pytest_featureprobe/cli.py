@@ -261,34 +261,25 @@ def _session(args: argparse.Namespace) -> ProbeSession:
     return ProbeSession(getattr(args, "cache_dir", None))
 
 
-def _order(value: str) -> int:
-    try:
-        order = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
-    if not 0 <= order <= 4:
-        raise argparse.ArgumentTypeError(f"the order is 0 to 4, not {order}")
-    return order
+def _bounded(kind: type, low: float, high: float | None, what: str):
+    """An argparse type: a ``kind`` number from ``low`` to ``high`` (None: no upper bound)."""
+
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"not {noun}: {value!r}") from None
+        if number < low or (high is not None and number > high):
+            raise argparse.ArgumentTypeError(f"{what}, not {value}")
+        return number
+
+    return parse
 
 
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"a number from 0 to 1, not {value}")
-    return number
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"a non-negative integer, not {number}")
-    return number
+_order = _bounded(int, 0, 4, "the order is 0 to 4")
+_fraction = _bounded(float, 0, 1, "a number from 0 to 1")
+_non_negative_int = _bounded(int, 0, None, "a non-negative integer")
 
 
 def _seed_count(value: str) -> int:
