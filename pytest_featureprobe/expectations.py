@@ -273,7 +273,12 @@ class AddingExpectation:
         if self.on is None:
             probs_before = dict(zip(classes, base[0].tolist(), strict=True))
             probs_after = dict(zip(classes, added[0].tolist(), strict=True))
-            props.update(probe=self.feature, observed=f"{float(delta[0].max()):+.3f}")
+            observed = (
+                float(np.abs(delta[0]).max())
+                if self.direction == "invariant"
+                else float(delta[0, classes.index(self.cls)])
+            )
+            props.update(probe=self.feature, observed=f"{observed:+.3f}")
             if passed:
                 return Outcome(True, properties=props)
             moved = ", ".join(f"dP({c})={d:+.3f}" for c, d in zip(classes, delta[0], strict=True))

@@ -99,6 +99,12 @@ class FeatureSpace:
         for position, name in enumerate(features):
             if name in index:
                 raise DataError(f"feature {name!r} appears twice in the feature space")
+            if name == "zero" or "+" in name:
+                raise DataError(
+                    f"feature {name!r} cannot be probed by name: 'zero' names the empty probe "
+                    "and '+' joins the features of a probe; rename it in the data (e.g. 'c++' "
+                    "-> 'cpp')"
+                )
             index[name] = position
         if not features:
             raise DataError("the feature space is empty: no tokens or categorical values found")

@@ -75,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
     report writer; without the option nothing of the report is imported."""
     from .summary import RunSummary
 
+    sweep_order(config)  # a bad ini value stops the run before any model trains
     config.pluginmanager.register(RunSummary(), "featureprobe-summary")
     directory = config.getoption("featureprobe_report", None)
     if directory:
@@ -86,6 +87,18 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
         plugin = ReportPlugin(config.invocation_params.dir / directory)
         config.pluginmanager.register(plugin, "featureprobe-report")
+
+
+def sweep_order(config: pytest.Config) -> int:
+    """The ``featureprobe_order`` ini value, checked."""
+    raw = config.getini("featureprobe_order")
+    try:
+        order = int(raw)
+    except ValueError:
+        order = -1
+    if not 0 <= order <= 4:
+        raise pytest.UsageError(f"featureprobe_order must be an integer from 0 to 4, not {raw!r}")
+    return order
 
 
 def probe_session(config: pytest.Config) -> ProbeSession:
@@ -139,12 +152,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Report a FeatureProbeError (a mistake in a spec, data or model) as one short line."""
+    """Report a FeatureProbeError (a mistake in a spec, data or model) as one short line.
+
+    Only where the traceback would show our internals: expectation items, and fixtures failing
+    at setup. In the body of a user's own test the traceback points at the user's line, so it
+    stays.
+    """
     report = yield
     if call.excinfo is not None and report.failed:
+        from .collect import ExpectationItem
         from .errors import FeatureProbeError
 
-        if isinstance(call.excinfo.value, FeatureProbeError):
+        ours = isinstance(item, ExpectationItem) or call.when == "setup"
+        if ours and isinstance(call.excinfo.value, FeatureProbeError):
             where = item.config.invocation_params.dir
             report.longrepr = f"featureprobe: {call.excinfo.value.describe(where)}"
     return report
@@ -183,10 +203,6 @@ def featureprobe_sweep(
     featureprobe_model: Any, featureprobe_session: ProbeSession, pytestconfig: pytest.Config
 ) -> Sweep:
     """The sweep of ``featureprobe_model`` up to the ``featureprobe_order`` ini value."""
-    raw = pytestconfig.getini("featureprobe_order")
-    try:
-        order = int(raw)
-    except ValueError:
-        raise pytest.UsageError(f"featureprobe_order must be an integer, not {raw!r}") from None
+    order = sweep_order(pytestconfig)
     model = featureprobe_session.load(featureprobe_model)
     return featureprobe_session.sweep(model, order=order)

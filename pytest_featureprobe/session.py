@@ -198,6 +198,8 @@ class ProbeSession:
         """
         if decl.kind == "train":
             frame, _ = self._frame(decl.values["data"], base_dir)
+            if len(frame) == 0:
+                raise DataError("the data has no rows", key="data")
             tokens, categorical = feature_columns(decl.values["features"])
             label = decl.values["label"]
             if label not in frame.columns:

@@ -55,21 +55,50 @@ class LineList(list):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """The safe loader, building containers that carry line numbers.
+    """The safe loader, building containers that carry line numbers, with YAML 1.2 scalars.
 
-    Booleans follow YAML 1.2: only true/false. In YAML 1.1 ``on``, ``off``, ``yes`` and ``no`` are
-    booleans too, which would turn the key ``on:`` into ``True``.
+    YAML 1.1 (PyYAML's default) reads ``on``/``off``/``yes``/``no`` as booleans, ``010`` as 8,
+    ``1:20`` as 80 and ``1_000`` as 1000, which would turn the key ``on:`` into ``True`` and a
+    feature named ``010`` into another feature. Here only true/false are booleans and numbers
+    follow the YAML 1.2 core schema; anything else stays a string.
     """
 
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 _LineLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    first: [
+        (tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _INT_TAG, _FLOAT_TAG)
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _LineLoader.add_implicit_resolver(
     _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_LineLoader.add_implicit_resolver(
+    _INT_TAG, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_LineLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)  # "010" is ten, as in YAML 1.2
+
+
+_LineLoader.add_constructor(_INT_TAG, _construct_int)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -163,12 +192,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@cache
+def _validator_class() -> type:
+    """Draft 2020-12 with ``integer`` meaning a YAML integer: ``2.0`` is not one here, since the
+    checks behind the schema count with it."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return jsonschema.validators.extend(base, type_checker=checker)
+
+
 def schema_errors(document: Any, path: str | Path) -> dict[int | None, SpecError]:
     """Schema violations as SpecErrors with file:line and key: per expectation index, and under
     None for the rest of the file (the most relevant violation of each)."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = _validator_class()(schema())
     grouped: dict[int | None, list[Any]] = {}
     for error in validator.iter_errors(_plain(document)):
         keys = list(error.absolute_path)
@@ -396,7 +438,7 @@ def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSp
     try:
         item.marks = _marks(entry.get("marks", []))
         item.expectation, derived = _expectation(entry)
-        item.name = item.name or derived
+        item.name = _bracket_free(item.name) if item.name else derived
     except SpecError as exc:
         key = exc.key or ""
         exc.key = f"expect[{n}]" + (f".{key}" if key else "")
@@ -462,6 +504,9 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
     elif subject == "together":
         sets = value if isinstance(value[0], list) else [value]
         probes = [tuple(_names(s)) for s in sets]
+        for probe in probes:
+            if len(set(probe)) != len(probe):
+                raise SpecError(f"a feature repeats in {list(probe)}", key="together")
         params = "_".join("+".join(p) for p in probes)
     else:
         containing = tuple(_names(value["containing"])) if "containing" in value else ()
@@ -515,6 +560,10 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
     return expectation, item_id("zero" if subject == "biased_toward" else subject, check, params)
 
 
+def _bracket_free(name: str) -> str:
+    return name.replace("[", "(").replace("]", ")")
+
+
 def _numbered(name: str, count: int) -> str:
     return f"{name}-{count}"
 
@@ -522,8 +571,7 @@ def _numbered(name: str, count: int) -> str:
 def item_id(subject: str, check: str, params: str = "") -> str:
     """``alone-4-predicts-C``: the subject, its probes, the check. No square brackets: pytest
     reads ``name[...]`` as parameters when it matches ``--lf`` ids, and these items have none."""
-    text = f"{subject}-{params}-{check}" if params else f"{subject}-{check}"
-    return text.replace("[", "(").replace("]", ")")
+    return _bracket_free(f"{subject}-{params}-{check}" if params else f"{subject}-{check}")
 
 
 def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
@@ -700,6 +748,14 @@ def _drift_decl(section: LineDict, lines: list[str], path: Path) -> DriftDecl:
             path=path,
             line=section.key_lines["calibrate"],
             key="drift.calibrate",
+        )
+    seeds = values.get("calibrate", {}).get("seeds")
+    if isinstance(seeds, list) and len(set(seeds)) != len(seeds):
+        raise SpecError(
+            "calibration seeds repeat (a repeated seed narrows the band)",
+            path=path,
+            line=section.key_lines["calibrate"],
+            key="drift.calibrate.seeds",
         )
     rank = values.get("rank")
     if rank is not None and "min" not in rank and "top_k" not in rank:

@@ -72,7 +72,12 @@ class Sweep:
 
     def row(self, features: Iterable[Any] | str) -> pd.Series:
         """The row of a probe, by name (``"4+5"``, ``"zero"``) or feature set (``[4, 5]``)."""
-        name = features if isinstance(features, str) else self.name_of(features)
+        if isinstance(features, str):
+            # "5+4" and "4+5" name the same probe; "zero" and exact names pass through.
+            known = features in self.table.index or features == "zero"
+            name = features if known else self.name_of(features.split("+"))
+        else:
+            name = self.name_of(features)
         try:
             return self.table.loc[name]
         except KeyError:

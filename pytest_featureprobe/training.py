@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -210,8 +211,8 @@ class ModelCache:
             meta = json.loads((folder / "meta.json").read_text())
             with np.load(folder / "weights.npz", allow_pickle=False) as stored:
                 weights = [stored[f"w{i}"] for i in range(len(stored.files))]
-        except (OSError, ValueError, KeyError):
-            return None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None  # absent or damaged: a miss, and store() replaces it
         return weights, meta
 
     def store(self, key: str, weights: list[np.ndarray], meta: dict[str, Any]) -> None:
