@@ -8,7 +8,7 @@ from types import ModuleType
 
 
 def load_keras() -> ModuleType:
-    """Import Keras (TensorFlow backend unless the user chose another) with TF's C++ logs quietened."""
+    """Import Keras (TensorFlow backend unless the user chose another), TF's C++ logs quietened."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras

@@ -291,10 +291,9 @@ def _seed_count(value: str) -> int:
 
 def _shown(path: Path) -> str:
     """A path as typed from the current directory when it lies inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    from .errors import display_path
+
+    return display_path(path, Path.cwd())
 
 
 # --- sweep ----------------------------------------------------------------------------------------
@@ -435,14 +434,6 @@ def _relative(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target, start)).as_posix()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _model_section(source: Source, out_dir: Path) -> dict[str, Any]:
     """The recorded file's ``model:`` section, with paths relative to the recorded file."""
     if source.document is None:
@@ -456,16 +447,18 @@ def _model_section(source: Source, out_dir: Path) -> dict[str, Any]:
         if source.outputs_arg is not None:
             section["outputs"] = source.outputs_arg
         return section
+    from .spec import plain_data
+
     decl, base = source.document.model, source.path.parent
     if decl.kind == "train":
-        values = _plain(decl.values)
+        values = plain_data(decl.values)
         values["data"] = _relative(base / values["data"], out_dir)
         return {"train": values}
     section = {"load": _relative(base / decl.values["target"], out_dir)}
     if isinstance(decl.features, str):
         section["features"] = _relative(base / decl.features, out_dir)
     elif decl.features is not None:
-        section["features"] = _plain(decl.features)
+        section["features"] = plain_data(decl.features)
     if decl.classes is not None:
         section["classes"] = list(decl.classes)
     if decl.outputs is not None:

@@ -95,10 +95,9 @@ def baselines_seen(config: pytest.Config) -> BaselinesSeen:
 
 def _shown(path: Path, config: pytest.Config) -> str:
     """A path as the user would type it: relative to where pytest was started, when inside."""
-    try:
-        return str(path.resolve().relative_to(config.invocation_params.dir.resolve()))
-    except ValueError:
-        return str(path)
+    from .errors import display_path
+
+    return display_path(path, config.invocation_params.dir)
 
 
 def unused_baselines(config: pytest.Config, collected: list[Path]) -> list[str]:

@@ -6,6 +6,7 @@ line without a Python traceback from our internals.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -45,12 +46,7 @@ class FeatureProbeError(Exception):
         """``path:line: key: message``, the path relative to ``relative_to`` when inside it."""
         where = ""
         if self.path:
-            path = self.path
-            if relative_to is not None:
-                try:
-                    path = str(Path(path).resolve().relative_to(Path(relative_to).resolve()))
-                except ValueError:
-                    pass
+            path = display_path(self.path, relative_to) if relative_to is not None else self.path
             where = path + (f":{self.line}" if self.line else "") + ": "
         what = f"{self.key}: " if self.key else ""
         return f"{where}{what}{self.message}"
@@ -66,6 +62,20 @@ class DataError(FeatureProbeError):
 
 class ModelError(FeatureProbeError):
     """A model cannot be loaded, does not fit the feature space, or returns bad outputs."""
+
+
+def display_path(path: str | Path, relative_to: str | Path) -> str:
+    """``path`` as a user would type it from ``relative_to``: relative when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(relative_to).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def preview(names: Sequence[str], limit: int = 8) -> str:
+    """The first names, then how many more: for messages about long lists."""
+    shown = ", ".join(str(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:

@@ -194,8 +194,8 @@ class ProbeExpectation:
 
 @dataclass
 class AddingExpectation:
-    """Adding a feature raises or lowers P(class) by at least ``by``, or moves no class by more than
-    ``at_most`` (invariance) — on the zero probe, or on each row of a data set (a directional test)."""
+    """Adding a feature raises or lowers P(class) by at least ``by``, or moves no class by more
+    than ``at_most`` (invariance): on the zero probe, or on each row of a data set (directional)."""
 
     feature: str
     direction: str  # "raises", "lowers" or "invariant"
@@ -285,7 +285,8 @@ class AddingExpectation:
             return Outcome(
                 False,
                 [
-                    f"expected {wanted} on {where}; observed {moved}, missed by {float(missed[0]):.3f}",
+                    f"expected {wanted} on {where}; observed {moved}, "
+                    f"missed by {float(missed[0]):.3f}",
                     f"zero probe:  {format_probs(probs_before)}",
                     f"probe {self.feature}: {format_probs(probs_after)}",
                 ],
@@ -312,7 +313,7 @@ class AddingExpectation:
 
 @dataclass
 class RankingExpectation:
-    """The top-k single features by attribution toward a class (dP(class)) are, or include, a set."""
+    """The top-k single features by attribution toward a class (their dP) are, or include, a set."""
 
     cls: str
     k: int
@@ -365,15 +366,13 @@ def check_names(
     expectation: Expectation, space: FeatureSpace, classes: Sequence[str]
 ) -> list[tuple[str, str]]:
     """Unknown features and classes of an expectation, as (key, message) pairs."""
-    from .errors import did_you_mean
+    from .errors import did_you_mean, preview
 
     problems: list[tuple[str, str]] = []
 
     def feature(key: str, name: str) -> None:
         if name not in space:
-            hint = (
-                did_you_mean(name, space.features) or f"; features are {_preview(space.features)}"
-            )
+            hint = did_you_mean(name, space.features) or f"; features are {preview(space.features)}"
             problems.append((key, f"unknown feature {name!r}{hint}"))
 
     def cls(key: str, name: str | None) -> None:
@@ -405,8 +404,3 @@ def check_names(
             feature("are" if expectation.exact else "include", name)
         cls("toward", expectation.cls)
     return problems
-
-
-def _preview(names: Sequence[str], limit: int = 12) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")

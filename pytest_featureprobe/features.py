@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, did_you_mean
+from .errors import DataError, did_you_mean, preview
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +30,7 @@ _SEPARATORS = re.compile(r"[,\s;]+")
 
 
 def feature_name(value: Any) -> str:
-    """The canonical name of a token or category value: ``4``, ``4.0`` and ``"4"`` are all ``"4"``."""
+    """The canonical name of a token or category value: ``4``, ``4.0`` and ``"4"`` give ``"4"``."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (int, np.integer)):
@@ -158,7 +158,7 @@ class FeatureSpace:
         except KeyError:
             raise DataError(
                 f"unknown feature {key!r}{did_you_mean(key, self.features)}; "
-                f"the feature space has {len(self)} features: {_preview(self.features)}"
+                f"the feature space has {len(self)} features: {preview(self.features)}"
             ) from None
 
     def indices(self, names: Iterable[Any]) -> list[int]:
@@ -190,7 +190,7 @@ class FeatureSpace:
         return _multi_hot(sets, len(self))
 
     def row_features(self, frame: pd.DataFrame, unknown: str = "error") -> list[list[int]]:
-        """The active positions of each row of ``frame``; ``unknown='ignore'`` skips unseen values."""
+        """The active positions of each row of ``frame``; ``unknown='ignore'`` skips unseen ones."""
         if unknown not in ("error", "ignore"):
             raise ValueError("unknown must be 'error' or 'ignore'")
         if self.token_column is None and not self.categorical:
@@ -273,11 +273,6 @@ def _require_column(frame: pd.DataFrame, column: str) -> None:
         columns = [str(c) for c in frame.columns]
         raise DataError(
             f"no column {column!r} in the data{did_you_mean(column, columns)}; "
-            f"columns are {_preview(columns)}",
+            f"columns are {preview(columns)}",
             key=column,
         )
-
-
-def _preview(names: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")

@@ -223,7 +223,7 @@ class ProbeSession:
 
     def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:
         """Rows of a data file encoded in the model's feature space (for checks over real rows)."""
-        frame, name = self._frame(data, base_dir)
+        frame, _ = self._frame(data, base_dir)
         try:
             return model.space.encode(frame)
         except DataError as exc:

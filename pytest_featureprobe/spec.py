@@ -183,12 +183,12 @@ def schema() -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath("schema.json").read_text())
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """Drop line-number containers (jsonschema wants plain JSON-like data)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
     return value
 
 
@@ -208,11 +208,9 @@ def _validator_class() -> type:
 def schema_errors(document: Any, path: str | Path) -> dict[int | None, SpecError]:
     """Schema violations as SpecErrors with file:line and key: per expectation index, and under
     None for the rest of the file (the most relevant violation of each)."""
-    import jsonschema
-
     validator = _validator_class()(schema())
     grouped: dict[int | None, list[Any]] = {}
-    for error in validator.iter_errors(_plain(document)):
+    for error in validator.iter_errors(plain_data(document)):
         keys = list(error.absolute_path)
         item = keys[1] if len(keys) > 1 and keys[0] == "expect" else None
         grouped.setdefault(item, []).append(error)
@@ -357,7 +355,7 @@ def load_document(path: str | Path) -> Document:
         else:
             items.append(_item(entry, expect.item_lines[n], source, path, n))
     _name_items(items, path)
-    drift = _drift_decl(data["drift"], lines, path) if "drift" in data else None
+    drift = _drift_decl(data["drift"], lines, path, model.kind) if "drift" in data else None
     if drift is not None:
         items.extend(drift.items())
     return Document(path, model, order, items, drift)
@@ -719,8 +717,22 @@ class DriftDecl:
         return items
 
 
-def _drift_decl(section: LineDict, lines: list[str], path: Path) -> DriftDecl:
-    values = _plain(section)
+def _drift_decl(section: LineDict, lines: list[str], path: Path, model_kind: str) -> DriftDecl:
+    def refuse(message: str, key: str) -> SpecError:
+        return SpecError(message, path=path, line=section.key_lines[key], key=f"drift.{key}")
+
+    order = section.get("order")
+    if "interaction" in section and (order is None or order < 2):
+        raise refuse("interaction compares pairs: set drift.order to 2 or more", "interaction")
+    if "rank" in section and order == 0:
+        raise refuse("rank compares single features: drift.order must be 1 or more", "rank")
+    if "band" in section and model_kind != "train":
+        raise refuse(
+            f"the seed band retrains the model with other seeds, so it needs model: train: "
+            f"(this file's model is {model_kind}:)",
+            "band",
+        )
+    values = plain_data(section)
     values["per_order"] = {int(k): float(v) for k, v in section.get("per_order", {}).items()}
     values["per_probe"] = {
         feature_name(k): float(v) for k, v in section.get("per_probe", {}).items()

@@ -83,8 +83,13 @@ def test_repeated_feature_in_together_is_an_error(fruit):
     assert "featureprobe_edge.yaml:6: expect[1].together: a feature repeats" in result.stdout.str()
 
 
-def test_repeated_calibration_seeds_are_an_error(fruit):
-    result = run_file(fruit, "drift:\n  band: true\n  calibrate: {seeds: [3, 3]}\n")
+def test_repeated_calibration_seeds_are_an_error(pytester):
+    (pytester.path / "featureprobe_s.yaml").write_text(
+        "model:\n  train: {data: problems.csv, features: problems, label: results}\n"
+        "expect:\n  - alone: 4\n    predicts: C\n"
+        "drift:\n  band: true\n  calibrate: {seeds: [3, 3]}\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*drift.calibrate.seeds: calibration seeds repeat*"])
     assert "Traceback" not in result.stdout.str()
 

@@ -540,9 +540,12 @@ def test_interaction_drift(pytester):
 def test_interaction_needs_pairs(pytester):
     write(pytester, "interaction: 0.1\n")
     result = run(pytester, "--featureprobe-update")
-    result.assert_outcomes(passed=1, failed=1)
-    lines = explanation(result, "drift-interaction")
-    assert lines == ["the baseline has no pairs: set drift.order to 2 or more"]
+    result.assert_outcomes(errors=1)
+    assert (
+        "featureprobe_x.yaml:7: drift.interaction: interaction compares pairs: set drift.order "
+        "to 2 or more" in result.stdout.str()
+    )
+    assert not (pytester.path / "__featureprobe__").exists()
 
 
 def test_each_drift_check_is_its_own_item_at_its_line(pytester):
@@ -629,8 +632,11 @@ def test_drift_spec_errors_are_one_line(pytester, drift, message):
 def test_band_needs_a_model_trained_from_data(pytester):
     write(pytester, "band: true\n")
     result = run(pytester, "--featureprobe-update")
-    result.assert_outcomes(passed=1, failed=1)
-    assert "seed calibration needs a model trained from data" in one_line(result, "drift-band")
+    result.assert_outcomes(errors=1)
+    assert (
+        "featureprobe_x.yaml:7: drift.band: the seed band retrains the model with other seeds, "
+        "so it needs model: train: (this file's model is fixture:)" in result.stdout.str()
+    )
     assert not (pytester.path / "__featureprobe__").exists()
 
 

@@ -1,6 +1,7 @@
 """The seed's reading of the probe table, stated as tests.
 
-Feature 3 is left out on purpose: across seeds it reads A as often as C (README, "The seed example").
+Feature 3 is left out on purpose: across seeds it reads A about as often as C
+(README, "The seed example").
 """
 
 import pytest
