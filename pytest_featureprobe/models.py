@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -149,7 +150,10 @@ class ProbeModel:
         self.keras_model.save(path)
         sidecar = {"space": self.space.to_dict(), "classes": list(self.classes)}
         sidecar["outputs"] = self.outputs
-        Path(str(path) + SIDECAR_SUFFIX).write_text(json.dumps(sidecar, indent=1))
+        target = Path(str(path) + SIDECAR_SUFFIX)
+        staging = target.with_name(f".{target.name}.tmp")
+        staging.write_text(json.dumps(sidecar, indent=1))
+        os.replace(staging, target)  # a reader never sees half a sidecar
         return path
 
 

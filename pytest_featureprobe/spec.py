@@ -447,9 +447,16 @@ def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSp
     return item
 
 
+# Marks that shape how pytest makes tests from functions; an expectation is already one test.
+UNSUPPORTED_MARKS = ("parametrize", "usefixtures")
+
+
 def _marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
     result = []
     for mark in marks:
+        name = mark if isinstance(mark, str) else next(iter(mark))
+        if name in UNSUPPORTED_MARKS:
+            raise SpecError(f"the {name!r} mark does not apply to an expectation", key="marks")
         if isinstance(mark, str):
             result.append((mark, (), {}))
             continue

@@ -149,3 +149,9 @@ def test_damaged_cache_entry_is_retrained(tmp_path):
     assert again.fingerprint == first.fingerprint
     third = ProbeSession(tmp_path).train(SEED_CSV, "problems", "results", epochs=20)
     assert third.info["from_cache"] is True
+
+
+def test_parametrize_mark_is_refused(fruit):
+    result = run_file(fruit, "  - alone: red\n    predicts: apple\n    marks: [parametrize]\n")
+    result.assert_outcomes(passed=1, errors=1)
+    assert "expect[1].marks: the 'parametrize' mark does not apply" in result.stdout.str()
