@@ -136,28 +136,40 @@ class TrainedClassifier:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _fit(data: LabelledData, spec: TrainSpec):
+def compiled_classifier(data: LabelledData, spec: TrainSpec, steps_per_execution: int = 1) -> Any:
+    """The seeded, compiled, untrained classifier: Adam, sparse categorical cross-entropy."""
     keras = load_keras()
-    import tensorflow as tf
-
     keras.utils.set_random_seed(spec.seed)
     model = build_classifier(len(data.space), len(data.classes), spec)
-    n_rows = len(data.y)
-    steps = spec.total_steps(n_rows)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        # Every step inside one graph loop: no Python round trip per step. The steps and their
-        # arithmetic are the same as one step per call, so the weights are too.
-        steps_per_execution=steps,
+        steps_per_execution=steps_per_execution,
     )
-    dataset = (
+    return model
+
+
+def training_dataset(data: LabelledData, spec: TrainSpec) -> Any:
+    """The rows in a seeded shuffle, repeated without end, in batches of ``batch_size``."""
+    load_keras()
+    import tensorflow as tf
+
+    n_rows = len(data.y)
+    return (
         tf.data.Dataset.from_tensor_slices((data.x, data.y))
         .shuffle(n_rows, seed=spec.seed, reshuffle_each_iteration=True)
         .repeat()
         .batch(min(spec.batch_size, n_rows))
     )
+
+
+def _fit(data: LabelledData, spec: TrainSpec):
+    steps = spec.total_steps(len(data.y))
+    # Every step inside one graph loop: no Python round trip per step. The steps and their
+    # arithmetic are the same as one step per call, so the weights are too.
+    model = compiled_classifier(data, spec, steps_per_execution=steps)
+    dataset = training_dataset(data, spec)
     model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
     return model, steps
 

@@ -354,29 +354,21 @@ def test_sweep_table_matches_a_probe_by_probe_build(n, n_classes, order):
 
 def test_training_in_one_execution_gives_the_weights_of_one_step_per_call(keras):
     """``_fit`` runs every step inside one graph loop; a fit of one step per call must agree."""
-    import tensorflow as tf
-
     from pytest_featureprobe.data import prepare, read_table
-    from pytest_featureprobe.training import TrainSpec, _fit, build_classifier
+    from pytest_featureprobe.training import (
+        TrainSpec,
+        _fit,
+        compiled_classifier,
+        training_dataset,
+    )
 
     data = prepare(read_table(ROOT / "examples/problems/problems.csv"), "problems", "results")
     spec = TrainSpec(hidden=(8, 8), steps=23, batch_size=2, seed=7)
     fast, steps = _fit(data, spec)
     assert steps == 23
 
-    keras.utils.set_random_seed(spec.seed)
-    plain_model = build_classifier(len(data.space), len(data.classes), spec)
-    plain_model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((data.x, data.y))
-        .shuffle(len(data.y), seed=spec.seed, reshuffle_each_iteration=True)
-        .repeat()
-        .batch(spec.batch_size)
-    )
+    plain_model = compiled_classifier(data, spec)  # one step per call
+    dataset = training_dataset(data, spec)
     plain_model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
     assert int(plain_model.optimizer.iterations) == int(fast.optimizer.iterations) == steps
     for a, b in zip(fast.get_weights(), plain_model.get_weights(), strict=True):
