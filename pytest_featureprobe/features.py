@@ -173,10 +173,10 @@ class FeatureSpace:
         """
         key = feature_name(name)
         position = self.index(key)
-        column = key.split("=", 1)[0]
-        if "=" not in key or column not in self.categorical:
+        prefix = key.split("=", 1)[0] + "="  # the column's values start with it (names stripped)
+        if "=" not in key or prefix not in {feature_name(f"{c}=") for c in self.categorical}:
             return [position]
-        return [i for i, f in enumerate(self.features) if f.split("=", 1)[0] == column]
+        return [i for i, f in enumerate(self.features) if f.startswith(prefix)]
 
     def names(self, positions: Iterable[int]) -> tuple[str, ...]:
         """Feature names of input positions (the decoding direction)."""
@@ -207,7 +207,7 @@ class FeatureSpace:
                 elif _is_missing(cell):
                     continue
                 else:
-                    names = [f"{column}={feature_name(cell)}"]
+                    names = [feature_name(f"{column}={feature_name(cell)}")]  # as from_frame
                 for name in names:
                     position = self._index.get(name)
                     if position is not None:
@@ -240,10 +240,13 @@ class FeatureSpace:
             raise DataError("a feature space needs a 'features' list")
         if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
             raise DataError(f"unsupported feature space format {data.get('format')!r}")
+        token_column, categorical = data.get("token_column"), data.get("categorical") or []
+        if not (token_column is None or _column_name(token_column)):
+            raise DataError("must be a column name or null", key="token_column")
+        if not isinstance(categorical, list) or not all(_column_name(c) for c in categorical):
+            raise DataError("must be a list of column names", key="categorical")
         return cls(
-            tuple(data["features"]),
-            token_column=data.get("token_column"),
-            categorical=tuple(data.get("categorical") or ()),
+            tuple(data["features"]), token_column=token_column, categorical=tuple(categorical)
         )
 
     def to_json(self) -> str:
@@ -257,7 +260,15 @@ class FeatureSpace:
             raise DataError(
                 f"feature space is not valid JSON: {exc.msg} (line {exc.lineno})"
             ) from None
+        except (ValueError, RecursionError) as exc:  # an integer too long, nesting too deep
+            reason = str(exc).split(":")[0]
+            raise DataError(f"feature space is not valid JSON: {reason}") from None
         return cls.from_dict(data)
+
+
+def _column_name(value: Any) -> bool:
+    """A data frame column name as JSON keeps it: a string or an integer."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 def _multi_hot(position_sets: Sequence[Sequence[int]], width: int) -> np.ndarray:
