@@ -224,6 +224,9 @@ class AddingExpectation:
             return base, with_feature, np.array([0]), 0
         rows = context.rows(self.on)
         applicable = np.flatnonzero(rows[:, position] == 0)
+        if len(applicable) == 0:  # nothing to predict (check says why)
+            nothing = np.zeros((0, len(model.classes)))
+            return nothing, nothing, applicable, len(rows)
         x = rows[applicable]
         added = x.copy()
         # A categorical value replaces the row's value of that column (a row has one island).
@@ -242,7 +245,8 @@ class AddingExpectation:
         delta = added - base
         where = "the zero probe" if self.on is None else f"rows of {self.on}"
         if len(delta) == 0:
-            return Outcome(False, [f"no row of {self.on} lacks feature {self.feature}"])
+            why = f"all {skipped} rows have it" if skipped else "it has no rows"
+            return Outcome(False, [f"no row of {self.on} lacks feature {self.feature} ({why})"])
         if self.direction == "invariant":
             change = np.abs(delta).max(axis=1)
             missed = change - self.at_most
