@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .features import FeatureSpace
+from .features import FeatureSpace, quoted
 from .models import ProbeModel
 from .sweep import Sweep, delta_column, prob_column
 
@@ -377,14 +377,14 @@ def check_names(
     def feature(key: str, name: str) -> None:
         if name not in space:
             hint = did_you_mean(name, space.features) or f"; features are {preview(space.features)}"
-            problems.append((key, f"unknown feature {name!r}{hint}"))
+            problems.append((key, f"unknown feature {quoted(name)}{hint}"))
 
     def cls(key: str, name: str | None) -> None:
         if name is not None and name not in classes:
             problems.append(
                 (
                     key,
-                    f"unknown class {name!r}{did_you_mean(name, list(classes))}; "
+                    f"unknown class {quoted(name)}{did_you_mean(name, list(classes))}; "
                     f"classes are {', '.join(classes)}",
                 )
             )

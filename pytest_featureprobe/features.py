@@ -40,6 +40,12 @@ def feature_name(value: Any) -> str:
     return str(value).strip()
 
 
+def quoted(name: Any, limit: int = 60) -> str:
+    """A name as error messages show it: its repr, cut short when long (a message is one line)."""
+    text = repr(name)
+    return text if len(text) <= limit else text[: limit - 4] + "..." + text[-1]
+
+
 def _is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -98,12 +104,12 @@ class FeatureSpace:
         index: dict[str, int] = {}
         for position, name in enumerate(features):
             if name in index:
-                raise DataError(f"feature {name!r} appears twice in the feature space")
+                raise DataError(f"feature {quoted(name)} appears twice in the feature space")
             if name == "zero" or "+" in name:
                 raise DataError(
-                    f"feature {name!r} cannot be probed by name: 'zero' names the empty probe "
-                    "and '+' joins the features of a probe; rename it in the data (e.g. 'c++' "
-                    "-> 'cpp')"
+                    f"feature {quoted(name)} cannot be probed by name: 'zero' names the empty "
+                    "probe and '+' joins the features of a probe; rename it in the data (e.g. "
+                    "'c++' -> 'cpp')"
                 )
             index[name] = position
         if not features:
@@ -157,7 +163,7 @@ class FeatureSpace:
             return self._index[key]
         except KeyError:
             raise DataError(
-                f"unknown feature {key!r}{did_you_mean(key, self.features)}; "
+                f"unknown feature {quoted(key)}{did_you_mean(key, self.features)}; "
                 f"the feature space has {len(self)} features: {preview(self.features)}"
             ) from None
 
@@ -214,8 +220,8 @@ class FeatureSpace:
                         rows[row].append(position)
                     elif unknown == "error":
                         raise DataError(
-                            f"row {row + 1}: {column!r} has {name!r}, which is not in the "
-                            f"feature space{did_you_mean(name, self.features)}",
+                            f"row {row + 1}: {quoted(column)} has {quoted(name)}, which is not "
+                            f"in the feature space{did_you_mean(name, self.features)}",
                             key=column,
                         )
         return rows
@@ -283,7 +289,7 @@ def _require_column(frame: pd.DataFrame, column: str) -> None:
     if column not in frame.columns:
         columns = [str(c) for c in frame.columns]
         raise DataError(
-            f"no column {column!r} in the data{did_you_mean(column, columns)}; "
+            f"no column {quoted(column)} in the data{did_you_mean(column, columns)}; "
             f"columns are {preview(columns)}",
             key=column,
         )
