@@ -1,0 +1,1196 @@
+"""Property tests: random expectation documents and random feature vocabularies.
+
+1. Random expectation documents, built close to real ones (the real keys; fruit features and
+   classes and unknown names; well- and ill-typed values; clean sections that load and noisy ones
+   that mostly do not), dumped as YAML and sometimes mutated as text: ``spec.load_document``
+   returns a Document or raises a ``FeatureProbeError`` with its path and a one-line message.
+   Each well-formed item whose names the fruit model knows is then checked, as collect.py would,
+   against a real sweep of the plain-numpy fruit model of ``tests/conftest.py`` (whatever model
+   the document declares): ``Outcome`` or ``FeatureProbeError``, nothing else. Drift items get a
+   ``Baseline.from_sweep`` of the fruit model or of a changed one, with or without a seed band.
+   The test then asserts that the examples reached every layer (file and item refusals, each
+   expectation kind, passing and failing checks), so a starved generator fails too.
+2. Random text and bytes as an expectation file: a Document or a ``SpecError``, nothing else.
+3. ``FeatureSpace`` on random vocabularies: encode then decode gives each row's features back,
+   encoding is position-free, the documented order holds, ``to_dict``/``to_json`` round-trip, and
+   the names the space refuses by design are refused with a ``DataError`` (and only those).
+
+``test_known_*``: escapes in spec.py that these properties found, kept as strict xfails until
+spec.py's owner fixes them (an XPASS then says to fold them back in; the TEMPORARY notes mark
+what the properties above avoid meanwhile).
+
+Reproducibility: every test uses ``derandomize=True``: the examples come from a hash of the test,
+so CI runs the same bounded set every time and a red build reproduces locally with the same
+command. ``database=None``: no example database is read or written (Hypothesis still keeps a few
+caches under ``.hypothesis/``, which git ignores). A fixed set finds nothing new by itself, so to
+explore, run with ``FEATUREPROBE_FUZZ_SCALE=20``: the example counts are multiplied by it and
+the examples are random (a failure prints how to reproduce it). Keep what that finds as
+``@example`` regressions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, event, example, given, settings
+from hypothesis import strategies as st
+
+from pytest_featureprobe import spec
+from pytest_featureprobe.baseline import Baseline, DriftCheck, check_compatible
+from pytest_featureprobe.errors import DataError, FeatureProbeError, SpecError
+from pytest_featureprobe.expectations import CheckContext, Outcome, check_names
+from pytest_featureprobe.features import FeatureSpace, feature_name
+from pytest_featureprobe.models import from_callable
+from pytest_featureprobe.sweep import run_sweep
+
+SCALE = int(os.environ.get("FEATUREPROBE_FUZZ_SCALE", "1") or 1)
+
+
+def fuzz(max_examples: int, **options: Any) -> settings:
+    """Bounded, reproducible settings (see the module docstring); random when exploring."""
+    return settings(
+        max_examples=max_examples * SCALE,
+        derandomize=SCALE == 1,
+        database=None,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
+        **options,
+    )
+
+
+MAX_MESSAGE = 400
+# TEMPORARY (test_known_issue_schema_messages_quote_the_whole_value): spec.py's schema messages
+# quote the offending value whole (jsonschema's "<value> is not of type ..."), so their length has
+# no bound; they are held to one line only, until spec.py shortens the quoted value.
+SCHEMA_PHRASES = re.compile(
+    r" (is not of type|has the wrong form|is not one of|is not valid under|was expected|"
+    r"should be non-empty|is too (short|long)|does not match|is (less|greater) than)"
+)
+
+
+def assert_one_line(error: FeatureProbeError) -> None:
+    """One line, and short as the user sees it (the path relative to the file's folder)."""
+    text = str(error)
+    assert "\n" not in text and "\r" not in text, f"multi-line error: {text!r}"
+    shown = error.describe(relative_to=Path(error.path).parent) if error.path else text
+    if not SCHEMA_PHRASES.search(error.message):
+        assert len(shown) < MAX_MESSAGE, f"error of {len(shown)} characters: {shown[:200]!r}..."
+
+
+# --- the fruit model (as CONFTEST in tests/conftest.py) ------------------------------------------
+
+FEATURES = ("red", "green", "round", "long", "sweet", "sour", "shiny")
+CLASSES = ("apple", "banana", "lime")
+BASE = np.array([6.0, 3.0, 1.0])
+WEIGHTS = np.array(
+    [[10, 0, 0], [0, 1, 9], [8, 0, 2], [0, 10, 0], [1, 9, 0], [2, 0, 8], [6, 3, 1]], dtype=float
+)
+SPACE = FeatureSpace(FEATURES, token_column="fruit")
+
+
+def fruit_function(weights: np.ndarray):
+    def fruit(x):
+        counts = BASE + np.asarray(x, dtype=float) @ weights
+        return counts / counts.sum(axis=1, keepdims=True)
+
+    return fruit
+
+
+# Variant 0 is the fruit model; the others retrain it "with another seed" (baselines and bands).
+VARIANTS = [WEIGHTS, WEIGHTS[::-1].copy(), WEIGHTS + np.arange(7)[:, None], WEIGHTS * 0.3]
+MODELS = [from_callable(fruit_function(w), SPACE, CLASSES) for w in VARIANTS]
+MODEL = MODELS[0]
+
+# Rows for ``on:``: round, green, long+sweet, red, sour, nothing (FRUITS_CSV of conftest.py).
+FRUIT_ROWS = SPACE.encode_sets([["round"], ["green"], ["long", "sweet"], ["red"], ["sour"], []])
+ON_FILES = {
+    "training": FRUIT_ROWS,
+    "fruits.csv": FRUIT_ROWS,
+    "empty.csv": np.zeros((0, len(SPACE)), dtype=np.float32),
+    "full.csv": np.ones((2, len(SPACE)), dtype=np.float32),  # no row lacks any feature
+}
+
+
+def rows(on: str) -> np.ndarray:
+    if on in ON_FILES:
+        return ON_FILES[on]
+    raise DataError(f"data file not found: {on} (paths are relative to this file)", key="on")
+
+
+@cache
+def sweep_of(variant: int, order: int, probes: tuple[tuple[str, ...], ...]):
+    return run_sweep(MODELS[variant], order=order, probes=probes)
+
+
+# --- strategies: expectation documents ------------------------------------------------------------
+
+UNKNOWN_NAMES = ("blue", "Red", "reds", "zero", "red+green", "", " ", "4", "apple", "sweet ")
+OTHER_CLASSES = ("pear", "Apple", "limes", "red", "")
+
+
+def weighted(*pairs: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:
+    """One of the strategies, with integer weights. (``one_of`` flattens nested ``one_of``s and
+    does not pick its branches evenly, so repeating a branch does not weight it.)"""
+    total = sum(weight for weight, _ in pairs)
+
+    @st.composite
+    def pick(draw) -> Any:
+        n = draw(st.integers(0, total - 1))
+        for weight, strategy in pairs:
+            if n < weight:
+                return draw(strategy)
+            n -= weight
+        raise AssertionError("unreachable")
+
+    return pick()
+
+
+numbers = st.one_of(
+    st.integers(-3, 12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, 0.0, 1.0, 0.5, -0.0, 1e308, 1e-320, 2**63, 10**30, -1]),
+)
+scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=10))
+junk = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(st.text(max_size=6), st.integers(0, 9)), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+feature = weighted(
+    (4, st.sampled_from(FEATURES)), (1, st.sampled_from(UNKNOWN_NAMES)), (1, scalars)
+)
+features = weighted(
+    (2, feature), (3, st.lists(feature, min_size=1, max_size=4)), (1, st.just([])), (1, junk)
+)
+cls = weighted((5, st.sampled_from(CLASSES)), (1, st.sampled_from(OTHER_CLASSES)), (1, scalars))
+prob = weighted(
+    (3, st.floats(0, 1)), (2, st.sampled_from([0, 1, 0.0, 0.05, 0.3, 0.5, 0.9, 1.0])), (1, numbers)
+)
+small_int = weighted((4, st.integers(0, 5)), (1, numbers), (1, junk))
+probe_name = st.one_of(
+    st.sampled_from(["zero", "red", "red+green", "green+red", "round+long", "long+long"]),
+    st.sampled_from(UNKNOWN_NAMES),
+    scalars,
+)
+
+
+def good_or_junk(strategy: st.SearchStrategy, good: int = 5) -> st.SearchStrategy:
+    return weighted((good, strategy), (1, junk))
+
+
+SUBJECT_VALUES = {
+    "zero": weighted((6, st.just(True)), (1, scalars)),
+    "alone": features,
+    "together": weighted(
+        (3, st.lists(feature, min_size=1, max_size=5)),
+        (2, st.lists(st.lists(feature, min_size=1, max_size=3), min_size=1, max_size=3)),
+        (1, junk),
+    ),
+    "every": good_or_junk(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "order": weighted((5, st.integers(1, 4)), (1, small_int)),
+                "containing": features,
+                "except": features,
+            },
+        )
+    ),
+    "biased_toward": cls,
+    "adding": feature,
+    "top": weighted((5, st.integers(1, 8)), (1, small_int)),
+}
+CHECK_VALUES = {
+    "predicts": cls,
+    "min_prob": prob,
+    "min_margin": prob,
+    "probability": good_or_junk(
+        st.fixed_dictionaries(
+            {"class": cls},
+            optional={"min": prob, "max": prob, "maximum": prob},
+        )
+        | st.fixed_dictionaries({}, optional={"min": prob, "max": prob})
+    ),
+    "mostly": prob,
+    "raises": cls,
+    "lowers": cls,
+    "by": prob,
+    "tolerance": prob,
+    "moves_at_most": prob,
+    "on": weighted(
+        (5, st.sampled_from(["zero", "training", *ON_FILES, "missing.csv", "a/../b.csv"])),
+        (1, scalars),
+    ),
+    "min_fraction": prob,
+    "toward": cls,
+    "are": features,
+    "include": features,
+}
+# The checks each subject takes (the others are drawn rarely, as mistakes).
+SUBJECT_CHECKS = {
+    "zero": ("predicts", "min_prob", "min_margin", "probability", "mostly"),
+    "alone": ("predicts", "min_prob", "min_margin", "probability", "mostly"),
+    "together": ("predicts", "min_prob", "min_margin", "probability", "mostly"),
+    "every": ("predicts", "min_prob", "min_margin", "probability", "mostly"),
+    "biased_toward": ("min_margin",),
+    "adding": ("by", "tolerance", "on", "min_fraction"),
+    "top": ("toward",),
+}
+ADDING_OPTIONS = {
+    False: [
+        [],
+        ["by"],
+        ["tolerance"],
+        ["on"],
+        ["on", "min_fraction"],
+        ["by", "on", "min_fraction"],
+    ],
+    True: [[], ["on"], ["on", "min_fraction"]],  # moves_at_most
+}
+MARK = st.one_of(
+    st.sampled_from(["slow", "xfail", "skip", "parametrize", "usefixtures", "fp_custom"]),
+    st.dictionaries(
+        st.sampled_from(["xfail", "skipif", "parametrize", "slow"]),
+        st.one_of(scalars, st.dictionaries(st.sampled_from(["reason", "strict"]), scalars)),
+        min_size=1,
+        max_size=2,
+    ),
+    scalars,
+)
+
+
+# Clean values: well-typed and in range, names from the fruit vocabulary with a few unknown ones.
+clean_feature = weighted((8, st.sampled_from(FEATURES)), (1, st.sampled_from(UNKNOWN_NAMES)))
+clean_features = st.one_of(clean_feature, st.lists(clean_feature, min_size=1, max_size=4))
+clean_cls = weighted((8, st.sampled_from(CLASSES)), (1, st.sampled_from(OTHER_CLASSES)))
+clean_prob = st.one_of(st.floats(0, 1), st.sampled_from([0, 1, 0.05, 0.3, 0.5, 0.9]))
+CLEAN_SUBJECTS = {
+    "zero": st.just(True),
+    "alone": clean_features,
+    "together": st.one_of(
+        st.lists(clean_feature, min_size=1, max_size=5),
+        st.lists(st.lists(clean_feature, min_size=1, max_size=3), min_size=1, max_size=3),
+    ),
+    "every": st.fixed_dictionaries(
+        {},
+        optional={
+            "order": st.integers(1, 4),
+            "containing": clean_features,
+            "except": clean_features,
+        },
+    ),
+    "biased_toward": clean_cls,
+    "adding": clean_feature,
+    "top": st.integers(1, 8),
+}
+CLEAN_CHECKS = {
+    **{key: clean_prob for key in CHECK_VALUES},
+    "predicts": clean_cls,
+    "probability": st.fixed_dictionaries(
+        {"class": clean_cls}, optional={"min": clean_prob, "max": clean_prob}
+    ),
+    "mostly": st.floats(0.01, 1),
+    "min_fraction": st.floats(0.01, 1),
+    "raises": clean_cls,
+    "lowers": clean_cls,
+    "on": st.sampled_from(["zero", "training", *ON_FILES, "missing.csv"]),
+    "toward": clean_cls,
+    "are": clean_features,
+    "include": clean_features,
+}
+
+
+# The check that makes an entry an expectation, by subject (now and then left out or doubled).
+MAIN_CHECKS = {
+    "adding": weighted(
+        (8, st.sampled_from(["raises", "lowers", "moves_at_most"])),
+        (1, st.sampled_from(["", "raises+lowers"])),
+    ),
+    "top": weighted(
+        (8, st.sampled_from(["toward+are", "toward+include"])),
+        (1, st.sampled_from(["toward", "toward+are+include", "are"])),
+    ),
+    "biased_toward": st.sampled_from(["", "min_margin"]),
+    "probe": weighted(
+        (8, st.sampled_from(["predicts", "predicts", "probability", "min_margin"])),
+        (1, st.just("")),
+    ),
+}
+EXTRA_CHECKS = {
+    subject: st.lists(st.sampled_from(keys), max_size=3, unique=True)
+    for subject, keys in SUBJECT_CHECKS.items()
+}
+STRAY_KEYS = st.sampled_from([*CHECK_VALUES, "predict", "expects", "Alone"])
+NAMES = {
+    False: st.one_of(st.sampled_from(["same", "a[1]", "x"]), st.text(min_size=1, max_size=12)),
+    True: scalars,
+}
+MARKS = weighted((4, st.lists(MARK, max_size=3)), (1, junk))
+
+
+@st.composite
+def entries(draw) -> Any:
+    """An entry under ``expect:``. Clean ones (three in four) hold well-typed values that mostly
+    make an expectation; noisy ones add junk values, second subjects and stray keys.
+    (Strategies are built once, above: building them in a draw costs more than the draw.)"""
+    noisy = draw(st.integers(0, 3)) == 0
+    if noisy and draw(st.integers(0, 9)) == 0:
+        return draw(junk)
+    subjects, checks = (SUBJECT_VALUES, CHECK_VALUES) if noisy else (CLEAN_SUBJECTS, CLEAN_CHECKS)
+    subject = draw(st.sampled_from(list(subjects)))
+    entry: dict[Any, Any] = {subject: draw(subjects[subject])}
+    if noisy and draw(st.integers(0, 4)) == 0:  # a second subject
+        other = draw(st.sampled_from(list(subjects)))
+        entry[other] = draw(subjects[other])
+    main = draw(MAIN_CHECKS.get(subject, MAIN_CHECKS["probe"]))
+    keys = [k for k in main.split("+") if k]
+    if noisy or subject != "adding":
+        keys += draw(EXTRA_CHECKS[subject])
+    else:  # the combinations that go together (by or tolerance; min_fraction with on)
+        keys += draw(st.sampled_from(ADDING_OPTIONS["moves_at_most" in keys]))
+    if noisy and draw(st.integers(0, 2)) == 0:  # a check of another kind, or a misspelt one
+        keys.append(draw(STRAY_KEYS))
+    for key in dict.fromkeys(keys):
+        entry[key] = draw(checks.get(key, junk))
+    if draw(st.integers(0, 3)) == 0:
+        entry["name"] = draw(NAMES[noisy])
+    if draw(st.integers(0, 5)) == 0:
+        entry["marks"] = draw(MARKS)
+    return entry
+
+
+def sections(noisy: bool) -> dict[str, Any]:
+    """Strategies for the model, sweep and drift sections. Clean ones hold only well-typed values
+    (so the file as a whole loads and its expectations get checked); noisy ones mix in junk."""
+
+    def pick(good: st.SearchStrategy, bad: st.SearchStrategy = junk, odds: int = 4):
+        return weighted((odds, good), (1, bad)) if noisy else good
+
+    train = st.fixed_dictionaries(
+        {
+            "data": pick(st.sampled_from(["fruits.csv", "d.json"])),
+            "features": pick(
+                st.one_of(
+                    st.just("fruit"),
+                    st.fixed_dictionaries(
+                        {"tokens": st.just("fruit")},
+                        optional={"categorical": st.lists(st.text(max_size=4), min_size=1)},
+                    ),
+                ),
+            ),
+            "label": pick(st.just("kind")),
+        },
+        optional={
+            "hidden": pick(st.lists(st.integers(1, 64), min_size=1, max_size=3)),
+            "activation": pick(st.sampled_from(["relu", "tanh", "silu"]), st.just("linear")),
+            "epochs": pick(st.integers(1, 300), small_int),
+            "steps": pick(st.integers(1, 300), small_int),
+            "learning_rate": pick(st.floats(0.001, 1), numbers),
+            "batch_size": pick(st.integers(1, 64), small_int),
+            "seed": pick(st.integers(0, 2**31), small_int),
+            **({"optimizer": junk} if noisy else {}),
+        },
+    )
+    kinds = {
+        "fixture": pick(st.just("fruit_model"), scalars),
+        "load": pick(st.sampled_from(["x.keras", "m/model.keras"]), scalars),
+        "train": pick(train),
+    }
+    declared = {
+        "features": pick(
+            st.one_of(
+                st.lists(st.sampled_from(FEATURES), min_size=1, max_size=7, unique=True),
+                st.just("space.json"),
+            ),
+            features,
+        ),
+        "classes": pick(st.just(list(CLASSES)), st.lists(cls, max_size=4)),
+        "outputs": pick(st.sampled_from(["probabilities", "logits"]), st.just("scores")),
+    }
+    if noisy:
+        declared |= {"sha256": st.one_of(st.just("ab" * 32), st.text(max_size=8)), "extra": junk}
+
+    several_kinds = st.lists(st.sampled_from(list(kinds)), max_size=3, unique=True)
+    declared_keys = st.lists(st.sampled_from(list(declared)), max_size=2, unique=True)
+
+    @st.composite
+    def model(draw) -> Any:
+        if noisy and draw(st.integers(0, 9)) == 0:
+            return draw(junk)
+        if noisy and draw(st.integers(0, 5)) == 0:
+            names = draw(several_kinds)
+        else:
+            names = [draw(st.sampled_from(list(kinds)))]
+        section = {kind: draw(kinds[kind]) for kind in names}
+        if noisy or "train" not in names:  # clean: features and classes go with load, fixture
+            for key in draw(declared_keys):
+                section[key] = draw(declared[key])
+        return section
+
+    checks = {
+        "max_flips": pick(st.integers(0, 3), small_int),
+        "allow_flips": pick(
+            st.lists(st.one_of(probe_name, st.lists(feature, min_size=1, max_size=3)), max_size=4)
+        ),
+        "max_abs_delta": pick(st.floats(0, 1), numbers),
+        "per_order": pick(
+            st.dictionaries(st.one_of(st.integers(0, 4), st.sampled_from(["1", "2", "01"])), prob),
+            st.dictionaries(st.sampled_from(["x", "-1", "1.5", ""]), prob, min_size=1),
+        ),
+        "per_probe": pick(st.dictionaries(probe_name.map(str), st.floats(0, 1), max_size=3)),
+        "rank": pick(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "method": pick(st.sampled_from(["spearman", "kendall"]), st.just("pearson")),
+                    "min": pick(st.floats(-1, 1), numbers),
+                    "top_k": pick(st.integers(1, 9), small_int),
+                    "min_overlap": pick(st.integers(0, 9), small_int),
+                },
+            )
+        ),
+        "interaction": pick(st.floats(0, 1), numbers),
+        "band": pick(
+            st.one_of(
+                st.just(True),
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "max_score": pick(st.floats(0.01, 50), numbers),
+                        "floor": pick(st.floats(0.01, 1), numbers),
+                        "cap": pick(st.floats(0.5, 20), numbers),
+                        "factor": pick(st.floats(0.1, 5), numbers),
+                    },
+                ),
+            )
+        ),
+    }
+    settings_keys = {
+        "baseline": pick(st.sampled_from(["b.json", "base/line.json"]), scalars),
+        "order": pick(st.integers(0, 3), small_int),
+        "calibrate": pick(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "seeds": st.one_of(
+                        st.integers(2, 100), st.lists(st.integers(0, 9), min_size=2, max_size=4)
+                    )
+                },
+            ),
+            st.fixed_dictionaries({"seeds": st.one_of(st.integers(-1, 120), junk)}),
+        ),
+    }
+    if noisy:
+        settings_keys["tolerance"] = junk
+
+    drift_keys = {**checks, **settings_keys}
+    check_keys = st.lists(
+        st.sampled_from(list(checks)), min_size=0 if noisy else 1, max_size=3, unique=True
+    )
+    setting_keys = st.lists(st.sampled_from(list(settings_keys)), max_size=2, unique=True)
+
+    @st.composite
+    def drift(draw) -> Any:
+        if noisy and draw(st.integers(0, 9)) == 0:
+            return draw(junk)
+        chosen = draw(check_keys) + draw(setting_keys)
+        if not noisy and "calibrate" in chosen and "band" not in chosen:
+            chosen.append("band")  # calibrate without band is refused: a mistake for noisy ones
+        return {key: draw(drift_keys[key]) for key in chosen}
+
+    return {
+        "model": model(),
+        "drift": drift(),
+        "sweep": pick(
+            st.fixed_dictionaries({}, optional={"order": pick(st.integers(1, 4), small_int)})
+        ),
+        "featureprobe": pick(st.just(1), scalars),
+        "expect": pick(st.lists(entries(), min_size=1, max_size=5), junk, odds=12),
+    }
+
+
+CLEAN, NOISY = sections(noisy=False), sections(noisy=True)
+
+
+@st.composite
+def documents(draw) -> Any:
+    """A document close to a real expectation file: clean sections (well-typed, so the file loads
+    and its expectations are checked; their entries still hold mistakes) or noisy ones; now and
+    then a required section missing, an unknown one, or no mapping at all."""
+    noisy = draw(st.integers(0, 2)) == 0
+    if noisy and draw(st.integers(0, 19)) == 0:
+        return draw(junk), noisy
+    part = NOISY if noisy else CLEAN
+    document: dict[Any, Any] = {}
+    if draw(st.integers(0, 4)) == 0:
+        document["featureprobe"] = draw(part["featureprobe"])
+    if not noisy or draw(st.integers(0, 14)) != 0:
+        document["model"] = draw(part["model"])
+    if not noisy or draw(st.integers(0, 14)) != 0:
+        document["expect"] = draw(part["expect"])
+    if draw(st.integers(0, 4)) == 0:
+        document["sweep"] = draw(part["sweep"])
+    if draw(st.integers(0, 2)) == 0:
+        document["drift"] = draw(part["drift"])
+    if noisy and draw(st.integers(0, 9)) == 0:
+        document[draw(st.sampled_from(["expects", "models", "Model", 1, None]))] = draw(junk)
+    return document, noisy
+
+
+TYPOS = st.text(alphabet=":-[]{}&*!|>'\"#? \t\n,%@`<", max_size=4)
+
+
+@st.composite
+def yaml_texts(draw) -> str:
+    """A document dumped as YAML, in block or flow style; a noisy one sometimes then mutated as
+    text (a line repeated or lost, a few YAML characters typed in)."""
+    document, noisy = draw(documents())
+    text = yaml.safe_dump(
+        document,
+        sort_keys=False,
+        allow_unicode=draw(st.booleans()),
+        default_flow_style=draw(st.sampled_from([False, None])),
+    )
+    if not noisy:
+        return text
+    mutation = draw(st.integers(0, 5))
+    lines = text.splitlines(keepends=True)
+    if mutation == 0 and lines:  # a line written twice: duplicate keys, repeated items
+        i = draw(st.integers(0, len(lines) - 1))
+        lines.insert(i, lines[i])
+    elif mutation == 1 and lines:  # a line lost
+        del lines[draw(st.integers(0, len(lines) - 1))]
+    elif mutation == 2:  # a few characters typed somewhere
+        at = draw(st.integers(0, len(text)))
+        noise = draw(TYPOS)
+        return text[:at] + noise + text[at:]
+    return "".join(lines)
+
+
+# --- property 1: documents, then their checks against a real sweep ------------------------------
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+def load(path: Path, text: str | bytes) -> spec.Document | None:
+    """load_document, which returns a Document or raises a located, one-line FeatureProbeError."""
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    try:
+        return spec.load_document(path)
+    except FeatureProbeError as error:
+        assert error.path is not None, f"no path on {error!r}"
+        assert Path(error.path) == path
+        assert_one_line(error)
+        return None
+
+
+def check_items(document: spec.Document, data: st.DataObject, seen: Counter) -> None:
+    """Check each well-formed expectation whose names the fruit model knows, as collect.py
+    would: ``Outcome`` or ``FeatureProbeError``, nothing else."""
+    try:
+        order = document.sweep_order()
+        probes = tuple(document.extra_probes(SPACE))
+        sweep = sweep_of(0, order, probes)
+    except FeatureProbeError as error:
+        assert_one_line(error)
+        seen["sweep refused"] += 1
+        return
+    baseline = None
+    drift = document.drift
+    if drift is not None:
+        variant, band = 0, False
+        if data is not None:  # (None in explicit examples)
+            variant = data.draw(st.integers(0, len(VARIANTS) - 1), label="baseline variant")
+            band = data.draw(st.booleans(), label="with seed band")
+        max_order = drift.order if drift.order is not None else sweep.order
+        baseline = Baseline.from_sweep(
+            sweep_of(variant, order, probes),
+            band=[sweep_of(v, order, probes) for v in range(1, len(VARIANTS))] if band else (),
+            band_seeds=[1, 2, 3] if band else (),
+            max_order=max_order,
+        )
+        check_compatible(baseline, sweep, "baseline.json", max_order)
+    context = CheckContext(MODEL, sweep, rows, baseline=lambda: baseline)
+    for item in document.items:
+        if item.error is not None:
+            assert_one_line(item.error)
+            seen["item refused"] += 1
+            continue
+        expectation = item.expectation
+        assert expectation is not None
+        problems = check_names(expectation, SPACE, CLASSES)
+        if problems:
+            for key, message in problems:
+                assert isinstance(key, str) and "\n" not in message
+            seen["unknown names"] += 1
+            continue
+        kind = "drift" if isinstance(expectation, DriftCheck) else "expectation"
+        seen[type(expectation).__name__] += 1
+        try:
+            outcome = expectation.check(context)
+        except FeatureProbeError as error:
+            assert_one_line(error)
+            seen[f"{kind} raised"] += 1
+            continue
+        assert isinstance(outcome, Outcome)
+        assert outcome.passed in (True, False)
+        assert all(isinstance(line, str) and "\n" not in line for line in outcome.lines)
+        assert outcome.passed or outcome.lines, "a failed check explains itself"
+        seen[f"{kind} {'passed' if outcome.passed else 'failed'}"] += 1
+
+
+ON_EMPTY_ROWS = """\
+model:
+  fixture: fruit_model
+expect:
+- adding: red
+  moves_at_most: 0.0
+  'on': empty.csv
+"""
+
+
+LONG_NAME = """\
+model:
+  fixture: fruit_model
+expect:
+- zero: true
+  predicts: apple
+drift:
+  per_probe:
+    1e+308: 0.0
+"""
+
+
+def test_random_documents_load_and_check_or_raise_our_errors(fuzz_dir):
+    """Property 1, then a check that the documents reached the checks (else it proves little)."""
+    seen: Counter = Counter()
+    path = fuzz_dir / "featureprobe_random.yaml"
+
+    @fuzz(300)
+    @given(text=yaml_texts(), data=st.data())
+    @example(text=ON_EMPTY_ROWS, data=None).via("regression: ValueError from predict_proba")
+    @example(text=ON_EMPTY_ROWS.replace("empty", "full"), data=None)
+    @example(text=LONG_NAME, data=None).via("regression: a 309-digit feature name in a message")
+    def documents_never_escape(text: str, data: st.DataObject) -> None:
+        document = load(path, text)
+        seen["examples"] += 1
+        if document is None:
+            seen["file refused"] += 1
+            return
+        seen["documents"] += 1
+        check_items(document, data, seen)
+
+    documents_never_escape()
+    print(dict(seen))
+    # The generator must reach every layer: whole-file refusals, item refusals, checks that pass
+    # and fail, drift checks. With derandomize these counts are fixed; a change in the generator
+    # or in the code that starves a layer fails here.
+    assert seen["file refused"] >= seen["examples"] * 0.2
+    assert seen["documents"] >= seen["examples"] * 0.3
+    assert seen["item refused"] >= 50
+    assert seen["expectation passed"] >= 5
+    assert seen["expectation failed"] >= 20
+    assert seen["drift passed"] >= 20 and seen["drift failed"] >= 3
+    for kind in ("ProbeExpectation", "AddingExpectation", "RankingExpectation", "DriftCheck"):
+        assert seen[kind] >= 10, kind
+
+
+# --- property 2: raw text and bytes ---------------------------------------------------------------
+
+FRAGMENTS = [
+    "model:",
+    "expect:",
+    "drift:",
+    "fixture: fruit_model",
+    "- alone: red",
+    "  predicts: apple",
+    "- ",
+    ": ",
+    "\n",
+    "\n  ",
+    "    ",
+    "\t",
+    "[",
+    "]",
+    "{",
+    "}",
+    ", ",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "? ",
+    "|\n",
+    ">-\n",
+    "'",
+    '"',
+    "# c\n",
+    "%YAML 1.2\n",
+    "---\n",
+    "...\n",
+    "!!binary ",
+    "!!set ",
+    "!!omap ",
+    "!!python/object/apply:os.system ",
+    "!custom ",
+    "!!str ",
+    # TEMPORARY: "!!int ", "!!float ", "!!bool ", "!!timestamp ", "!!map ", "!!seq " belong
+    # here; left out until spec.py turns what their constructors raise into SpecErrors
+    # (test_known_escape_explicit_tags).
+    "0x1F",
+    "0o17",
+    "1e400",
+    ".nan",
+    "-.inf",
+    "010",
+    "1_000",
+    "~",
+    "null",
+    "on",
+    "\ufeff",
+    "\x00",
+    "\u2028",
+]
+raw_texts = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=40).map("".join),
+)
+
+
+def without_characters_yaml_refuses(raw: str | bytes) -> str | bytes:
+    """TEMPORARY, until spec.py reports them (test_known_issue_characters_yaml_refuses): control
+    characters that YAML's reader refuses are replaced by '?' in text that is valid UTF-8."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        return raw  # refused before YAML sees it: "cannot read the file"
+    text = yaml.reader.Reader.NON_PRINTABLE.sub("?", text)
+    return text.encode("utf-8") if isinstance(raw, bytes) else text
+
+
+@fuzz(250)
+@given(raw=st.one_of(raw_texts, st.binary(max_size=200), raw_texts.map(str.encode)))
+@example(raw=b"\xff\xfe m\x00o\x00")
+@example(raw="&a [*a]")
+@example(raw="a: &a\n  b: *a\n")
+@example(raw="model: !!python/object/apply:os.system [echo]\n")
+@example(raw="{a: 1, a: 2}")
+@example(raw="? [a, b]\n: c\n")
+@example(raw="0x" + "f" * 5000)
+def test_random_text_is_a_document_or_a_spec_error(fuzz_dir, raw):
+    path = fuzz_dir / "featureprobe_raw.yaml"
+    raw = without_characters_yaml_refuses(raw)
+    if isinstance(raw, bytes):
+        path.write_bytes(raw)
+    else:
+        path.write_text(raw, encoding="utf-8")
+    try:
+        document = spec.load_document(path)
+    except SpecError as error:
+        assert error.path is not None and Path(error.path) == path
+        assert_one_line(error)
+    else:
+        assert isinstance(document, spec.Document)
+
+
+# Known escapes in spec.py (not ours to fix here): kept failing on purpose until the owner fixes
+# them; strict, so the fix shows up as XPASS and this test is then folded into the one above.
+@pytest.mark.xfail(
+    strict=True,
+    reason="spec.py load_yaml catches only YAMLError: an explicit tag whose constructor fails on "
+    "its value escapes as ValueError (!!int abc, !!float abc), IndexError (!!float with no "
+    "value), KeyError (!!bool x), AttributeError (!!timestamp x, !!seq a) or TypeError "
+    "(!!map [a])",
+)
+@fuzz(1, phases=[Phase.explicit])
+@given(raw=st.text())
+@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - top: !!int three\n")
+@example(raw="!!int 0x")
+@example(raw="!!float ")
+@example(raw="!!float abc")
+@example(raw="!!bool x")
+@example(raw="!!timestamp 2001-12-14 x")
+@example(raw="!!map [a]")
+@example(raw="!!seq a")
+def test_known_escape_explicit_tags(fuzz_dir, raw):
+    path = fuzz_dir / "featureprobe_tags.yaml"
+    path.write_text(raw, encoding="utf-8")
+    with pytest.raises(SpecError):
+        spec.load_document(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="spec.py _construct_int: int(text, 10) of a decimal over 4300 digits raises ValueError "
+    "(Python's int max str digits), which escapes load_document",
+)
+@fuzz(1, phases=[Phase.explicit])
+@given(raw=st.text())
+@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - alone: " + "1" * 4301 + "\n")
+def test_known_escape_huge_decimal(fuzz_dir, raw):
+    path = fuzz_dir / "featureprobe_huge.yaml"
+    path.write_text(raw, encoding="utf-8")
+    with pytest.raises(SpecError):
+        spec.load_document(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="spec.py load_yaml: a character YAML's reader refuses (a control character such as "
+    "\\x1f) gives a two-line SpecError (committed spec.py: 'invalid YAML: unacceptable "
+    'character ...\\n  in "<unicode string>", position 0\'), or escapes as yaml.reader.'
+    "ReaderError (working-tree spec.py builds _LineLoader(text) before its try)",
+)
+@fuzz(1, phases=[Phase.explicit])
+@given(raw=st.text())
+@example(raw="\x1f")
+@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - alone: red\x07\n    predicts: apple\n")
+def test_known_issue_characters_yaml_refuses(fuzz_dir, raw):
+    path = fuzz_dir / "featureprobe_control.yaml"
+    path.write_text(raw, encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        spec.load_document(path)
+    assert_one_line(raised.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="spec.py _schema_error: a schema message quotes the offending value whole "
+    "(jsonschema's '<repr(value)> is not of type ...', and '<repr> has the wrong form: "
+    "<description>'), so one wrong value makes an error line of any length",
+)
+@fuzz(1, phases=[Phase.explicit])
+@given(raw=st.text())
+@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - alone: {a: " + "x" * 400 + "}\n")
+@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - top: [" + "1, " * 150 + "1]\n")
+def test_known_issue_schema_messages_quote_the_whole_value(fuzz_dir, raw):
+    path = fuzz_dir / "featureprobe_long.yaml"
+    path.write_text(raw, encoding="utf-8")
+    document = spec.load_document(path)
+    error = document.items[0].error
+    assert error is not None
+    assert len(error.describe(relative_to=fuzz_dir)) < MAX_MESSAGE
+
+
+# --- property 3: feature spaces on random vocabularies -------------------------------------------
+
+
+def refused_by_design(name: str) -> bool:
+    """Names a FeatureSpace refuses (features.py): the empty probe's name and the probe joiner."""
+    return name == "zero" or "+" in name
+
+
+# Token names as they come out of data: stripped, non-empty, not refused by design. Without '=':
+# from its name alone, a token "a=x" cannot be told from a value x of a categorical column "a"
+# (a token "a=b" that is also a value of column a is refused as a repeated feature, tested below).
+token_names = st.text(min_size=1, max_size=8).filter(
+    lambda s: s == s.strip() and not refused_by_design(s)
+)
+tokens = st.one_of(
+    token_names.filter(lambda s: "=" not in s),
+    st.integers(-5, 1000),
+    st.sampled_from([0.5, 2.0, -0.0, math.inf, 1e20, True]),
+)
+missing = st.sampled_from([None, math.nan, "", "  "])
+# Column names as in data files (" island" from a header "species, island"), without '=' or '+'.
+column_names = st.text(max_size=5).filter(lambda s: not refused_by_design(s) and "=" not in s)
+
+
+def categorical_name(column: str, value: Any) -> str:
+    """README: one feature per value, named column=value (stripped, as every feature name)."""
+    return f"{column}={expected_name(value)}".strip()
+
+
+def expected_name(token: Any) -> str:
+    """The feature a token becomes, as README says: numbers by value, names as written."""
+    if isinstance(token, str):
+        return token.strip()
+    if isinstance(token, bool):
+        return str(token).lower()
+    if isinstance(token, int):
+        return str(token)
+    return str(int(token)) if float(token).is_integer() else repr(float(token))
+
+
+def documented_order(name: str) -> tuple[int, float, str]:
+    """README: numbers numerically, then other names alphabetically."""
+    try:
+        value = float(name)
+    except ValueError:
+        return (1, 0.0, name)
+    return (1, 0.0, name) if math.isnan(value) else (0, value, name)
+
+
+def is_missing(cell: Any) -> bool:
+    return (
+        cell is None
+        or (isinstance(cell, float) and math.isnan(cell))
+        or (isinstance(cell, str) and not cell.strip())
+    )
+
+
+@st.composite
+def frames(draw) -> tuple[pd.DataFrame, str | None, list[str], list[set[str]]]:
+    """A frame with a token-list column and/or categorical columns, and each row's features."""
+    n_rows = draw(st.integers(1, 6))
+    use_tokens = draw(st.booleans())
+    categorical = draw(st.lists(column_names, max_size=2, unique=True))
+    if not use_tokens and not categorical:
+        use_tokens = True
+    columns: dict[str, list[Any]] = {}
+    expected: list[set[str]] = [set() for _ in range(n_rows)]
+    if use_tokens:
+        cells = draw(
+            st.lists(
+                st.lists(st.one_of(tokens, tokens, missing), max_size=5),
+                min_size=n_rows,
+                max_size=n_rows,
+            )
+        )
+        columns["tokens"] = cells
+        for row, cell in enumerate(cells):
+            expected[row] |= {expected_name(t) for t in cell if not is_missing(t)}
+    for column in categorical:
+        if column == "tokens":
+            continue
+        values = draw(st.lists(st.one_of(tokens, missing), min_size=n_rows, max_size=n_rows))
+        columns[column] = values
+        for row, value in enumerate(values):
+            if not is_missing(value):
+                expected[row].add(categorical_name(column, value))
+    categorical = [c for c in categorical if c != "tokens"]
+    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
+    return frame, "tokens" if use_tokens else None, categorical, expected
+
+
+def expected_features(frame, token_column, categorical) -> list[str]:
+    names = []
+    if token_column:
+        seen = {expected_name(t) for cell in frame[token_column] for t in cell if not is_missing(t)}
+        names += sorted(seen, key=documented_order)
+    for column in categorical:
+        values = {expected_name(v) for v in frame[column] if not is_missing(v)}
+        names += [categorical_name(column, v) for v in sorted(values, key=documented_order)]
+    return names
+
+
+@fuzz(150)
+@given(case=frames(), data=st.data())
+@example(
+    case=(
+        pd.DataFrame({"tokens": pd.Series([["b", 10, "a"], [2.0, None, "b"]], dtype=object)}),
+        "tokens",
+        [],
+        [{"a", "b", "10"}, {"2", "b"}],
+    ),
+    data=None,
+).via("the seed example's shape: numbers numerically, then names")
+@example(
+    case=(
+        pd.DataFrame({"tokens": pd.Series([[0]], dtype=object), "0": pd.Series([0], dtype=object)}),
+        "tokens",
+        ["0"],
+        [{"0", "0=0"}],
+    ),
+    data=None,
+).via("regression: the token 0 was taken for a value of the categorical column 0")
+@example(
+    case=(
+        pd.DataFrame({" island": pd.Series(["Dream", "Biscoe"], dtype=object)}),
+        None,
+        [" island"],
+        [{"island=Dream"}, {"island=Biscoe"}],
+    ),
+    data=None,
+).via("regression: a column ' island' gave features its own rows could not encode")
+@example(
+    case=(
+        pd.DataFrame({"tokens": pd.Series([["a=b"]], dtype=object), "a": pd.Series(["b"])}),
+        "tokens",
+        ["a"],
+        [{"a=b"}],
+    ),
+    data=None,
+).via("a token that is also a categorical feature is refused")
+def test_from_frame_encode_decode_round_trip(case, data):
+    frame, token_column, categorical, expected_rows = case
+    names = expected_features(frame, token_column, categorical)
+    if not names or len(set(names)) != len(names):
+        # No feature at all, or one feature twice (a token that is also a categorical feature,
+        # columns " a" and "a"): refused, with our error.
+        event("refused: " + ("no features" if not names else "a feature twice"))
+        with pytest.raises(DataError):
+            FeatureSpace.from_frame(frame, tokens=token_column, categorical=categorical)
+        return
+    space = FeatureSpace.from_frame(frame, tokens=token_column, categorical=categorical)
+    assert space.features == tuple(names)  # documented order
+    matrix = space.encode(frame)
+    assert matrix.dtype == np.float32 and matrix.shape == (len(frame), len(names))
+    assert set(np.unique(matrix)) <= {0.0, 1.0}
+    for row, wanted in zip(matrix, expected_rows, strict=True):
+        assert set(space.names(np.flatnonzero(row))) == wanted
+    assert np.array_equal(space.encode_sets(expected_rows), matrix)
+    for position, name in enumerate(space.features):
+        assert space.index(name) == position and name in space
+
+    # Position-free: shuffled token lists, with repeats, encode the same.
+    if token_column and data is not None:
+        shuffled = frame.copy()
+        rng = random.Random(data.draw(st.integers(0, 2**32 - 1), label="shuffle seed"))
+        cells = []
+        for cell in frame[token_column]:
+            cell = list(cell) + rng.sample(list(cell), k=min(len(cell), 2))
+            rng.shuffle(cell)
+            cells.append(cell)
+        shuffled[token_column] = pd.Series(cells, dtype=object)
+        assert np.array_equal(space.encode(shuffled), matrix)
+
+    # Categorical features belong to their column: setting one clears the column's others.
+    for column in categorical:
+        prefix = categorical_name(column, "")
+        members = [i for i, f in enumerate(space.features) if f.startswith(prefix)]
+        for i in members:
+            assert space.column_positions(space.features[i]) == members
+
+    # Serialisation round trips to an equal space that encodes the same.
+    for restored in (
+        FeatureSpace.from_dict(space.to_dict()),
+        FeatureSpace.from_json(space.to_json()),
+    ):
+        assert restored == space
+        assert np.array_equal(restored.encode(frame), matrix)
+
+
+safe_tokens = st.text(alphabet="abcxyzAB019_-.", min_size=1, max_size=6).filter(
+    lambda s: not refused_by_design(s)
+)
+
+
+@fuzz(60)
+@given(
+    cells=st.lists(st.lists(safe_tokens, max_size=5), min_size=1, max_size=5),
+    style=st.sampled_from(["[{}]", "{}", "({})"]),
+    separator=st.sampled_from([", ", " ", ";", ",", " ; "]),
+    quote=st.sampled_from(["", "'", '"']),
+)
+def test_token_strings_encode_as_token_lists(cells, style, separator, quote):
+    """``"[a, b]"``, ``"a b"``, ``"a;b"`` and ``"('a', 'b')"`` are the list ``[a, b]``."""
+    if not any(cells):
+        cells[0].append("x")
+    as_lists = pd.DataFrame({"t": pd.Series(cells, dtype=object)})
+    as_text = pd.DataFrame(
+        {"t": [style.format(separator.join(f"{quote}{t}{quote}" for t in c)) for c in cells]}
+    )
+    space = FeatureSpace.from_frame(as_lists, tokens="t")
+    assert FeatureSpace.from_frame(as_text, tokens="t") == space
+    assert np.array_equal(space.encode(as_text), space.encode(as_lists))
+
+
+@fuzz(150)
+@given(
+    names=st.lists(
+        st.one_of(
+            st.text(max_size=6),
+            st.sampled_from(["zero", "a+b", "+", " zero ", "x", " x", "x ", "4", "4.0"]),
+            st.integers(-3, 5),
+            st.floats(allow_nan=False),
+            st.booleans(),
+        ),
+        max_size=6,
+    )
+)
+@example(names=["x" * 500, "x" * 500]).via("regression: the whole name in the message")
+@example(names=["a+" + "b" * 500])
+def test_from_names_refuses_exactly_the_names_it_must(names):
+    """A space refuses no names, duplicates (after 4, 4.0 and "4" become "4"), 'zero' and names
+    with '+', with a DataError; it takes any other vocabulary and round-trips it."""
+    canonical = [feature_name(n) for n in names]
+    must_refuse = (
+        not canonical
+        or len(set(canonical)) != len(canonical)
+        or any(refused_by_design(n) for n in canonical)
+    )
+    try:
+        space = FeatureSpace.from_names(names)
+    except DataError as error:
+        assert must_refuse, f"refused {canonical}: {error}"
+        assert_one_line(error)
+        event("refused")
+        return
+    assert not must_refuse, f"accepted {canonical}"
+    assert space.features == tuple(canonical)
+    assert space.names(space.indices(reversed(canonical))) == tuple(canonical)
+    assert FeatureSpace.from_json(space.to_json()) == space
+    assert FeatureSpace.from_dict(space.to_dict()) == space
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+space_dicts = st.fixed_dictionaries(
+    {"features": weighted((4, st.lists(token_names, min_size=1, max_size=4)), (1, json_values))},
+    optional={
+        "format": weighted((4, st.just(1)), (1, json_values)),
+        "token_column": weighted((4, st.sampled_from(["t", None, 0])), (1, json_values)),
+        "categorical": weighted((4, st.lists(column_names, max_size=2)), (1, json_values)),
+    },
+)
+
+
+def space_or_data_error(load_space) -> None:
+    try:
+        space = load_space()
+    except DataError as error:
+        assert_one_line(error)
+        event("DataError")
+    else:
+        event("a space")
+        assert isinstance(space, FeatureSpace)
+        assert FeatureSpace.from_json(space.to_json()) == space
+
+
+@fuzz(150)
+@given(data=st.one_of(space_dicts, json_values))
+@example(data={"features": ["a"], "categorical": True}).via("regression: TypeError")
+@example(data={"features": ["a"], "categorical": "ab"}).via("was read as columns a and b")
+@example(data={"features": ["a"], "token_column": ["t"]}).via("a list kept as a column name")
+def test_feature_space_dict_is_a_space_or_a_data_error(data):
+    """Whatever a feature-space JSON file holds, from_dict/from_json give a space or a
+    DataError, and an accepted space round-trips."""
+    space_or_data_error(lambda: FeatureSpace.from_dict(data))
+    space_or_data_error(lambda: FeatureSpace.from_json(json.dumps(data)))
+
+
+@fuzz(100)
+@given(text=st.one_of(st.text(max_size=50), st.from_regex(r"\A[\[\]{}\",:0-9a-z ]{0,40}\Z")))
+@example(text="[" * 100_000).via("regression: RecursionError")
+@example(text='{"features": [' + "1" * 5000 + "]}").via("regression: ValueError, int digits")
+@example(text='{"features": ["a"]} x').via("trailing data")
+def test_feature_space_json_text_is_a_space_or_a_data_error(text):
+    space_or_data_error(lambda: FeatureSpace.from_json(text))
