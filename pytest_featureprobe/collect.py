@@ -119,6 +119,17 @@ def unused_baselines(config: pytest.Config, collected: list[Path]) -> list[str]:
     return unused
 
 
+def allowed_roots(config: pytest.Config) -> list[Path]:
+    """Folders whose files expectation files may name: the project root (pytest's rootdir) and
+    those allowed by ``--featureprobe-allow-path`` and the ``featureprobe_allowed_paths`` ini."""
+    given = config.getoption("featureprobe_allow_path") or []
+    return [
+        config.rootpath,
+        *config.getini("featureprobe_allowed_paths"),
+        *(config.invocation_params.dir / p for p in given),
+    ]
+
+
 def is_expectation_file(path: Path, config: pytest.Config) -> bool:
     patterns = config.getoption("featureprobe_files") or config.getini("featureprobe_files")
     return any(fnmatch.fnmatch(path.name, p) for p in (patterns or DEFAULT_PATTERNS))
@@ -153,7 +164,8 @@ class ExpectationItem(pytest.Function):
 
     def setup(self) -> None:
         if self.spec.error is not None:
-            raise self.spec.error
+            # Raised afresh (without the traceback of collection, which pytest would render).
+            raise self.spec.error.with_traceback(None)
         super().setup()
 
     def run_check(self, request: pytest.FixtureRequest) -> None:
@@ -162,7 +174,7 @@ class ExpectationItem(pytest.Function):
         parent: ExpectationFile = self.parent
         context = parent.context(request)
         if self.spec.error is not None:  # names checked once the model is known
-            raise self.spec.error
+            raise self.spec.error.with_traceback(None)
         try:
             outcome = self.spec.expectation.check(context)
         except FeatureProbeError as exc:
@@ -264,6 +276,9 @@ class ExpectationFile(pytest.Module):
                         line=spec.line_of("on"),
                         key=f"expect[{spec.index}].on",
                     )
+        self._check_paths()
+        if self._error is not None:
+            return
         missing = self._missing_file(decl)
         if missing is not None:
             self._error = missing
@@ -276,6 +291,25 @@ class ExpectationFile(pytest.Module):
         if names is not None:
             self._mark_unknown_names(*names)
 
+    def _check_paths(self) -> None:
+        """Refuse files outside the allowed folders (see ``Document.refuse_path`` for which
+        items fail)."""
+        from .errors import SpecError
+        from .paths import outside, outside_refusal, resolve
+
+        roots = allowed_roots(self.config)
+        for declared in self.document.declared_paths():
+            if not outside(resolve(declared.value, self.path.parent), roots):
+                continue
+            error = SpecError(
+                outside_refusal(declared.value, roots),
+                path=self.path,
+                line=declared.line,
+                key=declared.key,
+            )
+            if self.document.refuse_path(declared, error) is not None:
+                self._error = self._error or error
+
     def _missing_file(self, decl) -> FeatureProbeError | None:
         """A data or model file that the model section names and that does not exist."""
         from .errors import SpecError
@@ -283,9 +317,10 @@ class ExpectationFile(pytest.Module):
         key = {"train": "train.data", "load": "load"}.get(decl.kind)
         if key is None:
             return None
+        from .paths import resolve
+
         name = decl.values["data" if decl.kind == "train" else "target"]
-        path = Path(name) if Path(name).is_absolute() else self.path.parent / name
-        if path.is_file():
+        if resolve(name, self.path.parent).is_file():
             return None
         what = "data file" if decl.kind == "train" else "model file"
         return SpecError(
@@ -341,7 +376,7 @@ class ExpectationFile(pytest.Module):
             except FeatureProbeError as exc:
                 self._error = self._model_error(exc)
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(None)
         return self._context
 
     def _build_context(self, request: pytest.FixtureRequest) -> CheckContext:

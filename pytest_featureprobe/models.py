@@ -480,15 +480,25 @@ def load_keras_model(
     classes: Sequence[Any] | None = None,
     *,
     outputs: str | None = None,
+    sha256: str | None = None,
 ) -> ProbeModel:
     """Load a ``.keras`` file in safe mode, without compiling.
 
     The feature space and classes come from the arguments or else from the sidecar file
-    ``<path>.featureprobe.json`` that ``ProbeModel.save`` writes.
+    ``<path>.featureprobe.json`` that ``ProbeModel.save`` writes. With ``sha256``, the file's
+    digest must match before anything reads it.
     """
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
+    if sha256 is not None:
+        actual = file_sha256(path)
+        if actual != sha256.lower():
+            raise ModelError(
+                f"{path.name} does not match its pin: its sha256 is {actual}, the pin is "
+                f"{sha256.lower()}; if the file was replaced on purpose, update the pin",
+                key="sha256",
+            )
     if path.suffix != ".keras":
         raise ModelError(
             f"{path.name}: only the .keras format is loaded (it supports safe mode); "
@@ -514,7 +524,15 @@ def load_keras_model(
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # corrupt, unsafe or foreign files all end here
-        raise ModelError(f"cannot load {path.name} in safe mode: {_first_line(exc)}") from None
+        detail = _first_line(exc)
+        if "Lambda" in detail:
+            raise ModelError(
+                f"cannot load {path.name} in safe mode: it holds a Lambda layer, whose Python "
+                "code safe mode will not run (the code in a model file could do anything). "
+                "Rebuild the model without Lambda layers, or, if you trust the file, load it "
+                f"yourself in a conftest fixture and use model: fixture: ({detail})"
+            ) from None
+        raise ModelError(f"cannot load {path.name} in safe mode: {detail}") from None
     return from_keras(
         model,
         space,
@@ -522,6 +540,15 @@ def load_keras_model(
         outputs=outputs or sidecar.get("outputs", "probabilities"),
         description=f"Keras model {path.name}",
     )
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 hex digest of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:
@@ -558,12 +585,15 @@ def as_probe_model(
     classes: Sequence[Any] | None = None,
     *,
     outputs: str | None = None,
+    sha256: str | None = None,
 ) -> ProbeModel:
-    """Adapt a ProbeModel, a path, a Keras model, an object with ``predict_proba`` or a callable."""
+    """Adapt a ProbeModel, a path, a Keras model, an object with ``predict_proba`` or a callable.
+
+    ``sha256`` pins a model file (checked before loading); it applies to paths only."""
     if isinstance(model, ProbeModel):
         return model
     if isinstance(model, (str, Path)):
-        return load_keras_model(model, space, classes, outputs=outputs)
+        return load_keras_model(model, space, classes, outputs=outputs, sha256=sha256)
     if space is None:
         raise ModelError("give the feature space the model reads")
     kind = outputs or "probabilities"

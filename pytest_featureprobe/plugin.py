@@ -52,6 +52,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write an HTML report of the probed models (figures of each sweep, drift against "
         "its baseline) to DIR/index.html; needs pip install 'pytest-featureprobe[report]'",
     )
+    group.addoption(
+        "--featureprobe-allow-path",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="let expectation files name files under DIR, outside the project root (repeatable)",
+    )
+    parser.addini(
+        "featureprobe_allowed_paths",
+        "folders outside the project root whose files expectation files may name",
+        type="paths",
+        default=[],
+    )
     parser.addini(
         "featureprobe_files",
         "file name patterns of expectation files",

@@ -16,6 +16,7 @@ from .data import class_indices, feature_columns, prepare, read_table
 from .errors import DataError, ModelError
 from .features import FeatureSpace
 from .models import ProbeModel, as_probe_model, from_keras, read_sidecar
+from .paths import resolve
 from .sweep import Sweep, run_sweep
 from .training import ModelCache, TrainSpec, train_classifier
 
@@ -83,18 +84,22 @@ class ProbeSession:
         *,
         outputs: str | None = None,
         base_dir: str | Path | None = None,
+        sha256: str | None = None,
     ) -> ProbeModel:
         """A saved ``.keras`` file (safe mode) or an in-memory model, adapted for probing.
 
         ``features`` is a FeatureSpace, a feature-space JSON file, or a list of feature names; for a
         ``.keras`` file saved by featureprobe it may be omitted (read from the sidecar file).
+        ``sha256`` pins a model file: it is checked before the file is loaded.
         """
         space = self._space(features, base_dir)
         if isinstance(model, (str, Path)):
-            path = _resolve(model, base_dir)
-            key = f"load:{path.resolve()}:{outputs}"
+            path = resolve(model, base_dir)
+            key = f"load:{path.resolve()}:{outputs}:{sha256}"
             if key not in self._models:
-                self._models[key] = as_probe_model(path, space, classes, outputs=outputs)
+                self._models[key] = as_probe_model(
+                    path, space, classes, outputs=outputs, sha256=sha256
+                )
             return self._models[key]
         return as_probe_model(model, space, classes, outputs=outputs)
 
@@ -120,7 +125,12 @@ class ProbeSession:
             return self.train(data, features, label, base_dir=base_dir, **options)
         target = decl.values["target"] if decl.kind == "load" else fixture_value
         return self.load(
-            target, decl.features, decl.classes, outputs=decl.outputs, base_dir=base_dir
+            target,
+            decl.features,
+            decl.classes,
+            outputs=decl.outputs,
+            base_dir=base_dir,
+            sha256=decl.sha256,
         )
 
     def seed_sweeps(
@@ -208,7 +218,7 @@ class ProbeSession:
             return space, class_indices(list(frame[label]))[1]
         if decl.kind == "fixture":
             return None
-        path = _resolve(decl.values["target"], base_dir)
+        path = resolve(decl.values["target"], base_dir)
         sidecar = read_sidecar(path) if path.is_file() else {}
         space = self._space(decl.features, base_dir)
         if space is None and "space" in sidecar:
@@ -227,11 +237,11 @@ class ProbeSession:
         try:
             return model.space.encode(frame)
         except DataError as exc:
-            raise exc.located(path=_resolve(data, base_dir)) from None
+            raise exc.located(path=resolve(data, base_dir)) from None
 
     def _frame(self, data: Any, base_dir: str | Path | None) -> tuple[pd.DataFrame, str]:
         if isinstance(data, (str, Path)):
-            path = _resolve(data, base_dir).resolve()
+            path = resolve(data, base_dir).resolve()
             if path not in self._frames:
                 self._frames[path] = read_table(path)
             return self._frames[path], path.name
@@ -252,13 +262,8 @@ class ProbeSession:
         if features is None or isinstance(features, FeatureSpace):
             return features
         if isinstance(features, (str, Path)):
-            path = _resolve(features, base_dir)
+            path = resolve(features, base_dir)
             if not path.is_file():
                 raise DataError(f"feature space file not found: {path}")
             return FeatureSpace.from_json(path.read_text())
         return FeatureSpace.from_names(features)
-
-
-def _resolve(path: str | Path, base_dir: str | Path | None) -> Path:
-    path = Path(path)
-    return path if path.is_absolute() or base_dir is None else Path(base_dir) / path

@@ -27,7 +27,8 @@ from .expectations import (
     ProbeExpectation,
     RankingExpectation,
 )
-from .features import feature_name
+from .features import feature_name, quoted
+from .paths import is_url, url_refusal
 
 FORMAT_VERSION = 1
 SUBJECTS = ("zero", "alone", "together", "every", "biased_toward", "adding", "top")
@@ -41,10 +42,12 @@ COMMON = ("name", "marks")
 
 
 class LineDict(dict):
-    """A mapping that remembers the line of itself and of each key (1-based)."""
+    """A mapping that remembers the line of itself and of each key (1-based), and the keys that
+    were written twice (YAML forbids that; PyYAML would silently keep the last)."""
 
     line = 0
     key_lines: dict[Any, int]
+    duplicates: list[tuple[Any, int]]
 
 
 class LineList(list):
@@ -62,6 +65,21 @@ class _LineLoader(yaml.SafeLoader):
     feature named ``010`` into another feature. Here only true/false are booleans and numbers
     follow the YAML 1.2 core schema; anything else stays a string.
     """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value that its tag cannot build (``!!int three``, an integer of 5000 digits) is a
+        SpecError at its line, not a ValueError from deep inside PyYAML."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (SpecError, yaml.YAMLError):
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.id
+            raise SpecError(
+                f"invalid YAML: {quoted(str(value))} cannot be read as {tag}",
+                line=node.start_mark.line + 1,
+            ) from None
 
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -102,19 +120,28 @@ _LineLoader.add_constructor(_INT_TAG, _construct_int)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
+    written = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+    loader.flatten_mapping(node)  # merge keys (<<) put the merged pairs first
+    n_merged = len(node.value) - written
     mapping = LineDict()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
-    for key_node, value_node in node.value:
+    mapping.duplicates = []
+    seen = set()
+    for n, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         try:
-            duplicate = key in mapping
+            duplicate = key in seen
         except TypeError:
             raise SpecError("a mapping key must be a plain value", line=line) from None
         if duplicate:
-            raise SpecError("duplicate key", line=line, key=str(key))
+            # Kept, not raised: a duplicate inside one expectation fails only that expectation
+            # (see duplicate_key). The first value stays, as a reader of the file would expect.
+            mapping.duplicates.append((key, line))
+            continue
+        if n >= n_merged:  # a key written here overrides a merged one; merged ones may repeat
+            seen.add(key)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = line
     return mapping
@@ -131,10 +158,28 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+# Aliases let a few lines of YAML stand for billions of nodes ("billion laughs"). PyYAML builds
+# them by reference, but validating or walking the result would expand them; a document whose
+# aliases add more nodes than this is refused before anything reads it.
+MAX_ALIAS_EXPANSION = 100_000
+
+
 def load_yaml(text: str, path: str | Path) -> Any:
-    """Parse YAML with the safe loader; syntax errors become SpecError with the line."""
+    """Parse YAML with the safe loader; syntax errors become SpecError with the line.
+
+    Alias expansion is bounded (``MAX_ALIAS_EXPANSION``) and self-referencing aliases refused.
+    """
+    loader = None
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        loader = _LineLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        bomb = _alias_bomb(node, path)
+        if bomb is not None:
+            del node  # no frame of the traceback may hold the graph: repr() would expand it
+            raise bomb
+        return loader.construct_document(node)
     except SpecError as exc:
         raise exc.located(path) from None
     except yaml.MarkedYAMLError as exc:
@@ -145,9 +190,91 @@ def load_yaml(text: str, path: str | Path) -> Any:
             mark = exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if problem.startswith("could not determine a constructor for the tag"):
+            tag = problem.rsplit(" ", 1)[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
+            problem = f"the tag {tag} is not allowed (expectation files hold plain data only)"
         raise SpecError(f"invalid YAML: {problem}", path=path, line=line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        raise SpecError(
+            f"invalid YAML: character {exc.character!r} is not allowed", path=path, line=line
+        ) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", path=path) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+        raise SpecError(f"invalid YAML: {first}", path=path) from None
+    except RecursionError:
+        raise SpecError("invalid YAML: nested too deeply", path=path) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _alias_bomb(root: yaml.Node, path: str | Path) -> SpecError | None:
+    """The error for a node graph whose aliases expand past MAX_ALIAS_EXPANSION nodes, or that
+    contains itself (``&a [*a]``). Walks each distinct node once: measured, never expanded."""
+    expanded: dict[int, int] = {}  # id(node) -> nodes it stands for, aliases expanded
+    distinct = 0
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            active.discard(id(node))
+            expanded[id(node)] = 1 + sum(expanded[id(c)] for c in _children(node))
+            continue
+        if id(node) in expanded:
+            continue
+        if id(node) in active:
+            return SpecError(
+                "an alias refers to the node that contains it (a structure without end)",
+                path=path,
+                line=node.start_mark.line + 1,
+            )
+        distinct += 1
+        active.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in expanded)
+    if expanded[id(root)] - distinct > MAX_ALIAS_EXPANSION:
+        where, key = root, None
+        if isinstance(root, yaml.MappingNode):  # name the top-level key that grows most
+            key_node, where = max(root.value, key=lambda kv: expanded[id(kv[1])])
+            key = getattr(key_node, "value", None)
+        return SpecError(
+            f"the aliases in this file expand to {expanded[id(root)]:,} nodes (the limit is "
+            f"{MAX_ALIAS_EXPANSION:,}); refused as an alias bomb",
+            path=path,
+            line=where.start_mark.line + 1,
+            key=key if isinstance(key, str) else None,
+        )
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def duplicate_key(value: Any, keys: tuple[Any, ...] = (), skip: Any = None) -> SpecError | None:
+    """The first key written twice in a mapping anywhere under ``value`` (in file order), with its
+    line and key path; ``skip(keys)`` true prunes a branch (expectations are checked apart)."""
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    stack = [(value, keys)]
+    while stack:
+        node, here = stack.pop()
+        if skip is not None and skip(here):
+            continue
+        if isinstance(node, LineDict):
+            found.extend((line, (*here, key)) for key, line in node.duplicates)
+            stack.extend((v, (*here, k)) for k, v in node.items())
+        elif isinstance(node, LineList):
+            stack.extend((v, (*here, i)) for i, v in enumerate(node))
+    if not found:
+        return None
+    line, where = min(found, key=lambda f: f[0])
+    return SpecError("duplicate key (each key may appear once)", line=line, key=key_path(where))
 
 
 def line_of(root: Any, keys: Sequence[Any]) -> int | None:
@@ -173,6 +300,8 @@ def key_path(keys: Sequence[Any]) -> str:
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
     return text
 
+
+MAX_MESSAGE = 240  # characters of a schema message; longer ones are cut in the middle
 
 # --- the JSON Schema --------------------------------------------------------------------------
 
@@ -245,8 +374,11 @@ def _schema_error(error: Any, document: Any, path: str | Path) -> SpecError:
             keys.append(extra[0])
             message = f"unknown key{did_you_mean(extra[0], allowed)}; allowed: {', '.join(allowed)}"
     elif error.validator in ("oneOf", "anyOf"):
-        message = f"{error.instance!r} has the wrong form: {error.schema.get('description', '')}"
+        shown = quoted(plain_data(error.instance))
+        message = f"{shown} has the wrong form: {error.schema.get('description', '')}"
         message = message.rstrip(": ")
+    if len(message) > MAX_MESSAGE:  # jsonschema quotes the whole offending value
+        message = message[: MAX_MESSAGE - 60] + " ... " + message[-55:]
     return SpecError(message, path=path, line=line_of(document, keys), key=key_path(keys) or None)
 
 
@@ -264,6 +396,7 @@ class ModelDecl:
     outputs: str | None = None
     line: int = 0
     key_lines: dict[str, int] = field(default_factory=dict)  # "load", "train.data", ... -> line
+    sha256: str | None = None  # the pinned digest of a loaded model file
 
 
 @dataclass
@@ -287,6 +420,17 @@ class ItemSpec:
 
 
 @dataclass
+class DeclaredPath:
+    """A file named in a document: its key, line, the value as written, and the expectation it
+    belongs to (None for the model and drift sections, which concern the whole file)."""
+
+    key: str
+    line: int
+    value: str
+    item: ItemSpec | None = None
+
+
+@dataclass
 class Document:
     path: Path
     model: ModelDecl
@@ -300,6 +444,41 @@ class Document:
         if self.drift is not None and self.drift.order is not None:
             needed.append(self.drift.order)
         return max([self.order or 1, *needed])
+
+    def declared_paths(self) -> list[DeclaredPath]:
+        """The files this document names (data, model, feature space, ``on:`` rows, baseline)."""
+        found = []
+        model = self.model
+        target = {"train": "data", "load": "target"}.get(model.kind)
+        if target is not None:
+            key = "train.data" if model.kind == "train" else "load"
+            found.append(DeclaredPath(f"model.{key}", model.key_lines[key], model.values[target]))
+        if isinstance(model.features, str):
+            found.append(
+                DeclaredPath("model.features", model.key_lines["features"], model.features)
+            )
+        for item in self.items:
+            on = getattr(item.expectation, "on", None)
+            if isinstance(on, str) and on != "training":
+                key = f"expect[{item.index}].on"
+                found.append(DeclaredPath(key, item.line_of("on"), on, item))
+        if self.drift is not None and self.drift.baseline:
+            line = self.drift.key_lines["baseline"]
+            found.append(DeclaredPath("drift.baseline", line, self.drift.baseline))
+        return found
+
+    def refuse_path(self, declared: DeclaredPath, error: SpecError) -> SpecError | None:
+        """Put an error about a named file where it belongs: on its expectation (``on:``), on
+        the drift checks (``drift.baseline``); returned when it concerns the whole file."""
+        if declared.item is not None:
+            declared.item.error = declared.item.error or error
+        elif declared.key.startswith("drift."):
+            for item in self.items:
+                if item.index is None:
+                    item.error = item.error or error
+        else:
+            return error
+        return None
 
     def extra_probes(self, space: Any = None) -> list[tuple[str, ...]]:
         """Probes the expectations name (beyond the standard sweep); with ``space``, only those
@@ -328,9 +507,16 @@ def load_document(path: str | Path) -> Document:
             path=path,
             line=getattr(data, "line", 1),
         )
+    duplicate = duplicate_key(data, skip=lambda keys: len(keys) == 2 and keys[0] == "expect")
+    if duplicate is not None:
+        raise duplicate.located(path)
     errors = schema_errors(data, path)
     if None in errors:
         raise errors[None]
+    for n, entry in enumerate(data["expect"]):
+        duplicate = duplicate_key(entry, ("expect", n))
+        if duplicate is not None:
+            errors[n] = duplicate.located(path)
     lines = text.splitlines()
     model = _model_decl(data["model"], path)
     order = data.get("sweep", {}).get("order")
@@ -340,7 +526,7 @@ def load_document(path: str | Path) -> Document:
         source = _source(lines, expect.item_lines, n)
         if n in errors:
             name = entry.get("name") if isinstance(entry, dict) else None
-            name = name if isinstance(name, str) and name else f"expect[{n}]"
+            name = _bracket_free(name) if isinstance(name, str) and name else f"expect-{n}"
             key_lines = dict(getattr(entry, "key_lines", {}))
             items.append(
                 ItemSpec(
@@ -358,7 +544,15 @@ def load_document(path: str | Path) -> Document:
     drift = _drift_decl(data["drift"], lines, path, model.kind) if "drift" in data else None
     if drift is not None:
         items.extend(drift.items())
-    return Document(path, model, order, items, drift)
+    document = Document(path, model, order, items, drift)
+    for declared in document.declared_paths():
+        if is_url(declared.value):
+            error = SpecError(
+                url_refusal(declared.value), path=path, line=declared.line, key=declared.key
+            )
+            if document.refuse_path(declared, error) is not None:
+                raise error
+    return document
 
 
 def _source(lines: list[str], starts: list[int], n: int) -> str:
@@ -395,6 +589,13 @@ def _model_decl(section: LineDict, path: Path) -> ModelDecl:
                     line=section.key_lines[key],
                     key=f"model.{key}",
                 )
+    if "sha256" in section and kind != "load":
+        raise SpecError(
+            f"sha256 pins a model file, so it goes with load: (this model is {kind}:)",
+            path=path,
+            line=section.key_lines["sha256"],
+            key="model.sha256",
+        )
     classes = section.get("classes")
     if classes is not None:
         classes = [feature_name(c) for c in classes]
@@ -417,6 +618,7 @@ def _model_decl(section: LineDict, path: Path) -> ModelDecl:
         section.get("outputs"),
         section.line,
         key_lines,
+        section["sha256"].lower() if "sha256" in section else None,
     )
 
 
@@ -443,7 +645,7 @@ def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSp
         exc.line = entry.key_lines.get(key.split(".")[0], line) if key else line
         exc.path = str(path)
         item.error = exc
-        item.name = item.name or f"expect[{n}]"
+        item.name = item.name or f"expect-{n}"
     return item
 
 

@@ -248,7 +248,10 @@ def test_record_writes_a_file_that_passes_under_pytest(
     assert train == {"features": "problems", "label": "results", "hidden": [32, 32], "seed": 0}
     assert read_baseline(tmp_path / "elsewhere/__featureprobe__/featureprobe_seed.json").order == 2
 
-    result = run_pytest("gate", "elsewhere", "-v", cwd=tmp_path)
+    # The model and the data lie outside this project (tmp_path): they must be allowed.
+    allow = ["--featureprobe-allow-path", str(saved_model.parent)]
+    allow += ["--featureprobe-allow-path", str(SEED_CSV.parent)]
+    result = run_pytest("gate", "elsewhere", "-v", *allow, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 18 passed" in result.stdout
     passed = [

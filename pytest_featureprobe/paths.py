@@ -1,0 +1,48 @@
+"""Which files an expectation file may name: local files, inside the project.
+
+An expectation file is data, but the files it names are read (CSV, feature spaces), loaded (Keras
+models) or written (baselines). So a file may not name a URL (nothing is fetched at run time), and
+under pytest the files it names must lie inside the project root (pytest's rootdir) or a folder
+allowed explicitly (``--featureprobe-allow-path``, ini ``featureprobe_allowed_paths``). Symbolic
+links are followed before the check, so a link inside the project to a file outside is refused too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^//")
+
+
+def is_url(value: str) -> bool:
+    """``https://...``, ``s3://...``, ``file://...`` or ``//host/...``: a location, not a file."""
+    return bool(_URL.match(value.strip()))
+
+
+def url_refusal(value: str) -> str:
+    return (
+        f"{value!r} is a URL; featureprobe reads local files only and fetches nothing at run "
+        "time: download it into the project and name the file"
+    )
+
+
+def resolve(value: str | Path, base_dir: str | Path | None) -> Path:
+    """A declared path as a file: absolute as given, else relative to ``base_dir``."""
+    path = Path(value)
+    return path if path.is_absolute() or base_dir is None else Path(base_dir) / path
+
+
+def outside(path: Path, roots: Iterable[Path]) -> bool:
+    """Whether ``path`` (symbolic links followed) lies outside every folder of ``roots``."""
+    real = path.resolve()
+    return not any(real.is_relative_to(Path(root).resolve()) for root in roots)
+
+
+def outside_refusal(value: str, roots: list[Path]) -> str:
+    shown = ", ".join(str(r) for r in roots)
+    return (
+        f"{value} is outside the project ({shown}); allow its folder with "
+        "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option"
+    )

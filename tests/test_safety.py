@@ -1,0 +1,400 @@
+"""Safety of what expectation files may make featureprobe do: YAML stays data (safe loader,
+bounded aliases), model files load in safe mode and may be pinned by sha256, and the files a
+document names are local and inside the project unless allowed."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_featureprobe.errors import SpecError
+from pytest_featureprobe.spec import MAX_ALIAS_EXPANSION, load_document, load_yaml
+
+SEED_CSV = Path(__file__).resolve().parents[1] / "examples" / "problems" / "problems.csv"
+
+GOOD = """\
+model:
+  fixture: fruit_model
+expect:
+  - alone: red
+    predicts: apple
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str):
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rA", *args)
+    output = result.stdout.str()
+    assert "Traceback" not in output
+    assert f"pytest_featureprobe{os.sep}" not in output
+    return result
+
+
+def has_line(result, text: str) -> None:
+    """Some output line contains ``text`` (no glob: keys like expect[1] hold brackets)."""
+    output = result.stdout.str()
+    assert any(text in line for line in output.splitlines()), output
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts
+    }
+
+
+# --- YAML: aliases, tags, duplicates ----------------------------------------------------------
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """Nine levels of ten aliases each: 10**10 leaves in under 400 bytes."""
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for previous, name in itertools.pairwise("abcdefghijklmnop"[: levels + 1]):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 10)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_fast_without_expanding():
+    text = "model:\n  fixture: fruit_model\n" + alias_bomb() + "expect:\n  - zero: {predicts: x}\n"
+    started = time.perf_counter()
+    with pytest.raises(SpecError) as info:
+        load_yaml(text, "featureprobe_bomb.yaml")
+    assert time.perf_counter() - started < 1.0  # measured, not expanded (10**9 nodes)
+    # The ten lists stand for about 1.23e10 nodes (the sum of 11, 111, ... 11_111_111_111).
+    assert re.fullmatch(
+        r"featureprobe_bomb\.yaml:12: j: the aliases in this file expand to 12,345,679,\d{3} "
+        rf"nodes \(the limit is {MAX_ALIAS_EXPANSION:,}\); refused as an alias bomb",
+        info.value.describe(),
+    )
+
+
+def test_aliases_within_the_bound_and_merge_keys_still_work(fruit):
+    (fruit.path / "featureprobe_anchors.yaml").write_text(
+        "model:\n  fixture: fruit_model\n"
+        "defaults: &strict {min_prob: 0.5}\n"
+        "expect:\n"
+        "  - alone: red\n    predicts: apple\n    <<: *strict\n"
+        "  - alone: long\n    predicts: banana\n    <<: *strict\n    min_prob: 0.6\n"
+    )
+    result = run(fruit)
+    # 'defaults' is not a key of the format: the schema names it, the anchors themselves work.
+    has_line(
+        result,
+        "featureprobe_anchors.yaml:3: defaults: unknown key",
+    )
+    (fruit.path / "featureprobe_anchors.yaml").write_text(
+        "model:\n  fixture: fruit_model\n"
+        "expect:\n"
+        "  - &red\n    alone: red\n    predicts: apple\n    min_prob: 0.5\n    name: red-one\n"
+        "  - <<: *red\n    name: red-two\n"
+        "  - <<: *red\n    alone: long\n    predicts: banana\n    name: long\n"
+    )
+    run(fruit).assert_outcomes(passed=3)
+
+
+def test_an_alias_bomb_fails_its_file_and_the_others_still_run(fruit):
+    (fruit.path / "featureprobe_good.yaml").write_text(GOOD)
+    bomb = "model:\n  fixture: fruit_model\n" + alias_bomb() + "expect:\n  - alone: red\n"
+    (fruit.path / "featureprobe_bomb.yaml").write_text(bomb)
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_bomb.yaml:12: j: the aliases ",
+    )
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: &a [1, *a]\n", "1: an alias refers to the node that contains it"),
+        ("[" * 3000 + "]" * 3000 + "\n", "invalid YAML: nested too deeply"),
+        ("{[1, 2]: x}\n", "1: a mapping key must be a plain value"),
+    ],
+    ids=["self-reference", "deep-nesting", "list-as-key"],
+)
+def test_yaml_structures_without_a_plain_reading_are_refused(text, message):
+    with pytest.raises(SpecError) as info:
+        load_yaml(text, "f.yaml")
+    assert info.value.describe() == f"f.yaml:{message}" or message in info.value.describe()
+
+
+def test_python_tags_are_refused_and_never_run(fruit):
+    marker = fruit.path / "pwned"
+    (fruit.path / "featureprobe_good.yaml").write_text(GOOD)
+    (fruit.path / "featureprobe_tag.yaml").write_text(
+        "model:\n  fixture: fruit_model\nexpect:\n"
+        f"  - alone: !!python/object/apply:os.system ['touch {marker}']\n"
+        "    predicts: apple\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_tag.yaml:4: invalid YAML: the tag "
+        "!!python/object/apply:os.system is not allowed (expectation files hold plain data "
+        "only)",
+    )
+    assert not marker.exists()
+
+
+def test_a_duplicate_key_inside_an_entry_fails_only_that_entry(fruit):
+    (fruit.path / "featureprobe_dup.yaml").write_text(
+        GOOD + "  - alone: long\n    predicts: banana\n    predicts: apple\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_dup.yaml:8: expect[1].predicts: duplicate key (each key "
+        "may appear once)",
+    )
+
+
+def test_the_first_duplicate_in_file_order_is_reported(tmp_path):
+    path = tmp_path / "featureprobe_dup.yaml"
+    path.write_text(
+        "model:\n  fixture: a\n  fixture: b\nsweep: {order: 1, order: 2}\nexpect:\n"
+        "  - alone: red\n    predicts: apple\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_document(path)
+    assert info.value.describe(tmp_path) == (
+        "featureprobe_dup.yaml:3: model.fixture: duplicate key (each key may appear once)"
+    )
+
+
+def test_a_duplicate_key_in_the_model_section_fails_the_whole_file(fruit):
+    (fruit.path / "featureprobe_dup.yaml").write_text(
+        "model:\n  fixture: fruit_model\n  fixture: other\nexpect:\n  - alone: red\n"
+        "    predicts: apple\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_dup.yaml:3: model.fixture: duplicate key",
+    )
+
+
+# --- files an expectation file names: URLs and the project root ----------------------------
+
+
+@pytest.mark.parametrize(
+    "section, line, key",
+    [
+        ("model:\n  load: https://example.com/m.keras\n", 2, "model.load"),
+        (
+            "model:\n  train:\n    data: s3://bucket/data.csv\n    features: f\n    label: y\n",
+            3,
+            "model.train.data",
+        ),
+        ("model:\n  load: m.keras\n  features: //host/share/space.json\n", 3, "model.features"),
+    ],
+    ids=["load", "train-data", "features"],
+)
+def test_urls_in_the_model_section_are_refused(tmp_path, section, line, key):
+    path = tmp_path / "featureprobe_url.yaml"
+    path.write_text(section + "expect:\n  - zero: {predicts: A}\n")
+    with pytest.raises(SpecError) as info:
+        load_document(path)
+    assert info.value.line == line
+    assert info.value.key == key
+    assert "is a URL; featureprobe reads local files only and fetches nothing" in str(info.value)
+
+
+def test_a_url_in_on_fails_only_its_entry_and_a_url_baseline_fails_the_file(fruit):
+    (fruit.path / "featureprobe_url.yaml").write_text(
+        GOOD + "  - adding: red\n    raises: apple\n    on: http://example.com/rows.csv\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_url.yaml:8: expect[1].on: "
+        "'http://example.com/rows.csv' is a URL",
+    )
+    (fruit.path / "featureprobe_url.yaml").write_text(
+        GOOD + "drift:\n  baseline: https://example.com/b.json\n  max_flips: 0\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)  # the expectation runs, the drift check cannot
+    has_line(
+        result,
+        "featureprobe_url.yaml:7: drift.baseline: 'https://example.com/b.json' is a URL",
+    )
+
+
+@pytest.fixture(scope="module")
+def keras_file(tmp_path_factory) -> Path:
+    """A small Keras model of the seed data, saved with its sidecar (features and classes)."""
+    from pytest_featureprobe.session import ProbeSession
+
+    model = ProbeSession(None).train(SEED_CSV, "problems", "results", hidden=[16], epochs=100)
+    return model.save(tmp_path_factory.mktemp("outside") / "model.keras")
+
+
+def load_file(target: str, extra: str = "") -> str:
+    return f"model:\n  load: {target}\n{extra}expect:\n  - alone: 4\n    predicts: C\n"
+
+
+def test_a_model_outside_the_project_is_refused_unless_allowed(pytester, keras_file):
+    pytester.makeini("[pytest]\n")  # the project root is pytester's folder
+    (pytester.path / "featureprobe_out.yaml").write_text(load_file(str(keras_file)))
+    (pytester.path / "featureprobe_fruitless.yaml").write_text(
+        "model:\n  load: model.keras\nexpect:\n  - alone: 4\n    predicts: C\n"
+    )
+    shutil.copy(keras_file, pytester.path / "model.keras")
+    shutil.copy(str(keras_file) + ".featureprobe.json", pytester.path)
+    before = snapshot(pytester.path)
+
+    result = run(pytester)
+    result.assert_outcomes(failed=1, passed=1)  # the model inside the project still runs
+    has_line(
+        result,
+        f"featureprobe: featureprobe_out.yaml:2: model.load: {keras_file} is outside the "
+        f"project ({pytester.path}); allow its folder with --featureprobe-allow-path DIR or "
+        "the featureprobe_allowed_paths ini option",
+    )
+    assert snapshot(pytester.path) == before
+
+    run(pytester, "--featureprobe-allow-path", str(keras_file.parent)).assert_outcomes(passed=2)
+    pytester.makeini(f"[pytest]\nfeatureprobe_allowed_paths = {keras_file.parent}\n")
+    run(pytester).assert_outcomes(passed=2)
+
+
+def test_relative_paths_are_resolved_from_the_yaml_file_and_may_not_climb_out(pytester):
+    pytester.makeini("[pytest]\n")
+    project = pytester.path
+    (project / "specs").mkdir()
+    (project / "specs" / "data").mkdir()
+    shutil.copy(SEED_CSV, project / "specs" / "data" / "problems.csv")
+    shutil.copy(SEED_CSV, project.parent / "problems_outside.csv")
+    train = "model:\n  train:\n    data: {}\n    features: problems\n    label: results\n"
+    (project / "specs" / "featureprobe_in.yaml").write_text(
+        train.format("data/problems.csv") + "expect:\n  - alone: 4\n    predicts: C\n"
+    )
+    (project / "specs" / "featureprobe_climb.yaml").write_text(
+        train.format("../../problems_outside.csv") + "expect:\n  - alone: 4\n    predicts: C\n"
+    )
+    result = run(pytester, "--collect-only")
+    result.stdout.fnmatch_lines(["*featureprobe_climb.yaml*", "*featureprobe_in.yaml*"])
+    result = run(pytester, "-k", "climb")
+    result.assert_outcomes(failed=1)
+    has_line(
+        result,
+        "featureprobe_climb.yaml:3: model.train.data: ../../problems_outside.csv is outside "
+        "the project",
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_symbolic_link_out_of_the_project_is_refused(fruit, tmp_path_factory):
+    fruit.makeini("[pytest]\n")
+    outside = tmp_path_factory.mktemp("elsewhere") / "rows.csv"
+    outside.write_text('fruit\n"[red]"\n')
+    (fruit.path / "rows.csv").symlink_to(outside)
+    (fruit.path / "featureprobe_link.yaml").write_text(
+        GOOD + "  - adding: red\n    raises: apple\n    on: rows.csv\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(
+        result,
+        "featureprobe_link.yaml:8: expect[1].on: rows.csv is outside",
+    )
+
+
+def test_a_baseline_outside_the_project_is_neither_read_nor_written(fruit, tmp_path_factory):
+    fruit.makeini("[pytest]\n")
+    target = tmp_path_factory.mktemp("baselines") / "b.json"
+    (fruit.path / "featureprobe_base.yaml").write_text(
+        GOOD + f"drift:\n  baseline: {target}\n  max_flips: 0\n"
+    )
+    result = run(fruit, "--featureprobe-update")
+    result.assert_outcomes(passed=1, errors=1)  # the expectation runs; the drift check does not
+    has_line(
+        result,
+        f"featureprobe_base.yaml:7: drift.baseline: {target} is outside",
+    )
+    assert not target.exists()
+
+
+# --- model files: sha256 pins and safe mode -------------------------------------------------
+
+
+def test_a_sha256_pin_is_checked_before_the_model_is_loaded(pytester, keras_file):
+    pytester.makeini("[pytest]\n")
+    shutil.copy(keras_file, pytester.path / "model.keras")
+    shutil.copy(str(keras_file) + ".featureprobe.json", pytester.path)
+    digest = hashlib.sha256(keras_file.read_bytes()).hexdigest()
+    path = pytester.path / "featureprobe_pin.yaml"
+
+    path.write_text(load_file("model.keras", f"  sha256: {digest.upper()}\n"))
+    run(pytester).assert_outcomes(passed=1)
+
+    # A replaced file that would not even load: the pin reports it first, so nothing reads it.
+    (pytester.path / "model.keras").write_bytes(b"not a model at all")
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    actual = hashlib.sha256(b"not a model at all").hexdigest()
+    has_line(
+        result,
+        f"featureprobe: featureprobe_pin.yaml:3: model.sha256: model.keras does not match "
+        f"its pin: its sha256 is {actual}, the pin is {digest}; if the file was replaced on "
+        "purpose, update the pin",
+    )
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (
+            "  load: model.keras\n  sha256: abc123\n",
+            "3: model.sha256: 'abc123' does not match '^[0-9a-fA-F]{64}$'",
+        ),
+        (
+            "  fixture: fruit_model\n  sha256: " + "ab" * 32 + "\n",
+            "3: model.sha256: sha256 pins a model file, so it goes with load: (this model is "
+            "fixture:)",
+        ),
+    ],
+    ids=["not-a-digest", "not-a-file"],
+)
+def test_a_sha256_pin_that_cannot_apply_is_refused(tmp_path, model, message):
+    path = tmp_path / "featureprobe_pin.yaml"
+    path.write_text(f"model:\n{model}expect:\n  - alone: 4\n    predicts: C\n")
+    with pytest.raises(SpecError) as info:
+        load_document(path)
+    assert info.value.describe(tmp_path) == f"featureprobe_pin.yaml:{message}"
+
+
+def test_a_lambda_layer_is_refused_with_the_reason_and_a_way_out(tmp_path):
+    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.errors import ModelError
+    from pytest_featureprobe.features import FeatureSpace
+    from pytest_featureprobe.models import from_keras, load_keras_model
+
+    keras = load_keras()
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Lambda(lambda x: x + 1.0), keras.layers.Dense(2)]
+    )
+    path = from_keras(
+        model, FeatureSpace.from_names(["a", "b"]), ["x", "y"], outputs="logits"
+    ).save(tmp_path / "lambda.keras")
+    with pytest.raises(ModelError) as info:
+        load_keras_model(path)
+    message = str(info.value)
+    assert message.startswith(
+        "cannot load lambda.keras in safe mode: it holds a Lambda layer, whose Python code safe "
+        "mode will not run"
+    )
+    assert "use model: fixture:" in message
+    assert "\n" not in message
