@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -197,6 +198,12 @@ class Source:
     outputs_arg: str | None = None
 
 
+def _sha256(text: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"not a SHA-256 digest (64 hex digits): {text!r}")
+    return text.lower()
+
+
 def _csv_list(text: str | None) -> list[str] | None:
     if text is None:
         return None
@@ -223,18 +230,19 @@ def load_source(args: argparse.Namespace, session: ProbeSession, argument: str) 
     names = _csv_list(getattr(args, "feature_names", None))
     classes = _csv_list(getattr(args, "classes", None))
     outputs = getattr(args, "outputs", None)
+    sha256 = getattr(args, "sha256", None)
     if path.suffix == ".keras":
         features: Any = names
         if features_file is not None:
             features = _existing(features_file, "feature space file")
         _start_keras()
-        model = session.load(path, features, classes, outputs=outputs)
+        model = session.load(path, features, classes, outputs=outputs, sha256=sha256)
         return Source(path, model, None, features, classes, outputs)
     if path.suffix in YAML_SUFFIXES:
-        if features_file is not None or names is not None or classes or outputs:
+        if features_file is not None or names is not None or classes or outputs or sha256:
             raise CommandError(
-                "--features, --feature-names, --classes and --outputs apply to a .keras model; "
-                f"{path.name} declares them in its model: section"
+                "--features, --feature-names, --classes, --outputs and --sha256 apply to a "
+                f".keras model; {path.name} declares them in its model: section"
             )
         from .spec import load_document
 
@@ -434,8 +442,22 @@ def _relative(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target, start)).as_posix()
 
 
-def _model_section(source: Source, out_dir: Path) -> dict[str, Any]:
-    """The recorded file's ``model:`` section, with paths relative to the recorded file."""
+def _model_section(source: Source, out_dir: Path, pin: bool = False) -> dict[str, Any]:
+    """The recorded file's ``model:`` section, with paths relative to the recorded file; a
+    loaded model file keeps its pin, and ``pin`` pins it to today's digest."""
+    section = _unpinned_model_section(source, out_dir)
+    if "load" in section:
+        from .models import file_sha256
+
+        decl = source.document.model if source.document is not None else None
+        if pin:
+            section["sha256"] = file_sha256(out_dir / section["load"])
+        elif decl is not None and decl.sha256 is not None:
+            section["sha256"] = decl.sha256
+    return section
+
+
+def _unpinned_model_section(source: Source, out_dir: Path) -> dict[str, Any]:
     if source.document is None:
         section: dict[str, Any] = {"load": _relative(source.path, out_dir)}
         if isinstance(source.features_arg, Path):
@@ -474,8 +496,10 @@ def recorded_text(
     order: int,
     max_abs_delta: float,
     allow_flips: Sequence[str] = (),
+    pin: bool = False,
 ) -> tuple[str, int]:
-    """The expectation file of today's behaviour, and how many expectations it holds.
+    """The expectation file of today's behaviour, and how many expectations it holds
+    (``pin``: with the model file's sha256).
 
     ``allow_flips`` are probes whose top two classes tie within the baseline's rounding: the
     stored probabilities cannot say which class they predict.
@@ -490,7 +514,7 @@ def recorded_text(
         "# holds every probability. When a change is intended, edit this file or record again.",
         "featureprobe: 1",
     ]
-    lines += _yaml_lines({"model": _model_section(source, out_path.parent)})
+    lines += _yaml_lines({"model": _model_section(source, out_path.parent, pin)})
     lines.append("expect:")
     count = 0
 
@@ -563,6 +587,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         )
     session = _session(args)
     source = load_source(args, session, args.model)
+    if args.pin and source.document is not None and source.document.model.kind == "train":
+        raise CommandError("--pin pins a loaded model file; this model is trained from data")
     order = max(args.order, 1)
     sweep = sweep_with_progress(source.model, order)
     baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
@@ -575,6 +601,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         order,
         args.max_abs_delta,
         allow_flips=_rounding_ties(stored, baseline),
+        pin=args.pin,
     )
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -846,6 +873,12 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--classes", metavar="A,C", help="class names in output order")
     group.add_argument(
+        "--sha256",
+        metavar="HEX",
+        type=_sha256,
+        help="refuse the .keras file unless its SHA-256 is HEX (checked before loading)",
+    )
+    group.add_argument(
         "--outputs",
         choices=("probabilities", "logits"),
         help="what the model returns (logits get a softmax; default: from the sidecar, else "
@@ -926,6 +959,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument(
         "-f", "--force", action="store_true", help="replace an existing file and its baseline"
+    )
+    record.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the loaded model file: write its sha256, so pytest refuses a replaced file",
     )
     _model_options(record)
     record.set_defaults(run=cmd_record)

@@ -273,6 +273,39 @@ def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys
     assert out.read_text() == first
 
 
+def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
+    saved_model, tmp_path, capsys, monkeypatch
+):
+    import hashlib
+
+    digest = hashlib.sha256(saved_model.read_bytes()).hexdigest()
+    out = tmp_path / "featureprobe_m.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out), "--pin"]) == 0
+    model = load_document(out).model
+    assert model.sha256 == digest
+    # Recording again from the pinned file keeps its pin.
+    again = tmp_path / "featureprobe_again.yaml"
+    assert cli.main(["record", str(out), "-o", str(again)]) == 0
+    assert load_document(again).model.sha256 == digest
+
+    assert cli.main(["sweep", str(saved_model), "--sha256", digest.upper()]) == 0
+    capsys.readouterr()
+    assert cli.main(["sweep", str(saved_model), "--sha256", "0" * 64]) == 2
+    assert "model.keras does not match its pin: its sha256 is " + digest in (
+        capsys.readouterr().err
+    )
+    assert cli.main(["sweep", str(saved_model), "--sha256", "abc"]) == 2
+    assert "not a SHA-256 digest (64 hex digits): 'abc'" in capsys.readouterr().err
+
+    monkeypatch.chdir(tmp_path)
+    trained = tmp_path / "featureprobe_t.yaml"
+    assert cli.main(["record", str(SEED_YAML), "-o", str(trained), "--pin"]) == 2
+    assert "--pin pins a loaded model file; this model is trained from data" in (
+        capsys.readouterr().err
+    )
+    assert not trained.exists()
+
+
 def test_record_margins_follow_the_slack(saved_model, tmp_path):
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out), "--margin-slack", "0"]) == 0
