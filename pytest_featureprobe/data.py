@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, display_path
 from .features import FeatureSpace, _is_missing, feature_name
 
 if TYPE_CHECKING:
@@ -19,26 +20,94 @@ READERS = {".csv": ",", ".tsv": "\t"}
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A data file as a DataFrame: CSV, TSV, JSON lines (``.jsonl``) or JSON records."""
+    """A data file as a DataFrame: CSV, TSV, JSON lines (``.jsonl``) or JSON records.
+
+    A file that cannot be read is a DataError naming it (relative to the working directory) and
+    saying what is wrong, with the line of the file where that is known. It carries no location of
+    its own, so that the caller places it at the key that names the file (``model.train.data``,
+    ``expect[3].on``).
+    """
     import pandas as pd
 
     path = Path(path)
+    shown = _shown(path)
     if not path.is_file():
-        raise DataError(f"data file not found: {path}")
+        raise DataError(f"data file not found: {shown}")
     suffix = path.suffix.lower()
+    if suffix not in (*READERS, ".jsonl", ".json"):
+        raise DataError(
+            f"{shown}: unsupported data file type {suffix!r} (use .csv, .tsv, .json or .jsonl)"
+        )
+    with path.open("rb") as stream:
+        head = stream.read(8192)
+    if b"\0" in head:  # pandas would read some binary files as text
+        line = head.count(b"\n", 0, head.index(b"\0")) + 1
+        raise DataError(f"cannot read {shown}: binary, not text (a NUL byte on line {line})")
     try:
         if suffix in READERS:
-            return pd.read_csv(path, sep=READERS[suffix], dtype=str, keep_default_na=True)
+            frame = pd.read_csv(path, sep=READERS[suffix], dtype=str, keep_default_na=True)
+            if not isinstance(frame.index, pd.RangeIndex):
+                # pandas makes the leading fields an index when rows have more fields than the
+                # header: every column would then be shifted.
+                raise DataError(f"cannot read {shown}: {_extra_fields(path, READERS[suffix])}")
+            return frame
         if suffix == ".jsonl":
             return pd.read_json(path, lines=True)
-        if suffix == ".json":
-            return pd.read_json(path, orient="records")
+        return pd.read_json(path, orient="records")
     except (ValueError, pd.errors.ParserError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read {path.name}: {first_line}", path=path) from None
-    raise DataError(
-        f"unsupported data file type {suffix!r} (use .csv, .tsv, .json or .jsonl)", path=path
-    )
+        raise DataError(f"cannot read {shown}: {_unreadable(path, suffix, exc)}") from None
+
+
+def _shown(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    return display_path(path, Path.cwd())
+
+
+def _unreadable(path: Path, suffix: str, exc: Exception) -> str:
+    """Why a data file cannot be read, with the line of the file where that is known."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        return "the file is empty"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = raw.count(b"\n", 0, bad.start) + 1
+        return f"not UTF-8 text (byte 0x{raw[bad.start]:02x} on line {line}); save it as UTF-8"
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            return f"invalid JSON on line {error.lineno}: {error.msg}"
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            return "a .json data file holds a list of records ([{column: value, ...}, ...])"
+    if suffix == ".jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                return f"invalid JSON on line {number}: {error.msg}"
+            if not isinstance(record, dict):
+                return f"line {number} is not a JSON object (a .jsonl file holds one per line)"
+    message = str(exc).strip().splitlines()
+    return message[0] if message else type(exc).__name__
+
+
+def _extra_fields(path: Path, separator: str) -> str:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as stream:
+        rows = csv.reader(stream, delimiter=separator)
+        header = next(rows, [])
+        for row in rows:
+            if len(row) > len(header):
+                return (
+                    f"line {rows.line_num} has {len(row)} fields but the header has "
+                    f"{len(header)} ({', '.join(header)}); quote values that hold "
+                    f"{separator!r}"
+                )
+    return f"rows have more fields than the header ({', '.join(header)})"
 
 
 def feature_columns(features: str | Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
@@ -85,8 +154,17 @@ class LabelledData:
 def class_indices(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer labels from the sorted unique class names (names compared as strings)."""
     names = [feature_name(v) for v in labels]
-    if any(_is_missing(v) for v in labels) or any(n == "" or n.lower() == "nan" for n in names):
-        raise DataError("the label column has missing values", key="label")
+    missing = [
+        row
+        for row, (value, name) in enumerate(zip(labels, names, strict=True), start=1)
+        if _is_missing(value) or name == "" or name.lower() == "nan"
+    ]
+    if missing:
+        raise DataError(
+            f"the label column has missing values ({len(missing)} of {len(names)} rows; the "
+            f"first is data row {missing[0]})",
+            key="label",
+        )
     classes = tuple(sorted(set(names)))
     lookup = {c: i for i, c in enumerate(classes)}
     return np.array([lookup[n] for n in names], dtype=np.int32), classes
