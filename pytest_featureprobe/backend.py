@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 from importlib import metadata
 from types import ModuleType
 
@@ -25,3 +26,17 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[dist] = "absent"
     return versions
+
+
+def platform_facts() -> dict[str, str]:
+    """What besides the library versions can change a trained model's numbers: the CPU
+    architecture, the operating system, the Python version and whether TensorFlow's oneDNN
+    kernels are on (``TF_ENABLE_ONEDNN_OPTS`` as set, else ``default``). Read without importing
+    TensorFlow. Turning oneDNN off changed the seed example's probabilities in the last float32
+    digits (README, "Determinism")."""
+    return {
+        "cpu": platform.machine() or "unknown",
+        "os": platform.system() or "unknown",
+        "python": platform.python_version(),
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+    }

@@ -5,11 +5,14 @@ probabilities rounded to ``precision`` decimals. It is written only on request, 
 temporary file in the same folder, then renamed), so an interrupted write leaves the old one.
 
 Drift checks compare today's sweep with the baseline and return an ``Outcome`` whose failure
-table lists what moved, most severe first. Formulas are in README ("Retraining gate").
+table lists what moved, most severe first. Formulas are in README ("Retraining gate"). A failing
+check whose baseline was recorded with other library versions or on another platform says so.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import DEFAULT_BASELINE_FOLDER
-from .backend import library_versions
+from .backend import library_versions, platform_facts
 from .errors import FeatureProbeError
 from .expectations import MAX_LISTED, CheckContext, Outcome, _table
 from .features import FeatureSpace
@@ -66,6 +69,7 @@ class Baseline:
     probabilities: np.ndarray  # (probes, classes)
     model: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    platform: dict[str, str] = field(default_factory=dict)  # backend.platform_facts()
     band_center: np.ndarray | None = None  # (probes, classes), mean over calibration seeds
     band_spread: np.ndarray | None = None  # (probes, classes), standard deviation over seeds
     band_seeds: list[int] = field(default_factory=list)
@@ -98,6 +102,7 @@ class Baseline:
             probabilities=sweep.table.loc[names, columns].to_numpy(dtype=np.float64),
             model=dict(model or {}),
             versions=library_versions(),
+            platform=platform_facts(),
         )
         if band:
             stack = np.stack([s.table.loc[names, columns].to_numpy(dtype=np.float64) for s in band])
@@ -131,6 +136,8 @@ class Baseline:
             "space": self.space.to_dict(),
             "versions": self.versions,
         }
+        if self.platform:
+            header["platform"] = self.platform
         if self.band_center is not None:
             header["band"] = {
                 "cap": self.band_cap,
@@ -183,7 +190,8 @@ class Baseline:
                 probes=[str(r["probe"]) for r in records],
                 probabilities=probabilities,
                 model=dict(data.get("model") or {}),
-                versions=dict(data.get("versions") or {}),
+                versions=_strings(data.get("versions")),
+                platform=_strings(data.get("platform")),
                 precision=int(data.get("precision", PRECISION)),
             )
             if records and "center" in records[0]:
@@ -208,22 +216,64 @@ def _rounded(values: np.ndarray, digits: int) -> list[float]:
     return [round(float(v), digits) for v in values]
 
 
+def _strings(value: Any) -> dict[str, str]:
+    """A header mapping of names to strings (versions, platform); absent in old baselines."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a mapping of names to strings, not {type(value).__name__}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def write_baseline(path: str | Path, baseline: Baseline) -> None:
-    """Write atomically: a temporary file in the same folder, renamed over the old one."""
+    """Write atomically: a temporary file in the same folder, renamed over the old one.
+
+    Whatever goes wrong (an exception, KeyboardInterrupt, a full disk), the old baseline is left
+    as it was and no temporary file remains. A folder that cannot be written is a BaselineError
+    naming the file and the reason, not a traceback.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    text = baseline.to_text()
+    temporary: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+        os.close(handle)
         # mkstemp makes the file private (0600); a baseline is an ordinary project file.
         os.chmod(temporary, 0o666 & ~_umask())
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(baseline.to_text())
+        with open(temporary, "w", encoding="utf-8") as stream:
+            stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        temporary = None
+    except OSError as exc:
+        message = _write_failure(exc)
+        if path.is_file():
+            message += "; the old baseline is unchanged"
+        raise BaselineError(message, path=path) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                Path(temporary).unlink(missing_ok=True)
+
+
+def _write_failure(error: OSError) -> str:
+    """One line: why the baseline could not be written, with a hint for the usual causes."""
+    reason = (error.strerror or str(error)).lower()
+    hint = {
+        errno.EACCES: " (is the folder read-only?)",
+        errno.EPERM: " (is the folder read-only?)",
+        errno.EROFS: " (the file system is mounted read-only)",
+        errno.ENOSPC: " (the disk is full)",
+    }.get(error.errno or 0, "")
+    if isinstance(error, FileExistsError) and error.filename:
+        return f"cannot write the baseline: {error.filename} is a file, not a folder"
+    if isinstance(error, NotADirectoryError) and error.filename:
+        hint = f" (a file is in the way of the folder {error.filename})"
+    return f"cannot write the baseline: {reason}{hint}"
 
 
 def _umask() -> int:
@@ -630,7 +680,15 @@ class DriftCheck:
 
     def check(self, context: CheckContext) -> Outcome:
         baseline: Baseline = context.baseline()
-        sweep, values = context.sweep, self.decl.values
+        outcome = self._check(baseline, context.sweep)
+        if not outcome.passed:
+            note = recorded_elsewhere(baseline)
+            if note:
+                outcome.lines.append(note)
+        return outcome
+
+    def _check(self, baseline: Baseline, sweep: Sweep) -> Outcome:
+        values = self.decl.values
         if self.kind == "flips":
             allowed = [_probe_name(sweep, p) for p in values.get("allow_flips", [])]
             return check_flips(baseline, sweep, values.get("max_flips", 0), allowed)
@@ -656,6 +714,56 @@ class DriftCheck:
             return check_interaction_drift(baseline, sweep, values["interaction"])
         band = values["band"]
         return check_band(baseline, sweep, band.get("max_score"), band.get("factor", BAND_FACTOR))
+
+
+# Recorded facts that can change numbers, as a note names them: libraries first, then the platform.
+_NOTED_LIBRARIES = ("tensorflow", "keras", "numpy", "pytest-featureprobe")
+
+
+def recorded_elsewhere(
+    baseline: Baseline,
+    versions: Mapping[str, str] | None = None,
+    platform: Mapping[str, str] | None = None,
+) -> str | None:
+    """A note when the baseline was recorded with other library versions or on another platform
+    than today's (``versions``, ``platform``: default this process's), naming only what differs
+    and only what the baseline recorded (old baselines have no platform); else None."""
+    versions = library_versions() if versions is None else versions
+    platform = platform_facts() if platform is None else platform
+    then: list[str] = []  # what differs, as recorded and as now
+    now: list[str] = []
+    for name in _NOTED_LIBRARIES:
+        old, new = baseline.versions.get(name), versions.get(name)
+        if old is not None and new is not None and old != new:
+            then.append(f"{name} {old}")
+            now.append(f"{name} {new}")
+    recorded = baseline.platform
+    differs = [k for k in ("python", "onednn", "cpu", "os") if k in recorded and k in platform]
+    differs = [k for k in differs if str(recorded[k]) != str(platform[k])]
+    if "python" in differs:
+        then.append(f"Python {recorded['python']}")
+        now.append(f"Python {platform['python']}")
+    if "onednn" in differs:
+        then.append(_onednn(recorded["onednn"]))
+        now.append(_onednn(platform["onednn"]))
+    where = [k for k in ("cpu", "os") if k in differs]
+    if not then and not where:
+        return None
+
+    def phrase(facts: list[str], place: Mapping[str, str], recorded_with: bool) -> str:
+        text = ("with " if recorded_with and facts else "") + ", ".join(facts)
+        if where:
+            text += (" on " if text else "on ") + " ".join(str(place[k]) for k in where)
+        return text
+
+    return (
+        f"note: the baseline was recorded {phrase(then, recorded, True)}; now "
+        f"{phrase(now, platform, False)}: numeric differences may come from that"
+    )
+
+
+def _onednn(setting: str) -> str:
+    return "oneDNN default" if setting == "default" else f"TF_ENABLE_ONEDNN_OPTS={setting}"
 
 
 def _probe_name(sweep: Sweep, probe: Any) -> str:

@@ -11,26 +11,31 @@ bit-identical weights on one machine and library version set.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
 import shutil
 import tempfile
 import time
-import zipfile
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .backend import library_versions, load_keras
+from .backend import library_versions, load_keras, platform_facts
 from .data import LabelledData
 from .errors import SpecError
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "silu", "swish", "softplus")
 CACHE_FORMAT = 1
+
+
+class CacheWarning(UserWarning):
+    """The model cache cannot be written: models are trained, but not cached."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,16 @@ def build_classifier(n_inputs: int, n_classes: int, spec: TrainSpec):
     return keras.Sequential(layers, name="featureprobe_dense")
 
 
+def weight_shapes(n_inputs: int, n_classes: int, spec: TrainSpec) -> list[tuple[int, ...]]:
+    """The shapes of ``build_classifier``'s weights, in ``get_weights`` order, without Keras:
+    kernel and bias of each Dense layer."""
+    sizes = [n_inputs, *spec.hidden, n_classes]
+    shapes: list[tuple[int, ...]] = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        shapes += [(fan_in, fan_out), (fan_out,)]
+    return shapes
+
+
 @dataclass
 class TrainedClassifier:
     """A trained Keras model with the facts a report or baseline needs about its training."""
@@ -180,11 +195,14 @@ def training_accuracy(model, data: LabelledData) -> float:
 
 
 class ModelCache:
-    """Trained weights on disk, keyed by a hash of data, spec, seed and library versions.
+    """Trained weights on disk, keyed by a hash of data, spec, seed, library versions and platform.
 
     Weights are stored as a plain ``.npz`` (no pickle) and put into a model rebuilt from the spec,
     so a cache hit runs no deserialisation of code or config. Entries are written to a temporary
-    folder and renamed into place, so a reader never sees half an entry.
+    folder and renamed into place, so a reader never sees half an entry; an entry that cannot be
+    read, or holds weights of other shapes than asked for, is a miss and is replaced by the next
+    ``store``. Several processes may store the same key at once: one entry wins, the others are
+    equivalent and discarded.
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -198,6 +216,10 @@ class ModelCache:
             "space": data.space.to_dict(),
             "classes": list(data.classes),
             "versions": library_versions(),
+            # A cache folder can travel (a CI cache restored on another runner): weights trained
+            # on another CPU type or oneDNN setting may differ in their last digits from what
+            # training here gives, so a hit must come from the same platform.
+            "platform": platform_facts(),
             "shape": list(data.x.shape),
         }
         digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
@@ -216,39 +238,107 @@ class ModelCache:
         folder.mkdir(parents=True, exist_ok=True)
         return FileLock(folder / f"{key}.lock")
 
-    def load(self, key: str) -> tuple[list[np.ndarray], dict[str, Any]] | None:
-        """(weights, meta) of a stored entry, or None when absent or unreadable."""
+    def load(
+        self,
+        key: str,
+        shapes: Sequence[tuple[int, ...]] | None = None,
+        spec: Mapping[str, Any] | None = None,
+    ) -> tuple[list[np.ndarray], dict[str, Any]] | None:
+        """(weights, meta) of a stored entry, or None when it is absent or damaged: unreadable
+        files, a folder that is a file, meta without accuracy and steps, arrays that are not
+        floating point or, with ``shapes``, not of exactly those shapes, or meta recording
+        another training ``spec`` (a dict, as ``TrainSpec.to_dict``) than the one given."""
         folder = self.entry(key)
         try:
-            meta = json.loads((folder / "meta.json").read_text())
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             with np.load(folder / "weights.npz", allow_pickle=False) as stored:
-                weights = [stored[f"w{i}"] for i in range(len(stored.files))]
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            return None  # absent or damaged: a miss, and store() replaces it
+                names = set(stored.files)
+                if names != {f"w{i}" for i in range(len(names))}:
+                    return None
+                weights = [stored[f"w{i}"] for i in range(len(names))]
+        except Exception:  # any damage (OSError, zip, npy or JSON errors, ...) is a miss
+            return None
+        if not _valid_meta(meta):
+            return None
+        if spec is not None and meta.get("spec", spec) != dict(spec):
+            return None
+        if not all(np.issubdtype(w.dtype, np.floating) for w in weights):
+            return None
+        if shapes is not None and [w.shape for w in weights] != [tuple(s) for s in shapes]:
+            return None
         return weights, meta
 
-    def store(self, key: str, weights: list[np.ndarray], meta: dict[str, Any]) -> None:
+    def store(self, key: str, weights: Sequence[np.ndarray], meta: dict[str, Any]) -> None:
+        """Write the entry atomically (a staging folder renamed into place). An equivalent entry
+        already there (same shapes: another process stored the key first) is kept; a damaged
+        one is moved aside and removed. Raises OSError when the cache cannot be written."""
         final = self.entry(key)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
+        shapes = [tuple(np.shape(w)) for w in weights]
+        spec = meta.get("spec")
         try:
             np.savez(staging / "weights.npz", **{f"w{i}": w for i, w in enumerate(weights)})
-            (staging / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
-            try:
-                os.replace(staging, final)
-            except OSError:
-                # Another process stored the same key first (its entry is equivalent), or an
-                # unreadable entry is in the way: move that aside so it is not retrained forever.
-                if self.load(key) is None:
-                    broken = final.parent / f".{key}-broken-{os.getpid()}-{time.time_ns()}"
-                    try:
-                        os.replace(final, broken)
-                        os.replace(staging, final)
-                    except OSError:
-                        pass
-                    shutil.rmtree(broken, ignore_errors=True)
+            (staging / "meta.json").write_text(
+                json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8"
+            )
+            for _ in range(5):
+                try:
+                    os.replace(staging, final)
+                    return
+                except OSError:
+                    pass  # something is in the way: an entry, a damaged one, or a file
+                if self.load(key, shapes, spec) is not None:
+                    return  # stored by another process meanwhile: equivalent, keep it
+                self._discard(final)
+            raise OSError(f"cannot replace the cache entry {final}")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    @staticmethod
+    def _discard(final: Path) -> None:
+        """Move a damaged entry aside (one atomic rename: one process wins) and delete it."""
+        broken = final.parent / f".{final.name}-broken-{os.getpid()}-{time.time_ns()}"
+        try:
+            os.replace(final, broken)
+        except OSError:
+            return  # gone already (another process moved it), or cannot be moved
+        if broken.is_dir() and not broken.is_symlink():
+            shutil.rmtree(broken, ignore_errors=True)
+        else:
+            broken.unlink(missing_ok=True)
+
+
+def _valid_meta(meta: Any) -> bool:
+    if not isinstance(meta, dict):
+        return False
+    accuracy, steps = meta.get("accuracy"), meta.get("steps")
+    return (
+        isinstance(accuracy, (int, float))
+        and not isinstance(accuracy, bool)
+        and 0 <= accuracy <= 1
+        and isinstance(steps, int)
+        and not isinstance(steps, bool)
+        and steps > 0
+    )
+
+
+_warned_roots: set[str] = set()
+
+
+def _warn_unwritable(cache: ModelCache, error: OSError) -> None:
+    """One warning per cache folder and process: the run goes on, training without caching."""
+    root = str(cache.root)
+    if root in _warned_roots:
+        return
+    _warned_roots.add(root)
+    reason = (error.strerror or str(error)).lower()
+    warnings.warn(
+        f"featureprobe: cannot write the model cache {root} ({reason}); models are trained "
+        "but not cached",
+        CacheWarning,
+        stacklevel=3,
+    )
 
 
 def train_classifier(
@@ -258,21 +348,34 @@ def train_classifier(
 
     With a cache, the entry's file lock is held while checking, training and storing, so
     concurrent processes (pytest-xdist workers) train each model once and the others load it.
+    A cache that cannot be written (read-only, a file in the way) gives one ``CacheWarning`` and
+    the model is trained without it.
     """
     spec = spec or TrainSpec()
     spec.validate()
     key = ModelCache.key(data, spec)
     if cache is None:
         return _train(data, spec, key, None)
-    with cache.lock(key):
+    try:
+        lock = cache.lock(key)
+        lock.acquire()
+    except OSError as exc:
+        _warn_unwritable(cache, exc)
         return _train(data, spec, key, cache)
+    try:
+        return _train(data, spec, key, cache)
+    finally:
+        lock.release()
 
 
 def _train(
     data: LabelledData, spec: TrainSpec, key: str, cache: ModelCache | None
 ) -> TrainedClassifier:
     started = time.perf_counter()
-    hit = cache.load(key) if cache is not None else None
+    hit = None
+    if cache is not None:
+        shapes = weight_shapes(len(data.space), len(data.classes), spec)
+        hit = cache.load(key, shapes, spec.to_dict())
     if hit is not None:
         weights, meta = hit
         model = build_classifier(len(data.space), len(data.classes), spec)
@@ -292,7 +395,10 @@ def _train(
     seconds = time.perf_counter() - started
     if cache is not None:
         meta = {"accuracy": accuracy, "steps": steps, "seconds": seconds, "spec": spec.to_dict()}
-        cache.store(key, model.get_weights(), meta)
+        try:
+            cache.store(key, model.get_weights(), meta)
+        except OSError as exc:
+            _warn_unwritable(cache, exc)
     return TrainedClassifier(
         model=model,
         spec=spec,

@@ -1,0 +1,784 @@
+"""Faults and determinism: damaged cache entries, an unwritable cache, processes racing on one
+cache entry, interrupted and refused baseline writes, bit-identical reruns, and the note a failing
+drift check adds when its baseline was recorded with other versions or on another platform.
+
+The bit-identical training of one spec is also tested in test_training.py (train_classifier
+twice, the same weights and sweep); here the same holds for the session API and for the baseline
+file that ``pytest --featureprobe-update`` writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pytest_featureprobe
+from pytest_featureprobe import baseline as baseline_module
+from pytest_featureprobe import training
+from pytest_featureprobe.backend import library_versions, platform_facts
+from pytest_featureprobe.baseline import (
+    Baseline,
+    BaselineError,
+    read_baseline,
+    recorded_elsewhere,
+    write_baseline,
+)
+from pytest_featureprobe.data import prepare, read_table
+from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable
+from pytest_featureprobe.session import ProbeSession
+from pytest_featureprobe.training import (
+    CacheWarning,
+    ModelCache,
+    TrainSpec,
+    build_classifier,
+    train_classifier,
+    weight_shapes,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SEED_CSV = EXAMPLES / "problems" / "problems.csv"
+PACKAGE_PARENT = str(Path(pytest_featureprobe.__file__).resolve().parents[1])
+QUICK = TrainSpec(hidden=(8, 8), epochs=15, seed=11)
+SHAPES = weight_shapes(6, 2, QUICK)  # of the seed data: 6 features, 2 classes
+
+
+def _permissions_enforced() -> bool:
+    """Whether a folder made read-only refuses new files here: not for root (which CI may be),
+    unless it runs without CAP_DAC_OVERRIDE, and not on Windows."""
+    if sys.platform == "win32":
+        return False
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        try:
+            (folder / "probe").touch()
+        except PermissionError:
+            return True
+        finally:
+            folder.chmod(0o755)
+        return False
+
+
+needs_permissions = pytest.mark.skipif(
+    not _permissions_enforced(), reason="folder permissions are not enforced (root?)"
+)
+
+
+@pytest.fixture(scope="module")
+def seed_data():
+    return prepare(read_table(SEED_CSV), "problems", "results")
+
+
+@pytest.fixture(scope="module")
+def reference(seed_data):
+    """The weights a fresh training of QUICK gives: what every repaired entry must hold."""
+    trained = train_classifier(seed_data, QUICK)
+    return [np.asarray(w) for w in trained.model.get_weights()], trained.accuracy
+
+
+def same_weights(a, b) -> bool:
+    return len(a) == len(b) and all(
+        x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+# --- damaged cache entries -----------------------------------------------------------------------
+
+
+def _truncate(entry: Path) -> None:
+    weights = entry / "weights.npz"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+
+
+def _npz(entry: Path, arrays: list[np.ndarray]) -> None:
+    with open(entry / "weights.npz", "wb") as stream:
+        np.savez(stream, **{f"w{i}": a for i, a in enumerate(arrays)})
+
+
+DAMAGE = {
+    "truncated-weights": _truncate,
+    "garbage-weights": lambda e: (e / "weights.npz").write_bytes(b"PK\x03\x04 not a zip"),
+    "missing-weights": lambda e: (e / "weights.npz").unlink(),
+    "garbage-meta": lambda e: (e / "meta.json").write_text("{not json"),
+    "missing-meta": lambda e: (e / "meta.json").unlink(),
+    "meta-not-a-mapping": lambda e: (e / "meta.json").write_text("[0.8, 15]"),
+    "meta-without-accuracy": lambda e: (e / "meta.json").write_text('{"steps": 15}'),
+    "meta-of-another-spec": lambda e: (e / "meta.json").write_text(
+        json.dumps({"accuracy": 1.0, "steps": 15, "spec": {"hidden": [4]}})
+    ),
+    "too-few-arrays": lambda e: _npz(e, [np.zeros((6, 8), np.float32)] * 4),
+    "too-many-arrays": lambda e: _npz(e, [np.zeros((6, 8), np.float32)] * 7),
+    "wrong-shapes": lambda e: _npz(e, [np.zeros((*s, 1), np.float32) for s in SHAPES]),
+    "integer-arrays": lambda e: _npz(e, [np.zeros(s, np.int64) for s in SHAPES]),
+    "renamed-arrays": lambda e: (e / "weights.npz").write_bytes(
+        _bytes_of_npz({"kernel": np.zeros((6, 8), np.float32)})
+    ),
+    "empty-folder": lambda e: [p.unlink() for p in e.iterdir()],
+    "file-instead-of-folder": lambda e: (shutil.rmtree(e), e.write_text("not a folder")),
+}
+
+
+def _bytes_of_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_damaged_cache_entry_is_a_miss_and_replaced(tmp_path, damage):
+    weights = [np.full(s, 0.5, np.float32) for s in SHAPES]
+    meta = {"accuracy": 1.0, "steps": 15, "spec": QUICK.to_dict()}
+    cache = ModelCache(tmp_path)
+    cache.store("k", weights, meta)
+    DAMAGE[damage](cache.entry("k"))
+    assert cache.load("k", SHAPES, QUICK.to_dict()) is None  # a miss, not an error
+    cache.store("k", weights, meta)
+    stored = cache.load("k", SHAPES, QUICK.to_dict())
+    assert stored is not None and same_weights(stored[0], weights) and stored[1] == meta
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["k"]  # nothing left beside it
+
+
+# The kinds of damage named in the hardening issue, through training: each is retrained and
+# replaced by the entry a fresh training gives (the other kinds share this path: the test above).
+@pytest.mark.parametrize(
+    "damage", ["truncated-weights", "garbage-meta", "wrong-shapes", "file-instead-of-folder"]
+)
+def test_damaged_cache_entry_is_retrained_and_replaced(seed_data, reference, tmp_path, damage):
+    weights, accuracy = reference
+    cache = ModelCache(tmp_path / "cache")
+    key = ModelCache.key(seed_data, QUICK)
+    meta = {"accuracy": accuracy, "steps": 15, "seconds": 0.1, "spec": QUICK.to_dict()}
+    cache.store(key, weights, meta)
+    DAMAGE[damage](cache.entry(key))
+
+    again = train_classifier(seed_data, QUICK, cache)
+    assert again.from_cache is False
+    assert same_weights([np.asarray(w) for w in again.model.get_weights()], weights)
+    stored = cache.load(key, SHAPES, QUICK.to_dict())
+    assert stored is not None and same_weights(stored[0], weights)
+    assert [p.name for p in (cache.root / "models").iterdir()] == [key]
+    hit = train_classifier(seed_data, QUICK, cache)
+    assert hit.from_cache is True and hit.accuracy == again.accuracy
+
+
+def test_weight_shapes_are_those_of_the_built_model():
+    spec = TrainSpec(hidden=(5, 3, 4))
+    model = build_classifier(7, 3, spec)
+    assert weight_shapes(7, 3, spec) == [tuple(w.shape) for w in model.get_weights()]
+
+
+def test_store_keeps_an_equivalent_entry_and_replaces_a_foreign_one(tmp_path):
+    cache = ModelCache(tmp_path)
+    first = [np.ones((2, 3), np.float32), np.ones(3, np.float32)]
+    cache.store("k", first, {"accuracy": 1.0, "steps": 1})
+    # Same shapes: another process stored this key first; its entry stays.
+    cache.store("k", [w * 2 for w in first], {"accuracy": 1.0, "steps": 1})
+    assert same_weights(cache.load("k")[0], first)
+    # Other shapes: not an entry of these weights; it is replaced.
+    other = [np.ones((2, 4), np.float32), np.ones(4, np.float32)]
+    cache.store("k", other, {"accuracy": 0.5, "steps": 2})
+    assert same_weights(cache.load("k", [(2, 4), (4,)])[0], other)
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["k"]
+
+
+# --- a cache that cannot be written ---------------------------------------------------------------
+
+
+def _caught(action):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = action()
+    return result, [w for w in caught if issubclass(w.category, CacheWarning)]
+
+
+def test_unwritable_cache_warns_once_and_trains(seed_data, reference, tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+
+    def refuse(self, key, weights, meta):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self.entry(key)))
+
+    monkeypatch.setattr(ModelCache, "store", refuse)
+    cache = ModelCache(root)
+    first, caught = _caught(lambda: train_classifier(seed_data, QUICK, cache))
+    assert first.from_cache is False
+    assert same_weights([np.asarray(w) for w in first.model.get_weights()], reference[0])
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith(f"featureprobe: cannot write the model cache {root} ")
+    assert "(permission denied); models are trained but not cached" in message
+    second, caught = _caught(
+        lambda: train_classifier(seed_data, TrainSpec(hidden=(4,), epochs=2), cache)
+    )
+    assert second.from_cache is False and caught == []  # warned once
+
+
+def test_cache_root_that_is_a_file_warns_and_trains(seed_data, tmp_path):
+    root = tmp_path / "cache"
+    root.write_text("a file where the cache folder should be")
+    trained, caught = _caught(lambda: train_classifier(seed_data, QUICK, ModelCache(root)))
+    assert trained.from_cache is False
+    assert len(caught) == 1 and str(root) in str(caught[0].message)
+    assert root.read_text() == "a file where the cache folder should be"
+
+
+@needs_permissions
+def test_read_only_cache_root_warns_and_trains(seed_data, tmp_path):
+    root = tmp_path / "cache"
+    root.mkdir()
+    root.chmod(0o555)
+    try:
+        trained, caught = _caught(lambda: train_classifier(seed_data, QUICK, ModelCache(root)))
+    finally:
+        root.chmod(0o755)
+    assert trained.from_cache is False
+    assert len(caught) == 1 and "permission denied" in str(caught[0].message)
+    assert list(root.iterdir()) == []
+
+
+# --- processes racing on one cache entry ----------------------------------------------------------
+
+RACER = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from pytest_featureprobe.training import ModelCache
+assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "TF imported"
+root, rounds, name = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(0)  # every process writes the same entry
+weights = [rng.standard_normal(s).astype(np.float32) for s in [(40, 32), (32,), (32, 3), (3,)]]
+meta = {"accuracy": 0.75, "steps": 9}
+(root / f"ready-{name}").touch()
+while not (root / "go").exists():
+    time.sleep(0.001)
+cache, misses = ModelCache(root), 0
+for _ in range(rounds):
+    cache.store("k", weights, meta)
+    hit = cache.load("k", [w.shape for w in weights])
+    same = hit is not None and hit[1] == meta and all(
+        np.array_equal(a, b) for a, b in zip(hit[0], weights))
+    misses += not same
+print(misses)
+"""
+
+
+def _race(root: Path, processes: int, rounds: int) -> list[int]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, *sys.path])}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(root), str(rounds), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in range(processes)
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(root.glob("ready-*"))) < processes and time.monotonic() < deadline:
+        if any(r.poll() is not None for r in racers):
+            break
+        time.sleep(0.01)
+    (root / "go").touch()
+    outputs = [r.communicate(timeout=60) for r in racers]
+    for racer, (_, err) in zip(racers, outputs, strict=True):
+        assert racer.returncode == 0, err
+    return [int(out.strip()) for out, _ in outputs]
+
+
+def _expected_weights() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(s).astype(np.float32) for s in [(40, 32), (32,), (32, 3), (3,)]]
+
+
+def test_processes_storing_one_entry_do_not_corrupt_it(tmp_path):
+    misses = _race(tmp_path, processes=3, rounds=60)
+    # Every read, in every process, while the others were writing, found the whole entry.
+    assert misses == [0, 0, 0]
+    cache = ModelCache(tmp_path)
+    stored = cache.load("k", [(40, 32), (32,), (32, 3), (3,)])
+    assert stored is not None and same_weights(stored[0], _expected_weights())
+    assert stored[1] == {"accuracy": 0.75, "steps": 9}
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["k"]  # no staging left
+
+
+def test_processes_repairing_one_damaged_entry_leave_a_valid_one(tmp_path):
+    cache = ModelCache(tmp_path)
+    cache.entry("k").parent.mkdir(parents=True)
+    cache.entry("k").write_text("damaged")  # each racer finds it broken at first
+    _race(tmp_path, processes=3, rounds=20)  # a read may miss while another racer repairs
+    stored = cache.load("k", [(40, 32), (32,), (32, 3), (3,)])
+    assert stored is not None and same_weights(stored[0], _expected_weights())
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["k"]
+
+
+TRAINER = """
+import sys, time
+from pathlib import Path
+from pytest_featureprobe.data import prepare, read_table
+from pytest_featureprobe.training import ModelCache, TrainSpec, train_classifier
+root = Path(sys.argv[1])
+data = prepare(read_table(sys.argv[2]), "problems", "results")
+import keras  # imported before the start line, so that both processes train at once
+(root / f"ready-{sys.argv[3]}").touch()
+while not (root / "go").exists():
+    time.sleep(0.001)
+trained = train_classifier(data, TrainSpec(hidden=(8, 8), epochs=15, seed=11), ModelCache(root))
+print(int(trained.from_cache), trained.model.get_weights()[0].tobytes().hex())
+"""
+
+
+def test_two_processes_training_one_model_train_it_once(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, *sys.path])}
+    trainers = [
+        subprocess.Popen(
+            [sys.executable, "-c", TRAINER, str(tmp_path), str(SEED_CSV), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in range(2)
+    ]
+    deadline = time.monotonic() + 90
+    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        if any(t.poll() is not None for t in trainers):
+            break
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    outputs = [t.communicate(timeout=120) for t in trainers]
+    for trainer, (_, err) in zip(trainers, outputs, strict=True):
+        assert trainer.returncode == 0, err
+    flags, kernels = zip(*(out.split() for out, _ in outputs), strict=True)
+    assert sorted(flags) == ["0", "1"]  # one trained under the lock, the other loaded
+    assert kernels[0] == kernels[1]
+
+
+def test_training_module_does_not_import_tensorflow():
+    code = (
+        "import sys, pytest_featureprobe.training, pytest_featureprobe.baseline; "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, *sys.path])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+# --- baseline writes -----------------------------------------------------------------------------
+
+SPACE = FeatureSpace.from_names(["a", "b", "c"])
+
+
+def baseline_of(weight: float) -> Baseline:
+    def predict(x):
+        p = 1 / (1 + np.exp(-(x @ np.array([weight, -1.0, 0.5]))))
+        return np.stack([1 - p, p], axis=1)
+
+    return Baseline.from_sweep(from_callable(predict, SPACE, ["no", "yes"]).sweep(order=2))
+
+
+@pytest.fixture
+def old_baseline(tmp_path) -> Path:
+    path = tmp_path / "__featureprobe__" / "x.json"
+    write_baseline(path, baseline_of(1.0))
+    return path
+
+
+def _raise(error: BaseException):
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+# test_baseline.py::test_interrupted_write_leaves_old_baseline interrupts at the rename; these
+# interrupt at the other steps, and with other errors.
+@pytest.mark.parametrize(
+    ("target", "error", "raised"),
+    [
+        ("open", KeyboardInterrupt(), KeyboardInterrupt),
+        ("chmod", KeyboardInterrupt(), KeyboardInterrupt),
+        ("fsync", KeyboardInterrupt(), KeyboardInterrupt),
+        ("fsync", RuntimeError("boom"), RuntimeError),
+        ("fsync", OSError(errno.ENOSPC, "No space left on device"), BaselineError),
+        ("replace", OSError(errno.EIO, "Input/output error"), BaselineError),
+    ],
+    ids=[
+        "interrupt-at-open",
+        "interrupt-at-chmod",
+        "interrupt-at-sync",
+        "exception",
+        "disk-full",
+        "io-error",
+    ],
+)
+def test_interrupted_baseline_write_leaves_the_old_one(
+    old_baseline, monkeypatch, target, error, raised
+):
+    before = old_baseline.read_bytes()
+    if target == "open":  # the temporary file exists, nothing is written to it yet
+        monkeypatch.setattr(baseline_module, "open", _raise(error), raising=False)
+    else:
+        monkeypatch.setattr(os, target, _raise(error))
+    with pytest.raises(raised) as info:
+        write_baseline(old_baseline, baseline_of(-3.0))
+    monkeypatch.undo()
+    assert old_baseline.read_bytes() == before
+    assert [p.name for p in old_baseline.parent.iterdir()] == ["x.json"]  # no temporary left
+    if raised is BaselineError:
+        assert "\n" not in str(info.value)
+        assert info.value.message.endswith("; the old baseline is unchanged")
+
+
+def test_disk_full_is_named(old_baseline, monkeypatch):
+    monkeypatch.setattr(os, "fsync", _raise(OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(BaselineError) as info:
+        write_baseline(old_baseline, baseline_of(-3.0))
+    assert str(info.value) == (
+        f"{old_baseline}: cannot write the baseline: no space left on device (the disk is full); "
+        "the old baseline is unchanged"
+    )
+
+
+READ_ONLY = "cannot write the baseline: permission denied (is the folder read-only?)"
+
+
+@pytest.mark.parametrize("step", ["mkstemp", "replace"])
+def test_read_only_baseline_folder_is_a_baseline_error(old_baseline, monkeypatch, step):
+    before = old_baseline.read_bytes()
+    denied = PermissionError(errno.EACCES, "Permission denied", str(old_baseline.parent))
+    monkeypatch.setattr(tempfile if step == "mkstemp" else os, step, _raise(denied))
+    with pytest.raises(BaselineError) as info:
+        write_baseline(old_baseline, baseline_of(-3.0))
+    monkeypatch.undo()
+    assert isinstance(info.value, pytest_featureprobe.errors.FeatureProbeError)
+    assert str(info.value) == f"{old_baseline}: {READ_ONLY}; the old baseline is unchanged"
+    assert info.value.path == str(old_baseline)
+    assert old_baseline.read_bytes() == before
+    assert [p.name for p in old_baseline.parent.iterdir()] == ["x.json"]
+
+
+def test_baseline_folder_that_cannot_be_made(tmp_path, monkeypatch):
+    path = tmp_path / "__featureprobe__" / "x.json"
+    denied = PermissionError(errno.EACCES, "Permission denied", str(path.parent))
+    monkeypatch.setattr(Path, "mkdir", _raise(denied))
+    with pytest.raises(BaselineError) as info:
+        write_baseline(path, baseline_of(1.0))
+    monkeypatch.undo()
+    assert str(info.value) == f"{path}: {READ_ONLY}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_baseline_folder_that_is_a_file(tmp_path):
+    folder = tmp_path / "__featureprobe__"
+    folder.write_text("not a folder")
+    with pytest.raises(BaselineError) as info:
+        write_baseline(folder / "x.json", baseline_of(1.0))
+    assert str(info.value) == (
+        f"{folder / 'x.json'}: cannot write the baseline: {folder} is a file, not a folder"
+    )
+    assert folder.read_text() == "not a folder"
+
+
+@needs_permissions
+def test_read_only_baseline_folder_for_real(old_baseline):
+    before = old_baseline.read_bytes()
+    old_baseline.parent.chmod(0o555)
+    try:
+        with pytest.raises(BaselineError) as info:
+            write_baseline(old_baseline, baseline_of(-3.0))
+    finally:
+        old_baseline.parent.chmod(0o755)
+    assert str(info.value) == f"{old_baseline}: {READ_ONLY}; the old baseline is unchanged"
+    assert old_baseline.read_bytes() == before
+
+
+# --- baseline writes through pytest --------------------------------------------------------------
+
+FRUIT_GATE = """\
+model:
+  fixture: fruit_model
+expect:
+  - alone: red
+    predicts: apple
+drift:
+  order: 1
+  max_flips: 0
+  max_abs_delta: 0.05
+"""
+FRUIT_BASELINE = "__featureprobe__/featureprobe_fruit.json"
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
+
+def _folder_state(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _gate_with_old_baseline(fruit: pytest.Pytester) -> Path:
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_GATE)
+    fruit.runpytest(*QUIET, "--featureprobe-update").assert_outcomes(passed=3)
+    path = fruit.path / FRUIT_BASELINE
+    # An older baseline than the one an update would write now, so a write would show.
+    path.write_text(path.read_text().replace('"probe": "red"', '"probe": "red" '))
+    return path
+
+
+def _assert_refused_in_one_line(result: pytest.RunResult) -> None:
+    result.assert_outcomes(passed=1, failed=2)
+    text = result.stdout.str()
+    assert "Traceback" not in text and "baseline.py" not in text
+    line = f"featureprobe: {FRUIT_BASELINE}: {READ_ONLY}; the old baseline is unchanged"
+    reports = [ln for ln in result.stdout.lines if ln.startswith("featureprobe: ")]
+    assert reports == [line, line]  # one line for each drift item
+    assert "baseline written" not in text
+
+
+def test_read_only_baseline_folder_through_pytest(fruit, monkeypatch):
+    path = _gate_with_old_baseline(fruit)
+    before = _folder_state(path.parent)
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        if Path(kwargs.get("dir", "")) == path.parent:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path.parent))
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    result = fruit.runpytest(*QUIET, "--featureprobe-update")
+    monkeypatch.undo()
+    _assert_refused_in_one_line(result)
+    assert _folder_state(path.parent) == before
+
+
+@needs_permissions
+def test_read_only_baseline_folder_through_pytest_for_real(fruit):
+    path = _gate_with_old_baseline(fruit)
+    before = _folder_state(path.parent)
+    path.parent.chmod(0o555)
+    try:
+        result = fruit.runpytest(*QUIET, "--featureprobe-update")
+    finally:
+        path.parent.chmod(0o755)
+    _assert_refused_in_one_line(result)
+    assert _folder_state(path.parent) == before
+
+
+# --- determinism ---------------------------------------------------------------------------------
+
+SEED_GATE = """\
+model:
+  train:
+    data: problems.csv
+    features: problems
+    label: results
+    hidden: [32, 32]
+    seed: 0
+expect:
+  - alone: [4, 5]
+    predicts: C
+drift:
+  order: 2
+  max_flips: 0
+  max_abs_delta: 0.1
+"""
+
+
+def test_two_updates_write_byte_identical_baselines(pytester):
+    shutil.copy(SEED_CSV, pytester.path)
+    (pytester.path / "featureprobe_problems.yaml").write_text(SEED_GATE)
+    baseline = pytester.path / "__featureprobe__" / "featureprobe_problems.json"
+    written = []
+    for _ in range(2):
+        result = pytester.runpytest(*QUIET, "--featureprobe-update", "--featureprobe-no-cache")
+        result.assert_outcomes(passed=3)
+        written.append(baseline.read_bytes())
+        baseline.unlink()
+    assert written[0] == written[1]
+    data = json.loads(written[0])
+    assert data["platform"] == platform_facts()
+    assert data["versions"] == library_versions()
+    assert data["model"]["spec"]["epochs"] == 300  # the default spec, trained in full twice
+
+
+def test_two_sessions_give_bit_identical_sweeps():
+    sweeps = []
+    for _ in range(2):
+        session = ProbeSession(None)  # nothing memoised or cached between the two
+        model = session.train(SEED_CSV, "problems", "results", seed=0)
+        sweeps.append(session.sweep(model, order=2))
+    first, second = sweeps
+    assert len(first) == 22
+    pd.testing.assert_frame_equal(first.table, second.table, check_exact=True)
+    assert first.fingerprint == second.fingerprint
+
+
+def test_cache_key_changes_with_the_platform(seed_data, monkeypatch):
+    key = ModelCache.key(seed_data, QUICK)
+    for change in ({"cpu": "aarch64"}, {"onednn": "0"}, {"os": "Darwin"}, {"python": "3.13.0"}):
+        monkeypatch.setattr(training, "platform_facts", lambda c=change: {**platform_facts(), **c})
+        assert ModelCache.key(seed_data, QUICK) != key, change
+    monkeypatch.setattr(training, "platform_facts", platform_facts)
+    monkeypatch.setattr(training, "library_versions", lambda: {**library_versions(), "keras": "0"})
+    assert ModelCache.key(seed_data, QUICK) != key
+
+
+# --- what a baseline records about where it was made ---------------------------------------------
+
+
+def test_baseline_records_versions_and_platform(tmp_path):
+    baseline = baseline_of(1.0)
+    assert baseline.versions == library_versions()
+    assert baseline.platform == platform_facts()
+    assert set(baseline.platform) == {"cpu", "os", "python", "onednn"}
+    path = tmp_path / "b.json"
+    write_baseline(path, baseline)
+    lines = path.read_text().splitlines()
+    header = [line.split('"')[1] for line in lines[1 : lines.index('  "probes": [')]]
+    assert header == sorted(header) and "platform" in header
+    assert read_baseline(path).platform == baseline.platform
+
+
+def test_onednn_setting_is_recorded_as_set(monkeypatch):
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    assert platform_facts()["onednn"] == "default"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert platform_facts()["onednn"] == "0"
+
+
+def test_old_baseline_without_platform_still_loads(tmp_path):
+    committed = EXAMPLES / "retrain_gate" / "__featureprobe__" / "featureprobe_gate.json"
+    assert '"platform"' not in committed.read_text()
+    baseline = read_baseline(committed)
+    assert baseline.platform == {} and baseline.versions["tensorflow"]
+    assert '"platform"' not in baseline.to_text()  # nothing invented when rewritten
+    bad = tmp_path / "b.json"
+    bad.write_text(committed.read_text().replace('"versions": {', '"versions": ["x"], "v": {', 1))
+    with pytest.raises(BaselineError, match="corrupt baseline"):
+        read_baseline(bad)
+
+
+NOW = {"tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6", "pytest-featureprobe": "0.2"}
+HERE = {"cpu": "x86_64", "os": "Linux", "python": "3.11.7", "onednn": "default"}
+
+
+@pytest.mark.parametrize(
+    ("versions", "platform", "note"),
+    [
+        (NOW, HERE, None),
+        ({}, {}, None),  # a baseline that recorded nothing
+        (
+            {**NOW, "tensorflow": "2.20.0"},
+            {**HERE, "cpu": "aarch64"},
+            "the baseline was recorded with tensorflow 2.20.0 on aarch64; now tensorflow 2.21.0 "
+            "on x86_64",
+        ),
+        (
+            {**NOW, "keras": "3.0.0", "numpy": "1.26.4"},
+            {},  # an old baseline: versions only
+            "the baseline was recorded with keras 3.0.0, numpy 1.26.4; now keras 3.15.1, "
+            "numpy 2.4.6",
+        ),
+        (
+            NOW,
+            {**HERE, "onednn": "0", "python": "3.12.1"},
+            "the baseline was recorded with Python 3.12.1, TF_ENABLE_ONEDNN_OPTS=0; now Python "
+            "3.11.7, oneDNN default",
+        ),
+        (
+            NOW,
+            {**HERE, "os": "Darwin", "cpu": "arm64"},
+            "the baseline was recorded on arm64 Darwin; now on x86_64 Linux",
+        ),
+    ],
+    ids=["same", "nothing-recorded", "tf-and-cpu", "old-baseline", "python-onednn", "os"],
+)
+def test_recorded_elsewhere_names_what_differs(versions, platform, note):
+    baseline = baseline_of(1.0)
+    baseline.versions, baseline.platform = versions, platform
+    got = recorded_elsewhere(baseline, NOW, HERE)
+    if note is None:
+        assert got is None
+    else:
+        assert got == f"note: {note}: numeric differences may come from that"
+
+
+def _edited_baseline(path: Path, versions: dict | None = None, platform: dict | None = None):
+    """The baseline with red's probabilities turned around (so flips fail) and, optionally,
+    other versions and platform recorded."""
+    lines = path.read_text().splitlines()
+    for n, line in enumerate(lines):
+        if '"probe": "red"' in line:
+            record = json.loads(line.strip().rstrip(","))
+            record["p"] = [0.05, 0.9, 0.05]
+            lines[n] = (
+                "    " + json.dumps(record, sort_keys=True) + ("," if line.endswith(",") else "")
+            )
+        elif versions is not None and line.startswith('  "versions": '):
+            lines[n] = f'  "versions": {json.dumps(versions, sort_keys=True)},'
+        elif platform is not None and line.startswith('  "platform": '):
+            lines[n] = f'  "platform": {json.dumps(platform, sort_keys=True)},'
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _failure_section(result: pytest.RunResult, name: str) -> list[str]:
+    """The non-empty lines of one item's failure report, after its ``___ header ___``."""
+    lines = result.stdout.lines
+    start = next(n for n, line in enumerate(lines) if line.startswith("_") and f" {name} " in line)
+    end = next(
+        n for n in range(start + 1, len(lines)) if lines[n].startswith(("___", "===", "---"))
+    )
+    return [line for line in lines[start + 1 : end] if line.strip()]
+
+
+def test_failing_drift_check_notes_other_versions_and_platform(fruit):
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_GATE)
+    fruit.runpytest(*QUIET, "--featureprobe-update").assert_outcomes(passed=3)
+    path = fruit.path / FRUIT_BASELINE
+    written = path.read_text()
+
+    # Recorded here: a failing check has no note.
+    _edited_baseline(path)
+    result = fruit.runpytest(*QUIET)
+    result.assert_outcomes(passed=1, failed=2)
+    assert "note:" not in result.stdout.str()
+
+    # Recorded with another TensorFlow on another CPU: each failing check says so, last.
+    path.write_text(written)
+    now_tf, now_cpu = library_versions()["tensorflow"], platform_facts()["cpu"]
+    _edited_baseline(
+        path,
+        {**library_versions(), "tensorflow": "2.0.0"},
+        {**platform_facts(), "cpu": "sparc64"},
+    )
+    result = fruit.runpytest(*QUIET)
+    result.assert_outcomes(passed=1, failed=2)
+    note = (
+        f"  note: the baseline was recorded with tensorflow 2.0.0 on sparc64; now tensorflow "
+        f"{now_tf} on {now_cpu}: numeric differences may come from that"
+    )
+    assert result.stdout.lines.count(note) == 2
+    for name in ("drift-flips", "drift-max_abs_delta"):
+        assert _failure_section(result, name)[-1] == note
+
+    # Passing checks say nothing, whatever was recorded.
+    path.write_text(written.replace(f'"tensorflow": "{now_tf}"', '"tensorflow": "2.0.0"'))
+    result = fruit.runpytest(*QUIET)
+    result.assert_outcomes(passed=3)
+    assert "note:" not in result.stdout.str()
