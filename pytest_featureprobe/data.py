@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, display_path
+from .errors import DataError, display_path, not_utf8
 from .features import FeatureSpace, _is_missing, feature_name
 
 if TYPE_CHECKING:
@@ -71,8 +71,7 @@ def _unreadable(path: Path, suffix: str, exc: Exception) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as bad:
-        line = raw.count(b"\n", 0, bad.start) + 1
-        return f"not UTF-8 text (byte 0x{raw[bad.start]:02x} on line {line}); save it as UTF-8"
+        return not_utf8(raw, bad)[0]
     if suffix == ".json":
         try:
             data = json.loads(text)

@@ -86,3 +86,9 @@ def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def not_utf8(raw: bytes, error: UnicodeDecodeError) -> tuple[str, int]:
+    """What to say about bytes that are not UTF-8, and the (1-based) line of the first bad byte."""
+    line = raw.count(b"\n", 0, error.start) + 1
+    return f"not UTF-8 text (byte 0x{raw[error.start]:02x} on line {line}); save it as UTF-8", line

@@ -510,7 +510,7 @@ def load_keras_model(
             raise ModelError(
                 f"{path.name}: give the feature space (no {path.name}{SIDECAR_SUFFIX})"
             )
-        space = FeatureSpace.from_dict(sidecar["space"])
+        space = sidecar_space(path, sidecar)
     if classes is None:
         if "classes" not in sidecar:
             raise ModelError(f"{path.name}: give the class names (no {path.name}{SIDECAR_SUFFIX})")
@@ -549,6 +549,16 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sidecar_space(path: Path, sidecar: dict[str, Any]) -> FeatureSpace:
+    """The feature space a model's sidecar holds; a bad one names the sidecar."""
+    from .errors import DataError
+
+    try:
+        return FeatureSpace.from_dict(sidecar["space"])
+    except DataError as exc:
+        raise ModelError(f"{path.name}{SIDECAR_SUFFIX}: {exc.message}") from None
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import numpy as np
 from .data import class_indices, feature_columns, prepare, read_table
 from .errors import DataError, ModelError
 from .features import FeatureSpace
-from .models import ProbeModel, as_probe_model, from_keras, read_sidecar
+from .models import ProbeModel, as_probe_model, from_keras, read_sidecar, sidecar_space
 from .paths import resolve
 from .sweep import Sweep, run_sweep
 from .training import ModelCache, TrainSpec, train_classifier
@@ -222,7 +222,7 @@ class ProbeSession:
         sidecar = read_sidecar(path) if path.is_file() else {}
         space = self._space(decl.features, base_dir)
         if space is None and "space" in sidecar:
-            space = FeatureSpace.from_dict(sidecar["space"])
+            space = sidecar_space(path, sidecar)
         classes = decl.classes or sidecar.get("classes")
         if space is None or classes is None:
             raise ModelError(
@@ -233,11 +233,11 @@ class ProbeSession:
 
     def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:
         """Rows of a data file encoded in the model's feature space (for checks over real rows)."""
-        frame, _ = self._frame(data, base_dir)
+        frame, name = self._frame(data, base_dir)
         try:
             return model.space.encode(frame)
-        except DataError as exc:
-            raise exc.located(path=resolve(data, base_dir)) from None
+        except DataError as exc:  # placed by the caller, at the key that names the file
+            raise DataError(f"{name}: {exc.message}") from None
 
     def _frame(self, data: Any, base_dir: str | Path | None) -> tuple[pd.DataFrame, str]:
         if isinstance(data, (str, Path)):
@@ -264,6 +264,10 @@ class ProbeSession:
         if isinstance(features, (str, Path)):
             path = resolve(features, base_dir)
             if not path.is_file():
-                raise DataError(f"feature space file not found: {path}")
-            return FeatureSpace.from_json(path.read_text())
+                raise DataError(f"feature space file not found: {features}", key="features")
+            try:
+                return FeatureSpace.from_json(path.read_text(encoding="utf-8"))
+            except (DataError, OSError, UnicodeDecodeError) as exc:
+                reason = exc.message if isinstance(exc, DataError) else str(exc)
+                raise DataError(f"{features}: {reason}", key="features") from None
         return FeatureSpace.from_names(features)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError, did_you_mean
+from .errors import SpecError, did_you_mean, not_utf8
 from .expectations import (
     DIRECTION_TOLERANCE,
     AddingExpectation,
@@ -497,9 +497,14 @@ def load_document(path: str | Path) -> Document:
     mistakes inside one expectation are kept on its ItemSpec so the others still run."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the file: {exc}", path=path) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message, line = not_utf8(raw, exc)
+        raise SpecError(message, path=path, line=line) from None
     data = load_yaml(text, path)
     if not isinstance(data, LineDict):
         raise SpecError(
@@ -541,7 +546,9 @@ def load_document(path: str | Path) -> Document:
         else:
             items.append(_item(entry, expect.item_lines[n], source, path, n))
     _name_items(items, path)
-    drift = _drift_decl(data["drift"], lines, path, model.kind) if "drift" in data else None
+    drift = None
+    if "drift" in data:
+        drift = _drift_decl(data["drift"], lines, path, model.kind, data.key_lines["drift"])
     if drift is not None:
         items.extend(drift.items())
     document = Document(path, model, order, items, drift)
@@ -926,7 +933,9 @@ class DriftDecl:
         return items
 
 
-def _drift_decl(section: LineDict, lines: list[str], path: Path, model_kind: str) -> DriftDecl:
+def _drift_decl(
+    section: LineDict, lines: list[str], path: Path, model_kind: str, line: int
+) -> DriftDecl:
     def refuse(message: str, key: str) -> SpecError:
         return SpecError(message, path=path, line=section.key_lines[key], key=f"drift.{key}")
 
@@ -956,7 +965,7 @@ def _drift_decl(section: LineDict, lines: list[str], path: Path, model_kind: str
             "declare at least one drift check: max_flips, allow_flips, max_abs_delta, per_order, "
             "per_probe, rank, interaction or band",
             path=path,
-            line=section.line,
+            line=line,
             key="drift",
         )
     if "band" in section and section["band"] is True:
@@ -993,4 +1002,4 @@ def _drift_decl(section: LineDict, lines: list[str], path: Path, model_kind: str
             line=section.key_lines["rank"],
             key="drift.rank.min_overlap",
         )
-    return DriftDecl(values, section.line, dict(section.key_lines), lines, path)
+    return DriftDecl(values, line, dict(section.key_lines), lines, path)

@@ -257,9 +257,6 @@ CASES: list[Case] = [
         entry("  - alone: r\xe9d\n    predicts: apple\n").encode("latin-1"),
         f"{BAD}:6",
         "UTF-8",
-        xfail="spec.load_document: a file that is not UTF-8 is reported without a line "
-        "('featureprobe_bad.yaml: cannot read the file: 'utf-8' codec can't decode byte 0xe9 "
-        "in position 50: invalid continuation byte')",
     ),
     # --- the shape of the file ----------------------------------------------------------------
     Case(
@@ -525,8 +522,6 @@ CASES: list[Case] = [
         f"{BAD}:2: model.load",
         "m.keras.featureprobe.json",
         files={"m.keras": b"PK", "m.keras.featureprobe.json": '{"space": 3, "classes": ["a"]}'},
-        xfail="the sidecar's bad feature space is reported without naming the sidecar "
-        "('featureprobe_bad.yaml:2: model.load: a feature space needs a 'features' list')",
     ),
     Case(
         "model-feature-space-file-missing",
@@ -534,9 +529,6 @@ CASES: list[Case] = [
         f"{BAD}:3: model.features",
         "feature space file not found",
         files={"m.keras": b"PK"},
-        xfail="collect._model_error places a missing feature-space file at model.load (line 2), "
-        "not at model.features (line 3), and shows its absolute path: 'featureprobe_bad.yaml:2: "
-        "model.load: feature space file not found: /tmp/.../space.json'",
     ),
     # --- training data ------------------------------------------------------------------------
     Case(
@@ -659,9 +651,6 @@ CASES: list[Case] = [
         "no column 'fruit' in the data; columns are colour",
         files={"rows.csv": "colour\nred\n"},
         passed=1,
-        xfail="session.rows places an encoding error at the data file with the column as key, "
-        "without the expectation's line: 'featureprobe: rows.csv: fruit: no column 'fruit' in "
-        "the data; columns are colour'",
     ),
     # --- drift baselines --------------------------------------------------------------------
     Case(
