@@ -678,6 +678,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         check_flips,
         check_probability_drift,
         probe_tolerances,
+        recorded_elsewhere,
     )
     from .expectations import _table
     from .report import drift_rows
@@ -711,6 +712,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
             "seeds": before.band_seeds,
         }
     passed = flips.passed and moved.passed
+    note = None
+    if not passed:  # say when the two were recorded with other libraries or elsewhere
+        if Path(args.b).suffix == ".json":
+            note = recorded_elsewhere(before, after_baseline.versions, after_baseline.platform)
+        else:
+            note = recorded_elsewhere(before)
 
     if args.format == "json":
         payload = {
@@ -729,6 +736,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 },
             },
             "band": band,
+            "note": note,
             "probes": rows,
         }
         print(json.dumps(payload, indent=1))
@@ -774,6 +782,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             f"seed band (information): score {band['score']:.3f}, threshold "
             f"{band['threshold']:.3f}, seeds {band['seeds']}"
         )
+    if note is not None:
+        print(note)
     print("no drift beyond tolerance" if passed else "DRIFT beyond tolerance")
     return EXIT_OK if passed else EXIT_DRIFT
 

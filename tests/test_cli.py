@@ -371,6 +371,17 @@ def test_diff_of_two_baselines_shows_what_moved(recorded, capsys):
     assert payload["checks"]["flips"]["flips"] == 1
     assert payload["probes"][0]["probe"] == "4" and payload["probes"][0]["flipped"]
     assert payload["probes"][1]["probe"] == "1+2" and not payload["probes"][1]["beyond"]
+    assert payload["note"] is None  # both recorded here, with these libraries
+
+    # Recorded with another TensorFlow on another CPU: the drift says so.
+    data["versions"]["tensorflow"] = "0.0.1"
+    data["platform"] = {**data.get("platform", {}), "cpu": "elsewhere64"}
+    moved.write_text(json.dumps(data))
+    assert cli.main(["diff", str(recorded), str(moved)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "DRIFT beyond tolerance"
+    assert out[-2].startswith("note: the baseline was recorded with tensorflow ")
+    assert "tensorflow 0.0.1 on elsewhere64" in out[-2]
 
 
 def test_diff_of_incompatible_baselines_fails(recorded, capsys):
