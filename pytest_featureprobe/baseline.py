@@ -225,15 +225,22 @@ def _strings(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def write_baseline(path: str | Path, baseline: Baseline) -> None:
+def write_baseline(path: str | Path, baseline: Baseline, *, replace_any: bool = False) -> None:
     """Write atomically: a temporary file in the same folder, renamed over the old one.
 
     Whatever goes wrong (an exception, KeyboardInterrupt, a full disk), the old baseline is left
     as it was and no temporary file remains. A folder that cannot be written is a BaselineError
-    naming the file and the reason, not a traceback.
+    naming the file and the reason, not a traceback. An existing file that is not a baseline is
+    not replaced unless ``replace_any`` (files in the baseline folder are baselines by name).
     """
     path = Path(path)
     text = baseline.to_text()
+    if not replace_any and path.exists() and not _replaceable(path):
+        raise BaselineError(
+            "refusing to replace a file that is not a featureprobe baseline (name another "
+            "file in drift.baseline, or remove this one)",
+            path=path,
+        )
     temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -258,6 +265,17 @@ def write_baseline(path: str | Path, baseline: Baseline) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 Path(temporary).unlink(missing_ok=True)
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether an existing file may be overwritten by a baseline: one that is a baseline, even
+    a damaged one (its first lines name the format or hold the probes), not any other file."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return True  # a folder or an unreadable file: the write reports it
+    return head.lstrip().startswith(b"{") and (b'"format"' in head or b'"probes"' in head)
 
 
 def _write_failure(error: OSError) -> str:

@@ -247,6 +247,7 @@ def load_source(args: argparse.Namespace, session: ProbeSession, argument: str) 
         from .spec import load_document
 
         document = load_document(path)
+        check_confined(document, args)
         decl = document.model
         if decl.kind == "fixture":
             raise CommandError(
@@ -261,6 +262,28 @@ def load_source(args: argparse.Namespace, session: ProbeSession, argument: str) 
         f"{argument}: expected a .keras model or an expectation file (.yaml); "
         "legacy .h5 models load after model.save('model.keras')"
     )
+
+
+def check_confined(
+    document: Document, args: argparse.Namespace, baseline: Path | None = None
+) -> None:
+    """Refuse an expectation file that names files outside the working directory, its own
+    folder and the folders given with --allow-path (as pytest confines them to its rootdir)."""
+    from .paths import refusals
+
+    roots = [Path.cwd(), document.path.parent]
+    roots += [Path(p) for p in getattr(args, "allow_path", None) or []]
+    found = refusals(document, roots, baseline)
+    if found:
+        message = (
+            found[0][1]
+            .describe(Path.cwd())
+            .replace(
+                "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option",
+                "--allow-path DIR",
+            )
+        )
+        raise CommandError(message)
 
 
 def _session(args: argparse.Namespace) -> ProbeSession:
@@ -442,18 +465,15 @@ def _relative(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target, start)).as_posix()
 
 
-def _model_section(source: Source, out_dir: Path, pin: bool = False) -> dict[str, Any]:
+def _model_section(source: Source, out_dir: Path, pin: str | None = None) -> dict[str, Any]:
     """The recorded file's ``model:`` section, with paths relative to the recorded file; a
-    loaded model file keeps its pin, and ``pin`` pins it to today's digest."""
+    loaded model file keeps its pin, or is pinned to the digest ``pin``."""
     section = _unpinned_model_section(source, out_dir)
-    if "load" in section:
-        from .models import file_sha256
-
-        decl = source.document.model if source.document is not None else None
-        if pin:
-            section["sha256"] = file_sha256(out_dir / section["load"])
-        elif decl is not None and decl.sha256 is not None:
-            section["sha256"] = decl.sha256
+    decl = source.document.model if source.document is not None else None
+    if pin is not None:
+        section["sha256"] = pin
+    elif decl is not None and decl.sha256 is not None:
+        section["sha256"] = decl.sha256
     return section
 
 
@@ -496,10 +516,10 @@ def recorded_text(
     order: int,
     max_abs_delta: float,
     allow_flips: Sequence[str] = (),
-    pin: bool = False,
+    pin: str | None = None,
 ) -> tuple[str, int]:
     """The expectation file of today's behaviour, and how many expectations it holds
-    (``pin``: with the model file's sha256).
+    (``pin``: the model file's sha256, to write).
 
     ``allow_flips`` are probes whose top two classes tie within the baseline's rounding: the
     stored probabilities cannot say which class they predict.
@@ -586,9 +606,20 @@ def cmd_record(args: argparse.Namespace) -> int:
             f"{_shown(existing[0])} exists; pass --force to replace it (and its baseline)"
         )
     session = _session(args)
+    pin = None
+    if args.pin and Path(args.model).suffix == ".keras":
+        from .models import file_sha256
+
+        # Hashed before loading, and checked by the load: the pin is what was recorded.
+        pin = args.sha256 = args.sha256 or file_sha256(_existing(args.model, "model file"))
     source = load_source(args, session, args.model)
-    if args.pin and source.document is not None and source.document.model.kind == "train":
-        raise CommandError("--pin pins a loaded model file; this model is trained from data")
+    if args.pin and source.document is not None:
+        decl = source.document.model
+        if decl.kind != "load":
+            raise CommandError(f"--pin pins a loaded model file; this model is {decl.kind}:")
+        from .models import file_sha256
+
+        pin = decl.sha256 or file_sha256(source.path.parent / decl.values["target"])
     order = max(args.order, 1)
     sweep = sweep_with_progress(source.model, order)
     baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
@@ -601,7 +632,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         order,
         args.max_abs_delta,
         allow_flips=_rounding_ties(stored, baseline),
-        pin=args.pin,
+        pin=pin,
     )
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -610,7 +641,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         temporary.write_text(text, encoding="utf-8")
         document = load_document(temporary)
         _self_check(document, source, sweep, stored)
-        write_baseline(target, baseline)
+        write_baseline(target, baseline, replace_any=True)  # checked above (--force)
         os.replace(temporary, out_path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -817,6 +848,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if len(seeds) < 2:
         raise CommandError("the seed band needs at least 2 calibration seeds")
     target = Path(args.baseline) if args.baseline else baseline_path(path, drift.baseline)
+    check_confined(document, args, None if args.baseline else target)
     settings = drift.values.get("band", {})
 
     progress = Progress()
@@ -839,7 +871,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
 
     baseline = session.declared_baseline(document, base, model, sweep, seeds, report_seed)
-    write_baseline(target, baseline)
+    write_baseline(target, baseline, replace_any=args.baseline is not None or not drift.baseline)
 
     from .expectations import _table
 
@@ -902,6 +934,16 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _allow_path_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let an expectation file name files under DIR (besides the working directory and "
+        "its own folder; repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -933,6 +975,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows of the table format (default 60; 0: all)",
     )
     _model_options(sweep)
+    _allow_path_option(sweep)
     sweep.set_defaults(run=cmd_sweep)
 
     record = commands.add_parser(
@@ -976,6 +1019,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="pin the loaded model file: write its sha256, so pytest refuses a replaced file",
     )
     _model_options(record)
+    _allow_path_option(record)
     record.set_defaults(run=cmd_record)
 
     diff = commands.add_parser(
@@ -1010,6 +1054,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="probes listed, most moved first (default 20; 0: all)",
     )
     _model_options(diff)
+    _allow_path_option(diff)
     diff.set_defaults(run=cmd_diff)
 
     calibrate = commands.add_parser(
@@ -1035,6 +1080,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="cache trained weights here (e.g. .pytest_cache/d/featureprobe); default: in memory",
     )
+    _allow_path_option(calibrate)
     calibrate.set_defaults(run=cmd_calibrate)
     return parser
 

@@ -8,12 +8,14 @@ fixtures, marks, ``-k``, ``--lf``, ``-x`` and JUnit properties behave as for Pyt
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import DEFAULT_BASELINE_FOLDER
+from .plugin import cache_folder
 
 if TYPE_CHECKING:
     from .errors import FeatureProbeError
@@ -50,19 +52,9 @@ def _lock_name(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
 
 
-def _cache_folder(config: pytest.Config, name: str) -> Path | None:
-    """A folder under pytest's cache directory (None when the cache plugin is off)."""
-    cache = getattr(config, "cache", None)
-    if cache is None:
-        return None
-    folder = cache.mkdir("featureprobe") / name
-    folder.mkdir(exist_ok=True)
-    return folder
-
-
 def run_marker(config: pytest.Config, path: Path) -> Path | None:
     """Where this run notes that it wrote ``path`` (pytest's cache; None without a cache)."""
-    folder = _cache_folder(config, "written")
+    folder = cache_folder(config, "written")
     return None if folder is None else folder / _lock_name(path)
 
 
@@ -72,7 +64,7 @@ def run_lock(config: pytest.Config, path: Path):
 
     from filelock import FileLock
 
-    folder = _cache_folder(config, "locks")
+    folder = cache_folder(config, "locks")
     return nullcontext() if folder is None else FileLock(folder / f"{_lock_name(path)}.lock")
 
 
@@ -159,7 +151,26 @@ class ExpectationItem(pytest.Function):
         item = cls.from_parent(parent, name=spec.name, callobj=check_expectation)
         item.spec = spec
         for name, args, kwargs in spec.marks:
-            item.add_marker(getattr(pytest.mark, name)(*args, **kwargs))
+            try:  # --strict-markers refuses marks that are not registered
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pytest.PytestUnknownMarkWarning)
+                    item.add_marker(getattr(pytest.mark, name)(*args, **kwargs))
+                for warning in caught:  # "Unknown pytest.mark.x" belongs to the YAML line
+                    warnings.warn_explicit(
+                        warning.message,
+                        warning.category,
+                        filename=str(parent.path),
+                        lineno=spec.line_of("marks"),
+                    )
+            except (pytest.fail.Exception, AttributeError, TypeError) as exc:
+                from .errors import SpecError
+
+                spec.error = spec.error or SpecError(
+                    str(exc).strip().splitlines()[0],
+                    path=parent.path,
+                    line=spec.line_of("marks"),
+                    key=f"expect[{spec.index}].marks",
+                )
         return item
 
     def setup(self) -> None:
@@ -292,23 +303,15 @@ class ExpectationFile(pytest.Module):
             self._mark_unknown_names(*names)
 
     def _check_paths(self) -> None:
-        """Refuse files outside the allowed folders (see ``Document.refuse_path`` for which
-        items fail)."""
-        from .errors import SpecError
-        from .paths import outside, outside_refusal, resolve
+        """Refuse files outside the project root and the allowed folders."""
+        from .paths import refusals
 
-        roots = allowed_roots(self.config)
-        for declared in self.document.declared_paths():
-            if not outside(resolve(declared.value, self.path.parent), roots):
-                continue
-            error = SpecError(
-                outside_refusal(declared.value, roots),
-                path=self.path,
-                line=declared.line,
-                key=declared.key,
-            )
-            if self.document.refuse_path(declared, error) is not None:
-                self._error = self._error or error
+        baseline = self.baseline_path() if self.document.drift is not None else None
+        # A file collected from outside the rootdir (pytest /elsewhere/x.yaml) may use its folder.
+        roots = [*allowed_roots(self.config), self.path.parent]
+        for declared, error in refusals(self.document, roots, baseline):
+            whole_file = self.document.refuse_path(declared, error)
+            self._error = self._error or whole_file
 
     def _missing_file(self, decl) -> FeatureProbeError | None:
         """A data or model file that the model section names and that does not exist."""
@@ -460,7 +463,8 @@ class ExpectationFile(pytest.Module):
             baseline = self._session().declared_baseline(
                 self.document, self.path.parent, model, sweep
             )
-            write_baseline(path, baseline)
+            # Only a declared path can name a file that is not ours (README, package.json...).
+            write_baseline(path, baseline, replace_any=self.document.drift.baseline is None)
             if marker is not None:
                 marker.write_text(run_id(self.config))
         return True

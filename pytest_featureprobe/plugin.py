@@ -119,12 +119,36 @@ def probe_session(config: pytest.Config) -> ProbeSession:
     if session_key not in config.stash:
         from .session import ProbeSession
 
-        cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
         cache_dir = None
-        if cache is not None and not config.getoption("featureprobe_no_cache"):
-            cache_dir = cache.mkdir("featureprobe")
+        if not config.getoption("featureprobe_no_cache"):
+            cache_dir = cache_folder(config)
         config.stash[session_key] = ProbeSession(cache_dir)
     return config.stash[session_key]
+
+
+def cache_folder(config: pytest.Config, name: str = "") -> Path | None:
+    """``featureprobe[/name]`` under pytest's cache directory; None when the cache plugin is off
+    or the folder cannot be made (a warning says so, and the run goes on without it)."""
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    if cache is None:
+        return None
+    try:
+        folder = cache.mkdir("featureprobe")
+        if name:
+            folder = folder / name
+            folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        import warnings
+
+        warnings.warn(
+            pytest.PytestCacheWarning(
+                f"featureprobe: cannot use the cache folder ({exc.strerror or exc}: "
+                f"{exc.filename or ''}); running without it"
+            ),
+            stacklevel=2,
+        )
+        return None
+    return folder
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

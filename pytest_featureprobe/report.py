@@ -674,6 +674,13 @@ class ReportPlugin:
         drift = node.document.drift if node.document is not None else None
         if drift is None:
             return entry
+        refused = next(
+            (i.error for i in node.document.items if i.index is None and i.error is not None),
+            None,
+        )
+        if refused is not None:  # e.g. a baseline outside the project: not read, not drawn
+            entry.notes.append(f"no drift figures: {refused.message}")
+            return entry
         baseline = getattr(node, "_stored_baseline", None)
         if baseline is None:
             from .baseline import check_compatible, read_baseline

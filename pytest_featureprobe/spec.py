@@ -66,6 +66,17 @@ class _LineLoader(yaml.SafeLoader):
     follow the YAML 1.2 core schema; anything else stays a string.
     """
 
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """PyYAML's merge (``<<``), noting on the node how many of its pairs came from merges.
+
+        PyYAML flattens a mapping in place, and flattens a merged mapping while merging it, so
+        the count is taken once, when the node is first flattened."""
+        if hasattr(node, "merged"):
+            return
+        written = sum(1 for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge")
+        super().flatten_mapping(node)
+        node.merged = len(node.value) - written
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """A value that its tag cannot build (``!!int three``, an integer of 5000 digits) is a
         SpecError at its line, not a ValueError from deep inside PyYAML."""
@@ -120,9 +131,8 @@ _LineLoader.add_constructor(_INT_TAG, _construct_int)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    written = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)  # merge keys (<<) put the merged pairs first
-    n_merged = len(node.value) - written
+    n_merged = node.merged
     mapping = LineDict()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
@@ -196,8 +206,9 @@ def load_yaml(text: str, path: str | Path) -> Any:
         raise SpecError(f"invalid YAML: {problem}", path=path, line=line) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         line = text.count("\n", 0, exc.position) + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
         raise SpecError(
-            f"invalid YAML: character {exc.character!r} is not allowed", path=path, line=line
+            f"invalid YAML: character {character!r} is not allowed", path=path, line=line
         ) from None
     except yaml.YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
@@ -472,7 +483,7 @@ class Document:
         the drift checks (``drift.baseline``); returned when it concerns the whole file."""
         if declared.item is not None:
             declared.item.error = declared.item.error or error
-        elif declared.key.startswith("drift."):
+        elif declared.key.split(".")[0] == "drift":
             for item in self.items:
                 if item.index is None:
                     item.error = item.error or error
@@ -656,26 +667,54 @@ def _item(entry: LineDict, line: int, source: str, path: Path, n: int) -> ItemSp
     return item
 
 
-# Marks that shape how pytest makes tests from functions; an expectation is already one test.
-UNSUPPORTED_MARKS = ("parametrize", "usefixtures")
+# Marks that shape how pytest makes tests from functions (an expectation is already one test), or
+# that would import or evaluate what the file names (filterwarnings imports warning classes).
+UNSUPPORTED_MARKS = ("parametrize", "usefixtures", "filterwarnings")
+CONDITIONAL_MARKS = ("skipif", "xfail")
+_MARK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
+    """pytest marks as plain data: a name, ``{name: reason}`` or ``{name: {keyword: value}}``.
+
+    pytest evaluates a string ``condition`` of skipif/xfail as Python, so only true/false are
+    taken: an expectation file stays data."""
     result = []
     for mark in marks:
         name = mark if isinstance(mark, str) else next(iter(mark))
+        if not isinstance(name, str) or not _MARK_NAME.match(name):
+            raise SpecError(f"{quoted(name)} is not a mark name", key="marks")
         if name in UNSUPPORTED_MARKS:
             raise SpecError(f"the {name!r} mark does not apply to an expectation", key="marks")
         if isinstance(mark, str):
             result.append((mark, (), {}))
             continue
-        ((name, value),) = mark.items()
+        value = mark[name]
         if isinstance(value, dict):
-            result.append((str(name), (), dict(value)))
+            kwargs = dict(value)
         elif value is None:
-            result.append((str(name), (), {}))
+            kwargs = {}
         else:
-            result.append((str(name), (), {"reason": str(value)}))
+            kwargs = {"reason": str(value)}
+        for key, argument in kwargs.items():
+            if not isinstance(key, str) or not _MARK_NAME.match(key):
+                raise SpecError(f"{quoted(key)} is not a keyword of the {name} mark", key="marks")
+            if isinstance(argument, (dict, list)):
+                raise SpecError(f"{name}.{key} must be a plain value", key="marks")
+        if name in CONDITIONAL_MARKS:
+            if "raises" in kwargs:
+                raise SpecError(f"{name}.raises names a Python class: not in YAML", key="marks")
+            if not isinstance(kwargs.get("condition", True), bool):
+                raise SpecError(
+                    f"{name}.condition must be true or false: pytest would evaluate a string as "
+                    "Python, and expectation files hold data only (for a computed condition, "
+                    "mark the item in conftest.py)",
+                    key="marks",
+                )
+            if "condition" in kwargs:
+                result.append((name, (kwargs.pop("condition"),), kwargs))
+                continue
+        result.append((name, (), kwargs))
     return result
 
 
@@ -940,6 +979,8 @@ def _drift_decl(
         return SpecError(message, path=path, line=section.key_lines[key], key=f"drift.{key}")
 
     order = section.get("order")
+    if not str(section.get("baseline", "x.json")).endswith(".json"):
+        raise refuse("a baseline is a .json file (it replaces the file it names)", "baseline")
     if "interaction" in section and (order is None or order < 2):
         raise refuse("interaction compares pairs: set drift.order to 2 or more", "interaction")
     if "rank" in section and order == 0:

@@ -279,13 +279,16 @@ def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
     import hashlib
 
     digest = hashlib.sha256(saved_model.read_bytes()).hexdigest()
-    out = tmp_path / "featureprobe_m.yaml"
+    out = tmp_path / "new" / "featureprobe_m.yaml"  # a folder that does not exist yet
     assert cli.main(["record", str(saved_model), "-o", str(out), "--pin"]) == 0
     model = load_document(out).model
     assert model.sha256 == digest
     # Recording again from the pinned file keeps its pin.
     again = tmp_path / "featureprobe_again.yaml"
-    assert cli.main(["record", str(out), "-o", str(again)]) == 0
+    assert cli.main(["record", str(out), "-o", str(again)]) == 2  # the model is elsewhere
+    assert "model.keras is outside the project" in capsys.readouterr().err
+    allow = ["--allow-path", str(saved_model.parent)]
+    assert cli.main(["record", str(out), "-o", str(again), *allow]) == 0
     assert load_document(again).model.sha256 == digest
 
     assert cli.main(["sweep", str(saved_model), "--sha256", digest.upper()]) == 0
@@ -300,9 +303,7 @@ def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
     monkeypatch.chdir(tmp_path)
     trained = tmp_path / "featureprobe_t.yaml"
     assert cli.main(["record", str(SEED_YAML), "-o", str(trained), "--pin"]) == 2
-    assert "--pin pins a loaded model file; this model is trained from data" in (
-        capsys.readouterr().err
-    )
+    assert "--pin pins a loaded model file; this model is train:" in (capsys.readouterr().err)
     assert not trained.exists()
 
 

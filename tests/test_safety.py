@@ -115,15 +115,34 @@ def test_an_alias_bomb_fails_its_file_and_the_others_still_run(fruit):
     "text, message",
     [
         ("a: &a [1, *a]\n", "1: an alias refers to the node that contains it"),
-        ("[" * 3000 + "]" * 3000 + "\n", "invalid YAML: nested too deeply"),
+        ("[" * 3000 + "]" * 3000 + "\n", " invalid YAML: nested too deeply"),
         ("{[1, 2]: x}\n", "1: a mapping key must be a plain value"),
+        ("a: !!int three\n", "1: invalid YAML: 'three' cannot be read as !!int"),
+        ("a: " + "1" * 5000 + "\n", "1: invalid YAML: '1111111111111"),
+        ("a: b\x1f\n", "1: invalid YAML: character '\\x1f' is not allowed"),
     ],
-    ids=["self-reference", "deep-nesting", "list-as-key"],
+    ids=["self-reference", "deep-nesting", "list-as-key", "bad-int", "huge-int", "control"],
 )
 def test_yaml_structures_without_a_plain_reading_are_refused(text, message):
     with pytest.raises(SpecError) as info:
         load_yaml(text, "f.yaml")
-    assert info.value.describe() == f"f.yaml:{message}" or message in info.value.describe()
+    assert info.value.describe().startswith(f"f.yaml:{message}")
+    assert "\n" not in info.value.describe() and len(info.value.describe()) < 200
+
+
+def test_merged_mappings_that_were_merged_before_are_not_duplicates():
+    data = load_yaml(
+        "expect:\n"
+        "  - <<: &red {<<: {predicts: banana}, predicts: apple, alone: red}\n"
+        "    name: first\n"
+        "  - *red\n",
+        "f.yaml",
+    )
+    assert [dict(e) for e in data["expect"]] == [
+        {"predicts": "apple", "alone": "red", "name": "first"},
+        {"predicts": "apple", "alone": "red"},
+    ]
+    assert [e.duplicates for e in data["expect"]] == [[], []]
 
 
 def test_python_tags_are_refused_and_never_run(fruit):
@@ -398,3 +417,182 @@ def test_a_lambda_layer_is_refused_with_the_reason_and_a_way_out(tmp_path):
     )
     assert "use model: fixture:" in message
     assert "\n" not in message
+
+
+# --- marks stay data ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "marks, message",
+    [
+        (
+            "[{skipif: {condition: \"__import__('pathlib').Path('pwned').write_text('x')\", "
+            "reason: r}}]",
+            "expect[1].marks: skipif.condition must be true or false: pytest would evaluate a "
+            "string as Python",
+        ),
+        ("[{xfail: {raises: ValueError}}]", "expect[1].marks: xfail.raises names a Python class"),
+        ("[_private]", "expect[1].marks: '_private' is not a mark name"),
+        ("[{skipif: {1: 2}}]", "expect[1].marks: 1 is not a keyword of the skipif mark"),
+        (
+            "[{filterwarnings: 'error::os.Warn'}]",
+            "expect[1].marks: the 'filterwarnings' mark does not apply",
+        ),
+    ],
+    ids=["string-condition", "raises", "private-name", "number-keyword", "filterwarnings"],
+)
+def test_marks_that_would_run_or_import_code_are_refused(fruit, marks, message):
+    (fruit.path / "featureprobe_marks.yaml").write_text(
+        GOOD + f"  - alone: long\n    predicts: banana\n    marks: {marks}\n"
+    )
+    result = run(fruit)
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(result, f"featureprobe: featureprobe_marks.yaml:8: {message}")
+    assert not (fruit.path / "pwned").exists()
+
+
+def test_boolean_conditions_and_registered_marks_work(fruit):
+    (fruit.path / "featureprobe_marks.yaml").write_text(
+        GOOD + "  - alone: long\n    predicts: apple\n"
+        "    marks: [{xfail: {condition: true, reason: known}}]\n"
+        "  - alone: long\n    predicts: lime\n"
+        "    marks: [{skipif: {condition: false, reason: never}}, unregistered_slow]\n"
+    )
+    result = run(fruit, "-m", "not unregistered_slow")
+    result.assert_outcomes(passed=1, xfailed=1, deselected=1)
+    # pytest's warning about the unregistered mark points at the YAML line that uses it.
+    result.stdout.fnmatch_lines(
+        [
+            "*featureprobe_marks.yaml:11: PytestUnknownMarkWarning: Unknown "
+            "pytest.mark.unregistered_slow*"
+        ]
+    )
+
+
+def test_an_unregistered_mark_under_strict_markers_fails_its_item_only(fruit):
+    (fruit.path / "featureprobe_marks.yaml").write_text(
+        GOOD + "  - alone: long\n    predicts: banana\n    marks: [nightly]\n"
+    )
+    result = run(fruit, "--strict-markers")
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_marks.yaml:8: expect[1].marks: 'nightly' not found in "
+        "`markers` configuration option",
+    )
+
+
+# --- baselines: only baselines are written, only inside the project -------------------------
+
+
+def test_a_baseline_must_be_a_json_file(fruit):
+    (fruit.path / "featureprobe_b.yaml").write_text(
+        GOOD + "drift:\n  baseline: pytest.ini\n  max_flips: 0\n"
+    )
+    fruit.makeini("[pytest]\n")
+    before = snapshot(fruit.path)
+    result = run(fruit, "--featureprobe-update")
+    result.assert_outcomes(errors=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_b.yaml:7: drift.baseline: a baseline is a .json file",
+    )
+    assert snapshot(fruit.path) == before
+
+
+def test_a_json_file_that_is_not_a_baseline_is_not_replaced(fruit):
+    (fruit.path / "package.json").write_text('{"name": "web", "version": "1.0.0"}\n')
+    (fruit.path / "featureprobe_b.yaml").write_text(
+        GOOD + "drift:\n  baseline: package.json\n  max_flips: 0\n"
+    )
+    before = snapshot(fruit.path)
+    result = run(fruit, "--featureprobe-update")
+    result.assert_outcomes(passed=1, failed=1)
+    has_line(
+        result,
+        "featureprobe: package.json: refusing to replace a file that is not a featureprobe "
+        "baseline",
+    )
+    assert snapshot(fruit.path) == before
+    # A baseline (even a damaged one) is replaced as asked.
+    (fruit.path / "package.json").write_text('{\n  "classes": ["apple"],\n  "format": 1,\n  "pro')
+    run(fruit, "--featureprobe-update").assert_outcomes(passed=2)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_baseline_folder_linked_out_of_the_project_is_not_written(fruit, tmp_path_factory):
+    fruit.makeini("[pytest]\n")
+    outside = tmp_path_factory.mktemp("linked_baselines")
+    (fruit.path / "__featureprobe__").symlink_to(outside, target_is_directory=True)
+    (fruit.path / "featureprobe_b.yaml").write_text(GOOD + "drift:\n  max_flips: 0\n")
+    result = run(fruit, "--featureprobe-update")
+    result.assert_outcomes(passed=1, errors=1)
+    has_line(result, "featureprobe: featureprobe_b.yaml:6: drift: ")
+    has_line(result, "featureprobe_b.json is outside the project")
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_sidecar_linked_out_of_the_project_is_refused(pytester, keras_file):
+    pytester.makeini("[pytest]\n")
+    shutil.copy(keras_file, pytester.path / "model.keras")
+    (pytester.path / "model.keras.featureprobe.json").symlink_to(
+        str(keras_file) + ".featureprobe.json"
+    )
+    (pytester.path / "featureprobe_side.yaml").write_text(load_file("model.keras"))
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    has_line(
+        result,
+        "featureprobe: featureprobe_side.yaml:2: model.load: model.keras.featureprobe.json is "
+        "outside the project",
+    )
+
+
+@pytest.mark.parametrize("path", ["\\\\fileserver\\share\\m.keras", "//fileserver/share/m.keras"])
+def test_network_shares_are_refused_like_urls(tmp_path, path):
+    target = tmp_path / "featureprobe_share.yaml"
+    target.write_text(f"model:\n  load: '{path}'\nexpect:\n  - zero: {{predicts: A}}\n")
+    with pytest.raises(SpecError, match="is a URL"):
+        load_document(target)
+
+
+# --- the command confines files too -------------------------------------------------------------
+
+
+def test_the_command_refuses_files_outside_its_folders_unless_allowed(
+    tmp_path, monkeypatch, capsys
+):
+    from pytest_featureprobe import cli
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "specs").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(SEED_CSV, elsewhere / "problems.csv")
+    spec = project / "specs" / "featureprobe_s.yaml"
+    spec.write_text(
+        "model:\n  train: {data: ../../elsewhere/problems.csv, features: problems, "
+        "label: results, epochs: 2}\nexpect:\n  - alone: 4\n    predicts: C\n"
+        "drift:\n  baseline: ../../elsewhere/written.json\n  band: true\n"
+        "  calibrate: {seeds: 2}\n"
+    )
+    monkeypatch.chdir(project)
+    assert cli.main(["sweep", "specs/featureprobe_s.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "specs/featureprobe_s.yaml:2: model.train.data: ../../elsewhere/problems.csv is " in err
+    assert "outside the project" in err and "--allow-path DIR" in err
+    assert cli.main(["calibrate", "specs/featureprobe_s.yaml"]) == 2
+    assert not (elsewhere / "written.json").exists()
+    capsys.readouterr()
+    assert cli.main(["sweep", "specs/featureprobe_s.yaml", "--allow-path", str(elsewhere)]) == 0
+
+
+def test_a_cache_folder_that_cannot_be_made_warns_and_the_run_goes_on(fruit):
+    (fruit.path / "featureprobe_good.yaml").write_text(GOOD)
+    cache = fruit.path / ".pytest_cache" / "d"
+    cache.mkdir(parents=True)
+    (cache / "featureprobe").write_text("a file where the folder should be")
+    result = fruit.runpytest("-rA", "-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*PytestCacheWarning: featureprobe: cannot use the cache folder*"])
+    assert "Traceback" not in result.stdout.str()
