@@ -307,6 +307,21 @@ def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
     assert not trained.exists()
 
 
+def test_two_processes_give_bit_identical_sweeps(tmp_path):
+    """Determinism across processes (fresh interpreters, no cache): the weights' fingerprint and
+    every probability of the pairs sweep agree to the last bit."""
+    runs = [
+        featureprobe("sweep", str(SEED_YAML), "--order", "2", "--format", "json", cwd=tmp_path)
+        for _ in range(2)
+    ]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    first, second = (json.loads(run.stdout) for run in runs)
+    assert first["fingerprint"] == second["fingerprint"]
+    assert len(first["probes"]) == 22  # zero, 6 singles, 15 pairs
+    assert first["probes"] == second["probes"]
+    assert runs[0].stdout == runs[1].stdout
+
+
 def test_record_margins_follow_the_slack(saved_model, tmp_path):
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out), "--margin-slack", "0"]) == 0
