@@ -366,26 +366,66 @@ class RankingExpectation:
 Expectation = ProbeExpectation | AddingExpectation | RankingExpectation
 
 
+#: In an unknown-name message, the unknown name is cut to ``UNKNOWN_WIDTH`` characters, known
+#: names (in a hint or a list) to ``NAME_WIDTH`` and a list of them to about ``NAMES_WIDTH``:
+#: the message stays one line of under 300 characters whatever the names.
+UNKNOWN_WIDTH = 40
+NAME_WIDTH = 30
+NAMES_WIDTH = 80
+
+
+def _shown(name: str) -> str:
+    """A name in a list: as it is when short and printable, else quoted and cut short."""
+    return name if name.isprintable() and len(name) <= NAME_WIDTH else quoted(name, NAME_WIDTH)
+
+
+def _listing(names: Sequence[str]) -> str:
+    """The first names that fit in about ``NAMES_WIDTH`` characters (at least one, at most
+    ``preview``'s eight), then how many more."""
+    from .errors import preview
+
+    shown = [_shown(name) for name in names]
+    count, width = 0, 0
+    for item in shown[:8]:
+        width += len(item) + 2
+        if count and width > NAMES_WIDTH:
+            break
+        count += 1
+    return preview(shown, limit=count)
+
+
+def _hint(name: str, choices: Sequence[str]) -> str:
+    """A ' (did you mean ...?)' hint, its names cut short; '' when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(quoted(c, NAME_WIDTH) for c in close) + "?)"
+
+
 def check_names(
     expectation: Expectation, space: FeatureSpace, classes: Sequence[str]
 ) -> list[tuple[str, str]]:
-    """Unknown features and classes of an expectation, as (key, message) pairs."""
-    from .errors import did_you_mean, preview
+    """Unknown features and classes of an expectation, as (key, message) pairs.
 
+    Each message is one line of at most about 300 characters: long names are cut short and
+    names that are not printable (a newline) are quoted, in the hint and the list alike.
+    """
     problems: list[tuple[str, str]] = []
 
     def feature(key: str, name: str) -> None:
         if name not in space:
-            hint = did_you_mean(name, space.features) or f"; features are {preview(space.features)}"
-            problems.append((key, f"unknown feature {quoted(name)}{hint}"))
+            hint = _hint(name, space.features) or f"; features are {_listing(space.features)}"
+            problems.append((key, f"unknown feature {quoted(name, UNKNOWN_WIDTH)}{hint}"))
 
     def cls(key: str, name: str | None) -> None:
         if name is not None and name not in classes:
             problems.append(
                 (
                     key,
-                    f"unknown class {quoted(name)}{did_you_mean(name, list(classes))}; "
-                    f"classes are {', '.join(classes)}",
+                    f"unknown class {quoted(name, UNKNOWN_WIDTH)}{_hint(name, classes)}; "
+                    f"classes are {_listing(classes)}",
                 )
             )
 

@@ -695,3 +695,52 @@ def test_load_model_end_to_end(pytester):
             "features are x, y, z"
         )
     )
+
+
+# --- unknown names: one short line whatever the names -------------------------------------------
+
+
+def test_unknown_names_among_many_long_names_are_one_short_line():
+    from pytest_featureprobe.expectations import (
+        AddingExpectation,
+        ProbeExpectation,
+        RankingExpectation,
+        check_names,
+    )
+
+    long_names = [f"name {i}\nsecond line " + "x" * 80 for i in range(200)]
+    space = FeatureSpace.from_names(long_names)
+    classes = long_names
+    near = "name 7\nsecond line " + "x" * 79  # close to the names: a did-you-mean hint
+    far = "q" * 500 + "\n"  # close to nothing: the list of names
+    expectations = [
+        ProbeExpectation(probes=[(near,)], predicts=far),
+        ProbeExpectation(probes=[(far,)], predicts=near),
+        AddingExpectation(feature=near, direction="raises", cls=far),
+        RankingExpectation(cls=near, k=1, features=(far,), exact=False),
+    ]
+    messages = []
+    for expectation in expectations:
+        problems = check_names(expectation, space, classes)
+        assert len(problems) == 2
+        messages += [message for _, message in problems]
+    for message in messages:
+        assert "\n" not in message, message
+        assert len(message) < 300, (len(message), message)
+        assert message.startswith(("unknown feature ", "unknown class "))
+    assert any("did you mean" in m and "unknown class" in m for m in messages)
+    assert any("classes are " in m and "(198 more)" in m for m in messages)
+    assert any("features are " in m and "more)" in m for m in messages)
+
+
+def test_unknown_names_among_short_names_list_them_all():
+    from pytest_featureprobe.expectations import ProbeExpectation, check_names
+
+    space = FeatureSpace.from_names(["red", "green", "round"])
+    problems = check_names(
+        ProbeExpectation(probes=[("blue",)], predicts="aple"), space, ["apple", "lime"]
+    )
+    assert problems == [
+        ("probe", "unknown feature 'blue'; features are red, green, round"),
+        ("predicts", "unknown class 'aple' (did you mean 'apple'?); classes are apple, lime"),
+    ]
