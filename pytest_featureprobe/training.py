@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import library_versions, load_keras, platform_facts
+from .backend import cache_platform, library_versions, load_keras, platform_facts
 from .data import LabelledData
 from .errors import SpecError
 
@@ -207,6 +207,20 @@ class ModelCache:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self.warned = False  # the CacheWarning is given once per cache object (per session)
+
+    def warn_unwritable(self, error: OSError) -> None:
+        """One ``CacheWarning`` per cache object: the run goes on, training without caching."""
+        if self.warned:
+            return
+        self.warned = True
+        reason = (error.strerror or str(error)).lower()
+        warnings.warn(
+            f"featureprobe: cannot write the model cache {self.root} ({reason}); models are "
+            "trained but not cached",
+            CacheWarning,
+            stacklevel=3,
+        )
 
     @staticmethod
     def key(data: LabelledData, spec: TrainSpec) -> str:
@@ -218,8 +232,9 @@ class ModelCache:
             "versions": library_versions(),
             # A cache folder can travel (a CI cache restored on another runner): weights trained
             # on another CPU type or oneDNN setting may differ in their last digits from what
-            # training here gives, so a hit must come from the same platform.
-            "platform": platform_facts(),
+            # training here gives, so a hit must come from the same platform. Only what can
+            # change the numbers counts (Python major.minor, oneDNN on/off/default).
+            "platform": cache_platform(platform_facts()),
             "shape": list(data.x.shape),
         }
         digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
@@ -323,24 +338,6 @@ def _valid_meta(meta: Any) -> bool:
     )
 
 
-_warned_roots: set[str] = set()
-
-
-def _warn_unwritable(cache: ModelCache, error: OSError) -> None:
-    """One warning per cache folder and process: the run goes on, training without caching."""
-    root = str(cache.root)
-    if root in _warned_roots:
-        return
-    _warned_roots.add(root)
-    reason = (error.strerror or str(error)).lower()
-    warnings.warn(
-        f"featureprobe: cannot write the model cache {root} ({reason}); models are trained "
-        "but not cached",
-        CacheWarning,
-        stacklevel=3,
-    )
-
-
 def train_classifier(
     data: LabelledData, spec: TrainSpec | None = None, cache: ModelCache | None = None
 ) -> TrainedClassifier:
@@ -360,7 +357,7 @@ def train_classifier(
         lock = cache.lock(key)
         lock.acquire()
     except OSError as exc:
-        _warn_unwritable(cache, exc)
+        cache.warn_unwritable(exc)
         return _train(data, spec, key, cache)
     try:
         return _train(data, spec, key, cache)
@@ -398,7 +395,7 @@ def _train(
         try:
             cache.store(key, model.get_weights(), meta)
         except OSError as exc:
-            _warn_unwritable(cache, exc)
+            cache.warn_unwritable(exc)
     return TrainedClassifier(
         model=model,
         spec=spec,

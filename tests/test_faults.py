@@ -228,6 +228,21 @@ def test_unwritable_cache_warns_once_and_trains(seed_data, reference, tmp_path, 
     assert second.from_cache is False and caught == []  # warned once
 
 
+def test_each_cache_warns_once_not_each_process(seed_data, tmp_path):
+    """The warning is per ModelCache (a pytest session has one): a second cache on the same
+    unwritable folder, as a second session in one process has, warns again."""
+    root = tmp_path / "cache"
+    root.write_text("a file where the cache folder should be")
+    first = ModelCache(root)
+    _, caught = _caught(lambda: train_classifier(seed_data, QUICK, first))
+    assert len(caught) == 1
+    _, caught = _caught(lambda: train_classifier(seed_data, QUICK, first))
+    assert caught == []
+    _, caught = _caught(lambda: train_classifier(seed_data, QUICK, ModelCache(root)))
+    assert len(caught) == 1 and str(root) in str(caught[0].message)
+    assert not hasattr(training, "_warned_roots")  # no state beyond the cache object
+
+
 def test_cache_root_that_is_a_file_warns_and_trains(seed_data, tmp_path):
     root = tmp_path / "cache"
     root.write_text("a file where the cache folder should be")
@@ -637,6 +652,31 @@ def test_cache_key_changes_with_the_platform(seed_data, monkeypatch):
     monkeypatch.setattr(training, "platform_facts", platform_facts)
     monkeypatch.setattr(training, "library_versions", lambda: {**library_versions(), "keras": "0"})
     assert ModelCache.key(seed_data, QUICK) != key
+
+
+def test_cache_key_ignores_what_does_not_change_the_numbers(seed_data, monkeypatch):
+    """Python's patch release and the spelling of the oneDNN setting leave the key alone; what
+    TensorFlow reads from TF_ENABLE_ONEDNN_OPTS (on, off, or its default) and the Python minor
+    version change it."""
+
+    def key(python: str = "3.11.7", onednn: str | None = None) -> str:
+        if onednn is None:
+            monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+        else:
+            monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn)
+        here = {**platform_facts(), "python": python}
+        monkeypatch.setattr(training, "platform_facts", lambda: here)
+        return ModelCache.key(seed_data, QUICK)
+
+    base = key()
+    assert key(python="3.11.9") == key(python="3.11.0") == base
+    assert key(python="3.12.1") != base
+    on, off = key(onednn="1"), key(onednn="0")
+    assert len({base, on, off}) == 3  # unset is TensorFlow's default, on or off by CPU
+    assert key(onednn="true") == key(onednn="TRUE") == key(onednn="True") == on
+    assert key(onednn="false") == key(onednn="FALSE") == off
+    # TensorFlow reads only 0/1/true/false (any case); anything else leaves it at its default.
+    assert key(onednn="yes") == key(onednn="off") == key(onednn=" 1") == key(onednn="") == base
 
 
 # --- what a baseline records about where it was made ---------------------------------------------
