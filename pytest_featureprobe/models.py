@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 
 from .backend import load_keras
 from .errors import ModelError
-from .features import FeatureSpace, feature_name
+from .features import FeatureSpace, feature_name, quoted
 
 OUTPUT_KINDS = ("probabilities", "logits")
 SIDECAR_SUFFIX = ".featureprobe.json"
@@ -485,20 +486,61 @@ def load_keras_model(
     """Load a ``.keras`` file in safe mode, without compiling.
 
     The feature space and classes come from the arguments or else from the sidecar file
-    ``<path>.featureprobe.json`` that ``ProbeModel.save`` writes. With ``sha256``, the file's
-    digest must match before anything reads it.
+    ``<path>.featureprobe.json`` that ``ProbeModel.save`` writes. With ``sha256``, the file is
+    read once into a private temporary folder while its digest is taken; the digest must match
+    before Keras reads anything, and Keras loads that copy, so the file cannot be swapped between
+    the check and the load. (The sidecar is not covered by the pin.)
     """
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
-    if sha256 is not None:
-        actual = file_sha256(path)
+    if sha256 is None:
+        return _load_keras_file(path, path, space, classes, outputs)
+    try:
+        scratch_folder = tempfile.TemporaryDirectory(
+            prefix="featureprobe-", ignore_cleanup_errors=True
+        )
+    except OSError as exc:
+        raise ModelError(
+            f"cannot make a temporary folder to load the pinned {path.name} from: "
+            f"{exc.strerror or exc}"
+        ) from None
+    with scratch_folder as scratch:
+        copy = Path(scratch) / path.name
+        actual = _copy_and_hash(path, copy)
         if actual != sha256.lower():
             raise ModelError(
                 f"{path.name} does not match its pin: its sha256 is {actual}, the pin is "
                 f"{sha256.lower()}; if the file was replaced on purpose, update the pin",
                 key="sha256",
             )
+        return _load_keras_file(path, copy, space, classes, outputs)
+
+
+def _copy_and_hash(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target`` (reading it once) and return the SHA-256 of what was read."""
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as stream, open(target, "xb") as out:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+    except OSError as exc:
+        raise ModelError(
+            f"cannot copy {source.name} to a temporary folder to load it: {exc.strerror or exc}"
+        ) from None
+    return digest.hexdigest()
+
+
+def _load_keras_file(
+    path: Path,
+    source: Path,
+    space: FeatureSpace | None,
+    classes: Sequence[Any] | None,
+    outputs: str | None,
+) -> ProbeModel:
+    """Load ``source``, the bytes of the model file ``path`` (itself, or a checked copy of it
+    with the same name); messages and the sidecar go by ``path``."""
     if path.suffix != ".keras":
         raise ModelError(
             f"{path.name}: only the .keras format is loaded (it supports safe mode); "
@@ -515,16 +557,16 @@ def load_keras_model(
         if "classes" not in sidecar:
             raise ModelError(f"{path.name}: give the class names (no {path.name}{SIDECAR_SUFFIX})")
         classes = sidecar["classes"]
-    if not zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(source):
         # Keras reports such a file as "File not found", which misleads.
         raise ModelError(
             f"cannot load {path.name}: not a .keras (zip) archive; is it corrupt or truncated?"
         )
     keras = load_keras()
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(source, compile=False, safe_mode=True)
     except Exception as exc:  # corrupt, unsafe or foreign files all end here
-        detail = _first_line(exc)
+        detail = _first_line(exc).replace(str(source), str(path))  # not the temporary copy
         if "Lambda" in detail:
             raise ModelError(
                 f"cannot load {path.name} in safe mode: it holds a Lambda layer, whose Python "
@@ -552,26 +594,96 @@ def file_sha256(path: str | Path) -> str:
 
 
 def sidecar_space(path: Path, sidecar: dict[str, Any]) -> FeatureSpace:
-    """The feature space a model's sidecar holds; a bad one names the sidecar."""
+    """The feature space a model's sidecar holds; a bad one names the sidecar and the key."""
     from .errors import DataError
 
     try:
         return FeatureSpace.from_dict(sidecar["space"])
     except DataError as exc:
-        raise ModelError(f"{path.name}{SIDECAR_SUFFIX}: {exc.message}") from None
+        key = "space" + (f".{exc.key}" if exc.key else "")
+        raise ModelError(f"{path.name}{SIDECAR_SUFFIX}: {key}: {exc.message}") from None
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:
+    """The sidecar of a model file (``{}`` when there is none), its shape checked.
+
+    A sidecar is UTF-8 JSON: an object whose ``space`` (if present) is a feature space,
+    ``classes`` a list of at least two distinct class names (strings, numbers or booleans) and
+    ``outputs`` one of ``OUTPUT_KINDS``; other keys are left alone. Anything else, and a file
+    that cannot be read, is a one-line ModelError naming the sidecar and the key.
+    """
+    from .errors import not_utf8
+
     sidecar = Path(str(path) + SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}
+    raw = b""
     try:
-        data = json.loads(sidecar.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{sidecar.name} is not valid JSON: {exc}") from None
+        raw = sidecar.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise ModelError(f"cannot read {sidecar.name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{sidecar.name}: {not_utf8(raw, exc)[0]}") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            f"{sidecar.name} is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # an integer too long, nesting too deep
+        reason = str(exc).split(":")[0] or type(exc).__name__
+        raise ModelError(f"{sidecar.name} is not valid JSON: {reason}") from None
     if not isinstance(data, dict):
-        raise ModelError(f"{sidecar.name} must hold a JSON object")
+        raise ModelError(f"{sidecar.name} must hold a JSON object, not {_json_kind(data)}")
+    if "space" in data:
+        if not isinstance(data["space"], dict):
+            raise ModelError(
+                f"{sidecar.name}: space: must be an object (a feature space), "
+                f"not {_json_kind(data['space'])}"
+            )
+        sidecar_space(path, data)
+    if "classes" in data:
+        _check_sidecar_classes(sidecar.name, data["classes"])
+    if "outputs" in data and (
+        not isinstance(data["outputs"], str) or data["outputs"] not in OUTPUT_KINDS
+    ):
+        raise ModelError(
+            f"{sidecar.name}: outputs: must be {' or '.join(OUTPUT_KINDS)}, "
+            f"not {_json_kind(data['outputs'])}"
+        )
     return data
+
+
+def _check_sidecar_classes(name: str, classes: Any) -> None:
+    if not isinstance(classes, list):
+        raise ModelError(
+            f"{name}: classes: must be a list of class names, not {_json_kind(classes)}"
+        )
+    if len(classes) < 2:
+        raise ModelError(f"{name}: classes: must name at least two classes, not {len(classes)}")
+    seen: set[str] = set()
+    for number, item in enumerate(classes, start=1):
+        if item is None or not isinstance(item, (str, int, float)):  # bool is an int
+            raise ModelError(
+                f"{name}: classes: item {number} is {_json_kind(item)}; class names are "
+                "strings, numbers or booleans"
+            )
+        canonical = feature_name(item)
+        if canonical in seen:
+            raise ModelError(f"{name}: classes: {quoted(canonical)} appears twice")
+        seen.add(canonical)
+
+
+def _json_kind(value: Any) -> str:
+    """A JSON value as a message shows it: containers by kind, scalars by value (cut short)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quoted(value)
 
 
 def from_callable(

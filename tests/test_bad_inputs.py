@@ -524,6 +524,41 @@ CASES: list[Case] = [
         files={"m.keras": b"PK", "m.keras.featureprobe.json": '{"space": 3, "classes": ["a"]}'},
     ),
     Case(
+        "model-sidecar-not-utf8",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "m.keras.featureprobe.json: not UTF-8 text (byte 0xff on line 2); save it as UTF-8",
+        files={"m.keras": b"PK", "m.keras.featureprobe.json": b'{"space":\n\xff}'},
+    ),
+    Case(
+        "model-sidecar-classes-not-a-list",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "m.keras.featureprobe.json: classes: must be a list of class names, not 5",
+        files={
+            "m.keras": b"PK",
+            "m.keras.featureprobe.json": json.dumps(
+                {"space": {"features": ["red", "green"]}, "classes": 5}
+            ),
+        },
+    ),
+    Case(
+        "model-sidecar-unknown-outputs",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "m.keras.featureprobe.json: outputs: must be probabilities or logits, not 'softmax'",
+        files={
+            "m.keras": b"PK",
+            "m.keras.featureprobe.json": json.dumps(
+                {
+                    "space": {"features": ["red", "green"]},
+                    "classes": ["apple", "banana", "lime"],
+                    "outputs": "softmax",
+                }
+            ),
+        },
+    ),
+    Case(
         "model-feature-space-file-missing",
         load(extra="  features: space.json\n  classes: [apple, banana, lime]\n"),
         f"{BAD}:3: model.features",

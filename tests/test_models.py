@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -388,6 +391,149 @@ def test_bad_sidecar(dense_model, tmp_path):
     sidecar.write_text("[1, 2]")
     with pytest.raises(ModelError, match="JSON object"):
         load_keras_model(path)
+
+
+GOOD_SIDECAR = {"space": SPACE.to_dict(), "classes": list(CLASSES)}
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b'{"space":\n\xff}', "not UTF-8 text (byte 0xff on line 2); save it as UTF-8"),
+        (b"\xef\xbb\xbf{}", "not valid JSON"),  # a byte-order mark: not what save writes
+        ("[" * 100_000, "not valid JSON"),  # nesting too deep
+        ('{"classes": ' + "1" * 5000 + "}", "not valid JSON"),  # an integer too long
+        ({"classes": 5}, "classes: must be a list of class names, not 5"),
+        ({"classes": {"A": 0}}, "classes: must be a list of class names, not an object"),
+        ({"classes": "ABC"}, "classes: must be a list of class names, not 'ABC'"),
+        ({"classes": ["A"]}, "classes: must name at least two classes, not 1"),
+        ({"classes": ["A", ["B"], "C"]}, "classes: item 2 is a list; class names are"),
+        ({"classes": ["A", "B", None]}, "classes: item 3 is null; class names are"),
+        ({"classes": ["A", {}, "C"]}, "classes: item 2 is an object; class names are"),
+        ({"classes": ["1", 1.0, "C"]}, "classes: '1' appears twice"),
+        ({"space": [1, 2]}, "space: must be an object (a feature space), not a list"),
+        ({"space": {"features": "ab"}}, "space: a feature space needs a 'features' list"),
+        (
+            {"space": {"features": ["a"], "token_column": [5]}},
+            "space.token_column: must be a column name or null",
+        ),
+        ({"outputs": "softmax"}, "outputs: must be probabilities or logits, not 'softmax'"),
+        ({"outputs": None}, "outputs: must be probabilities or logits, not null"),
+    ],
+    ids=[
+        "not-utf8",
+        "byte-order-mark",
+        "nesting-too-deep",
+        "integer-too-long",
+        "classes-a-number",
+        "classes-an-object",
+        "classes-a-string",
+        "one-class",
+        "class-a-list",
+        "class-null",
+        "class-an-object",
+        "classes-repeat",
+        "space-a-list",
+        "space-without-features",
+        "space-bad-token-column",
+        "outputs-unknown",
+        "outputs-null",
+    ],
+)
+def test_damaged_sidecar_is_one_line_naming_the_file_and_key(
+    dense_model, tmp_path, content, fragment
+):
+    path = from_keras(dense_model, SPACE, CLASSES).save(tmp_path / "m.keras")
+    sidecar = tmp_path / ("m.keras" + SIDECAR_SUFFIX)
+    if isinstance(content, dict):
+        content = json.dumps({**GOOD_SIDECAR, **content})
+    if isinstance(content, str):
+        content = content.encode()
+    sidecar.write_bytes(content)
+    for load in (load_keras_model, models.read_sidecar):
+        with pytest.raises(ModelError) as info:
+            load(path)
+        message = str(info.value)
+        assert message.startswith(f"m.keras{SIDECAR_SUFFIX}"), message
+        assert fragment in message, message
+        assert "\n" not in message and len(message) < 300, message
+
+
+def test_a_sidecar_with_what_save_writes_is_accepted(dense_model, tmp_path):
+    path = from_keras(dense_model, SPACE, CLASSES).save(tmp_path / "m.keras")
+    sidecar = tmp_path / ("m.keras" + SIDECAR_SUFFIX)
+    assert models.read_sidecar(path) == {**GOOD_SIDECAR, "outputs": "probabilities"}
+    # Numbers and booleans are class names too (a label column of 0 and 1); other keys are
+    # left alone (a later version may add some).
+    sidecar.write_text(json.dumps({**GOOD_SIDECAR, "classes": [0, 1.5, True], "note": [None]}))
+    assert load_keras_model(path).classes == ("0", "1.5", "true")
+
+
+def test_a_pinned_load_gives_the_same_model_and_sweep(dense_model, tmp_path):
+    path = from_keras(dense_model, SPACE, CLASSES).save(tmp_path / "m.keras")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    plain = load_keras_model(path)
+    pinned = load_keras_model(path, sha256=digest.upper())
+    assert pinned.fingerprint == plain.fingerprint
+    assert pinned.description == plain.description == "Keras model m.keras"
+    assert pinned.space == SPACE and pinned.classes == CLASSES
+    assert pinned.shortcut is not None
+    a, b = plain.sweep(order=2).table, pinned.sweep(order=2).table
+    assert a.equals(b)
+    with pytest.raises(ModelError, match=r"m\.keras does not match its pin") as info:
+        load_keras_model(path, sha256="0" * 64)
+    assert info.value.key == "sha256"
+
+
+def test_a_pinned_load_loads_the_bytes_it_checked(keras, dense_model, tmp_path, monkeypatch):
+    """The file is replaced right after its digest is taken: what loads is what was checked."""
+    path = from_keras(dense_model, SPACE, CLASSES).save(tmp_path / "m.keras")
+    checked = from_keras(dense_model, SPACE, CLASSES).fingerprint
+    other = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(3, activation="softmax", bias_initializer="ones"),
+        ]
+    )
+    replacement = from_keras(other, SPACE, CLASSES).save(tmp_path / "other.keras").read_bytes()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    real_sha256 = hashlib.sha256
+    swapped = []
+
+    class SwapAfterHashing:
+        def __init__(self, *data):
+            self.inner = real_sha256(*data)
+
+        def update(self, data):
+            self.inner.update(data)
+
+        def hexdigest(self):
+            if not swapped:
+                path.write_bytes(replacement)
+                swapped.append(path)
+            return self.inner.hexdigest()
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    loaded_from = []
+    real_load_model = keras.saving.load_model
+
+    def load_model(source, *args, **kwargs):
+        loaded_from.append(Path(source))
+        return real_load_model(source, *args, **kwargs)
+
+    monkeypatch.setattr(keras.saving, "load_model", load_model)
+    monkeypatch.setattr(hashlib, "sha256", SwapAfterHashing)
+    loaded = load_keras_model(path, sha256=digest)
+    monkeypatch.undo()
+    assert swapped == [path]  # the file was replaced after its digest was taken
+    assert loaded.fingerprint == checked
+    assert loaded.description == "Keras model m.keras"
+    # A private copy under the same name, in a temporary folder that is gone afterwards.
+    [source] = loaded_from
+    assert source.name == "m.keras" and source.parent.parent == scratch
+    assert list(scratch.iterdir()) == []
 
 
 def test_save_refuses_what_it_cannot_write(dense_model, tmp_path):
