@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import DEFAULT_BASELINE_FOLDER
-from .backend import library_versions, platform_facts
+from .backend import cache_platform, library_versions, platform_facts
 from .errors import FeatureProbeError
 from .expectations import MAX_LISTED, CheckContext, Outcome, _table
 from .features import FeatureSpace
@@ -757,7 +757,10 @@ def recorded_elsewhere(
             now.append(f"{name} {new}")
     recorded = baseline.platform
     differs = [k for k in ("python", "onednn", "cpu", "os") if k in recorded and k in platform]
-    differs = [k for k in differs if str(recorded[k]) != str(platform[k])]
+    # Compared as the cache key sees them: a Python patch release or oneDNN "1" vs "true"
+    # cannot change a sweep, so they are not worth a note.
+    then_key, now_key = cache_platform(recorded), cache_platform(platform)
+    differs = [k for k in differs if str(then_key[k]) != str(now_key[k])]
     if "python" in differs:
         then.append(f"Python {recorded['python']}")
         now.append(f"Python {platform['python']}")

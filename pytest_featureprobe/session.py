@@ -14,7 +14,7 @@ import numpy as np
 
 from .data import class_indices, feature_columns, prepare, read_table
 from .errors import DataError, ModelError
-from .features import FeatureSpace
+from .features import FeatureSpace, feature_name
 from .models import ProbeModel, as_probe_model, from_keras, read_sidecar, sidecar_space
 from .paths import resolve
 from .sweep import Sweep, run_sweep
@@ -229,7 +229,7 @@ class ProbeSession:
                 f"{path.name}: give model.features and model.classes "
                 "(or save the model with featureprobe, which writes them beside it)"
             )
-        return space, tuple(str(c) for c in classes)
+        return space, tuple(feature_name(c) for c in classes)
 
     def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:
         """Rows of a data file encoded in the model's feature space (for checks over real rows)."""
