@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 class FeatureProbeError(Exception):
@@ -72,20 +73,32 @@ def display_path(path: str | Path, relative_to: str | Path) -> str:
         return str(path)
 
 
-def preview(names: Sequence[str], limit: int = 8) -> str:
+def quoted(name: Any, limit: int = 60) -> str:
+    """A name as error messages show it: its repr, cut short when long (a message is one line)."""
+    text = repr(name)
+    return text if len(text) <= limit else text[: limit - 4] + "..." + text[-1]
+
+
+def _listed(name: Any) -> str:
+    """A name in a list of names: bare when short and printable, else quoted and cut."""
+    text = str(name)
+    return text if len(text) <= 30 and text.isprintable() else quoted(name, 30)
+
+
+def preview(names: Sequence[Any], limit: int = 8) -> str:
     """The first names, then how many more: for messages about long lists."""
-    shown = ", ".join(str(n) for n in names[:limit])
+    shown = ", ".join(_listed(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
+def did_you_mean(name: Any, choices: Sequence[Any]) -> str:
     """A ' (did you mean ...?)' hint for an unknown name, or '' when nothing is close."""
     import difflib
 
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=3, cutoff=0.6)
     if not close:
         return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    return " (did you mean " + " or ".join(quoted(c, 40) for c in close) + "?)"
 
 
 def not_utf8(raw: bytes, error: UnicodeDecodeError) -> tuple[str, int]:

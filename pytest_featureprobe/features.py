@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, did_you_mean, preview
+from .errors import DataError, did_you_mean, preview, quoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,12 +38,6 @@ def feature_name(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return str(int(value)) if float(value).is_integer() else repr(float(value))
     return str(value).strip()
-
-
-def quoted(name: Any, limit: int = 60) -> str:
-    """A name as error messages show it: its repr, cut short when long (a message is one line)."""
-    text = repr(name)
-    return text if len(text) <= limit else text[: limit - 4] + "..." + text[-1]
 
 
 def _is_missing(value: Any) -> bool:
