@@ -1,23 +1,33 @@
 """Property tests: random expectation documents and random feature vocabularies.
 
 1. Random expectation documents, built close to real ones (the real keys; fruit features and
-   classes and unknown names; well- and ill-typed values; clean sections that load and noisy ones
-   that mostly do not), dumped as YAML and sometimes mutated as text: ``spec.load_document``
-   returns a Document or raises a ``FeatureProbeError`` with its path and a one-line message.
+   classes and unknown names; well- and ill-typed values, long ones among them; clean sections
+   that load and noisy ones that mostly do not), dumped as YAML, sometimes with a value's own
+   explicit tag written on it (``!!int 3``, ``!!seq [red]``: it loads the same) or with a value
+   replaced by one the dumper never writes (a tag that cannot build it,
+   ``!!python/object/apply``, a decimal past Python's 4,300-digit limit, a control character, a
+   long value, nesting deeper than the parser goes), and, when noisy, sometimes mutated as text
+   (a line repeated or lost, YAML characters typed in): ``spec.load_document`` returns a
+   Document or raises a ``FeatureProbeError`` with its path and a one-line message under 400
+   characters.
    Each well-formed item whose names the fruit model knows is then checked, as collect.py would,
    against a real sweep of the plain-numpy fruit model of ``tests/conftest.py`` (whatever model
    the document declares): ``Outcome`` or ``FeatureProbeError``, nothing else. Drift items get a
    ``Baseline.from_sweep`` of the fruit model or of a changed one, with or without a seed band.
    The test then asserts that the examples reached every layer (file and item refusals, each
    expectation kind, passing and failing checks), so a starved generator fails too.
-2. Random text and bytes as an expectation file: a Document or a ``SpecError``, nothing else.
+2. Random text and bytes as an expectation file (fragments of YAML, explicit tags among them,
+   control characters, huge decimals): a Document or a one-line ``SpecError``, nothing else.
+   Beside it, the escapes these properties once found in spec.py (values a tag cannot build,
+   huge decimals, characters YAML's reader refuses, nesting too deep, schema messages quoting a
+   whole long value), pinned as plain tests: a one-line SpecError at the value's line.
 3. ``FeatureSpace`` on random vocabularies: encode then decode gives each row's features back,
    encoding is position-free, the documented order holds, ``to_dict``/``to_json`` round-trip, and
    the names the space refuses by design are refused with a ``DataError`` (and only those).
 
-``test_known_*``: escapes in spec.py that these properties found, kept as strict xfails until
-spec.py's owner fixes them (an XPASS then says to fold them back in; the TEMPORARY notes mark
-what the properties above avoid meanwhile).
+``test_known_*``: escapes in spec.py not fixed yet, kept as strict xfails until spec.py's owner
+fixes them (an XPASS then says to fold them back in; the TEMPORARY notes mark what the properties
+above avoid meanwhile).
 
 Reproducibility: every test uses ``derandomize=True``: the examples come from a hash of the test,
 so CI runs the same bounded set every time and a red build reproduces locally with the same
@@ -44,7 +54,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, event, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_featureprobe import spec
@@ -75,13 +85,6 @@ def fuzz(max_examples: int, **options: Any) -> settings:
 
 
 MAX_MESSAGE = 400
-# TEMPORARY (test_known_issue_schema_messages_quote_the_whole_value): spec.py's schema messages
-# quote the offending value whole (jsonschema's "<value> is not of type ..."), so their length has
-# no bound; they are held to one line only, until spec.py shortens the quoted value.
-SCHEMA_PHRASES = re.compile(
-    r" (is not of type|has the wrong form|is not one of|is not valid under|was expected|"
-    r"should be non-empty|is too (short|long)|does not match|is (less|greater) than)"
-)
 
 
 def assert_one_line(error: FeatureProbeError) -> None:
@@ -89,8 +92,7 @@ def assert_one_line(error: FeatureProbeError) -> None:
     text = str(error)
     assert "\n" not in text and "\r" not in text, f"multi-line error: {text!r}"
     shown = error.describe(relative_to=Path(error.path).parent) if error.path else text
-    if not SCHEMA_PHRASES.search(error.message):
-        assert len(shown) < MAX_MESSAGE, f"error of {len(shown)} characters: {shown[:200]!r}..."
+    assert len(shown) < MAX_MESSAGE, f"error of {len(shown)} characters: {shown[:200]!r}..."
 
 
 # --- the fruit model (as CONFTEST in tests/conftest.py) ------------------------------------------
@@ -166,12 +168,24 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0, 1, 0.0, 1.0, 0.5, -0.0, 1e308, 1e-320, 2**63, 10**30, -1]),
 )
-scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=10))
+# Long values (100 to 900 characters): error messages that quote them must still be short.
+long_texts = st.tuples(st.text(min_size=1, max_size=3), st.integers(100, 300)).map(
+    lambda t: t[0] * t[1]
+)
+short_scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=10))
+scalars = weighted((12, short_scalars), (1, long_texts))
+# TEMPORARY (test_known_issue_messages_quote_names_whole): mapping keys and item names are short
+# and hold no line break, since spec.py's messages quote them whole; they belong with the values
+# (scalars, long_texts) once spec.py cuts them.
+LINE_BREAKS = "\n\r\x85\u2028\u2029"
+mapping_keys = st.one_of(
+    st.text(st.characters(exclude_characters=LINE_BREAKS), max_size=6), st.integers(0, 9)
+)
 junk = st.recursive(
     scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
-        st.dictionaries(st.one_of(st.text(max_size=6), st.integers(0, 9)), inner, max_size=3),
+        st.dictionaries(mapping_keys, inner, max_size=3),
     ),
     max_leaves=6,
 )
@@ -191,6 +205,10 @@ probe_name = st.one_of(
     st.sampled_from(UNKNOWN_NAMES),
     scalars,
 )
+
+
+def is_short_key(key: str) -> bool:
+    return len(key) < 100 and not any(c in LINE_BREAKS for c in key)
 
 
 def good_or_junk(strategy: st.SearchStrategy, good: int = 5) -> st.SearchStrategy:
@@ -342,7 +360,7 @@ EXTRA_CHECKS = {
 STRAY_KEYS = st.sampled_from([*CHECK_VALUES, "predict", "expects", "Alone"])
 NAMES = {
     False: st.one_of(st.sampled_from(["same", "a[1]", "x"]), st.text(min_size=1, max_size=12)),
-    True: scalars,
+    True: short_scalars,  # TEMPORARY (test_known_issue_messages_quote_names_whole)
 }
 MARKS = weighted((4, st.lists(MARK, max_size=3)), (1, junk))
 
@@ -456,7 +474,9 @@ def sections(noisy: bool) -> dict[str, Any]:
             st.dictionaries(st.one_of(st.integers(0, 4), st.sampled_from(["1", "2", "01"])), prob),
             st.dictionaries(st.sampled_from(["x", "-1", "1.5", ""]), prob, min_size=1),
         ),
-        "per_probe": pick(st.dictionaries(probe_name.map(str), st.floats(0, 1), max_size=3)),
+        "per_probe": pick(  # TEMPORARY keys (test_known_issue_messages_quote_names_whole)
+            st.dictionaries(probe_name.map(str).filter(is_short_key), st.floats(0, 1), max_size=3)
+        ),
         "rank": pick(
             st.fixed_dictionaries(
                 {},
@@ -558,11 +578,52 @@ def documents(draw) -> Any:
 
 TYPOS = st.text(alphabet=":-[]{}&*!|>'\"#? \t\n,%@`<", max_size=4)
 
+# Values typed by hand where the dumper never writes them: explicit tags (on values they fit and
+# on values they cannot build, a Python tag among them), decimals past Python's 4,300-digit limit
+# for int(), characters YAML's reader refuses, long values, nesting deeper than the parser goes.
+TAGS = ["!!int", "!!float", "!!bool", "!!timestamp", "!!map", "!!seq", "!!str", "!!null"]
+TAGGED_VALUES = ["three", "0x", "", "abc", "x", "12", "-0.5", ".inf", "true", "2001-12-14"]
+TAGGED_VALUES += ["2001-12-14 x", "[a]", "[red, green]", "{a: 1}", "{order: 2}", "a", "~"]
+BIG = "1" * 4301
+# TEMPORARY (test_known_escape_huge_hex_integer): "0x" + "f" * 3600 and "0o" + "7" * 4800 belong
+# here; left out until spec.py refuses integers that Python cannot print.
+ODD_VALUES = weighted(
+    (3, st.tuples(st.sampled_from(TAGS), st.sampled_from(TAGGED_VALUES)).map(" ".join)),
+    (1, st.just("!!python/object/apply:os.system [echo]")),
+    (2, st.sampled_from([BIG, "-" + BIG, BIG + ".5", "[" + BIG + "]", f"!!int {BIG}"])),
+    (2, st.sampled_from(["red\x07", "\x1f", "a\x00b", "\x7f", "\x9b", "\ufffe"])),
+    (2, long_texts.map(lambda s: json.dumps(s, ensure_ascii=False))),
+    # TEMPORARY (test_known_issue_messages_quote_names_whole): "[" + "1, " * 150 + "1]" belongs
+    # here; under together: its message quotes the whole list. Its items differ meanwhile.
+    (1, st.just("[" + ", ".join(map(str, range(150))) + "]")),
+    # (Deep flow sequences cost the scanner quadratic time: "[" * 3000 takes 0.6 s.)
+    (1, st.sampled_from(["[" * 1000, "- " * 3000, "{a: " * 3000 + "1" + "}" * 3000])),
+)
+BLOCK_VALUE = re.compile(r"(?m)^(?:- |\s)*[\w'\"][^:\n]*: (?=[^\s&*!|>])(.*)$")
+YAML_12 = {  # the tag of a plain scalar, YAML 1.2 core schema (as spec.py reads it)
+    "!!bool": r"true|True|TRUE|false|False|FALSE",
+    "!!int": r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+",
+    "!!float": r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)"
+    r"|\.(nan|NaN|NAN)",
+    "!!null": r"~|null|Null|NULL",
+}
+
+
+def own_tag(value: str) -> str:
+    """The tag a value the dumper wrote already has: tagging it changes nothing."""
+    if value[0] in "[{":
+        return "!!seq" if value[0] == "[" else "!!map"
+    for tag, pattern in YAML_12.items():
+        if re.fullmatch(pattern, value):
+            return tag
+    return "!!str"
+
 
 @st.composite
 def yaml_texts(draw) -> str:
-    """A document dumped as YAML, in block or flow style; a noisy one sometimes then mutated as
-    text (a line repeated or lost, a few YAML characters typed in)."""
+    """A document dumped as YAML, in block or flow style, sometimes with its own tag written on
+    one of its values (it loads the same), or with a value replaced by an odd one; a noisy one
+    sometimes then mutated as text (a line repeated or lost, a few YAML characters typed in)."""
     document, noisy = draw(documents())
     text = yaml.safe_dump(
         document,
@@ -570,6 +631,19 @@ def yaml_texts(draw) -> str:
         allow_unicode=draw(st.booleans()),
         default_flow_style=draw(st.sampled_from([False, None])),
     )
+    values = list(BLOCK_VALUE.finditer(text))
+    change = draw(st.integers(0, 19)) if values else -1
+    if 0 <= change < 5:  # an explicit tag, the value's own
+        value = draw(st.sampled_from(values))
+        tagged = text[: value.start(1)] + own_tag(value[1]) + " " + text[value.start(1) :]
+        try:
+            if repr(yaml.safe_load(tagged)) == repr(yaml.safe_load(text)):
+                text = tagged
+        except yaml.YAMLError:
+            pass  # the pattern took a quoted key apart: left untagged
+    elif change in (5, 6):  # a value replaced by an odd one
+        value = draw(st.sampled_from(values))
+        return text[: value.start(1)] + draw(ODD_VALUES) + text[value.end(1) :]
     if not noisy:
         return text
     mutation = draw(st.integers(0, 5))
@@ -686,6 +760,13 @@ drift:
 """
 
 
+FRUIT = "model:\n  fixture: fruit_model\nexpect:\n"
+TAGGED = (
+    FRUIT + "- alone: !!seq [!!str red, green]\n  predicts: !!str apple\n  min_prob: !!float 0.5\n"
+    "- top: !!int 3\n  toward: apple\n  include: !!str red\n  marks: !!seq [!!str slow]\n"
+)
+
+
 def test_random_documents_load_and_check_or_raise_our_errors(fuzz_dir):
     """Property 1, then a check that the documents reached the checks (else it proves little)."""
     seen: Counter = Counter()
@@ -696,6 +777,10 @@ def test_random_documents_load_and_check_or_raise_our_errors(fuzz_dir):
     @example(text=ON_EMPTY_ROWS, data=None).via("regression: ValueError from predict_proba")
     @example(text=ON_EMPTY_ROWS.replace("empty", "full"), data=None)
     @example(text=LONG_NAME, data=None).via("regression: a 309-digit feature name in a message")
+    @example(text=TAGGED, data=None).via("explicit tags that fit their values")
+    @example(text=FRUIT + "  - top: !!int three\n", data=None).via("regression: ValueError")
+    @example(text=FRUIT + "  - alone: red\x07\n", data=None).via("regression: ReaderError")
+    @example(text=FRUIT + "  - alone: " + "{a: " * 3000 + "\n", data=None).via("RecursionError")
     def documents_never_escape(text: str, data: st.DataObject) -> None:
         document = load(path, text)
         seen["examples"] += 1
@@ -709,7 +794,8 @@ def test_random_documents_load_and_check_or_raise_our_errors(fuzz_dir):
     print(dict(seen))
     # The generator must reach every layer: whole-file refusals, item refusals, checks that pass
     # and fail, drift checks. With derandomize these counts are fixed; a change in the generator
-    # or in the code that starves a layer fails here.
+    # or in the code that starves a layer fails here. (Hypothesis draws in correlated runs: over
+    # random sets of 300, one expectation kind was reached from 4 to 50 times, hence its low floor.)
     assert seen["file refused"] >= seen["examples"] * 0.2
     assert seen["documents"] >= seen["examples"] * 0.3
     assert seen["item refused"] >= 50
@@ -717,7 +803,7 @@ def test_random_documents_load_and_check_or_raise_our_errors(fuzz_dir):
     assert seen["expectation failed"] >= 20
     assert seen["drift passed"] >= 20 and seen["drift failed"] >= 3
     for kind in ("ProbeExpectation", "AddingExpectation", "RankingExpectation", "DriftCheck"):
-        assert seen[kind] >= 10, kind
+        assert seen[kind] >= 3, kind
 
 
 # --- property 2: raw text and bytes ---------------------------------------------------------------
@@ -758,9 +844,19 @@ FRAGMENTS = [
     "!!python/object/apply:os.system ",
     "!custom ",
     "!!str ",
-    # TEMPORARY: "!!int ", "!!float ", "!!bool ", "!!timestamp ", "!!map ", "!!seq " belong
-    # here; left out until spec.py turns what their constructors raise into SpecErrors
-    # (test_known_escape_explicit_tags).
+    "!!int ",
+    "!!float ",
+    "!!bool ",
+    "!!timestamp ",
+    "!!map ",
+    "!!seq ",
+    "!!null ",
+    BIG,
+    # TEMPORARY (test_known_issue_messages_quote_names_whole): "x" * 300 belongs here; as a key
+    # it makes an error line of any length (long values: property 1, which keeps keys short).
+    "\x07",
+    "\x1f",
+    "[[[[[[[[",
     "0x1F",
     "0o17",
     "1e400",
@@ -775,21 +871,16 @@ FRAGMENTS = [
     "\x00",
     "\u2028",
 ]
+# Text without the control characters YAML's reader refuses, three times in four (else most
+# examples stop at the reader; the fragments hold a few of them too).
+printable = st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n\r")
+any_text = weighted((3, st.text(printable, max_size=200)), (1, st.text(max_size=200)))
 raw_texts = st.one_of(
-    st.text(max_size=200),
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=40).map("".join),
+    any_text,
+    st.lists(
+        st.one_of(st.sampled_from(FRAGMENTS), st.text(printable, max_size=4)), max_size=40
+    ).map("".join),
 )
-
-
-def without_characters_yaml_refuses(raw: str | bytes) -> str | bytes:
-    """TEMPORARY, until spec.py reports them (test_known_issue_characters_yaml_refuses): control
-    characters that YAML's reader refuses are replaced by '?' in text that is valid UTF-8."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError:
-        return raw  # refused before YAML sees it: "cannot read the file"
-    text = yaml.reader.Reader.NON_PRINTABLE.sub("?", text)
-    return text.encode("utf-8") if isinstance(raw, bytes) else text
 
 
 @fuzz(250)
@@ -801,9 +892,14 @@ def without_characters_yaml_refuses(raw: str | bytes) -> str | bytes:
 @example(raw="{a: 1, a: 2}")
 @example(raw="? [a, b]\n: c\n")
 @example(raw="0x" + "f" * 5000)
+@example(raw="[" * 3000).via("regression: RecursionError (nested too deeply)")
+@example(raw="a:\n" + "".join("  " * i + "- \n" for i in range(1, 1000)))
+@example(raw="!!int 0x").via("regression: ValueError from an explicit tag")
+@example(raw="!!bool x").via("regression: KeyError from an explicit tag")
+@example(raw="1" * 4301).via("regression: ValueError, int max str digits")
+@example(raw="\x1f").via("regression: ReaderError, or a two-line SpecError")
 def test_random_text_is_a_document_or_a_spec_error(fuzz_dir, raw):
     path = fuzz_dir / "featureprobe_raw.yaml"
-    raw = without_characters_yaml_refuses(raw)
     if isinstance(raw, bytes):
         path.write_bytes(raw)
     else:
@@ -817,83 +913,135 @@ def test_random_text_is_a_document_or_a_spec_error(fuzz_dir, raw):
         assert isinstance(document, spec.Document)
 
 
-# Known escapes in spec.py (not ours to fix here): kept failing on purpose until the owner fixes
-# them; strict, so the fix shows up as XPASS and this test is then folded into the one above.
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec.py load_yaml catches only YAMLError: an explicit tag whose constructor fails on "
-    "its value escapes as ValueError (!!int abc, !!float abc), IndexError (!!float with no "
-    "value), KeyError (!!bool x), AttributeError (!!timestamp x, !!seq a) or TypeError "
-    "(!!map [a])",
-)
-@fuzz(1, phases=[Phase.explicit])
-@given(raw=st.text())
-@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - top: !!int three\n")
-@example(raw="!!int 0x")
-@example(raw="!!float ")
-@example(raw="!!float abc")
-@example(raw="!!bool x")
-@example(raw="!!timestamp 2001-12-14 x")
-@example(raw="!!map [a]")
-@example(raw="!!seq a")
-def test_known_escape_explicit_tags(fuzz_dir, raw):
-    path = fuzz_dir / "featureprobe_tags.yaml"
-    path.write_text(raw, encoding="utf-8")
-    with pytest.raises(SpecError):
-        spec.load_document(path)
+# Escapes these properties found in spec.py, fixed there: each is a one-line SpecError at the line
+# of the value (None where the parser gave up before it had one).
+REFUSED = [
+    (FRUIT + "  - top: !!int three\n", 4, "'three' cannot be read as !!int"),
+    ("!!int 0x", 1, "cannot be read as !!int"),
+    ("!!float ", 1, "cannot be read as !!float"),
+    ("!!float abc", 1, "cannot be read as !!float"),
+    ("!!bool x", 1, "cannot be read as !!bool"),
+    ("a: 1\nb: !!timestamp 2001-12-14 x\n", 2, "cannot be read as !!timestamp"),
+    ("!!map [a]", 1, "cannot be read as !!map"),
+    ("a:\n  - !!seq a\n", 2, "cannot be read as !!seq"),
+    (FRUIT + "  - alone: " + BIG + "\n", 4, "cannot be read as !!int"),
+    (FRUIT + "  - alone: !!int -" + BIG + "\n", 4, "cannot be read as !!int"),
+    ("model: !!python/object/apply:os.system [echo]\n", 1, "tag !!python/object/apply:os"),
+    ("\x1f", 1, "invalid YAML: character"),
+    (FRUIT + "  - alone: red\x07\n    predicts: apple\n", 4, "is not allowed"),
+    ("- " * 3000, None, "invalid YAML: nested too deeply"),
+    ("{a: " * 3000 + "1" + "}" * 3000, None, "invalid YAML: nested too deeply"),
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec.py _construct_int: int(text, 10) of a decimal over 4300 digits raises ValueError "
-    "(Python's int max str digits), which escapes load_document",
-)
-@fuzz(1, phases=[Phase.explicit])
-@given(raw=st.text())
-@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - alone: " + "1" * 4301 + "\n")
-def test_known_escape_huge_decimal(fuzz_dir, raw):
-    path = fuzz_dir / "featureprobe_huge.yaml"
-    path.write_text(raw, encoding="utf-8")
-    with pytest.raises(SpecError):
-        spec.load_document(path)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec.py load_yaml: a character YAML's reader refuses (a control character such as "
-    "\\x1f) gives a two-line SpecError (committed spec.py: 'invalid YAML: unacceptable "
-    'character ...\\n  in "<unicode string>", position 0\'), or escapes as yaml.reader.'
-    "ReaderError (working-tree spec.py builds _LineLoader(text) before its try)",
-)
-@fuzz(1, phases=[Phase.explicit])
-@given(raw=st.text())
-@example(raw="\x1f")
-@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - alone: red\x07\n    predicts: apple\n")
-def test_known_issue_characters_yaml_refuses(fuzz_dir, raw):
-    path = fuzz_dir / "featureprobe_control.yaml"
+@pytest.mark.parametrize(("raw", "line", "phrase"), REFUSED, ids=lambda v: repr(v)[:30])
+def test_what_yaml_cannot_build_is_a_spec_error_at_its_line(fuzz_dir, raw, line, phrase):
+    path = fuzz_dir / "featureprobe_refused.yaml"
     path.write_text(raw, encoding="utf-8")
     with pytest.raises(SpecError) as raised:
         spec.load_document(path)
+    assert raised.value.line == line
+    assert phrase in raised.value.message
     assert_one_line(raised.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{a: " + "x" * 400 + "}",
+        "[" + "1, " * 150 + "1]",
+        json.dumps("é" * 900),
+        "[" + ", ".join(["[[[[[[[[[[]]]]]]]]]]"] * 40) + "]",
+    ],
+    ids=["long-mapping", "long-list", "long-string", "nested-lists"],
+)
+def test_schema_messages_quoting_a_long_value_are_short(fuzz_dir, value):
+    path = fuzz_dir / "featureprobe_long.yaml"
+    path.write_text(FRUIT + f"  - top: {value}\n    toward: apple\n    are: red\n", "utf-8")
+    error = spec.load_document(path).items[0].error
+    assert error is not None and error.line == 4
+    assert_one_line(error)
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="spec.py _schema_error: a schema message quotes the offending value whole "
-    "(jsonschema's '<repr(value)> is not of type ...', and '<repr> has the wrong form: "
-    "<description>'), so one wrong value makes an error line of any length",
+    raises=ValueError,
+    reason="spec.py: an integer written in hex or octal (int() has no digit limit in bases 8 and "
+    "16) of more than 4,300 decimal digits loads, then escapes as ValueError (Python's int max "
+    "str digits) wherever it is printed: jsonschema's messages, the item id of top",
 )
-@fuzz(1, phases=[Phase.explicit])
-@given(raw=st.text())
-@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - alone: {a: " + "x" * 400 + "}\n")
-@example(raw="model:\n  fixture: fruit_model\nexpect:\n  - top: [" + "1, " * 150 + "1]\n")
-def test_known_issue_schema_messages_quote_the_whole_value(fuzz_dir, raw):
-    path = fuzz_dir / "featureprobe_long.yaml"
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    min_prob: 0x" + "f" * 3600,
+        "    min_prob: 0o" + "7" * 4800,
+    ],
+    ids=["hex", "octal"],
+)
+def test_known_escape_huge_hex_integer(fuzz_dir, line):
+    path = fuzz_dir / "featureprobe_hex.yaml"
+    path.write_text(FRUIT + "  - alone: red\n    predicts: apple\n" + line + "\n", "utf-8")
+    with pytest.raises(SpecError) as raised:
+        spec.load_document(path)
+    assert raised.value.line == 6
+    assert_one_line(raised.value)
+
+
+FRUIT_ITEM = FRUIT + "  - alone: red\n    predicts: apple\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="spec.py quotes keys, names, URLs, tags and aliases whole: a key with a line break "
+    "makes a multi-line error (key_path), and a long key, a long duplicate name, URL, tag or "
+    "alias, or a long together: list with a repeat ('a feature repeats in [...]') an error line "
+    "of any length (only schema messages are cut, MAX_MESSAGE = 240)",
+)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        FRUIT_ITEM + '"a\\nb": 1\n',
+        FRUIT_ITEM + 'drift:\n  rank:\n    "a\\nb": 1\n    "a\\nb": 2\n',
+        FRUIT_ITEM + "k" * 400 + ": 1\n",
+        FRUIT_ITEM + "    " + "k" * 400 + ": 1\n",
+        FRUIT_ITEM
+        + "    name: "
+        + "n" * 400
+        + "\n"
+        + FRUIT_ITEM[len(FRUIT) :]
+        + "    name: "
+        + "n" * 400
+        + "\n",
+        FRUIT + "  - adding: red\n    raises: apple\n    'on': http://" + "u" * 400 + "\n",
+        "!" + "t" * 400 + " x\n",
+        "a: *" + "t" * 400 + "\n",
+        FRUIT + "  - together: [" + "1, " * 150 + "1]\n    predicts: apple\n",
+    ],
+    ids=[
+        "line-break-key",
+        "line-break-duplicate-key",
+        "long-key",
+        "long-key-in-item",
+        "long-duplicate-name",
+        "long-url",
+        "long-tag",
+        "long-alias",
+        "long-repeated-features",
+    ],
+)
+def test_known_issue_messages_quote_names_whole(fuzz_dir, raw):
+    path = fuzz_dir / "featureprobe_quoted.yaml"
     path.write_text(raw, encoding="utf-8")
-    document = spec.load_document(path)
-    error = document.items[0].error
-    assert error is not None
-    assert len(error.describe(relative_to=fuzz_dir)) < MAX_MESSAGE
+    try:
+        document = spec.load_document(path)
+    except SpecError as error:
+        assert_one_line(error)
+    else:
+        errors = [item.error for item in document.items if item.error is not None]
+        assert errors
+        for error in errors:
+            assert_one_line(error)
 
 
 # --- property 3: feature spaces on random vocabularies -------------------------------------------
