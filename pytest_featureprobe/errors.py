@@ -44,13 +44,28 @@ class FeatureProbeError(Exception):
         return self.describe()
 
     def describe(self, relative_to: str | Path | None = None) -> str:
-        """``path:line: key: message``, the path relative to ``relative_to`` when inside it."""
+        """``path:line: key: message``, the path relative to ``relative_to`` when inside it.
+
+        Always one line of bounded length: a key or a value quoted from the user's file can hold
+        line breaks or run to any length, and the report promises one short line."""
         where = ""
         if self.path:
             path = display_path(self.path, relative_to) if relative_to is not None else self.path
             where = path + (f":{self.line}" if self.line else "") + ": "
-        what = f"{self.key}: " if self.key else ""
-        return f"{where}{what}{self.message}"
+        what = f"{_one_line(self.key, MAX_KEY)}: " if self.key else ""
+        return f"{where}{what}{_one_line(self.message, MAX_MESSAGE)}"
+
+
+MAX_KEY = 80  # characters of a key path in a report
+MAX_MESSAGE = 300  # characters of a message in a report; longer ones are cut in the middle
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(str(text).split("\n")).replace("\r", " ")
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return text[: limit - tail - 5] + " ... " + text[-tail:]
 
 
 class SpecError(FeatureProbeError):

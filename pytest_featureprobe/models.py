@@ -572,7 +572,7 @@ def _load_keras_file(
                 f"cannot load {path.name} in safe mode: it holds a Lambda layer, whose Python "
                 "code safe mode will not run (the code in a model file could do anything). "
                 "Rebuild the model without Lambda layers, or, if you trust the file, load it "
-                f"yourself in a conftest fixture and use model: fixture: ({detail})"
+                f"yourself in a conftest fixture and use model: fixture:"
             ) from None
         raise ModelError(f"cannot load {path.name} in safe mode: {detail}") from None
     return from_keras(

@@ -118,8 +118,17 @@ _LineLoader.add_implicit_resolver(
 )
 
 
+MAX_INTEGER_DIGITS = 100  # no number in an expectation file needs more; Python caps decimals
+
+
 def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node)
+    if len(text) > MAX_INTEGER_DIGITS:
+        raise SpecError(
+            f"invalid YAML: an integer of {len(text):,} characters (at most "
+            f"{MAX_INTEGER_DIGITS})",
+            line=node.start_mark.line + 1,
+        )
     if text.startswith("0o"):
         return int(text[2:], 8)
     if text.startswith("0x"):

@@ -118,7 +118,10 @@ def test_an_alias_bomb_fails_its_file_and_the_others_still_run(fruit):
         ("[" * 3000 + "]" * 3000 + "\n", " invalid YAML: nested too deeply"),
         ("{[1, 2]: x}\n", "1: a mapping key must be a plain value"),
         ("a: !!int three\n", "1: invalid YAML: 'three' cannot be read as !!int"),
-        ("a: " + "1" * 5000 + "\n", "1: invalid YAML: '1111111111111"),
+        (
+            "a: " + "1" * 5000 + "\n",
+            "1: invalid YAML: an integer of 5,000 characters (at most 100)",
+        ),
         ("a: b\x1f\n", "1: invalid YAML: character '\\x1f' is not allowed"),
     ],
     ids=["self-reference", "deep-nesting", "list-as-key", "bad-int", "huge-int", "control"],
