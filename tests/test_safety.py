@@ -599,3 +599,30 @@ def test_a_cache_folder_that_cannot_be_made_warns_and_the_run_goes_on(fruit):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*PytestCacheWarning: featureprobe: cannot use the cache folder*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_the_report_draws_no_drift_from_a_baseline_outside_the_project(fruit, tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    from pytest_featureprobe.baseline import Baseline, write_baseline
+    from pytest_featureprobe.features import FeatureSpace
+    from pytest_featureprobe.models import from_callable
+
+    fruit.makeini("[pytest]\n")
+    # A real baseline of the fruit model, but outside the project: it must not be read.
+    names = ["red", "green", "round", "long", "sweet", "sour", "shiny"]
+    model = from_callable(
+        lambda x: __import__("numpy").full((len(x), 3), 1 / 3),
+        FeatureSpace(tuple(names), token_column="fruit"),
+        ["apple", "banana", "lime"],
+    )
+    outside = tmp_path_factory.mktemp("report_outside") / "b.json"
+    write_baseline(outside, Baseline.from_sweep(model.sweep(order=1)))
+    (fruit.path / "featureprobe_r.yaml").write_text(
+        GOOD + f"drift:\n  baseline: {outside}\n  max_flips: 0\n"
+    )
+    result = run(fruit, "--featureprobe-report", "out")
+    result.assert_outcomes(passed=1, errors=1)
+    page = (fruit.path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "no drift figures: " in page and "is outside the project" in page
+    assert 'data-kind="drift"' not in page
+    assert 'data-kind="heatmap"' in page  # the sweep itself is drawn
