@@ -125,8 +125,7 @@ def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node)
     if len(text) > MAX_INTEGER_DIGITS:
         raise SpecError(
-            f"invalid YAML: an integer of {len(text):,} characters (at most "
-            f"{MAX_INTEGER_DIGITS})",
+            f"invalid YAML: an integer of {len(text):,} characters (at most {MAX_INTEGER_DIGITS})",
             line=node.start_mark.line + 1,
         )
     if text.startswith("0o"):
@@ -589,9 +588,8 @@ def _source(lines: list[str], starts: list[int], n: int) -> str:
     block = lines[start:end]
     while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
         block.pop()
-    if block and block[0].lstrip().startswith("- "):
-        pass
-    elif start > 0 and lines[start - 1].strip() == "-":
+    starts_with_dash = bool(block) and block[0].lstrip().startswith("- ")
+    if not starts_with_dash and start > 0 and lines[start - 1].strip() == "-":
         block.insert(0, lines[start - 1])
     return "\n".join(block)
 

@@ -292,11 +292,16 @@ print(misses)
 """
 
 
-def _race(root: Path, processes: int, rounds: int) -> list[int]:
+def _run_together(
+    script: str, root: Path, args: list[str], processes: int, timeout: float = 60
+) -> list[str]:
+    """Start ``processes`` interpreters running ``script`` with ``args`` and their number; each
+    touches ``root/ready-<n>`` and waits for ``root/go``, so they start their work at once.
+    Returns their standard outputs (each must exit 0)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, *sys.path])}
-    racers = [
+    started = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(root), str(rounds), str(n)],
+            [sys.executable, "-c", script, *args, str(n)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -304,16 +309,21 @@ def _race(root: Path, processes: int, rounds: int) -> list[int]:
         )
         for n in range(processes)
     ]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while len(list(root.glob("ready-*"))) < processes and time.monotonic() < deadline:
-        if any(r.poll() is not None for r in racers):
+        if any(p.poll() is not None for p in started):
             break
         time.sleep(0.01)
     (root / "go").touch()
-    outputs = [r.communicate(timeout=60) for r in racers]
-    for racer, (_, err) in zip(racers, outputs, strict=True):
-        assert racer.returncode == 0, err
-    return [int(out.strip()) for out, _ in outputs]
+    outputs = [p.communicate(timeout=2 * timeout) for p in started]
+    for process, (_, err) in zip(started, outputs, strict=True):
+        assert process.returncode == 0, err
+    return [out for out, _ in outputs]
+
+
+def _race(root: Path, processes: int, rounds: int) -> list[int]:
+    outputs = _run_together(RACER, root, [str(root), str(rounds)], processes)
+    return [int(out.strip()) for out in outputs]
 
 
 def _expected_weights() -> list[np.ndarray]:
@@ -359,27 +369,9 @@ print(int(trained.from_cache), trained.model.get_weights()[0].tobytes().hex())
 
 
 def test_two_processes_training_one_model_train_it_once(tmp_path):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, *sys.path])}
-    trainers = [
-        subprocess.Popen(
-            [sys.executable, "-c", TRAINER, str(tmp_path), str(SEED_CSV), str(n)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for n in range(2)
-    ]
-    deadline = time.monotonic() + 90
-    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
-        if any(t.poll() is not None for t in trainers):
-            break
-        time.sleep(0.01)
-    (tmp_path / "go").touch()
-    outputs = [t.communicate(timeout=120) for t in trainers]
-    for trainer, (_, err) in zip(trainers, outputs, strict=True):
-        assert trainer.returncode == 0, err
-    flags, kernels = zip(*(out.split() for out, _ in outputs), strict=True)
+    args = [str(tmp_path), str(SEED_CSV)]
+    outputs = _run_together(TRAINER, tmp_path, args, processes=2, timeout=90)
+    flags, kernels = zip(*(out.split() for out in outputs), strict=True)
     assert sorted(flags) == ["0", "1"]  # one trained under the lock, the other loaded
     assert kernels[0] == kernels[1]
 

@@ -232,7 +232,7 @@ def test_urls_in_the_model_section_are_refused(tmp_path, section, line, key):
     assert "is a URL; featureprobe reads local files only and fetches nothing" in str(info.value)
 
 
-def test_a_url_in_on_fails_only_its_entry_and_a_url_baseline_fails_the_file(fruit):
+def test_a_url_in_on_or_drift_baseline_fails_only_the_items_that_use_it(fruit):
     (fruit.path / "featureprobe_url.yaml").write_text(
         GOOD + "  - adding: red\n    raises: apple\n    on: http://example.com/rows.csv\n"
     )
