@@ -29,7 +29,7 @@ from pytest_featureprobe.baseline import (
     check_probability_drift,
     probe_tolerances,
 )
-from pytest_featureprobe.session import ProbeSession
+from pytest_featureprobe.memo import ProbeSession
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

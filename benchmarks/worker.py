@@ -38,7 +38,7 @@ def timed(function: Callable[[], Any]) -> float:
 
 
 def _keras():
-    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.keras_runtime import load_keras
 
     keras = load_keras()
     import tensorflow  # noqa: F401  (the figures exclude TensorFlow's import)
@@ -130,8 +130,8 @@ def task_seed_sweep(params: dict[str, Any]) -> dict[str, Any]:
     """The seed model's zero + singles sweep against one ``model.predict`` call per probe."""
     import numpy as np
 
+    from pytest_featureprobe.memo import ProbeSession
     from pytest_featureprobe.models import dense_rows
-    from pytest_featureprobe.session import ProbeSession
     from pytest_featureprobe.sweep import run_sweep
 
     _keras()
@@ -161,7 +161,7 @@ def task_seed_sweep(params: dict[str, Any]) -> dict[str, Any]:
 
 def task_train(params: dict[str, Any]) -> dict[str, Any]:
     """Seed classifier: cold training (TensorFlow imported, empty cache), then cache hits."""
-    from pytest_featureprobe.session import ProbeSession
+    from pytest_featureprobe.memo import ProbeSession
 
     _keras()  # imported before the timings start
     result: dict[str, Any] = {}

@@ -1,7 +1,9 @@
-"""Errors for mistakes in a user's spec, data or model.
+"""Errors for mistakes in a user's spec, data or model, and the one way messages show names.
 
-Each carries where the mistake is (file, line, key) so that the plugin can report it as one short
-line without a Python traceback from our internals.
+Each error carries where the mistake is (file, line, key) so that the plugin and the command can
+report it as one short line without a Python traceback from our internals. ``quoted``,
+``preview`` and ``did_you_mean`` are how every message quotes a name, lists names and suggests
+one. Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -94,26 +96,43 @@ def quoted(name: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 4] + "..." + text[-1]
 
 
-def _listed(name: Any) -> str:
+def listed(name: Any, limit: int = 30) -> str:
     """A name in a list of names: bare when short and printable, else quoted and cut."""
     text = str(name)
-    return text if len(text) <= 30 and text.isprintable() else quoted(name, 30)
+    return text if len(text) <= limit and text.isprintable() else quoted(name, limit)
 
 
-def preview(names: Sequence[Any], limit: int = 8) -> str:
-    """The first names, then how many more: for messages about long lists."""
-    shown = ", ".join(_listed(n) for n in names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+def preview(names: Sequence[Any], limit: int = 8, width: int | None = None) -> str:
+    """The first names (at most ``limit``; with ``width``, those that fit in about that many
+    characters, at least one), then how many more: for messages about long lists."""
+    shown = [listed(n) for n in names[:limit]]
+    if width is not None:
+        count, used = 0, 0
+        for item in shown:
+            used += len(item) + 2
+            if count and used > width:
+                break
+            count += 1
+        shown = shown[:count]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f", ... ({more} more)" if more > 0 else "")
 
 
-def did_you_mean(name: Any, choices: Sequence[Any]) -> str:
-    """A ' (did you mean ...?)' hint for an unknown name, or '' when nothing is close."""
+def did_you_mean(name: Any, choices: Sequence[Any], width: int = 40) -> str:
+    """A ' (did you mean ...?)' hint for an unknown name, or '' when nothing is close; each
+    suggestion quoted and cut to ``width`` characters."""
     import difflib
 
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=3, cutoff=0.6)
     if not close:
         return ""
-    return " (did you mean " + " or ".join(quoted(c, 40) for c in close) + "?)"
+    return " (did you mean " + " or ".join(quoted(c, width) for c in close) + "?)"
+
+
+def first_line(exc: BaseException) -> str:
+    """``Type: first line of the message``: how an exception from a user's model is quoted."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def not_utf8(raw: bytes, error: UnicodeDecodeError) -> tuple[str, int]:

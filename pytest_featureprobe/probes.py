@@ -25,6 +25,18 @@ def probe_name(names: Sequence[str]) -> str:
     return SEPARATOR.join(names) if names else ZERO
 
 
+def probe_features(name: str) -> tuple[str, ...]:
+    """The feature names a probe name holds, as written: ``zero`` -> (), ``4+5`` -> (4, 5).
+
+    The one reader of the name format that ``probe_name`` writes."""
+    return () if name == ZERO else tuple(name.split(SEPARATOR))
+
+
+def probe_order(name: str) -> int:
+    """How many features the probe ``name`` activates."""
+    return len(probe_features(name))
+
+
 def combinations_array(n: int, k: int) -> np.ndarray:
     """All k-subsets of range(n) as a (C(n, k), k) int32 array, in lexicographic order."""
     if k == 0:

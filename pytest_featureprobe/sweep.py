@@ -19,11 +19,20 @@ import numpy as np
 
 from .errors import DataError
 from .features import FeatureSpace
-from .models import ProbeModel
-from .probes import SEPARATOR, ProbeGroup, explicit_probes, probe_name, standard_probes
+from .probes import (
+    SEPARATOR,
+    ZERO,
+    ProbeGroup,
+    explicit_probes,
+    probe_features,
+    probe_name,
+    standard_probes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .models.probe_model import ProbeModel
 
 DEFAULT_CHUNK_SIZE = 16_384
 
@@ -70,14 +79,20 @@ class Sweep:
         """The probe name of a feature set (order-independent); unknown features raise."""
         return probe_name(self.space.names(self.space.indices(features)))
 
+    def canonical(self, probe: Iterable[Any] | str) -> str:
+        """The sweep's name of a probe given by name in any feature order (``"5+4"`` is
+        ``"4+5"``; ``"zero"``) or by its features (``[4, 5]``); unknown features raise."""
+        if isinstance(probe, (int, float)):  # a feature named by a YAML number: 3 is "3"
+            probe = str(probe)
+        if isinstance(probe, str):
+            if probe in self.table.index or probe == ZERO:
+                return probe
+            return self.name_of(probe_features(probe))
+        return self.name_of(probe)
+
     def row(self, features: Iterable[Any] | str) -> pd.Series:
         """The row of a probe, by name (``"4+5"``, ``"zero"``) or feature set (``[4, 5]``)."""
-        if isinstance(features, str):
-            # "5+4" and "4+5" name the same probe; "zero" and exact names pass through.
-            known = features in self.table.index or features == "zero"
-            name = features if known else self.name_of(features.split("+"))
-        else:
-            name = self.name_of(features)
+        name = self.canonical(features)
         try:
             return self.table.loc[name]
         except KeyError:
@@ -130,21 +145,7 @@ def run_sweep(
     reference = probs[: 1 + len(space)] if order >= 1 else _zero_and_singles(model)
     zero = reference[0]
 
-    # Names and feature tuples per chunk (every chunk holds probes of one order), built with
-    # array indexing rather than one Python call per probe.
-    feature_names: list[tuple[str, ...]] = []
-    names: list[str] = []
-    all_names = np.array(space.features, dtype=object)
-    for active in actives:
-        rows, k = active.shape
-        if k == 0:
-            feature_names.extend([()] * rows)
-            names.extend([probe_name(())] * rows)
-            continue
-        columns = [all_names[active[:, c]] for c in range(k)]
-        tuples = list(zip(*columns, strict=True))
-        feature_names.extend(tuples)
-        names.extend(columns[0].tolist() if k == 1 else map(SEPARATOR.join, tuples))
+    feature_names, names = _probe_labels(actives, space)
     probe_orders = np.concatenate([np.full(len(a), a.shape[1], dtype=np.int64) for a in actives])
 
     # The float columns are written into one (columns x probes) array that becomes the frame's
@@ -177,6 +178,27 @@ def run_sweep(
         model_description=model.description,
         fingerprint=model.fingerprint,
     )
+
+
+def _probe_labels(
+    actives: list[np.ndarray], space: FeatureSpace
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Feature tuples and probe names per chunk (every chunk holds probes of one order), built
+    with array indexing rather than one Python call per probe."""
+    feature_names: list[tuple[str, ...]] = []
+    names: list[str] = []
+    all_names = np.array(space.features, dtype=object)
+    for active in actives:
+        rows, k = active.shape
+        if k == 0:
+            feature_names.extend([()] * rows)
+            names.extend([probe_name(())] * rows)
+            continue
+        columns = [all_names[active[:, c]] for c in range(k)]
+        tuples = list(zip(*columns, strict=True))
+        feature_names.extend(tuples)
+        names.extend(columns[0].tolist() if k == 1 else map(SEPARATOR.join, tuples))
+    return feature_names, names
 
 
 def _zero_and_singles(model: ProbeModel) -> np.ndarray:

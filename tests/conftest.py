@@ -29,10 +29,10 @@ def _preload_for_pytester() -> None:
     import pandas  # noqa: F401
     import yaml  # noqa: F401
 
-    import pytest_featureprobe.collect
     import pytest_featureprobe.expectations
+    import pytest_featureprobe.plugin.nodes
     import pytest_featureprobe.spec  # noqa: F401
-    from pytest_featureprobe.session import ProbeSession
+    from pytest_featureprobe.memo import ProbeSession
 
     # Train, save, load and sweep a tiny model so that Keras' lazily imported parts load here.
     session = ProbeSession(None)

@@ -810,7 +810,7 @@ KERAS_CASES: list[Case] = [
 @pytest.fixture(scope="module")
 def keras_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The .keras files of the cases, made once per module: name -> bytes."""
-    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.keras_runtime import load_keras
 
     keras = load_keras()
     folder = tmp_path_factory.mktemp("keras")

@@ -185,11 +185,11 @@ def test_interaction_drift_hand_computed():
 def test_band_score_hand_computed():
     seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(5)]
     baseline = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=range(5), band_floor=0.1)
-    assert baseline.band_center is not None
+    assert baseline.band.center is not None
     stack = np.stack([s.table.loc[baseline.probes, ["P(no)", "P(yes)"]].to_numpy() for s in seeds])
     # Leave-one-out: each seed against the mean and spread of the other four.
     first = np.minimum(np.abs(stack[0] - stack[1:].mean(0)) / np.maximum(stack[1:].std(0), 0.1), 10)
-    assert baseline.band_loo_scores[0] == pytest.approx(first.mean())
+    assert baseline.band.loo_scores[0] == pytest.approx(first.mean())
     inside = seeds[2]
     distances = band_distances(baseline, inside)
     by_hand = np.minimum(np.abs(stack[2] - stack.mean(0)) / np.maximum(stack.std(0), 0.1), 10)
@@ -199,7 +199,7 @@ def test_band_score_hand_computed():
     outcome = check_band(baseline, outside)
     assert not outcome.passed
     score = band_distances(baseline, outside).mean()
-    threshold = 1.5 * max(baseline.band_loo_scores)
+    threshold = 1.5 * max(baseline.band.loo_scores)
     assert outcome.lines[0].startswith(f"seed band score {score:.3f} > {threshold:.3f} (1.5 x")
     assert outcome.lines[2].split()[0] == "a"  # the probe that moved most comes first
     assert check_band(baseline, outside, max_score=score + 0.01).passed
@@ -213,7 +213,7 @@ def test_band_survives_the_file(tmp_path):
     baseline = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=[0, 1, 2])
     write_baseline(tmp_path / "b.json", baseline)
     loaded = read_baseline(tmp_path / "b.json")
-    assert loaded.band_seeds == [0, 1, 2]
-    np.testing.assert_allclose(loaded.band_spread, baseline.band_spread, atol=1e-6)
-    np.testing.assert_allclose(loaded.band_loo_scores, baseline.band_loo_scores, atol=1e-4)
+    assert loaded.band.seeds == [0, 1, 2]
+    np.testing.assert_allclose(loaded.band.spread, baseline.band.spread, atol=1e-6)
+    np.testing.assert_allclose(loaded.band.loo_scores, baseline.band.loo_scores, atol=1e-4)
     assert json.loads((tmp_path / "b.json").read_text())["band"]["seeds"] == [0, 1, 2]

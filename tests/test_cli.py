@@ -20,9 +20,11 @@ import yaml
 
 from pytest_featureprobe import cli
 from pytest_featureprobe.baseline import Baseline, read_baseline
+from pytest_featureprobe.cli import cmd_record, sources, yaml_writer
+from pytest_featureprobe.cli import progress as cli_progress
 from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.memo import ProbeSession
 from pytest_featureprobe.models import from_callable, load_keras_model
-from pytest_featureprobe.session import ProbeSession
 from pytest_featureprobe.spec import load_document
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -461,7 +463,7 @@ def test_calibrate_writes_the_baseline_pytest_update_writes(tmp_path, pytester):
     ]
     assert "band threshold " in done.stdout
     written = tmp_path / "cli" / "__featureprobe__" / "featureprobe_cal.json"
-    assert read_baseline(written).band_seeds == [0, 1, 2]
+    assert read_baseline(written).band.seeds == [0, 1, 2]
 
     shutil.copytree(tmp_path / "pytest", pytester.path / "pytest")
     result = pytester.runpytest("-p", "no:cacheprovider", "pytest", "--featureprobe-update")
@@ -478,7 +480,7 @@ def test_calibrate_is_quiet_off_a_terminal_and_takes_seeds(tmp_path, monkeypatch
     captured = capsys.readouterr()
     assert captured.err == ""
     assert "2 seeds" in captured.out
-    assert read_baseline(tmp_path / "__featureprobe__/featureprobe_cal.json").band_seeds == [0, 1]
+    assert read_baseline(tmp_path / "__featureprobe__/featureprobe_cal.json").band.seeds == [0, 1]
     assert cli.main(["calibrate", "featureprobe_cal.yaml", "--seeds", "1"]) == 2
     assert "at least 2 seeds" in capsys.readouterr().err
 
@@ -519,22 +521,22 @@ def _wide_model(n: int = 200):
 def test_large_sweeps_show_progress_on_a_terminal_only():
     model = _wide_model()
     terminal = FakeTerminal()
-    sweep = cli.sweep_with_progress(model, 2, progress=cli.Progress(terminal))
+    sweep = cli_progress.sweep_with_progress(model, 2, progress=cli_progress.Progress(terminal))
     assert len(sweep) == 1 + 200 + 19_900
     assert terminal.getvalue().rstrip().endswith("sweeping 200 features: 20,101/20,101 (100%)")
     plain = io.StringIO()
-    again = cli.sweep_with_progress(model, 2, progress=cli.Progress(plain))
+    again = cli_progress.sweep_with_progress(model, 2, progress=cli_progress.Progress(plain))
     assert plain.getvalue() == ""
     assert again.table.equals(sweep.table)
     small = FakeTerminal()
-    cli.sweep_with_progress(model, 1, progress=cli.Progress(small))
+    cli_progress.sweep_with_progress(model, 1, progress=cli_progress.Progress(small))
     assert small.getvalue() == ""  # one batch: nothing to follow
 
 
 def test_progress_lines_only_on_a_terminal():
     terminal, plain = FakeTerminal(), io.StringIO()
     for stream in (terminal, plain):
-        progress = cli.Progress(stream)
+        progress = cli_progress.Progress(stream)
         progress.count("work", 5, 10)
         progress.line("step done")
     assert terminal.getvalue() == "\rwork: 5/10 (50%)\nstep done\n"
@@ -548,12 +550,12 @@ def test_run_as_a_module_shows_the_version(tmp_path):
 
 
 def test_yaml_written_by_record_quotes_what_needs_quoting():
-    assert cli._scalar("4") == '"4"'
-    assert cli._scalar("island=Dream") == "island=Dream"
-    assert cli._scalar("yes") == '"yes"'
-    assert cli._scalar("a: b") == '"a: b"'
-    assert cli._scalar("a,b", flow=True) == '"a,b"'
-    assert cli._scalar(32) == "32"
+    assert yaml_writer.yaml_scalar("4") == '"4"'
+    assert yaml_writer.yaml_scalar("island=Dream") == "island=Dream"
+    assert yaml_writer.yaml_scalar("yes") == '"yes"'
+    assert yaml_writer.yaml_scalar("a: b") == '"a: b"'
+    assert yaml_writer.yaml_scalar("a,b", flow=True) == '"a,b"'
+    assert yaml_writer.yaml_scalar(32) == "32"
     text = textwrap.dedent(
         """\
         model:
@@ -569,7 +571,7 @@ def test_yaml_written_by_record_quotes_what_needs_quoting():
             "train": {"hidden": [32, 32], "features": {"tokens": "t", "categorical": ["a", "b,c"]}}
         }
     }
-    assert "\n".join(cli._yaml_lines(values)) + "\n" == text
+    assert "\n".join(yaml_writer.yaml_lines(values)) + "\n" == text
 
 
 def test_record_allows_flips_of_probes_tied_within_the_baseline_rounding(tmp_path):
@@ -581,11 +583,11 @@ def test_record_allows_flips_of_probes_tied_within_the_baseline_rounding(tmp_pat
     sweep = model.sweep(order=1)
     exact = Baseline.from_sweep(sweep)
     stored = Baseline.from_text(exact.to_text(), "x.json")
-    ties = cli._rounding_ties(stored, exact)
+    ties = cmd_record._rounding_ties(stored, exact)
     assert ties == ["a"]
     out = tmp_path / "featureprobe_t.yaml"
-    source = cli.Source(tmp_path / "m.keras", model)
-    text, count = cli.recorded_text(source, sweep, out, 0.5, 1, 0.1, allow_flips=ties)
+    source = sources.Source(tmp_path / "m.keras", model)
+    text, count = cmd_record.recorded_text(source, sweep, out, 0.5, 1, 0.1, allow_flips=ties)
     assert count == 3 and "  allow_flips: [a]\n" in text
     out.write_text(text)
-    cli._self_check(load_document(out), source, sweep, stored)  # the recorded checks pass
+    cmd_record._self_check(load_document(out), source, sweep, stored)  # the recorded checks pass

@@ -139,7 +139,7 @@ def test_header_only_data_says_it_has_no_rows(pytester):
 
 
 def test_damaged_cache_entry_is_retrained(tmp_path):
-    from pytest_featureprobe.session import ProbeSession
+    from pytest_featureprobe.memo import ProbeSession
 
     first = ProbeSession(tmp_path).train(SEED_CSV, "problems", "results", epochs=20)
     (weights,) = tmp_path.glob("models/*/weights.npz")

@@ -653,7 +653,7 @@ expect:
 
 
 def test_load_model_end_to_end(pytester):
-    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.keras_runtime import load_keras
     from pytest_featureprobe.models import from_keras
 
     keras = load_keras()

@@ -26,20 +26,19 @@ import pandas as pd
 import pytest
 
 import pytest_featureprobe
-from pytest_featureprobe import baseline as baseline_module
-from pytest_featureprobe import training
-from pytest_featureprobe.backend import library_versions, platform_facts
+from pytest_featureprobe import files as files_module
+from pytest_featureprobe import model_cache, training
 from pytest_featureprobe.baseline import (
     Baseline,
     BaselineError,
     read_baseline,
-    recorded_elsewhere,
     write_baseline,
 )
 from pytest_featureprobe.data import prepare, read_table
 from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.memo import ProbeSession
 from pytest_featureprobe.models import from_callable
-from pytest_featureprobe.session import ProbeSession
+from pytest_featureprobe.provenance import library_versions, platform_facts, recorded_elsewhere
 from pytest_featureprobe.training import (
     CacheWarning,
     ModelCache,
@@ -441,7 +440,7 @@ def test_interrupted_baseline_write_leaves_the_old_one(
 ):
     before = old_baseline.read_bytes()
     if target == "open":  # the temporary file exists, nothing is written to it yet
-        monkeypatch.setattr(baseline_module, "open", _raise(error), raising=False)
+        monkeypatch.setattr(files_module, "open", _raise(error), raising=False)
     else:
         monkeypatch.setattr(os, target, _raise(error))
     with pytest.raises(raised) as info:
@@ -639,10 +638,14 @@ def test_two_sessions_give_bit_identical_sweeps():
 def test_cache_key_changes_with_the_platform(seed_data, monkeypatch):
     key = ModelCache.key(seed_data, QUICK)
     for change in ({"cpu": "aarch64"}, {"onednn": "0"}, {"os": "Darwin"}, {"python": "3.13.0"}):
-        monkeypatch.setattr(training, "platform_facts", lambda c=change: {**platform_facts(), **c})
+        monkeypatch.setattr(
+            model_cache, "platform_facts", lambda c=change: {**platform_facts(), **c}
+        )
         assert ModelCache.key(seed_data, QUICK) != key, change
-    monkeypatch.setattr(training, "platform_facts", platform_facts)
-    monkeypatch.setattr(training, "library_versions", lambda: {**library_versions(), "keras": "0"})
+    monkeypatch.setattr(model_cache, "platform_facts", platform_facts)
+    monkeypatch.setattr(
+        model_cache, "library_versions", lambda: {**library_versions(), "keras": "0"}
+    )
     assert ModelCache.key(seed_data, QUICK) != key
 
 
@@ -657,7 +660,7 @@ def test_cache_key_ignores_what_does_not_change_the_numbers(seed_data, monkeypat
         else:
             monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn)
         here = {**platform_facts(), "python": python}
-        monkeypatch.setattr(training, "platform_facts", lambda: here)
+        monkeypatch.setattr(model_cache, "platform_facts", lambda: here)
         return ModelCache.key(seed_data, QUICK)
 
     base = key()
@@ -744,7 +747,7 @@ HERE = {"cpu": "x86_64", "os": "Linux", "python": "3.11.7", "onednn": "default"}
 def test_recorded_elsewhere_names_what_differs(versions, platform, note):
     baseline = baseline_of(1.0)
     baseline.versions, baseline.platform = versions, platform
-    got = recorded_elsewhere(baseline, NOW, HERE)
+    got = recorded_elsewhere(baseline.versions, baseline.platform, NOW, HERE)
     if note is None:
         assert got is None
     else:

@@ -96,7 +96,7 @@ def test_concurrent_training_trains_once(tmp_path):
 
     script = (
         "import sys, json\n"
-        "from pytest_featureprobe.session import ProbeSession\n"
+        "from pytest_featureprobe.memo import ProbeSession\n"
         f"m = ProbeSession(sys.argv[1]).train({str(EXAMPLES / 'problems/problems.csv')!r}, "
         "'problems', 'results', epochs=50)\n"
         "print(json.dumps({'from_cache': m.info['from_cache'], 'fp': m.fingerprint}))\n"

@@ -42,7 +42,7 @@ def probabilities(x):
 
 @pytest.fixture(scope="module")
 def keras():
-    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.keras_runtime import load_keras
 
     return load_keras()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_featureprobe.session import ProbeSession
+from pytest_featureprobe.memo import ProbeSession
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SEED = EXAMPLES / "problems"
@@ -271,7 +271,7 @@ def test_importing_the_plugin_imports_nothing_heavy():
     code = (
         "import sys\n"
         "import pytest_featureprobe.plugin\n"
-        "import pytest_featureprobe.collect\n"
+        "import pytest_featureprobe.plugin.nodes\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     done = subprocess.run(

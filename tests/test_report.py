@@ -15,6 +15,7 @@ import pytest
 
 from pytest_featureprobe import report
 from pytest_featureprobe.baseline import Baseline
+from pytest_featureprobe.baseline.drift import DISPLAY_TOLERANCE, display_tolerances, drift_rows
 from pytest_featureprobe.features import FeatureSpace
 from pytest_featureprobe.models import from_callable
 
@@ -244,10 +245,10 @@ def test_the_option_is_listed_in_help(pytester):
 def test_baseline_tolerances_per_probe_are_used(tmp_path):
     sweep = logits_model().sweep(order=1)
     baseline = Baseline.from_sweep(sweep)
-    rows = report.drift_rows(baseline, sweep, [0.0] * 7)
+    rows = drift_rows(baseline, sweep, [0.0] * 7)
     assert [r["probe"] for r in rows][:1] and not any(r["flipped"] for r in rows)
     assert all(r["tolerance"] == 0.0 for r in rows)
-    assert report.tolerances(baseline, None).tolist() == [report.DEFAULT_TOLERANCE] * 7
+    assert display_tolerances(baseline, None).tolist() == [DISPLAY_TOLERANCE] * 7
 
 
 def test_text_is_escaped(tmp_path):
@@ -256,3 +257,26 @@ def test_text_is_escaped(tmp_path):
     page = report.write_report(tmp_path, [entry]).read_text()
     assert "&lt;b&gt;model&lt;/b&gt; &amp; co" in page and "<b>model" not in page
     assert "not probed: &lt;oops&gt;" in page
+
+
+def test_a_per_probe_tolerance_reaches_the_report_as_the_check_reads_it(pytester):
+    """per_probe names a probe in any feature order ("e+a" is the probe a+e): the report's drift
+    table shows the tolerance the check applies (0.001), not the file-wide max_abs_delta."""
+    pytest.importorskip("matplotlib")
+    pytester.makeconftest(CONFTEST.format(weights=WEIGHTS, features=FEATURES, classes=CLASSES))
+    pytester.makefile(
+        ".yaml",
+        featureprobe_toy=EXPECTATIONS.replace(
+            "  max_abs_delta: 0.05\n", '  max_abs_delta: 0.5\n  per_probe: {"e+a": 0.001}\n'
+        ),
+    )
+    pytester.runpytest_subprocess(*QUIET, "--featureprobe-update").assert_outcomes(passed=4)
+    changed = [*WEIGHTS[:4], [-1, -0.9, 2], WEIGHTS[5]]  # a+e moves a little, nothing flips
+    pytester.makeconftest(CONFTEST.format(weights=changed, features=FEATURES, classes=CLASSES))
+    result = pytester.runpytest_subprocess(*QUIET, "--featureprobe-report", "out", "-rf")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["  a+e *0.001"])  # the check's table: the probe's tolerance
+    page = (pytester.path / "out" / "index.html").read_text(encoding="utf-8")
+    row = re.search(r"<tr[^>]*><td>a\+e</td>(.*?)</tr>", page)
+    assert row is not None
+    assert row.group(1).endswith('<td class="num">0.001</td>'), row.group(1)

@@ -257,7 +257,7 @@ def test_a_url_in_on_or_drift_baseline_fails_only_the_items_that_use_it(fruit):
 @pytest.fixture(scope="module")
 def keras_file(tmp_path_factory) -> Path:
     """A small Keras model of the seed data, saved with its sidecar (features and classes)."""
-    from pytest_featureprobe.session import ProbeSession
+    from pytest_featureprobe.memo import ProbeSession
 
     model = ProbeSession(None).train(SEED_CSV, "problems", "results", hidden=[16], epochs=100)
     return model.save(tmp_path_factory.mktemp("outside") / "model.keras")
@@ -399,9 +399,9 @@ def test_a_sha256_pin_that_cannot_apply_is_refused(tmp_path, model, message):
 
 
 def test_a_lambda_layer_is_refused_with_the_reason_and_a_way_out(tmp_path):
-    from pytest_featureprobe.backend import load_keras
     from pytest_featureprobe.errors import ModelError
     from pytest_featureprobe.features import FeatureSpace
+    from pytest_featureprobe.keras_runtime import load_keras
     from pytest_featureprobe.models import from_keras, load_keras_model
 
     keras = load_keras()

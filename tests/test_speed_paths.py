@@ -25,7 +25,7 @@ ATOL = 1e-5
 
 @pytest.fixture(scope="module")
 def keras():
-    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.keras_runtime import load_keras
 
     return load_keras()
 
@@ -208,7 +208,7 @@ def test_no_probes_gives_no_rows(random_models):
     "name", ["linear", "relu", "tanh", "sigmoid", "softmax", "silu", "elu", "selu", "softplus"]
 )
 def test_numpy_activations_match_keras(keras, name):
-    from pytest_featureprobe.models import _activation_step
+    from pytest_featureprobe.models.dense import _activation_step
 
     function = keras.activations.get(name)
     step = _activation_step(function)
@@ -227,7 +227,7 @@ def test_numpy_activations_match_keras(keras, name):
 
 
 def test_unknown_activation_goes_through_keras(keras):
-    from pytest_featureprobe.models import _activation_step
+    from pytest_featureprobe.models.dense import _activation_step
 
     def doubled_tanh(x):
         return keras.ops.tanh(x) * 2

@@ -76,7 +76,7 @@ def numpy_model() -> models.ProbeModel:
 
 @pytest.fixture(scope="module")
 def keras():
-    from pytest_featureprobe.backend import load_keras
+    from pytest_featureprobe.keras_runtime import load_keras
 
     keras = load_keras()
     keras.utils.set_random_seed(1234)

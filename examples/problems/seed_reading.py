@@ -8,7 +8,7 @@ probe reads A. Run: python examples/problems/seed_reading.py [--seeds 12] [--hid
 import argparse
 from pathlib import Path
 
-from pytest_featureprobe.session import ProbeSession
+from pytest_featureprobe.memo import ProbeSession
 
 HERE = Path(__file__).parent
 

@@ -5,19 +5,15 @@ models) or written (baselines). So a file may not name a URL (nothing is fetched
 the files it names must lie inside the project root (under pytest its rootdir, for the command the
 working directory) or a folder allowed explicitly (``--featureprobe-allow-path``, ini
 ``featureprobe_allowed_paths``). Symbolic links are followed before the check, so a link inside
-the project to a file outside is refused too.
+the project to a file outside is refused too. These are the primitives; which files a document
+names is the runner's business (``runner.confined``). Imports nothing of ours.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .errors import SpecError
-    from .spec import DeclaredPath, Document
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^//|^\\\\")
 
@@ -53,38 +49,3 @@ def outside_refusal(value: str, roots: list[Path]) -> str:
         f"{value} is outside the project ({shown}); allow its folder with "
         "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option"
     )
-
-
-def refusals(
-    document: Document, roots: Sequence[Path], baseline: Path | None = None
-) -> list[tuple[DeclaredPath, SpecError]]:
-    """The files ``document`` names that lie outside ``roots``, each with its error: the values
-    it declares, the sidecar of a loaded model, and ``baseline`` (where its drift baseline is
-    read and written, declared or not)."""
-    from .errors import SpecError
-    from .models import SIDECAR_SUFFIX
-    from .spec import DeclaredPath
-
-    roots = list(dict.fromkeys(Path(r) for r in roots))  # named once each in the message
-    base_dir = document.path.parent
-    declared = document.declared_paths()
-    model = document.model
-    if model.kind == "load":
-        sidecar = f"{model.values['target']}{SIDECAR_SUFFIX}"
-        if resolve(sidecar, base_dir).exists():
-            declared.append(DeclaredPath("model.load", model.key_lines["load"], sidecar))
-    if baseline is not None and document.drift is not None and not document.drift.baseline:
-        declared.append(DeclaredPath("drift", document.drift.line, str(baseline)))
-    return [
-        (
-            entry,
-            SpecError(
-                outside_refusal(entry.value, roots),
-                path=document.path,
-                line=entry.line,
-                key=entry.key,
-            ),
-        )
-        for entry in declared
-        if not is_url(entry.value) and outside(resolve(entry.value, base_dir), roots)
-    ]

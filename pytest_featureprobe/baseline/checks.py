@@ -1,0 +1,132 @@
+"""The drift checks a file's ``drift:`` section declares, each run as one test item.
+
+A ``DriftCheck`` reads the file's baseline from its ``CheckContext`` and hands it, with today's
+sweep, to one gate: ``FlipLimit``, ``ProbabilityTolerance``, ``RankAgreement``,
+``InteractionTolerance`` or ``BandLimit``. Probe names a file gives (``allow_flips``,
+``per_probe``) are read as the sweep names them, in any feature order, here and only here, so the
+check and the report cannot read them differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..expectations.outcome import CheckContext, Outcome
+from ..provenance import recorded_elsewhere
+from ..sweep import Sweep
+from .drift import check_flips, check_interaction_drift, check_probability_drift, probe_tolerances
+from .rank import check_rank_agreement
+from .record import Baseline
+from .seed_band import BAND_FACTOR, check_band
+
+
+class Gate(Protocol):
+    kind: str
+
+    def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome: ...
+
+
+@dataclass
+class FlipLimit:
+    """At most ``max_flips`` probes change their predicted class, besides ``allow_flips``."""
+
+    max_flips: int = 0
+    allow_flips: Sequence[Any] = ()
+    kind: str = "flips"
+
+    def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome:
+        allowed = [sweep.canonical(p) for p in self.allow_flips]
+        return check_flips(baseline, sweep, self.max_flips, allowed)
+
+
+@dataclass
+class ProbabilityTolerance:
+    """|P_now(c) - P_baseline(c)| within each probe's tolerance: its own (``per_probe``), its
+    order's (``per_order``), else ``default``."""
+
+    default: float = 1.0
+    per_order: Mapping[int, float] = field(default_factory=dict)
+    per_probe: Mapping[Any, float] = field(default_factory=dict)
+    kind: str = "max_abs_delta"
+
+    def tolerances(self, baseline: Baseline, sweep: Sweep) -> np.ndarray:
+        """One tolerance per baseline probe."""
+        per_probe = {sweep.canonical(name): value for name, value in self.per_probe.items()}
+        return probe_tolerances(baseline, self.default, self.per_order, per_probe)
+
+    def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome:
+        return check_probability_drift(baseline, sweep, self.tolerances(baseline, sweep))
+
+
+@dataclass
+class RankAgreement:
+    """Per class, the ranking of single-feature attributions agrees with the baseline's."""
+
+    method: str = "spearman"
+    minimum: float | None = None
+    top_k: int | None = None
+    min_overlap: int | None = None
+    kind: str = "rank"
+
+    def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome:
+        return check_rank_agreement(
+            baseline, sweep, self.method, self.minimum, self.top_k, self.min_overlap
+        )
+
+
+@dataclass
+class InteractionTolerance:
+    """Each pair's interaction moved by at most ``max_delta``."""
+
+    max_delta: float
+    kind: str = "interaction"
+
+    def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome:
+        return check_interaction_drift(baseline, sweep, self.max_delta)
+
+
+@dataclass
+class BandLimit:
+    """The seed band score stays within its threshold (``max_score``, else ``factor`` x the
+    largest leave-one-out score)."""
+
+    max_score: float | None = None
+    factor: float = BAND_FACTOR
+    kind: str = "band"
+
+    def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome:
+        return check_band(baseline, sweep, self.max_score, self.factor)
+
+    def threshold(self, baseline: Baseline) -> float:
+        return baseline.band.threshold(self.max_score, self.factor)
+
+
+@dataclass
+class DriftCheck:
+    """One drift check of a file's ``drift:`` section, run like an expectation."""
+
+    gate: Gate
+    order: int | None = None  # drift.order: the baseline's probes
+
+    @property
+    def kind(self) -> str:
+        return self.gate.kind
+
+    def needed_order(self) -> int:
+        return self.order if self.order is not None else 1
+
+    def needed_probes(self) -> list[tuple[str, ...]]:
+        return []
+
+    def check(self, context: CheckContext) -> Outcome:
+        baseline: Baseline = context.baseline()
+        outcome = self.gate.compare(baseline, context.sweep)
+        if not outcome.passed:
+            note = recorded_elsewhere(baseline.versions, baseline.platform)
+            if note:
+                outcome.lines.append(note)
+        return outcome

@@ -1,0 +1,219 @@
+"""A baseline: a stored sweep plus what is needed to trust a comparison with it.
+
+``Baseline`` holds per-probe class probabilities of one model, the feature space, classes, model
+facts, versions and platform, and optionally a ``SeedBand``. ``to_text``/``from_text`` are its file
+format: JSON meant for review in a pull request (sorted keys, one probe per line, probabilities
+rounded to ``precision`` decimals). Reading and writing files is ``store``'s job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import FeatureProbeError
+from ..features import FeatureSpace
+from ..probes import probe_features
+from ..provenance import library_versions, platform_facts
+from ..sweep import Sweep, prob_column
+from .seed_band import SeedBand
+
+FORMAT_VERSION = 1
+PRECISION = 6
+
+
+def model_facts(model: Any) -> dict[str, Any]:
+    """What a baseline records about its model: description, fingerprint, training spec."""
+    facts: dict[str, Any] = {"description": model.description, "fingerprint": model.fingerprint}
+    if "spec" in model.info:
+        facts["spec"] = model.info["spec"]
+        facts["training_accuracy"] = round(model.info["training_accuracy"], 6)
+    return facts
+
+
+class BaselineError(FeatureProbeError):
+    """A baseline is missing, corrupt, or no longer matches the model's features or classes."""
+
+
+@dataclass
+@dataclass
+class Baseline:
+    """Per-probe class probabilities of one model, and optionally a seed band around them."""
+
+    space: FeatureSpace
+    classes: tuple[str, ...]
+    order: int
+    probes: list[str]
+    probabilities: np.ndarray  # (probes, classes)
+    model: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    platform: dict[str, str] = field(default_factory=dict)  # provenance.platform_facts()
+    band: SeedBand | None = None  # the calibration seeds' spread around each probability
+    precision: int = PRECISION
+
+    @classmethod
+    def from_sweep(
+        cls,
+        sweep: Sweep,
+        model: Mapping[str, Any] | None = None,
+        band: Sequence[Sweep] = (),
+        band_seeds: Sequence[int] = (),
+        max_order: int | None = None,
+        band_floor: float = 0.1,
+        band_cap: float = 10.0,
+    ) -> Baseline:
+        """A baseline of ``sweep``'s probes up to ``max_order`` (default: the sweep's order);
+        ``band`` sweeps (the same spec with other seeds) give the seed band."""
+        order = sweep.order if max_order is None else max_order
+        names = list(sweep.table.index[sweep.table["order"] <= order])
+        columns = [prob_column(c) for c in sweep.classes]
+        baseline = cls(
+            space=sweep.space,
+            classes=tuple(sweep.classes),
+            order=order,
+            probes=names,
+            probabilities=sweep.table.loc[names, columns].to_numpy(dtype=np.float64),
+            model=dict(model or {}),
+            versions=library_versions(),
+            platform=platform_facts(),
+        )
+        if band:
+            stack = np.stack([s.table.loc[names, columns].to_numpy(dtype=np.float64) for s in band])
+            baseline.band = SeedBand.from_seeds(stack, band_seeds, band_floor, band_cap)
+        return baseline
+
+    def current(self, sweep: Sweep) -> np.ndarray:
+        """Today's probabilities of this baseline's probes and classes, (probes, classes)."""
+        columns = [prob_column(c) for c in self.classes]
+        return sweep.table.loc[self.probes, columns].to_numpy(dtype=np.float64)
+
+    def orders(self) -> np.ndarray:
+        """The order of each baseline probe."""
+        return np.array([len(probe_features(p)) for p in self.probes])
+
+    def as_sweep(self, description: str = "baseline") -> Sweep:
+        """This baseline's probabilities as a Sweep, so drift checks compare two baselines."""
+        import pandas as pd
+
+        probabilities = self.probabilities
+        index = pd.Index(self.probes, name="probe")
+        table = pd.DataFrame(
+            probabilities, index=index, columns=[prob_column(c) for c in self.classes]
+        )
+        features = [probe_features(p) for p in self.probes]
+        table.insert(0, "order", [len(f) for f in features])
+        table.insert(1, "features", features)
+        predicted = np.asarray(self.classes, dtype=object)[probabilities.argmax(axis=1)]
+        table["predicted"] = predicted
+        if probabilities.shape[1] >= 2:
+            top2 = np.sort(probabilities, axis=1)[:, -2:]
+            table["margin"] = top2[:, 1] - top2[:, 0]
+        return Sweep(
+            table=table,
+            classes=tuple(self.classes),
+            space=self.space,
+            order=self.order,
+            model_description=str(self.model.get("description", description)),
+            fingerprint=self.model.get("fingerprint"),
+        )
+
+    # --- file format --------------------------------------------------------------------------
+
+    def to_text(self) -> str:
+        """Reviewable JSON: sorted header keys, then one probe per line."""
+        digits = self.precision
+        header = {
+            "format": FORMAT_VERSION,
+            "classes": list(self.classes),
+            "model": self.model,
+            "order": self.order,
+            "precision": digits,
+            "space": self.space.to_dict(),
+            "versions": self.versions,
+        }
+        if self.platform:
+            header["platform"] = self.platform
+        if self.band is not None:
+            header["band"] = self.band.header()
+        lines = ["{"]
+        for key in sorted(header):
+            lines.append(f"  {json.dumps(key)}: {json.dumps(header[key], sort_keys=True)},")
+        lines.append('  "probes": [')
+        records = []
+        for i, name in enumerate(self.probes):
+            record = {"probe": name, "p": _rounded(self.probabilities[i], digits)}
+            if self.band is not None:
+                record["center"] = _rounded(self.band.center[i], digits)
+                record["spread"] = _rounded(self.band.spread[i], digits)
+            records.append("    " + json.dumps(record, sort_keys=True))
+        lines.append(",\n".join(records))
+        lines.append("  ]")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_text(cls, text: str, path: str | Path) -> Baseline:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BaselineError(
+                f"corrupt baseline: {exc.msg}; recreate it with --featureprobe-update",
+                path=path,
+                line=exc.lineno,
+            ) from None
+        try:
+            if data.get("format") != FORMAT_VERSION:
+                raise BaselineError(
+                    f"unsupported baseline format {data.get('format')!r} (this version reads "
+                    f"{FORMAT_VERSION}); recreate it with --featureprobe-update",
+                    path=path,
+                )
+            records = data["probes"]
+            classes = tuple(data["classes"])
+            probabilities = np.array([r["p"] for r in records], dtype=np.float64)
+            if probabilities.shape != (len(records), len(classes)):
+                raise ValueError("probability rows do not match the classes")
+            baseline = cls(
+                space=FeatureSpace.from_dict(data["space"]),
+                classes=classes,
+                order=int(data["order"]),
+                probes=[str(r["probe"]) for r in records],
+                probabilities=probabilities,
+                model=dict(data.get("model") or {}),
+                versions=_strings(data.get("versions")),
+                platform=_strings(data.get("platform")),
+                precision=int(data.get("precision", PRECISION)),
+            )
+            if records and "center" in records[0]:
+                baseline.band = SeedBand.from_file(
+                    data["band"],
+                    np.array([r["center"] for r in records], dtype=np.float64),
+                    np.array([r["spread"] for r in records], dtype=np.float64),
+                )
+        except BaselineError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, FeatureProbeError) as exc:
+            raise BaselineError(
+                f"corrupt baseline ({type(exc).__name__}: {exc}); recreate it with "
+                "--featureprobe-update",
+                path=path,
+            ) from None
+        return baseline
+
+
+def _rounded(values: np.ndarray, digits: int) -> list[float]:
+    return [round(float(v), digits) for v in values]
+
+
+def _strings(value: Any) -> dict[str, str]:
+    """A header mapping of names to strings (versions, platform); absent in old baselines."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a mapping of names to strings, not {type(value).__name__}")
+    return {str(k): str(v) for k, v in value.items()}

@@ -1,0 +1,130 @@
+"""Baseline files on disk: where a file's baseline lives, reading, writing, and whether it still
+fits today's model.
+
+A baseline is written only on request, atomically (``files.atomic_write``), so an interrupted
+write leaves the old one; an existing file that is not a baseline is not replaced.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+from .. import DEFAULT_BASELINE_FOLDER
+from ..files import atomic_write
+from ..sweep import Sweep
+from .record import Baseline, BaselineError
+
+
+def baseline_path(
+    document_path: str | Path, declared: str | None = None, folder: str = DEFAULT_BASELINE_FOLDER
+) -> Path:
+    """Where an expectation file's baseline lives: as declared (relative to the file), else
+    ``<folder>/<file stem>.json`` beside it."""
+    document_path = Path(document_path)
+    if declared:
+        return document_path.parent / declared
+    return document_path.parent / folder / f"{document_path.stem}.json"
+
+
+def write_baseline(path: str | Path, baseline: Baseline, *, replace_any: bool = False) -> None:
+    """Write atomically: a temporary file in the same folder, renamed over the old one.
+
+    Whatever goes wrong (an exception, KeyboardInterrupt, a full disk), the old baseline is left
+    as it was and no temporary file remains (``files.atomic_write``). A folder that cannot be
+    written is a BaselineError naming the file and the reason, not a traceback. An existing file
+    that is not a baseline is not replaced unless ``replace_any`` (files in the baseline folder
+    are baselines by name).
+    """
+    path = Path(path)
+    text = baseline.to_text()
+    if not replace_any and path.exists() and not _replaceable(path):
+        raise BaselineError(
+            "refusing to replace a file that is not a featureprobe baseline (name another "
+            "file in drift.baseline, or remove this one)",
+            path=path,
+        )
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        message = _write_failure(exc)
+        if path.is_file():
+            message += "; the old baseline is unchanged"
+        raise BaselineError(message, path=path) from None
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether an existing file may be overwritten by a baseline: one that is a baseline, even
+    a damaged one (its first lines name the format or hold the probes), not any other file."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return True  # a folder or an unreadable file: the write reports it
+    return head.lstrip().startswith(b"{") and (b'"format"' in head or b'"probes"' in head)
+
+
+def _write_failure(error: OSError) -> str:
+    """One line: why the baseline could not be written, with a hint for the usual causes."""
+    reason = (error.strerror or str(error)).lower()
+    hint = {
+        errno.EACCES: " (is the folder read-only?)",
+        errno.EPERM: " (is the folder read-only?)",
+        errno.EROFS: " (the file system is mounted read-only)",
+        errno.ENOSPC: " (the disk is full)",
+    }.get(error.errno or 0, "")
+    if isinstance(error, FileExistsError) and error.filename:
+        return f"cannot write the baseline: {error.filename} is a file, not a folder"
+    if isinstance(error, NotADirectoryError) and error.filename:
+        hint = f" (a file is in the way of the folder {error.filename})"
+    return f"cannot write the baseline: {reason}{hint}"
+
+
+def read_baseline(path: str | Path) -> Baseline:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BaselineError("no baseline", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"cannot read the baseline: {exc}", path=path) from None
+    return Baseline.from_text(text, path)
+
+
+def check_compatible(
+    baseline: Baseline, sweep: Sweep, path: str | Path, order: int | None = None
+) -> None:
+    """Raise when features, classes or probes no longer line up, or the baseline holds another
+    probe order than ``order`` (what an update would write now), saying what changed."""
+    problems = []
+    if tuple(baseline.classes) != tuple(sweep.classes):
+        problems.append(f"classes were {list(baseline.classes)}, now {list(sweep.classes)}")
+    if baseline.space.features != sweep.space.features:
+        old, new = set(baseline.space.features), set(sweep.space.features)
+        added, removed = sorted(new - old), sorted(old - new)
+        detail = []
+        if added:
+            detail.append(f"added {', '.join(added[:8])}" + (" ..." if len(added) > 8 else ""))
+        if removed:
+            detail.append(
+                f"removed {', '.join(removed[:8])}" + (" ..." if len(removed) > 8 else "")
+            )
+        problems.append("the feature space changed: " + ("; ".join(detail) or "new order"))
+    if not problems:
+        missing = [p for p in baseline.probes if p not in sweep.table.index]
+        if missing:
+            problems.append(
+                f"{len(missing)} baseline probes are not in today's sweep "
+                f"(e.g. {missing[0]}); sweep order {sweep.order} < {baseline.order}?"
+            )
+        elif order is not None and baseline.order != order:
+            problems.append(
+                f"it holds probes up to order {baseline.order}, the file now asks for order {order}"
+            )
+    if problems:
+        raise BaselineError(
+            "the baseline no longer matches the model: "
+            + "; ".join(problems)
+            + ". If this change is intended, accept it with --featureprobe-update",
+            path=path,
+        )

@@ -1,0 +1,306 @@
+"""``featureprobe record MODEL -o FILE``: write an expectation file (and its baseline) that holds
+today's behaviour, and check that it passes before anything is written."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .common import (
+    COLLECTED,
+    EXIT_OK,
+    YAML_SUFFIXES,
+    CommandError,
+    allow_path_option,
+    existing,
+    fraction_arg,
+    make_session,
+    model_options,
+    order_arg,
+    shown,
+)
+from .progress import sweep_with_progress
+from .sources import Source, load_source
+from .yaml_writer import yaml_lines, yaml_scalar
+
+if TYPE_CHECKING:
+    from ..baseline import Baseline
+    from ..spec import Document
+    from ..sweep import Sweep
+
+
+def _floor(value: float, digits: int = 3) -> float:
+    scale = 10**digits
+    return math.floor(value * scale + 1e-9) / scale
+
+
+def _relative(target: Path, start: Path) -> str:
+    target, start = target.resolve(), start.resolve()
+    try:
+        common = Path(os.path.commonpath([target, start]))
+    except ValueError:  # another drive on Windows
+        return target.as_posix()
+    if common == Path(common.anchor):  # nothing shared but the root: absolute reads better
+        return target.as_posix()
+    return Path(os.path.relpath(target, start)).as_posix()
+
+
+def _model_section(source: Source, out_dir: Path, pin: str | None = None) -> dict[str, Any]:
+    """The recorded file's ``model:`` section, with paths relative to the recorded file; a
+    loaded model file keeps its pin, or is pinned to the digest ``pin``."""
+    section = _unpinned_model_section(source, out_dir)
+    decl = source.document.model if source.document is not None else None
+    if pin is not None:
+        section["sha256"] = pin
+    elif decl is not None and decl.sha256 is not None:
+        section["sha256"] = decl.sha256
+    return section
+
+
+def _unpinned_model_section(source: Source, out_dir: Path) -> dict[str, Any]:
+    if source.document is None:
+        section: dict[str, Any] = {"load": _relative(source.path, out_dir)}
+        if isinstance(source.features_arg, Path):
+            section["features"] = _relative(source.features_arg, out_dir)
+        elif source.features_arg is not None:
+            section["features"] = list(source.features_arg)
+        if source.classes_arg is not None:
+            section["classes"] = list(source.classes_arg)
+        if source.outputs_arg is not None:
+            section["outputs"] = source.outputs_arg
+        return section
+    from ..spec import plain_data
+
+    decl, base = source.document.model, source.path.parent
+    if decl.kind == "train":
+        values = plain_data(decl.values)
+        values["data"] = _relative(base / values["data"], out_dir)
+        return {"train": values}
+    section = {"load": _relative(base / decl.values["target"], out_dir)}
+    if isinstance(decl.features, str):
+        section["features"] = _relative(base / decl.features, out_dir)
+    elif decl.features is not None:
+        section["features"] = plain_data(decl.features)
+    if decl.classes is not None:
+        section["classes"] = list(decl.classes)
+    if decl.outputs is not None:
+        section["outputs"] = decl.outputs
+    return section
+
+
+def recorded_text(
+    source: Source,
+    sweep: Sweep,
+    out_path: Path,
+    slack: float,
+    order: int,
+    max_abs_delta: float,
+    allow_flips: Sequence[str] = (),
+    pin: str | None = None,
+) -> tuple[str, int]:
+    """The expectation file of today's behaviour, and how many expectations it holds
+    (``pin``: the model file's sha256, to write).
+
+    ``allow_flips`` are probes whose top two classes tie within the baseline's rounding: the
+    stored probabilities cannot say which class they predict.
+    """
+    table = sweep.table
+    lines = [
+        "# Recorded by `featureprobe record`: the behaviour of "
+        f"{source.model.description}, fingerprint {source.model.fingerprint or 'none'}.",
+        f"# Each min_margin is the observed margin times {slack:g}, rounded down; the baseline"
+        if slack
+        else "# No margins are required (--margin-slack 0); the baseline",
+        "# holds every probability. When a change is intended, edit this file or record again.",
+        "featureprobe: 1",
+    ]
+    lines += yaml_lines({"model": _model_section(source, out_path.parent, pin)})
+    lines.append("expect:")
+    count = 0
+
+    def margin_lines(margin: float) -> list[str]:
+        wanted = _floor(margin * slack)
+        if wanted <= 0:
+            return [f"    # observed margin {margin:.3f}: too close to require one"]
+        return [f"    min_margin: {wanted:g}   # observed {margin:.3f}"]
+
+    zero = table.loc["zero"]
+    lines.append(f"  - biased_toward: {yaml_scalar(zero['predicted'])}")
+    lines += margin_lines(float(zero["margin"]))
+    count += 1
+    singles = table[table["order"] == 1]
+    for features, predicted, margin in zip(
+        singles["features"], singles["predicted"], singles["margin"], strict=True
+    ):
+        lines.append(f"  - alone: {yaml_scalar(features[0])}")
+        lines.append(f"    predicts: {yaml_scalar(predicted)}")
+        lines += margin_lines(float(margin))
+        count += 1
+    lines += [
+        "drift:",
+        f"  order: {order}",
+        "  max_flips: 0",
+        f"  max_abs_delta: {max_abs_delta:g}",
+    ]
+    if allow_flips:
+        lines.append("  # top classes tied within the baseline's rounding (6 decimals):")
+        lines.append(
+            f"  allow_flips: [{', '.join(yaml_scalar(p, flow=True) for p in allow_flips)}]"
+        )
+    return "\n".join(lines) + "\n", count
+
+
+def _rounding_ties(stored: Baseline, exact: Baseline) -> list[str]:
+    """Probes whose predicted class differs between the stored (rounded) and exact values."""
+    flipped = stored.probabilities.argmax(axis=1) != exact.probabilities.argmax(axis=1)
+    return [probe for probe, tie in zip(stored.probes, flipped, strict=True) if tie]
+
+
+def _self_check(document: Document, source: Source, sweep: Sweep, baseline: Baseline) -> None:
+    """Run the recorded expectations against the sweep they were read from, through the
+    runner's one way of checking an item: they must pass."""
+    from ..expectations import CheckContext
+    from ..runner import check_item
+
+    def rows(on: str) -> Any:
+        raise CommandError("recorded files have no on: checks")
+
+    context = CheckContext(source.model, sweep, rows, baseline=lambda: baseline)
+    failed = []
+    for item in document.items:
+        if item.error is not None:
+            failed.append(f"{item.name}: {item.error}")
+        elif not check_item(item, context, document.path).passed:
+            failed.append(item.name)
+    if failed:
+        raise RuntimeError(f"the recorded file would fail at once ({', '.join(failed)}); a bug")
+
+
+def _pin(args: argparse.Namespace, source: Source | None) -> str | None:
+    """The digest ``--pin`` writes: of the ``.keras`` file (before it is loaded, so the load
+    checks it), or of the file an expectation file loads (its own pin if it has one)."""
+    from ..models import file_sha256
+
+    if not args.pin:
+        return None
+    if source is None:
+        return args.sha256 or file_sha256(existing(args.model, "model file"))
+    decl = source.document.model
+    if decl.kind != "load":
+        raise CommandError(f"--pin pins a loaded model file; this model is {decl.kind}:")
+    return decl.sha256 or file_sha256(source.path.parent / decl.values["target"])
+
+
+def _write(out_path: Path, text: str, target: Path, baseline: Baseline, check: Any) -> None:
+    """The YAML file staged and checked (``check(document)``), then the baseline, then the
+    YAML file renamed into place."""
+    from ..baseline import write_baseline
+    from ..files import staged_file
+    from ..spec import load_document
+
+    with staged_file(out_path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+        check(load_document(temporary))
+        write_baseline(target, baseline, replace_any=True)  # checked by run (--force)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..baseline import Baseline, baseline_path, model_facts
+
+    out_path = Path(args.output)
+    if out_path.suffix not in YAML_SUFFIXES:
+        raise CommandError(f"--output must be a .yaml file, not {args.output}")
+    target = baseline_path(out_path)
+    present = [p for p in (out_path, target) if p.exists()]
+    if present and not args.force:
+        raise CommandError(
+            f"{shown(present[0])} exists; pass --force to replace it (and its baseline)"
+        )
+    session = make_session(args)
+    pin = None
+    if Path(args.model).suffix == ".keras":
+        pin = _pin(args, None)
+        args.sha256 = pin or args.sha256  # the load checks the recorded pin
+    source = load_source(args, session, args.model)
+    if source.document is not None:
+        pin = _pin(args, source)
+    order = max(args.order, 1)
+    sweep = sweep_with_progress(source.model, order)
+    baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
+    stored = Baseline.from_text(baseline.to_text(), target)  # as pytest will read it
+    text, count = recorded_text(
+        source,
+        sweep,
+        out_path,
+        args.margin_slack,
+        order,
+        args.max_abs_delta,
+        allow_flips=_rounding_ties(stored, baseline),
+        pin=pin,
+    )
+    _write(out_path, text, target, baseline, lambda d: _self_check(d, source, sweep, stored))
+    print(
+        f"recorded {shown(out_path)}: {count} expectations (the zero probe and "
+        f"{count - 1} features alone), drift over {len(baseline.probes)} probes "
+        f"(order {order}, max_abs_delta {args.max_abs_delta:g}, no flips)"
+    )
+    print(f"baseline {shown(target)}")
+    print(f"check it: pytest {shown(out_path)}")
+    if not any(out_path.match(pattern) for pattern in COLLECTED):
+        print(
+            f"note: pytest collects files named {' or '.join(COLLECTED)}; rename "
+            f"{out_path.name} or add its pattern to the featureprobe_files ini value",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def add_parser(commands: Any) -> None:
+    record = commands.add_parser(
+        "record",
+        help="write an expectation file and baseline capturing today's behaviour",
+        description="Write an expectation file that holds today's behaviour (the zero probe's "
+        "class and each feature's class alone, with margins a fraction of those observed) and a "
+        "drift section with its baseline (__featureprobe__/<stem>.json beside the file). "
+        "`pytest OUTPUT` passes at once and fails when a retrained or replaced model moves.",
+    )
+    record.add_argument("model", metavar="MODEL", help="a .keras file or an expectation .yaml file")
+    record.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="featureprobe_<name>.yaml to write"
+    )
+    record.add_argument(
+        "--order",
+        type=order_arg,
+        default=1,
+        help="probe order of the baseline (default 1; 2 adds pairs)",
+    )
+    record.add_argument(
+        "--margin-slack",
+        type=fraction_arg,
+        default=0.5,
+        metavar="F",
+        help="min_margin = observed margin x F, rounded down (default 0.5; 0 drops margins)",
+    )
+    record.add_argument(
+        "--max-abs-delta",
+        type=fraction_arg,
+        default=0.1,
+        metavar="D",
+        help="drift tolerance on each probability (default 0.1)",
+    )
+    record.add_argument(
+        "-f", "--force", action="store_true", help="replace an existing file and its baseline"
+    )
+    record.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the loaded model file: write its sha256, so pytest refuses a replaced file",
+    )
+    model_options(record)
+    allow_path_option(record)
+    record.set_defaults(run=run)

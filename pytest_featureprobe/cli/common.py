@@ -1,0 +1,129 @@
+"""What every subcommand shares: exit codes, the usage error, argument types, the shared option
+groups, the session and how paths are shown."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import display_path
+
+if TYPE_CHECKING:
+    from ..memo import ProbeSession
+
+EXIT_OK = 0
+EXIT_DRIFT = 1
+EXIT_USAGE = 2
+PROG = "featureprobe"
+YAML_SUFFIXES = (".yaml", ".yml")
+COLLECTED = ("featureprobe_*.yaml", "featureprobe_*.yml")
+
+
+class CommandError(Exception):
+    """A usage mistake found by the command itself: one line on stderr, exit status 2."""
+
+
+def sha256_arg(text: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"not a SHA-256 digest (64 hex digits): {text!r}")
+    return text.lower()
+
+
+def csv_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise CommandError(f"empty name in {text!r}: give names separated by commas")
+    return items
+
+
+def existing(path_text: str, what: str) -> Path:
+    path = Path(path_text)
+    if not path.exists():
+        raise CommandError(f"{what} not found: {path_text}")
+    if not path.is_file():
+        raise CommandError(f"{what} is not a file: {path_text}")
+    return path
+
+
+def make_session(args: argparse.Namespace) -> ProbeSession:
+    """The command's ProbeSession, caching weights under ``--cache-dir`` when given."""
+    from ..memo import ProbeSession
+
+    return ProbeSession(getattr(args, "cache_dir", None))
+
+
+def bounded(kind: type, low: float, high: float | None, what: str):
+    """An argparse type: a ``kind`` number from ``low`` to ``high`` (None: no upper bound)."""
+
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"not {noun}: {value!r}") from None
+        if number < low or (high is not None and number > high):
+            raise argparse.ArgumentTypeError(f"{what}, not {value}")
+        return number
+
+    return parse
+
+
+order_arg = bounded(int, 0, 4, "the order is 0 to 4")
+fraction_arg = bounded(float, 0, 1, "a number from 0 to 1")
+count_arg = bounded(int, 0, None, "a non-negative integer")
+
+
+def seed_count_arg(value: str) -> int:
+    number = count_arg(value)
+    if number < 2:
+        raise argparse.ArgumentTypeError("the seed band needs at least 2 seeds")
+    return number
+
+
+def shown(path: Path) -> str:
+    """A path as typed from the current directory when it lies inside it."""
+    return display_path(path, Path.cwd())
+
+
+def model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("a .keras model saved without featureprobe's sidecar")
+    names = group.add_mutually_exclusive_group()
+    names.add_argument(
+        "--features", metavar="FILE", help="feature space JSON file (FeatureSpace.to_json)"
+    )
+    names.add_argument(
+        "--feature-names", metavar="A,B,C", help="feature names in input order, comma-separated"
+    )
+    group.add_argument("--classes", metavar="A,C", help="class names in output order")
+    group.add_argument(
+        "--sha256",
+        metavar="HEX",
+        type=sha256_arg,
+        help="refuse the .keras file unless its SHA-256 is HEX (checked before loading)",
+    )
+    group.add_argument(
+        "--outputs",
+        choices=("probabilities", "logits"),
+        help="what the model returns (logits get a softmax; default: from the sidecar, else "
+        "probabilities)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache trained weights here (e.g. .pytest_cache/d/featureprobe, pytest's own); "
+        "default: train in memory",
+    )
+
+
+def allow_path_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let an expectation file name files under DIR (besides the working directory and "
+        "its own folder; repeatable)",
+    )

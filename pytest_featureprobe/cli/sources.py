@@ -1,0 +1,101 @@
+"""The model a command works on: a ``.keras`` file, or an expectation file's ``train:``/``load:``
+model, confined as pytest confines it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..keras_runtime import start_keras_quietly
+from .common import YAML_SUFFIXES, CommandError, csv_list, existing
+
+if TYPE_CHECKING:
+    from ..memo import ProbeSession
+    from ..models import ProbeModel
+    from ..spec import Document
+
+
+@dataclass
+class Source:
+    """The model a command works on, and where it came from."""
+
+    path: Path
+    model: ProbeModel
+    document: Document | None = None  # for an expectation file
+    features_arg: Any = None  # --features / --feature-names as given (for record)
+    classes_arg: list[str] | None = None
+    outputs_arg: str | None = None
+
+
+def load_source(args: argparse.Namespace, session: ProbeSession, argument: str) -> Source:
+    """A ``.keras`` file (space and classes from options or its sidecar) or an expectation file's
+    ``train:`` / ``load:`` model."""
+    path = existing(argument, "model file")
+    features_file = getattr(args, "features", None)
+    names = csv_list(getattr(args, "feature_names", None))
+    classes = csv_list(getattr(args, "classes", None))
+    outputs = getattr(args, "outputs", None)
+    sha256 = getattr(args, "sha256", None)
+    if path.suffix == ".keras":
+        features: Any = names
+        if features_file is not None:
+            features = existing(features_file, "feature space file")
+        start_keras_quietly()
+        model = session.load(path, features, classes, outputs=outputs, sha256=sha256)
+        return Source(path, model, None, features, classes, outputs)
+    if path.suffix in YAML_SUFFIXES:
+        if features_file is not None or names is not None or classes or outputs or sha256:
+            raise CommandError(
+                "--features, --feature-names, --classes, --outputs and --sha256 apply to a "
+                f".keras model; {path.name} declares them in its model: section"
+            )
+        from ..spec import load_document
+
+        document = load_document(path)
+        check_confined(document, args)
+        decl = document.model
+        if decl.kind == "fixture":
+            raise CommandError(
+                f"{path}: the model comes from the pytest fixture {decl.values['target']!r}, which "
+                "only a pytest run can provide; run pytest on the file, or give the command a "
+                ".keras model (ProbeModel.save writes one) or a file with model: train: or load:"
+            )
+        start_keras_quietly()
+        from ..runner import declared_model
+
+        model = declared_model(session, decl, path.parent)
+        return Source(path, model, document)
+    raise CommandError(
+        f"{argument}: expected a .keras model or an expectation file (.yaml); "
+        "legacy .h5 models load after model.save('model.keras')"
+    )
+
+
+def check_confined(
+    document: Document, args: argparse.Namespace, baseline: Path | None = None
+) -> None:
+    """Refuse an expectation file that names files outside the working directory, its own
+    folder and the folders given with --allow-path (as pytest confines them to its rootdir)."""
+    from ..runner import refusals
+
+    roots = command_roots(document, args)
+    found = refusals(document, roots, baseline)
+    if found:
+        message = (
+            found[0][1]
+            .describe(Path.cwd())
+            .replace(
+                "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option",
+                "--allow-path DIR",
+            )
+        )
+        raise CommandError(message)
+
+
+def command_roots(document: Document, args: argparse.Namespace) -> Sequence[Path]:
+    """The folders whose files a document may name under the command: the working directory,
+    the document's own folder and the folders given with --allow-path."""
+    return [Path.cwd(), document.path.parent, *(Path(p) for p in args.allow_path or [])]

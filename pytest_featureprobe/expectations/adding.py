@@ -1,0 +1,149 @@
+"""Adding a feature: raises or lowers a class probability, or moves none by more than a bound
+(invariance); on the zero probe or on each row of a data set (directional)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .outcome import MAX_LISTED, CheckContext, Outcome, format_probs, text_table
+
+DIRECTION_TOLERANCE = 0.01  # wrong-way move a direction check without ``by`` forgives
+
+
+@dataclass
+class AddingExpectation:
+    """Adding a feature raises or lowers P(class) by at least ``by``, or moves no class by more
+    than ``at_most`` (invariance): on the zero probe, or on each row of a data set (directional)."""
+
+    feature: str
+    direction: str  # "raises", "lowers" or "invariant"
+    cls: str | None = None
+    by: float = 0.0
+    at_most: float | None = None
+    on: str | None = None  # None: the zero probe; else a data file or "training"
+    min_fraction: float = 1.0
+    tolerance: float = DIRECTION_TOLERANCE
+
+    def needed_probes(self) -> list[tuple[str, ...]]:
+        return [(self.feature,)]
+
+    def needed_order(self) -> int:
+        return 1
+
+    def _changes(self, context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(base probabilities, with-feature probabilities, row numbers, skipped rows)."""
+        model = context.model
+        position = model.space.index(self.feature)
+        if self.on is None:
+            base = np.array([[context.sweep.probabilities("zero")[c] for c in model.classes]])
+            with_feature = np.array(
+                [[context.sweep.probabilities([self.feature])[c] for c in model.classes]]
+            )
+            return base, with_feature, np.array([0]), 0
+        rows = context.rows(self.on)
+        applicable = np.flatnonzero(rows[:, position] == 0)
+        if len(applicable) == 0:  # nothing to predict (check says why)
+            nothing = np.zeros((0, len(model.classes)))
+            return nothing, nothing, applicable, len(rows)
+        x = rows[applicable]
+        added = x.copy()
+        # A categorical value replaces the row's value of that column (a row has one island).
+        added[:, model.space.column_positions(self.feature)] = 0.0
+        added[:, position] = 1.0
+        return (
+            model.predict_proba(x),
+            model.predict_proba(added),
+            applicable,
+            len(rows) - len(applicable),
+        )
+
+    def _missed(self, delta: np.ndarray, classes: list[str]) -> tuple[np.ndarray, str]:
+        """Per row, how far the change is from passing (> 0 fails), and what was expected."""
+        if self.direction == "invariant":
+            missed = np.abs(delta).max(axis=1) - self.at_most
+            wanted = (
+                f"adding {self.feature} moves no class probability by more than {self.at_most:g}"
+            )
+            return missed, wanted
+        j = classes.index(self.cls)
+        change = delta[:, j] if self.direction == "raises" else -delta[:, j]
+        # Without ``by``: does not move the other way by more than ``tolerance`` (CheckList's
+        # monotonic directional test).
+        missed = self.by - change if self.by else -change - self.tolerance
+        wanted = f"adding {self.feature} {self.direction} P({self.cls})"
+        wanted += (
+            f" by at least {self.by:g}"
+            if self.by
+            else f" (or moves it the other way by at most {self.tolerance:g})"
+        )
+        return missed, wanted
+
+    def check(self, context: CheckContext) -> Outcome:
+        classes = list(context.model.classes)
+        base, added, row_numbers, skipped = self._changes(context)
+        delta = added - base
+        if len(delta) == 0:
+            why = f"all {skipped} rows have it" if skipped else "it has no rows"
+            return Outcome(False, [f"no row of {self.on} lacks feature {self.feature} ({why})"])
+        missed, wanted = self._missed(delta, classes)
+        failing = np.flatnonzero(missed > 0)
+        fraction = 1 - len(failing) / len(delta)
+        passed = fraction >= self.min_fraction - 1e-12
+        props = {
+            "expected": wanted,
+            "rows": len(delta),
+            "failed_rows": len(failing),
+            "pass_fraction": round(fraction, 4),
+        }
+        if self.on is None:
+            return self._zero_outcome(classes, base[0], added[0], float(missed[0]), wanted, props)
+        if passed:
+            return Outcome(True, properties=props)
+        lines = [
+            f"expected {wanted} on at least {self.min_fraction:.0%} of rows of {self.on}; "
+            f"it holds on {fraction:.1%} ({len(delta) - len(failing)} of {len(delta)} rows"
+            + (f"; {skipped} rows already have {self.feature} and are skipped)" if skipped else ")")
+        ]
+        order = failing[np.argsort(-missed[failing])][:MAX_LISTED]
+        headers = ["row", *[f"dP({c})" for c in classes], "missed by"]
+        rows = [
+            [int(row_numbers[i]) + 1, *[float(d) for d in delta[i]], float(missed[i])]
+            for i in order
+        ]
+        lines += text_table(headers, rows)
+        if len(failing) > MAX_LISTED:
+            lines.append(f"... and {len(failing) - MAX_LISTED} more failing rows")
+        return Outcome(False, lines, props)
+
+    def _zero_outcome(
+        self,
+        classes: list[str],
+        base: np.ndarray,
+        added: np.ndarray,
+        missed: float,
+        wanted: str,
+        props: dict,
+    ) -> Outcome:
+        """The outcome on the zero probe: one change, shown with both probes' probabilities."""
+        delta = added - base
+        observed = (
+            float(np.abs(delta).max())
+            if self.direction == "invariant"
+            else float(delta[classes.index(self.cls)])
+        )
+        props.update(probe=self.feature, observed=f"{observed:+.3f}")
+        if missed <= 0:
+            return Outcome(True, properties=props)
+        moved = ", ".join(f"dP({c})={d:+.3f}" for c, d in zip(classes, delta, strict=True))
+        return Outcome(
+            False,
+            [
+                f"expected {wanted} on the zero probe; observed {moved}, missed by {missed:.3f}",
+                f"zero probe:  {format_probs(dict(zip(classes, base.tolist(), strict=True)))}",
+                f"probe {self.feature}: "
+                f"{format_probs(dict(zip(classes, added.tolist(), strict=True)))}",
+            ],
+            props,
+        )

@@ -1,0 +1,50 @@
+"""What every check reads and returns: ``CheckContext`` in, ``Outcome`` out, and the one way a
+failure prints a table. Imports nothing of ours at run time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..models.probe_model import ProbeModel
+    from ..sweep import Sweep
+
+MAX_LISTED = 10  # rows of a failure table; the rest are counted
+
+
+@dataclass
+class CheckContext:
+    """What a check may read: the model, its sweep and (for ``on:`` checks) encoded data rows."""
+
+    model: ProbeModel
+    sweep: Sweep
+    rows: Callable[[str], np.ndarray]  # the ``on:`` value -> multi-hot rows of that data
+    baseline: Callable[[], Any] | None = None  # the file's stored Baseline (drift checks)
+
+
+@dataclass
+class Outcome:
+    """The result of one check: pass/fail, the explanation lines and facts for JUnit properties."""
+
+    passed: bool
+    lines: list[str] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+def format_probs(probs: dict[str, float]) -> str:
+    return "  ".join(f"P({c})={p:.3f}" for c, p in probs.items())
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    cells = [[str(h) for h in headers]] + [
+        [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in rows
+    ]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+
+
+# --- probe selections --------------------------------------------------------------------------

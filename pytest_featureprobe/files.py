@@ -1,0 +1,73 @@
+"""Writing files safely: one atomic writer and one inter-process lock for the whole package.
+
+A file we write (a baseline, a sidecar, the HTML report, a recorded expectation file) is written
+to a temporary file in the same folder and renamed over the target, so a reader never sees half a
+file and an interrupted write leaves the old one. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def staged_file(path: str | Path, *, make_folder: bool = True) -> Iterator[Path]:
+    """A temporary file beside ``path``, renamed over ``path`` when the block ends normally.
+
+    The block writes the temporary file (and may read it back to check it); if the block raises,
+    the temporary file is removed and ``path`` is left as it was. OSError from making or renaming
+    the file propagates to the caller, who says what it means for the user.
+    """
+    path = Path(path)
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent
+    )
+    temporary: Path | None = Path(name)
+    try:
+        os.close(handle)
+        # mkstemp makes the file private (0600); what we write are ordinary project files.
+        os.chmod(temporary, 0o666 & ~_umask())
+        yield temporary
+        os.replace(temporary, path)
+        temporary = None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+
+def atomic_write(path: str | Path, data: str | bytes, *, make_folder: bool = True) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically, synced to disk before the rename.
+
+    Whatever goes wrong (an exception, KeyboardInterrupt, a full disk), the old file is left as
+    it was and no temporary file remains; OSError propagates."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with staged_file(path, make_folder=make_folder) as temporary, open(temporary, "wb") as stream:
+        stream.write(payload)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def file_lock(path: str | Path) -> Any:
+    """An inter-process lock held in the file ``path`` (its folder is made): pytest-xdist
+    workers and parallel commands take it around training a model or writing a baseline."""
+    from filelock import FileLock
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path)

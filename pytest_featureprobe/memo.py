@@ -1,0 +1,170 @@
+"""The memo of a run: ``ProbeSession`` trains, loads and sweeps each distinct model once.
+
+The pytest fixtures, the collected expectation files and the command share one ``ProbeSession``
+per run; a notebook or another test runner can use it directly. What an expectation file's
+sections ask of it is the runner's job (``runner.declared``). Imports the core below it: data,
+models, the sweep and training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .confinement import resolve
+from .data import prepare, read_table
+from .errors import DataError
+from .features import FeatureSpace
+from .model_cache import ModelCache
+from .models.adapt import as_probe_model
+from .models.keras_files import from_keras
+from .models.probe_model import ProbeModel
+from .sweep import Sweep, run_sweep
+from .training import TrainSpec, train_classifier
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ProbeSession:
+    """Memoised models and sweeps; trained weights cached on disk under ``cache_dir`` when given."""
+
+    def __init__(self, cache_dir: str | Path | None = None) -> None:
+        self.cache = ModelCache(cache_dir) if cache_dir is not None else None
+        self._models: dict[str, ProbeModel] = {}
+        self._sweeps: dict[tuple[int, int, frozenset], Sweep] = {}
+        self._frames: dict[Path, pd.DataFrame] = {}
+        self._calibration: set[int] = set()  # ids of sweeps made only for a seed band
+
+    def train(
+        self,
+        data: str | Path | pd.DataFrame,
+        features: str | Mapping[str, Any],
+        label: str,
+        *,
+        base_dir: str | Path | None = None,
+        **spec: Any,
+    ) -> ProbeModel:
+        """The dense classifier trained on ``data`` (a file, relative to ``base_dir``, or a frame).
+
+        ``spec`` holds ``TrainSpec`` options (hidden, activation, epochs, steps, learning_rate,
+        batch_size, seed). The same data and spec give the same model object within a session and
+        a cached one across sessions.
+        """
+        frame, data_name = self.frame(data, base_dir)
+        train_spec = TrainSpec.from_mapping(spec)
+        encoded = prepare(frame, features, label)
+        key = "train:" + ModelCache.key(encoded, train_spec)
+        if key not in self._models:
+            trained = train_classifier(encoded, train_spec, self.cache)
+            self._models[key] = from_keras(
+                trained.model,
+                encoded.space,
+                encoded.classes,
+                description=f"dense classifier on {data_name} (seed {train_spec.seed})",
+                info={
+                    "source": "train",
+                    "data": data_name,
+                    "spec": train_spec.to_dict(),
+                    "training_accuracy": trained.accuracy,
+                    "steps": trained.steps,
+                    "seconds": round(trained.seconds, 3),
+                    "from_cache": trained.from_cache,
+                    "cache_key": trained.cache_key,
+                },
+            )
+        return self._models[key]
+
+    def load(
+        self,
+        model: Any,
+        features: FeatureSpace | str | Path | Sequence[Any] | None = None,
+        classes: Sequence[Any] | None = None,
+        *,
+        outputs: str | None = None,
+        base_dir: str | Path | None = None,
+        sha256: str | None = None,
+    ) -> ProbeModel:
+        """A saved ``.keras`` file (safe mode) or an in-memory model, adapted for probing.
+
+        ``features`` is a FeatureSpace, a feature-space JSON file, or a list of feature names; for a
+        ``.keras`` file saved by featureprobe it may be omitted (read from the sidecar file).
+        ``sha256`` pins a model file: it is checked before the file is loaded.
+        """
+        space = self.space(features, base_dir)
+        if isinstance(model, (str, Path)):
+            path = resolve(model, base_dir)
+            key = f"load:{path.resolve()}:{outputs}:{sha256}"
+            if key not in self._models:
+                self._models[key] = as_probe_model(
+                    path, space, classes, outputs=outputs, sha256=sha256
+                )
+            return self._models[key]
+        return as_probe_model(model, space, classes, outputs=outputs)
+
+    def sweep(
+        self,
+        model: ProbeModel,
+        order: int = 1,
+        probes: Iterable[Iterable[Any]] = (),
+        *,
+        calibration: bool = False,
+    ) -> Sweep:
+        """The model's sweep up to ``order`` plus explicit probes, computed once per session.
+
+        ``calibration``: made only for a seed band, so ``sweeps()`` leaves it out."""
+        probe_sets = [tuple(p) for p in probes]
+        key = (id(model), order, frozenset(probe_sets))
+        if key not in self._sweeps:
+            self._sweeps[key] = run_sweep(model, order=order, probes=probe_sets)
+            if calibration:
+                self._calibration.add(id(self._sweeps[key]))
+        return self._sweeps[key]
+
+    def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:
+        """Rows of a data file encoded in the model's feature space (for checks over real rows)."""
+        frame, name = self.frame(data, base_dir)
+        try:
+            return model.space.encode(frame)
+        except DataError as exc:  # placed by the caller, at the key that names the file
+            raise DataError(f"{name}: {exc.message}") from None
+
+    def frame(self, data: Any, base_dir: str | Path | None) -> tuple[pd.DataFrame, str]:
+        """A data file (relative to ``base_dir``) read once per session, or a DataFrame as given;
+        with its name for messages."""
+        if isinstance(data, (str, Path)):
+            path = resolve(data, base_dir).resolve()
+            if path not in self._frames:
+                self._frames[path] = read_table(path)
+            return self._frames[path], path.name
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return data, "a DataFrame"
+        raise DataError(
+            f"data must be a file path or a pandas DataFrame, not {type(data).__name__}"
+        )
+
+    def sweeps(self) -> list[Sweep]:
+        """The sweeps computed so far, in order, except those made only for seed bands."""
+        return [s for s in self._sweeps.values() if id(s) not in self._calibration]
+
+    @staticmethod
+    def space(features: Any, base_dir: str | Path | None) -> FeatureSpace | None:
+        """A feature space as given: a FeatureSpace, a feature-space JSON file (relative to
+        ``base_dir``) or a list of names; None stays None."""
+        if features is None or isinstance(features, FeatureSpace):
+            return features
+        if isinstance(features, (str, Path)):
+            path = resolve(features, base_dir)
+            if not path.is_file():
+                raise DataError(f"feature space file not found: {features}", key="features")
+            try:
+                return FeatureSpace.from_json(path.read_text(encoding="utf-8"))
+            except (DataError, OSError, UnicodeDecodeError) as exc:
+                reason = exc.message if isinstance(exc, DataError) else str(exc)
+                raise DataError(f"{features}: {reason}", key="features") from None
+        return FeatureSpace.from_names(features)

@@ -1,0 +1,277 @@
+"""The Dense shortcut: a probe's first Dense layer as the bias plus a few weight rows.
+
+For a Keras model whose first layer is Dense, a probe with k active inputs needs no matrix product
+in that layer: its pre-activation is the bias plus the sum of k weight rows. The rest of the
+network runs in blocks of rows: plain float32 Dense layers as numpy matrix products with in-place
+activations, any other layer through Keras. ``verify_shortcut`` checks it against the plain
+forward pass before it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..keras_runtime import load_keras
+from .probe_model import dense_rows
+
+if TYPE_CHECKING:
+    from .probe_model import ProbeModel
+
+SHORTCUT_TOLERANCE = 1e-5
+
+
+class DenseShortcut:
+    """First Dense layer as bias + sum of active weight rows; the rest of the network batched.
+
+    Probes are processed in blocks of ``block_rows`` rows, so every intermediate array stays small
+    (cache-sized) whatever the chunk the sweep passes in. Dense layers in float32 (the usual tail)
+    run as numpy matrix products with in-place activations; any other layer runs through Keras.
+    """
+
+    #: Rows per internal block: big enough for efficient matrix products, small enough for cache.
+    block_rows = 8192
+    #: Runs of consecutive last positions shorter than this on average use a row gather instead.
+    min_mean_run = 8
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray, activation: Any, tail: Sequence[Any]):
+        self.kernel = np.ascontiguousarray(kernel, dtype=np.float32)
+        self.bias = np.ascontiguousarray(bias, dtype=np.float32)
+        self.activation = activation
+        self.tail = list(tail)
+        self._activate = _activation_step(activation)
+        self._steps = [_tail_step(layer) for layer in self.tail]
+
+    def __call__(self, active: np.ndarray) -> np.ndarray:
+        active = np.asarray(active, dtype=np.intp)
+        if active.ndim != 2:
+            active = active.reshape(len(active), -1)
+        rows = len(active)
+        block = max(1, int(self.block_rows))
+        hidden = np.empty((min(rows, block), len(self.bias)), dtype=np.float32)
+        result: np.ndarray | None = None
+        for start in range(0, max(rows, 1), block):  # one (empty) pass when rows == 0
+            part = active[start : start + block]
+            out = hidden[: len(part)]
+            self.first_layer(part, out)
+            out = self._activate(out)
+            for step in self._steps:
+                out = step(out)
+            if result is None:
+                result = np.empty((rows, *out.shape[1:]), dtype=out.dtype)
+            result[start : start + len(part)] = out
+        return result
+
+    def first_layer(self, active: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Pre-activations of the first layer (bias + active weight rows) written into ``out``.
+
+        Sweeps list probes in lexicographic order, so most rows share all but their last position
+        with the row before and their last position is one higher: such a run is one contiguous
+        slice of the kernel plus one row (bias + the shared positions), added without a gather.
+        Rows outside long runs take the gather: one ``np.take`` per position.
+        """
+        rows, order = active.shape
+        if order == 0 or rows == 0:
+            out[...] = self.bias
+            return out
+        last = active[:, -1]
+        breaks = np.diff(last) != 1
+        if order > 1:
+            breaks |= (np.diff(active[:, :-1], axis=0) != 0).any(axis=1)
+        starts = np.flatnonzero(breaks) + 1
+        if (len(starts) + 1) * self.min_mean_run > rows:
+            np.take(self.kernel, active[:, 0], axis=0, out=out)
+            out += self.bias
+            if order > 1:
+                gathered = np.empty_like(out)
+                for column in range(1, order):
+                    np.take(self.kernel, active[:, column], axis=0, out=gathered)
+                    out += gathered
+            return out
+        bounds = np.concatenate([[0], starts, [rows]])
+        heads = active[bounds[:-1]].tolist()
+        for head, begin, end in zip(heads, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            base = self.bias
+            for position in head[:-1]:
+                base = base + self.kernel[position]
+            first = head[-1]
+            np.add(self.kernel[first : first + end - begin], base, out=out[begin:end])
+        return out
+
+
+def _numpy_activations() -> dict[Any, Callable[[np.ndarray], np.ndarray]]:
+    """Keras activation functions -> numpy versions that overwrite their float32 argument."""
+    keras = load_keras()
+
+    def linear(x: np.ndarray) -> np.ndarray:
+        return x
+
+    def relu(x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0, out=x)
+
+    def tanh(x: np.ndarray) -> np.ndarray:
+        return np.tanh(x, out=x)
+
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        # 1 / (1 + exp(-x)) without overflow: (1 + tanh(x / 2)) / 2.
+        x *= 0.5
+        np.tanh(x, out=x)
+        x += 1
+        x *= 0.5
+        return x
+
+    def softmax(x: np.ndarray) -> np.ndarray:
+        x -= x.max(axis=-1, keepdims=True)
+        np.exp(x, out=x)
+        x /= x.sum(axis=-1, keepdims=True)
+        return x
+
+    def silu(x: np.ndarray) -> np.ndarray:
+        gate = x * np.float32(0.5)
+        np.tanh(gate, out=gate)
+        gate += 1
+        gate *= 0.5
+        x *= gate
+        return x
+
+    def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+        negative = np.expm1(np.minimum(x, 0))
+        if alpha != 1.0:
+            negative *= np.float32(alpha)
+        np.copyto(x, negative, where=~(x > 0))
+        return x
+
+    def selu(x: np.ndarray) -> np.ndarray:
+        x = elu(x, alpha=1.6732632423543772)
+        x *= np.float32(1.0507009873554805)
+        return x
+
+    def softplus(x: np.ndarray) -> np.ndarray:
+        return np.logaddexp(x, np.float32(0), out=x)
+
+    functions = {
+        "linear": linear,
+        "relu": relu,
+        "tanh": tanh,
+        "sigmoid": sigmoid,
+        "softmax": softmax,
+        "silu": silu,
+        "elu": elu,
+        "selu": selu,
+        "softplus": softplus,
+    }
+    return {keras.activations.get(name): function for name, function in functions.items()}
+
+
+_ACTIVATIONS: dict[Any, Callable[[np.ndarray], np.ndarray]] | None = None
+
+
+def _activation_step(activation: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A numpy function for a standard Keras activation, else the activation itself via Keras."""
+    global _ACTIVATIONS
+    if _ACTIVATIONS is None:
+        _ACTIVATIONS = _numpy_activations()
+    if activation is None:
+        return _ACTIVATIONS[load_keras().activations.get("linear")]
+    try:
+        function = _ACTIVATIONS.get(activation)
+    except TypeError:  # unhashable callable object
+        function = None
+    if function is not None:
+        return function
+
+    def through_keras(x: np.ndarray) -> np.ndarray:
+        return np.asarray(activation(x), dtype=np.float32)
+
+    return through_keras
+
+
+def _tail_step(layer: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """One tail layer as a function of a float32 block: numpy for plain float32 Dense layers."""
+    keras = load_keras()
+    if _plain_dense(layer, keras):
+        kernel = np.ascontiguousarray(np.asarray(layer.kernel), dtype=np.float32)
+        bias = None if layer.bias is None else np.asarray(layer.bias, dtype=np.float32)
+        activate = _activation_step(layer.activation)
+
+        def dense(x: np.ndarray) -> np.ndarray:
+            out = np.matmul(x, kernel)
+            if bias is not None:
+                out += bias
+            return activate(out)
+
+        return dense
+    if type(layer) is keras.layers.Dropout:
+        return lambda x: x  # dropout is the identity at inference
+
+    def through_keras(x: np.ndarray) -> np.ndarray:
+        return np.asarray(layer(x, training=False))
+
+    return through_keras
+
+
+def _plain_dense(layer: Any, keras: Any) -> bool:
+    """A stock Dense layer computing in float32 (not quantized, no LoRA, not subclassed)."""
+    return (
+        type(layer) is keras.layers.Dense
+        and getattr(layer, "quantization_mode", None) is None
+        and not getattr(layer, "lora_enabled", False)
+        and layer.compute_dtype == "float32"
+        and layer.variable_dtype == "float32"
+    )
+
+
+def _keras_chain(model: Any) -> list[Any] | None:
+    """The layers of a model that is a plain chain (Sequential, or a linear functional graph)."""
+    keras = load_keras()
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if isinstance(model, keras.Sequential):
+        return layers
+    if not isinstance(model, keras.Model) or type(model).__name__ != "Functional":
+        return None
+    try:
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            return None
+        previous = model.inputs[0]
+        for layer in layers:
+            if layer.input is not previous:
+                return None
+            previous = layer.output
+        return layers if previous is model.outputs[0] else None
+    except (AttributeError, ValueError):
+        return None
+
+
+def dense_shortcut(model: Any, n_inputs: int) -> DenseShortcut | None:
+    """The shortcut for a Keras model whose first layer is Dense, or None when it does not apply."""
+    keras = load_keras()
+    layers = _keras_chain(model)
+    if not layers or type(layers[0]) is not keras.layers.Dense:
+        return None
+    first = layers[0]
+    if getattr(first, "quantization_mode", None) is not None:
+        return None
+    kernel = np.asarray(first.kernel)  # with any LoRA update merged in
+    if kernel.ndim != 2 or kernel.shape[0] != n_inputs:
+        return None
+    bias = np.asarray(first.bias) if first.use_bias else np.zeros(kernel.shape[1], np.float32)
+    return DenseShortcut(kernel, bias, first.activation, layers[1:])
+
+
+def verify_shortcut(model: ProbeModel, shortcut: DenseShortcut) -> bool:
+    """Does the shortcut agree with the plain forward pass on zero, single and a few pair probes?"""
+    n = model.n_inputs
+    singles = np.arange(min(n, 16)).reshape(-1, 1)
+    pairs = np.stack([singles[:, 0], (singles[:, 0] + 1) % n], axis=1)[: max(0, n - 1)]
+    for active in (np.zeros((1, 0), dtype=np.intp), singles, pairs):
+        if len(active) == 0:
+            continue
+        plain = np.asarray(model.forward(dense_rows(active, n)), dtype=np.float64)
+        fast = np.asarray(shortcut(active), dtype=np.float64)
+        if plain.shape != fast.shape or not np.allclose(
+            plain, fast, rtol=0, atol=SHORTCUT_TOLERANCE
+        ):
+            return False
+    return True

@@ -1,0 +1,152 @@
+"""``ProbeModel``: a classifier over a feature space, whose every output is checked.
+
+Keras models, plain callables mapping a float array to class probabilities, and objects with
+``predict_proba`` are all adapted to it (``adapt.as_probe_model``). Every output is checked (shape,
+finite, probabilities) before anyone reads it. Imports the feature space and errors; Keras only
+through the adapters that need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ModelError, first_line
+from ..features import FeatureSpace, feature_name
+from .sidecar import OUTPUT_KINDS, write_sidecar
+
+if TYPE_CHECKING:
+    from ..sweep import Sweep
+    from .dense import DenseShortcut
+
+PROBABILITY_TOLERANCE = 1e-3
+
+
+class ProbeModel:
+    """A classifier over ``space`` that returns one probability per class in ``classes``."""
+
+    def __init__(
+        self,
+        forward: Callable[[np.ndarray], Any],
+        space: FeatureSpace,
+        classes: Sequence[Any],
+        *,
+        outputs: str = "probabilities",
+        fingerprint: str | None = None,
+        description: str = "model",
+        info: dict[str, Any] | None = None,
+        keras_model: Any = None,
+    ) -> None:
+        if outputs not in OUTPUT_KINDS:
+            raise ModelError(f"outputs must be one of {', '.join(OUTPUT_KINDS)}, not {outputs!r}")
+        classes = tuple(feature_name(c) for c in classes)
+        if len(classes) < 2:
+            raise ModelError("a classifier needs at least two classes")
+        if len(set(classes)) != len(classes):
+            raise ModelError(f"class names repeat: {list(classes)}")
+        self.forward = forward
+        self.space = space
+        self.classes = classes
+        self.outputs = outputs
+        self.fingerprint = fingerprint
+        self.description = description
+        self.info = dict(info or {})
+        self.keras_model = keras_model
+        self.shortcut: DenseShortcut | None = None
+        self._check_width()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ProbeModel {self.description}: {len(self.space)} features -> "
+            f"{len(self.classes)} classes {list(self.classes)}>"
+        )
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.space)
+
+    def _check_width(self) -> None:
+        zero = np.zeros((1, self.n_inputs), dtype=np.float32)
+        try:
+            raw = self.forward(zero)
+        except Exception as exc:  # the model is the user's code: report, do not crash
+            raise ModelError(
+                f"{self.description} failed on one all-zero row of width {self.n_inputs} "
+                f"(the feature space size): {first_line(exc)}"
+            ) from None
+        self._probabilities(raw, zero_rows=1)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Checked class probabilities (float64, rows x classes) for dense input rows."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ModelError(f"input must have shape (rows, {self.n_inputs}), not {x.shape}")
+        return self._probabilities(self.forward(x), zero_rows=len(x))
+
+    def predict_active(self, active: np.ndarray) -> np.ndarray:
+        """Probabilities for probes given as active input positions, shape (probes, order)."""
+        active = np.asarray(active, dtype=np.intp).reshape(len(active), -1)
+        if self.shortcut is not None:
+            raw = self.shortcut(active)
+        else:
+            raw = self.forward(dense_rows(active, self.n_inputs))
+        return self._probabilities(raw, zero_rows=len(active))
+
+    def _probabilities(self, raw: Any, zero_rows: int) -> np.ndarray:
+        out = np.asarray(raw, dtype=np.float64)
+        expected = (zero_rows, len(self.classes))
+        if out.shape != expected:
+            raise ModelError(
+                f"{self.description} returned shape {out.shape} for {zero_rows} rows; expected "
+                f"{expected} (one column per class: {', '.join(self.classes)})"
+            )
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            raise ModelError(
+                f"{self.description} returned NaN or infinite values "
+                f"(first in row {int(np.argmax(bad))} of a batch)"
+            )
+        if self.outputs == "logits":
+            shifted = np.exp(out - out.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+        sums = out.sum(axis=1)
+        if (
+            out.min() < -PROBABILITY_TOLERANCE
+            or out.max() > 1 + PROBABILITY_TOLERANCE
+            or (np.abs(sums - 1).max() > PROBABILITY_TOLERANCE)
+        ):
+            row = int(np.argmax(np.abs(sums - 1)))
+            raise ModelError(
+                f"{self.description} does not return probabilities: a row sums to "
+                f"{sums[row]:.4g} (values from {out.min():.4g} to {out.max():.4g}); "
+                "if it returns logits, declare outputs='logits'"
+            )
+        return out
+
+    def sweep(self, order: int = 1, probes: Sequence[Sequence[Any]] = (), **options: Any) -> Sweep:
+        """Run the probe sweep on this model (see ``sweep.run_sweep``)."""
+        from ..sweep import run_sweep
+
+        return run_sweep(self, order=order, probes=probes, **options)
+
+    def save(self, path: str | Path) -> Path:
+        """Save a Keras-backed model as ``.keras`` plus a sidecar with its space and classes."""
+        if self.keras_model is None:
+            raise ModelError("only Keras-backed models can be saved")
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ModelError(f"save to a .keras file, not {path.name}")
+        self.keras_model.save(path)
+        write_sidecar(path, self.space, self.classes, self.outputs)
+        return path
+
+
+def dense_rows(active: np.ndarray, width: int) -> np.ndarray:
+    """Multi-hot float32 rows from active positions (probes x order)."""
+    rows = np.zeros((len(active), width), dtype=np.float32)
+    if active.size:
+        rows[np.repeat(np.arange(len(active)), active.shape[1]), active.ravel()] = 1.0
+    return rows

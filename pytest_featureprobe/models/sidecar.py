@@ -1,0 +1,112 @@
+"""The sidecar ``<model>.keras.featureprobe.json``: the feature space, classes and output kind that
+``ProbeModel.save`` writes beside a model file, so loading it needs nothing else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError, ModelError, not_utf8, quoted
+from ..features import FeatureSpace, feature_name
+from ..files import atomic_write
+
+SIDECAR_SUFFIX = ".featureprobe.json"
+OUTPUT_KINDS = ("probabilities", "logits")
+
+
+def sidecar_space(path: Path, sidecar: dict[str, Any]) -> FeatureSpace:
+    """The feature space a model's sidecar holds; a bad one names the sidecar and the key."""
+    try:
+        return FeatureSpace.from_dict(sidecar["space"])
+    except DataError as exc:
+        key = "space" + (f".{exc.key}" if exc.key else "")
+        raise ModelError(f"{path.name}{SIDECAR_SUFFIX}: {key}: {exc.message}") from None
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """The sidecar of a model file (``{}`` when there is none), its shape checked.
+
+    A sidecar is UTF-8 JSON: an object whose ``space`` (if present) is a feature space,
+    ``classes`` a list of at least two distinct class names (strings, numbers or booleans) and
+    ``outputs`` one of ``OUTPUT_KINDS``; other keys are left alone. Anything else, and a file
+    that cannot be read, is a one-line ModelError naming the sidecar and the key.
+    """
+    sidecar = Path(str(path) + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    raw = b""
+    try:
+        raw = sidecar.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise ModelError(f"cannot read {sidecar.name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{sidecar.name}: {not_utf8(raw, exc)[0]}") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            f"{sidecar.name} is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # an integer too long, nesting too deep
+        reason = str(exc).split(":")[0] or type(exc).__name__
+        raise ModelError(f"{sidecar.name} is not valid JSON: {reason}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{sidecar.name} must hold a JSON object, not {_json_kind(data)}")
+    if "space" in data:
+        if not isinstance(data["space"], dict):
+            raise ModelError(
+                f"{sidecar.name}: space: must be an object (a feature space), "
+                f"not {_json_kind(data['space'])}"
+            )
+        sidecar_space(path, data)
+    if "classes" in data:
+        _check_sidecar_classes(sidecar.name, data["classes"])
+    if "outputs" in data and (
+        not isinstance(data["outputs"], str) or data["outputs"] not in OUTPUT_KINDS
+    ):
+        raise ModelError(
+            f"{sidecar.name}: outputs: must be {' or '.join(OUTPUT_KINDS)}, "
+            f"not {_json_kind(data['outputs'])}"
+        )
+    return data
+
+
+def _check_sidecar_classes(name: str, classes: Any) -> None:
+    if not isinstance(classes, list):
+        raise ModelError(
+            f"{name}: classes: must be a list of class names, not {_json_kind(classes)}"
+        )
+    if len(classes) < 2:
+        raise ModelError(f"{name}: classes: must name at least two classes, not {len(classes)}")
+    seen: set[str] = set()
+    for number, item in enumerate(classes, start=1):
+        if item is None or not isinstance(item, (str, int, float)):  # bool is an int
+            raise ModelError(
+                f"{name}: classes: item {number} is {_json_kind(item)}; class names are "
+                "strings, numbers or booleans"
+            )
+        canonical = feature_name(item)
+        if canonical in seen:
+            raise ModelError(f"{name}: classes: {quoted(canonical)} appears twice")
+        seen.add(canonical)
+
+
+def _json_kind(value: Any) -> str:
+    """A JSON value as a message shows it: containers by kind, scalars by value (cut short)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quoted(value)
+
+
+def write_sidecar(path: Path, space: FeatureSpace, classes: tuple[str, ...], outputs: str) -> Path:
+    """Write the sidecar of the model file ``path`` atomically; returns the sidecar's path."""
+    target = Path(str(path) + SIDECAR_SUFFIX)
+    sidecar = {"space": space.to_dict(), "classes": list(classes), "outputs": outputs}
+    atomic_write(target, json.dumps(sidecar, indent=1))
+    return target

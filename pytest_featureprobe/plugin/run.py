@@ -1,0 +1,84 @@
+"""``FeatureProbeRun``: the plugin object of one pytest run, registered in ``pytest_configure``.
+
+It holds what the run shares (the core's ``ProbeSession``, made on first use so runs that never
+probe never import the core; the expectation files and baselines seen; the summary) and its hooks
+hand off in a line or two: collection to ``nodes``, failure text to the errors' one-line form, the
+summary to ``terminal``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .coordination import cache_folder, write_once
+from .options import is_expectation_file, run_settings
+from .terminal import BaselinesSeen, RunSummary, write_summary
+
+if TYPE_CHECKING:
+    from ..memo import ProbeSession
+    from ..runner import FileRun
+
+
+class FeatureProbeRun:
+    """What one pytest run shares across its expectation files, fixtures and hooks."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.summary = RunSummary()
+        self.seen = BaselinesSeen()
+        self.session: ProbeSession | None = None
+
+    def probe_session(self) -> ProbeSession:
+        """The run's ProbeSession, made on first use."""
+        if self.session is None:
+            from ..memo import ProbeSession
+
+            cache_dir = None
+            if not self.config.getoption("featureprobe_no_cache"):
+                cache_dir = cache_folder(self.config)
+            self.session = ProbeSession(cache_dir)
+        return self.session
+
+    def file_run(self, path: Path) -> FileRun:
+        """The runner's FileRun for an expectation file of this run."""
+        from ..runner import FileRun
+
+        return FileRun(
+            path, self.probe_session(), run_settings(self.config), write_once(self.config)
+        )
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        if file_path.suffix in (".yaml", ".yml") and is_expectation_file(file_path, self.config):
+            from .nodes import ExpectationFile
+
+            return ExpectationFile.from_parent(parent, path=file_path)
+        return None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        """Report a FeatureProbeError (a mistake in a spec, data or model) as one short line.
+
+        Only where the traceback would show our internals: expectation items, and fixtures
+        failing at setup. In the body of a user's own test the traceback points at the user's
+        line, so it stays.
+        """
+        report = yield
+        if call.excinfo is not None and report.failed:
+            from ..errors import FeatureProbeError
+            from .nodes import ExpectationItem
+
+            ours = isinstance(item, ExpectationItem) or call.when == "setup"
+            if ours and isinstance(call.excinfo.value, FeatureProbeError):
+                where = item.config.invocation_params.dir
+                report.longrepr = f"featureprobe: {call.excinfo.value.describe(where)}"
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.summary.add(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        sweeps = self.session.sweeps() if self.session is not None else []
+        write_summary(terminalreporter, self.config, self.summary, self.seen, sweeps)

@@ -1,0 +1,47 @@
+"""Which files a document names, and which of them lie outside the folders a run allows.
+
+The path policy itself (URLs, roots, symbolic links followed) is ``confinement``; this module
+knows what a document names: its declared values, the sidecar of a loaded model and the baseline
+it reads and writes, declared or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..confinement import is_url, outside, outside_refusal, resolve
+from ..errors import SpecError
+from ..models.sidecar import SIDECAR_SUFFIX
+from ..spec import DeclaredPath, Document
+
+
+def refusals(
+    document: Document, roots: Sequence[Path], baseline: Path | None = None
+) -> list[tuple[DeclaredPath, SpecError]]:
+    """The files ``document`` names that lie outside ``roots``, each with its error: the values
+    it declares, the sidecar of a loaded model, and ``baseline`` (where its drift baseline is
+    read and written, declared or not)."""
+    roots = list(dict.fromkeys(Path(r) for r in roots))  # named once each in the message
+    base_dir = document.path.parent
+    declared = document.declared_paths()
+    model = document.model
+    if model.kind == "load":
+        sidecar = f"{model.values['target']}{SIDECAR_SUFFIX}"
+        if resolve(sidecar, base_dir).exists():
+            declared.append(DeclaredPath("model.load", model.key_lines["load"], sidecar))
+    if baseline is not None and document.drift is not None and not document.drift.baseline:
+        declared.append(DeclaredPath("drift", document.drift.line, str(baseline)))
+    return [
+        (
+            entry,
+            SpecError(
+                outside_refusal(entry.value, roots),
+                path=document.path,
+                line=entry.line,
+                key=entry.key,
+            ),
+        )
+        for entry in declared
+        if not is_url(entry.value) and outside(resolve(entry.value, base_dir), roots)
+    ]

@@ -1,0 +1,139 @@
+"""What a document's sections ask of a ``ProbeSession``: the declared model, its names found
+without Keras, the seed band's retrains and the baseline to write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..baseline.record import Baseline, model_facts
+from ..confinement import resolve
+from ..data import class_indices, feature_columns, prepare
+from ..errors import DataError, ModelError, SpecError
+from ..features import FeatureSpace, feature_name
+from ..memo import ProbeSession
+from ..models.probe_model import ProbeModel
+from ..models.sidecar import read_sidecar, sidecar_space
+from ..spec import Document, ModelDecl
+from ..sweep import Sweep
+
+OnSeed = Callable[[int, ProbeModel], None]
+
+
+def declared_model(
+    session: ProbeSession, decl: ModelDecl, base_dir: str | Path, fixture_value: Any = None
+) -> ProbeModel:
+    """The model a file's ``model:`` section names (``fixture_value`` for ``fixture:``)."""
+    if decl.kind == "train":
+        options = dict(decl.values)
+        data, features, label = (options.pop(k) for k in ("data", "features", "label"))
+        return session.train(data, features, label, base_dir=base_dir, **options)
+    target = decl.values["target"] if decl.kind == "load" else fixture_value
+    return session.load(
+        target,
+        decl.features,
+        decl.classes,
+        outputs=decl.outputs,
+        base_dir=base_dir,
+        sha256=decl.sha256,
+    )
+
+
+def declared_sweep(session: ProbeSession, document: Document, model: ProbeModel) -> Sweep:
+    """The one sweep a document's checks read: its order, plus the probes its entries name."""
+    probes = document.extra_probes(model.space)
+    return session.sweep(model, order=document.sweep_order(), probes=probes)
+
+
+def declared_names(
+    session: ProbeSession, decl: ModelDecl, base_dir: str | Path
+) -> tuple[FeatureSpace, tuple[str, ...]] | None:
+    """Feature space and classes of a declared model, found without Keras (None for fixtures).
+
+    This lets expectation files be checked for unknown features and classes at collection.
+    """
+    if decl.kind == "train":
+        frame, _ = session.frame(decl.values["data"], base_dir)
+        if len(frame) == 0:
+            raise DataError("the data has no rows", key="data")
+        tokens, categorical = feature_columns(decl.values["features"])
+        label = decl.values["label"]
+        if label not in frame.columns:
+            prepare(frame, decl.values["features"], label)  # raises the friendly error
+        space = FeatureSpace.from_frame(frame, tokens=tokens, categorical=categorical)
+        return space, class_indices(list(frame[label]))[1]
+    if decl.kind == "fixture":
+        return None
+    path = resolve(decl.values["target"], base_dir)
+    sidecar = read_sidecar(path) if path.is_file() else {}
+    space = session.space(decl.features, base_dir)
+    if space is None and "space" in sidecar:
+        space = sidecar_space(path, sidecar)
+    classes = decl.classes or sidecar.get("classes")
+    if space is None or classes is None:
+        raise ModelError(
+            f"{path.name}: give model.features and model.classes "
+            "(or save the model with featureprobe, which writes them beside it)"
+        )
+    return space, tuple(feature_name(c) for c in classes)
+
+
+def seed_sweeps(
+    session: ProbeSession,
+    decl: ModelDecl,
+    base_dir: str | Path,
+    seeds: Iterable[int],
+    order: int,
+    probes: Iterable[Iterable[Any]] = (),
+    on_seed: OnSeed | None = None,
+) -> list[Sweep]:
+    """Sweeps of the declared training spec retrained with each seed: the seed band's data.
+
+    ``on_seed(seed, model)`` is called after each seed's model is trained (for progress).
+    """
+    if decl.kind != "train":
+        raise SpecError("seed calibration needs a model trained from data (model: train:)")
+    probe_sets = list(probes)
+    sweeps = []
+    for seed in seeds:
+        retrained = replace(decl, values={**decl.values, "seed": int(seed)})
+        model = declared_model(session, retrained, base_dir)
+        if on_seed is not None:
+            on_seed(int(seed), model)
+        sweeps.append(session.sweep(model, order=order, probes=probe_sets, calibration=True))
+    return sweeps
+
+
+def declared_baseline(
+    session: ProbeSession,
+    document: Document,
+    model: ProbeModel,
+    sweep: Sweep,
+    seeds: Sequence[int] | None = None,
+    on_seed: OnSeed | None = None,
+) -> Baseline:
+    """The baseline a file's ``drift:`` section asks for: today's sweep up to ``drift.order``
+    and, with a band check (or ``seeds``), the seed band of the calibration seeds.
+
+    ``on_seed(seed, model)`` is called after each calibration seed is trained (progress).
+    """
+    drift, decl = document.drift, document.model
+    if seeds is None and "band" in drift.values:
+        seeds = drift.calibration_seeds(int(decl.values.get("seed", 0)))
+    band = []
+    if seeds:
+        probes = document.extra_probes(model.space)
+        base_dir = document.path.parent
+        band = seed_sweeps(session, decl, base_dir, seeds, sweep.order, probes, on_seed)
+    settings = drift.values.get("band", {})
+    return Baseline.from_sweep(
+        sweep,
+        model_facts(model),
+        band,
+        list(seeds or ()),
+        max_order=drift.order if drift.order is not None else sweep.order,
+        band_floor=settings.get("floor", 0.1),
+        band_cap=settings.get("cap", 10.0),
+    )

@@ -1,0 +1,328 @@
+"""``FileRun``: one expectation file through the core, the same under pytest and the command.
+
+It parses the document and finds at collection what can be found without training (files outside
+the project, missing files, unknown features and classes); builds the model and its one sweep on
+first use; reads (and under update first writes) the baseline; checks each item, placing every
+error at the file, line and key it concerns; and says what the HTML report shows of the file.
+The pytest layer adapts it to nodes and fixtures; ``featureprobe check`` runs it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import DEFAULT_BASELINE_FOLDER
+from ..baseline.checks import BandLimit, DriftCheck, ProbabilityTolerance
+from ..baseline.record import Baseline, BaselineError
+from ..baseline.store import baseline_path, check_compatible, read_baseline, write_baseline
+from ..confinement import resolve
+from ..errors import DataError, FeatureProbeError, SpecError, display_path
+from ..expectations import AddingExpectation, CheckContext, Outcome, check_names
+from ..memo import ProbeSession
+from ..models.probe_model import ProbeModel
+from ..report.entry import ReportEntry
+from ..spec import Document, ItemSpec, load_document
+from ..sweep import Sweep
+from .confined import refusals
+from .declared import declared_baseline, declared_model, declared_names, declared_sweep
+
+FixtureLookup = Callable[[str], Any]  # a fixture name -> its value (raises SpecError if none)
+WriteOnce = Callable[[Path, Callable[[], None]], bool]  # (path, write) -> whether it wrote
+
+
+@dataclass
+class RunSettings:
+    """What a run of expectation files is told from outside (pytest's options, or the command's)."""
+
+    roots: Sequence[Path]  # folders whose files a document may name (its own folder is added)
+    baseline_folder: str = DEFAULT_BASELINE_FOLDER
+    update: bool = False  # write the baselines before checking against them
+    invocation_dir: Path | None = None  # paths in messages are shown relative to this
+    update_command: str = "pytest {file} --featureprobe-update"  # how to create a baseline
+
+    def shown(self, path: Path) -> str:
+        """A path as the user would type it: relative to where the run started, when inside."""
+        return display_path(path, self.invocation_dir or Path.cwd())
+
+
+def write_directly(path: Path, write: Callable[[], None]) -> bool:
+    """The default ``WriteOnce`` of a single process: just write."""
+    write()
+    return True
+
+
+class FileRun:
+    """An expectation file's document, model, sweep and baseline, each built once."""
+
+    def __init__(
+        self,
+        path: Path,
+        session: ProbeSession,
+        settings: RunSettings,
+        write_once: WriteOnce = write_directly,
+    ) -> None:
+        self.path = Path(path)
+        self.session = session
+        self.settings = settings
+        self.write_once = write_once
+        self.document: Document | None = None
+        self.error: FeatureProbeError | None = None  # the whole file's, found once
+        self.context: CheckContext | None = None
+        self.baseline: Baseline | None = None  # as stored, read once
+        self.written_baseline: str | None = None  # shown path, until reported once
+
+    # --- collection -------------------------------------------------------------------------
+
+    def collect(self) -> list[ItemSpec]:
+        """Parse the file and check what needs no model; raises FeatureProbeError when the file
+        as a whole cannot be read (errors of one entry stay on its ItemSpec)."""
+        self.document = load_document(self.path)
+        self._check_training_rows()
+        self._check_paths()
+        if self.error is None:
+            self.error = self._missing_file()
+        if self.error is None:
+            try:
+                names = declared_names(self.session, self.document.model, self.path.parent)
+            except FeatureProbeError as exc:
+                self.error = self._model_error(exc)
+            else:
+                if names is not None:
+                    self._mark_unknown_names(*names)
+        return self.document.items
+
+    def baseline_path(self) -> Path:
+        """The drift baseline: as declared (relative to this file), or in the baseline folder."""
+        declared = self.document.drift.baseline if self.document.drift is not None else None
+        return baseline_path(self.path, declared, self.settings.baseline_folder)
+
+    def _check_training_rows(self) -> None:
+        decl = self.document.model
+        if decl.kind == "train":
+            return
+        for spec in self.document.items:
+            if (
+                spec.error is None
+                and isinstance(spec.expectation, AddingExpectation)
+                and spec.expectation.on == "training"
+            ):
+                spec.error = SpecError(
+                    f"'training' names the training data of a model trained from data; this "
+                    f"file's model is given by {decl.kind}: (use on: <data file> instead)",
+                    path=self.path,
+                    line=spec.line_of("on"),
+                    key=f"expect[{spec.index}].on",
+                )
+
+    def _check_paths(self) -> None:
+        """Refuse files outside the project root and the allowed folders."""
+        baseline = self.baseline_path() if self.document.drift is not None else None
+        # A file collected from outside the rootdir (pytest /elsewhere/x.yaml) may use its folder.
+        roots = [*self.settings.roots, self.path.parent]
+        for declared, error in refusals(self.document, roots, baseline):
+            whole_file = self.document.refuse_path(declared, error)
+            self.error = self.error or whole_file
+
+    def _missing_file(self) -> FeatureProbeError | None:
+        """A data or model file that the model section names and that does not exist."""
+        decl = self.document.model
+        key = {"train": "train.data", "load": "load"}.get(decl.kind)
+        if key is None:
+            return None
+        name = decl.values["data" if decl.kind == "train" else "target"]
+        if resolve(name, self.path.parent).is_file():
+            return None
+        what = "data file" if decl.kind == "train" else "model file"
+        return SpecError(
+            f"{what} not found: {name} (paths are relative to this file)",
+            path=self.path,
+            line=decl.key_lines.get(key, decl.line),
+            key=f"model.{key}",
+        )
+
+    def _model_error(self, exc: FeatureProbeError) -> FeatureProbeError:
+        """Place an error about the model section at the key it concerns."""
+        decl = self.document.model
+        key = exc.key
+        if decl.kind == "train":
+            if key is not None and f"train.{key}" in decl.key_lines:
+                key = f"train.{key}"
+            elif isinstance(exc, DataError):  # about the data, or the columns features names
+                key = "train.data" if key is None else "train.features"
+        if key is None or key not in decl.key_lines:
+            key = decl.kind
+        if exc.path is None or Path(exc.path) == self.path:
+            exc.path = str(self.path)
+            exc.line = decl.key_lines.get(key, decl.line)
+            exc.key = f"model.{key}"
+        return exc
+
+    def _mark_unknown_names(self, space: Any, classes: Sequence[str]) -> None:
+        for n, spec in enumerate(self.document.items):
+            if spec.error is None and spec.expectation is not None:
+                problems = check_names(spec.expectation, space, classes)
+                if problems:
+                    key, message = problems[0]
+                    if key == "probe":  # the subject that lists the probe's features
+                        key = next((k for k in ("alone", "together") if k in spec.key_lines), key)
+                    elif key == "predicts" and "predicts" not in spec.key_lines:
+                        key = "biased_toward"
+                    spec.error = SpecError(
+                        message, path=self.path, line=spec.line_of(key), key=f"expect[{n}].{key}"
+                    )
+
+    # --- running ------------------------------------------------------------------------------
+
+    def build(self, fixture: FixtureLookup | None = None) -> CheckContext:
+        """The model and its sweep, built once for all items of this file; the file's error
+        (found at collection or now) is raised instead, for every item."""
+        if self.context is None and self.error is None:
+            try:
+                self.context = self._build(fixture)
+            except FeatureProbeError as exc:
+                self.error = self._model_error(exc)
+        if self.error is not None:
+            raise self.error.with_traceback(None)
+        return self.context
+
+    def _build(self, fixture: FixtureLookup | None) -> CheckContext:
+        document, session = self.document, self.session
+        decl, base_dir = document.model, self.path.parent
+        fixture_value: Any = None
+        if decl.kind == "fixture":
+            if fixture is None:
+                raise SpecError(
+                    f"the model comes from the pytest fixture {decl.values['target']!r}, which "
+                    "only a pytest run can provide",
+                    key="fixture",
+                )
+            fixture_value = fixture(decl.values["target"])
+        model = declared_model(session, decl, base_dir, fixture_value)
+        if decl.kind == "fixture":
+            self._mark_unknown_names(model.space, model.classes)
+        sweep = declared_sweep(session, document, model)
+
+        def rows(on: str) -> Any:
+            data = decl.values.get("data") if on == "training" else on
+            if data is None:
+                raise SpecError("'training' needs a model trained from data", key="on")
+            return session.rows(model, data, base_dir)
+
+        return CheckContext(
+            model=model, sweep=sweep, rows=rows, baseline=lambda: self._baseline(model, sweep)
+        )
+
+    def _baseline(self, model: ProbeModel, sweep: Sweep) -> Baseline:
+        """The stored baseline (written first under update), checked to match today's sweep."""
+        if self.baseline is None:
+            path = self.baseline_path()
+            shown = self.settings.shown(path)
+            if self.settings.update and self.write_once(
+                path, lambda: self._write_baseline(path, model, sweep)
+            ):
+                self.written_baseline = shown
+            try:
+                baseline = read_baseline(path)
+            except BaselineError as exc:
+                if "no baseline" not in exc.message:
+                    raise
+                command = self.settings.update_command.format(file=self.settings.shown(self.path))
+                raise BaselineError(
+                    f"no baseline at {shown}; create it with: {command}",
+                    path=self.path,
+                    line=self.document.drift.line,
+                    key="drift",
+                ) from None
+            drift = self.document.drift
+            order = drift.order if drift.order is not None else sweep.order  # as written
+            check_compatible(baseline, sweep, shown, order)
+            self.baseline = baseline
+        return self.baseline
+
+    def _write_baseline(self, path: Path, model: ProbeModel, sweep: Sweep) -> None:
+        baseline = declared_baseline(self.session, self.document, model, sweep)
+        # Only a declared path can name a file that is not ours (README, package.json...).
+        write_baseline(path, baseline, replace_any=self.document.drift.baseline is None)
+
+    def check(self, spec: ItemSpec, fixture: FixtureLookup | None = None) -> Outcome:
+        """Check one item: the file's error, then the item's own, then its expectation."""
+        context = self.build(fixture)
+        if spec.error is not None:  # names checked once the model is known
+            raise spec.error.with_traceback(None)
+        return check_item(spec, context, self.path)
+
+    def properties(self, spec: ItemSpec, outcome: Outcome) -> list[tuple[str, Any]]:
+        """What an item records (JUnit properties, the summary): model, probes, its figures,
+        and on the first drift item of an updating run, the baseline it wrote."""
+        context = self.context
+        found: list[tuple[str, Any]] = [
+            ("featureprobe_model", context.model.description),
+            ("featureprobe_sweep_probes", len(context.sweep)),
+        ]
+        if self.written_baseline is not None and isinstance(spec.expectation, DriftCheck):
+            found.append(("featureprobe_baseline_written", self.written_baseline))
+            self.written_baseline = None  # reported once
+        found += [(f"featureprobe_{key}", value) for key, value in outcome.properties.items()]
+        return found
+
+    # --- the report ------------------------------------------------------------------------------
+
+    def report_entry(self, title: str, results: list[tuple[str, str]]) -> ReportEntry:
+        """This file's section of the HTML report: its sweep and, when it has a drift gate, the
+        baseline with the tolerances its checks apply (the gate's own reading of the file)."""
+        if self.context is None:
+            error = self.error
+            note = f"not probed: {error.message}" if error is not None else "not probed"
+            return ReportEntry(title, None, results=results, notes=[note])
+        sweep = self.context.sweep
+        entry = ReportEntry(title, sweep, results=results)
+        drift_items = [i for i in self.document.items if isinstance(i.expectation, DriftCheck)]
+        if not drift_items:
+            return entry
+        refused = next((i.error for i in drift_items if i.error is not None), None)
+        if refused is not None:  # e.g. a baseline outside the project: not read, not drawn
+            entry.notes.append(f"no drift figures: {refused.message}")
+            return entry
+        baseline = self.baseline
+        if baseline is None:
+            path = self.baseline_path()
+            try:
+                baseline = read_baseline(path)
+                check_compatible(baseline, sweep, path)
+            except FeatureProbeError as exc:
+                entry.notes.append(f"no drift figures: {exc.message}")
+                return entry
+        entry.baseline = baseline
+        for item in drift_items:
+            gate = item.expectation.gate
+            if isinstance(gate, ProbabilityTolerance):
+                entry.tolerance = gate.tolerances(baseline, sweep).tolist()
+            elif isinstance(gate, BandLimit):
+                entry.band = {"max_score": gate.max_score, "factor": gate.factor}
+        return entry
+
+
+def check_item(spec: ItemSpec, context: CheckContext, path: Path) -> Outcome:
+    """Run one item's check against a built context, placing an error it raises."""
+    try:
+        return spec.expectation.check(context)
+    except FeatureProbeError as exc:
+        raise located(exc, spec, path) from None
+
+
+def located(exc: FeatureProbeError, spec: ItemSpec, path: Path) -> FeatureProbeError:
+    """Place an error raised while checking: in another file (a data file of ``on:``) it keeps
+    that file; else at the key of this expectation it concerns."""
+    if exc.path is not None and Path(exc.path) != path:
+        return exc
+    key = exc.key
+    if key is None and isinstance(spec.expectation, AddingExpectation):
+        key = "on" if spec.expectation.on is not None else None
+    exc.path = str(path)
+    exc.line = spec.line_of(key)
+    if key is not None and spec.index is not None and not key.startswith("expect["):
+        exc.key = f"expect[{spec.index}].{key}"
+    return exc

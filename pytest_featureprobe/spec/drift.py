@@ -1,0 +1,177 @@
+"""The ``drift:`` section: where the baseline is, which gates run against it (each its own test
+item) and the seeds that calibrate the seed band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..baseline.checks import (
+    BandLimit,
+    DriftCheck,
+    FlipLimit,
+    InteractionTolerance,
+    ProbabilityTolerance,
+    RankAgreement,
+)
+from ..baseline.seed_band import BAND_FACTOR
+from ..errors import SpecError
+from ..features import feature_name
+from .declarations import ItemSpec
+from .yaml_lines import LineDict, plain_data
+
+DRIFT_CHECKS = {  # item name -> the keys that declare it
+    "flips": ("max_flips", "allow_flips"),
+    "max_abs_delta": ("max_abs_delta", "per_order", "per_probe"),
+    "rank": ("rank",),
+    "interaction": ("interaction",),
+    "band": ("band",),
+}
+
+
+@dataclass
+class DriftDecl:
+    """The ``drift:`` section: where the baseline is and which drift checks run against it."""
+
+    values: dict[str, Any]
+    line: int
+    key_lines: dict[str, int]
+    source_lines: list[str]
+    path: Path
+
+    @property
+    def order(self) -> int | None:
+        return self.values.get("order")
+
+    @property
+    def baseline(self) -> str | None:
+        return self.values.get("baseline")
+
+    def calibration_seeds(self, spec_seed: int) -> list[int]:
+        """The seeds of the seed band: a list as given, or K seeds from the spec's own seed."""
+        seeds = self.values.get("calibrate", {}).get("seeds", 5)
+        if isinstance(seeds, int):
+            return list(range(spec_seed, spec_seed + seeds))
+        return [int(s) for s in seeds]
+
+    def gates(self) -> dict[str, Any]:
+        """The gates this section declares, by item kind, in DRIFT_CHECKS order."""
+        values, gates = self.values, {}
+        if "max_flips" in values or "allow_flips" in values:
+            gates["flips"] = FlipLimit(values.get("max_flips", 0), values.get("allow_flips", []))
+        if any(key in values for key in DRIFT_CHECKS["max_abs_delta"]):
+            gates["max_abs_delta"] = ProbabilityTolerance(
+                values.get("max_abs_delta", 1.0),
+                values.get("per_order", {}),
+                values.get("per_probe", {}),
+            )
+        if "rank" in values:
+            rank = values["rank"]
+            gates["rank"] = RankAgreement(
+                rank.get("method", "spearman"),
+                rank.get("min"),
+                rank.get("top_k"),
+                rank.get("min_overlap"),
+            )
+        if "interaction" in values:
+            gates["interaction"] = InteractionTolerance(values["interaction"])
+        if "band" in values:
+            band = values["band"]
+            gates["band"] = BandLimit(band.get("max_score"), band.get("factor", BAND_FACTOR))
+        return gates
+
+    def items(self) -> list[ItemSpec]:
+        """One test item per declared gate, at the line of its first key."""
+        gates = self.gates()
+        items = []
+        for kind, keys in DRIFT_CHECKS.items():
+            present = sorted((k for k in keys if k in self.values), key=self.key_lines.get)
+            if not present:
+                continue
+            line = self.key_lines[present[0]]
+            source = "\n".join(self.source_lines[self.key_lines[k] - 1] for k in present)
+            items.append(
+                ItemSpec(
+                    name=f"drift-{kind}",
+                    line=line,
+                    source="drift:\n" + source,
+                    expectation=DriftCheck(gates[kind], self.order),
+                    index=None,
+                )
+            )
+        return items
+
+
+def _refuse_combinations(section: LineDict, path: Path, model_kind: str) -> None:
+    """Checks that cannot work with this file's order or model, refused at their keys."""
+
+    def refuse(message: str, key: str) -> SpecError:
+        return SpecError(message, path=path, line=section.key_lines[key], key=f"drift.{key}")
+
+    order = section.get("order")
+    if not str(section.get("baseline", "x.json")).endswith(".json"):
+        raise refuse("a baseline is a .json file (it replaces the file it names)", "baseline")
+    if "interaction" in section and (order is None or order < 2):
+        raise refuse("interaction compares pairs: set drift.order to 2 or more", "interaction")
+    if "rank" in section and order == 0:
+        raise refuse("rank compares single features: drift.order must be 1 or more", "rank")
+    if "band" in section and model_kind != "train":
+        raise refuse(
+            f"the seed band retrains the model with other seeds, so it needs model: train: "
+            f"(this file's model is {model_kind}:)",
+            "band",
+        )
+
+
+def _refuse_settings(values: dict[str, Any], section: LineDict, path: Path) -> None:
+    """Calibration and rank settings that contradict themselves, refused at their keys."""
+
+    def refuse(message: str, key: str, where: str) -> SpecError:
+        return SpecError(message, path=path, line=section.key_lines[where], key=f"drift.{key}")
+
+    if "calibrate" in values and "band" not in values:
+        raise refuse(
+            "calibrate stores a seed band that only the band check reads: add band",
+            "calibrate",
+            "calibrate",
+        )
+    seeds = values.get("calibrate", {}).get("seeds")
+    if isinstance(seeds, list) and len(set(seeds)) != len(seeds):
+        raise refuse(
+            "calibration seeds repeat (a repeated seed narrows the band)",
+            "calibrate.seeds",
+            "calibrate",
+        )
+    rank = values.get("rank")
+    if rank is not None and "min" not in rank and "top_k" not in rank:
+        raise refuse("rank needs min (a correlation) or top_k", "rank", "rank")
+    if rank is not None and rank.get("min_overlap", 0) > rank.get("top_k", 10**9):
+        raise refuse("min_overlap is larger than top_k", "rank.min_overlap", "rank")
+
+
+def drift_decl(
+    section: LineDict, lines: list[str], path: Path, model_kind: str, line: int
+) -> DriftDecl:
+    """The ``drift:`` section, checked: at least one gate, and settings that can work."""
+    _refuse_combinations(section, path, model_kind)
+    values = plain_data(section)
+    if "per_order" in section:
+        values["per_order"] = {int(k): float(v) for k, v in section["per_order"].items()}
+    if "per_probe" in section:
+        values["per_probe"] = {feature_name(k): float(v) for k, v in section["per_probe"].items()}
+    declared = [k for keys in DRIFT_CHECKS.values() for k in keys if k in section]
+    if not declared:
+        raise SpecError(
+            "declare at least one drift check: max_flips, allow_flips, max_abs_delta, per_order, "
+            "per_probe, rank, interaction or band",
+            path=path,
+            line=line,
+            key="drift",
+        )
+    if "band" in section and section["band"] is True:
+        values["band"] = {}
+    if "band" in values and "calibrate" not in values:
+        values["calibrate"] = {}
+    _refuse_settings(values, section, path)
+    return DriftDecl(values, line, dict(section.key_lines), lines, path)
