@@ -14,7 +14,7 @@ from pytest_featureprobe.features import FeatureSpace
 from pytest_featureprobe.models import from_callable
 from pytest_featureprobe.spec import load_yaml
 
-SEED_CSV = Path(__file__).resolve().parents[1] / "examples" / "problems" / "problems.csv"
+SEED_CSV = Path(__file__).resolve().parents[2] / "examples" / "problems" / "problems.csv"
 
 
 @pytest.mark.parametrize("name", ["zero", "c++", "a+b"])

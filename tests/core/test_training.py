@@ -15,7 +15,7 @@ from pytest_featureprobe.models import from_keras
 from pytest_featureprobe.sweep import run_sweep
 from pytest_featureprobe.training import ModelCache, TrainSpec, train_classifier
 
-SEED_CSV = Path(__file__).resolve().parents[1] / "examples" / "problems" / "problems.csv"
+SEED_CSV = Path(__file__).resolve().parents[2] / "examples" / "problems" / "problems.csv"
 QUICK = {"hidden": (8, 8), "epochs": 15}
 
 

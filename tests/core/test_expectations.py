@@ -17,7 +17,7 @@ import pytest
 
 from pytest_featureprobe.features import FeatureSpace
 
-SEED = Path(__file__).resolve().parents[1] / "examples" / "problems"
+SEED = Path(__file__).resolve().parents[2] / "examples" / "problems"
 
 
 HEADER = "model:\n  fixture: fruit_model\nexpect:\n"

@@ -17,7 +17,7 @@ import pytest
 from pytest_featureprobe.errors import SpecError
 from pytest_featureprobe.spec import MAX_ALIAS_EXPANSION, load_document, load_yaml
 
-SEED_CSV = Path(__file__).resolve().parents[1] / "examples" / "problems" / "problems.csv"
+SEED_CSV = Path(__file__).resolve().parents[2] / "examples" / "problems" / "problems.csv"
 
 GOOD = """\
 model:

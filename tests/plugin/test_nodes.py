@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SEED = Path(__file__).resolve().parents[1] / "examples" / "problems"
+SEED = Path(__file__).resolve().parents[2] / "examples" / "problems"
 
 
 HEADER = """\

@@ -48,7 +48,7 @@ from pytest_featureprobe.training import (
     weight_shapes,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEED_CSV = EXAMPLES / "problems" / "problems.csv"
 PACKAGE_PARENT = str(Path(pytest_featureprobe.__file__).resolve().parents[1])
 QUICK = TrainSpec(hidden=(8, 8), epochs=15, seed=11)

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_featureprobe.memo import ProbeSession
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEED = EXAMPLES / "problems"
 HEAVY = ("tensorflow", "keras", "pandas", "matplotlib")
 QUIET = ("-p", "no:hypothesispytest")

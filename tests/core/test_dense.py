@@ -19,7 +19,7 @@ from pytest_featureprobe.models import DenseShortcut, dense_rows, from_callable,
 from pytest_featureprobe.probes import ProbeGroup, count_probes, probe_name
 from pytest_featureprobe.sweep import run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ATOL = 1e-5
 
 

@@ -1,0 +1,190 @@
+"""``featureprobe record``: an expectation file and baseline of today's behaviour that pass
+under pytest at once; pins, margins, the YAML it writes, ties within rounding."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from pytest_featureprobe import cli
+from pytest_featureprobe.baseline import Baseline, read_baseline
+from pytest_featureprobe.cli import cmd_record, sources, yaml_writer
+from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable, load_keras_model
+from pytest_featureprobe.spec import load_document
+
+from .support import SEED_CSV, SEED_YAML, featureprobe, run_pytest
+
+# --- record, then pytest --------------------------------------------------------------------------
+
+
+def test_record_writes_a_file_that_passes_under_pytest(
+    saved_model, cache_dir, tmp_path, monkeypatch
+):
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    done = featureprobe(
+        "record", str(saved_model), "-o", "gate/featureprobe_model.yaml", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "recorded gate/featureprobe_model.yaml: 7 expectations" in done.stdout
+    assert "check it: pytest gate/featureprobe_model.yaml" in done.stdout
+    text = (gate / "featureprobe_model.yaml").read_text()
+    relative = Path(os.path.relpath(saved_model, gate)).as_posix()
+    assert f"model:\n  load: {relative}\n" in text
+    assert '  - alone: "4"\n    predicts: C\n    min_margin: ' in text
+    assert "drift:\n  order: 1\n  max_flips: 0\n  max_abs_delta: 0.1\n" in text
+    baseline = read_baseline(gate / "__featureprobe__" / "featureprobe_model.json")
+    assert baseline.probes == ["zero", "1", "2", "3", "4", "5", "6"]
+
+    # From an expectation file (the seed example), into another folder, with pairs (in-process).
+    monkeypatch.chdir(tmp_path)
+    args = ["record", str(SEED_YAML), "--output", "elsewhere/featureprobe_seed.yaml"]
+    assert (
+        cli.main([*args, "--order", "2", "--margin-slack", "0.8", "--cache-dir", str(cache_dir)])
+        == 0
+    )
+    written = tmp_path / "elsewhere" / "featureprobe_seed.yaml"
+    train = yaml.safe_load(written.read_text())["model"]["train"]
+    assert (written.parent / train.pop("data")).resolve() == SEED_CSV.resolve()
+    assert train == {"features": "problems", "label": "results", "hidden": [32, 32], "seed": 0}
+    assert read_baseline(tmp_path / "elsewhere/__featureprobe__/featureprobe_seed.json").order == 2
+
+    # The model and the data lie outside this project (tmp_path): they must be allowed.
+    allow = ["--featureprobe-allow-path", str(saved_model.parent)]
+    allow += ["--featureprobe-allow-path", str(SEED_CSV.parent)]
+    result = run_pytest("gate", "elsewhere", "-v", *allow, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 18 passed" in result.stdout
+    passed = [
+        line for line in result.stdout.splitlines() if line.endswith("]") and "PASSED" in line
+    ]
+    assert sum("featureprobe_model.yaml::" in line for line in passed) == 9
+    assert any("featureprobe_model.yaml::drift" in ln and "max_abs_delta" in ln for ln in passed)
+
+
+def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys):
+    out = tmp_path / "featureprobe_m.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
+    first = out.read_text()
+    out.write_text("# edited by hand\n")
+    assert cli.main(["record", str(saved_model), "-o", str(out)]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert out.read_text() == "# edited by hand\n"
+    assert cli.main(["record", str(saved_model), "-o", str(out), "--force"]) == 0
+    assert out.read_text() == first
+
+
+def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
+    saved_model, tmp_path, capsys, monkeypatch
+):
+    import hashlib
+
+    digest = hashlib.sha256(saved_model.read_bytes()).hexdigest()
+    out = tmp_path / "new" / "featureprobe_m.yaml"  # a folder that does not exist yet
+    assert cli.main(["record", str(saved_model), "-o", str(out), "--pin"]) == 0
+    model = load_document(out).model
+    assert model.sha256 == digest
+    # Recording again from the pinned file keeps its pin.
+    again = tmp_path / "featureprobe_again.yaml"
+    assert cli.main(["record", str(out), "-o", str(again)]) == 2  # the model is elsewhere
+    assert "model.keras is outside the project" in capsys.readouterr().err
+    allow = ["--allow-path", str(saved_model.parent)]
+    assert cli.main(["record", str(out), "-o", str(again), *allow]) == 0
+    assert load_document(again).model.sha256 == digest
+
+    assert cli.main(["sweep", str(saved_model), "--sha256", digest.upper()]) == 0
+    capsys.readouterr()
+    assert cli.main(["sweep", str(saved_model), "--sha256", "0" * 64]) == 2
+    assert "model.keras does not match its pin: its sha256 is " + digest in (
+        capsys.readouterr().err
+    )
+    assert cli.main(["sweep", str(saved_model), "--sha256", "abc"]) == 2
+    assert "not a SHA-256 digest (64 hex digits): 'abc'" in capsys.readouterr().err
+
+    monkeypatch.chdir(tmp_path)
+    trained = tmp_path / "featureprobe_t.yaml"
+    assert cli.main(["record", str(SEED_YAML), "-o", str(trained), "--pin"]) == 2
+    assert "--pin pins a loaded model file; this model is train:" in (capsys.readouterr().err)
+    assert not trained.exists()
+
+
+def test_two_processes_give_bit_identical_sweeps(tmp_path):
+    """Determinism across processes (fresh interpreters, no cache): the weights' fingerprint and
+    every probability of the pairs sweep agree to the last bit."""
+    runs = [
+        featureprobe("sweep", str(SEED_YAML), "--order", "2", "--format", "json", cwd=tmp_path)
+        for _ in range(2)
+    ]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    first, second = (json.loads(run.stdout) for run in runs)
+    assert first["fingerprint"] == second["fingerprint"]
+    assert len(first["probes"]) == 22  # zero, 6 singles, 15 pairs
+    assert first["probes"] == second["probes"]
+    assert runs[0].stdout == runs[1].stdout
+
+
+def test_record_margins_follow_the_slack(saved_model, tmp_path):
+    out = tmp_path / "featureprobe_m.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out), "--margin-slack", "0"]) == 0
+    assert "min_margin:" not in out.read_text()
+    sweep = load_keras_model(saved_model).sweep(order=1)
+    assert cli.main(["record", str(saved_model), "-o", str(out), "--margin-slack", "1", "-f"]) == 0
+    text = out.read_text()
+    margin = float(sweep.table.loc["zero", "margin"])
+    assert f"min_margin: {np.floor(margin * 1000) / 1000:g}" in text
+
+
+def test_record_warns_when_pytest_would_not_collect_the_file(saved_model, tmp_path, capsys):
+    out = tmp_path / "gate.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
+    assert "pytest collects files named featureprobe_*.yaml" in capsys.readouterr().err
+
+
+def test_yaml_written_by_record_quotes_what_needs_quoting():
+    assert yaml_writer.yaml_scalar("4") == '"4"'
+    assert yaml_writer.yaml_scalar("island=Dream") == "island=Dream"
+    assert yaml_writer.yaml_scalar("yes") == '"yes"'
+    assert yaml_writer.yaml_scalar("a: b") == '"a: b"'
+    assert yaml_writer.yaml_scalar("a,b", flow=True) == '"a,b"'
+    assert yaml_writer.yaml_scalar(32) == "32"
+    text = textwrap.dedent(
+        """\
+        model:
+          train:
+            hidden: [32, 32]
+            features:
+              tokens: t
+              categorical: [a, "b,c"]
+        """
+    )
+    values = {
+        "model": {
+            "train": {"hidden": [32, 32], "features": {"tokens": "t", "categorical": ["a", "b,c"]}}
+        }
+    }
+    assert "\n".join(yaml_writer.yaml_lines(values)) + "\n" == text
+
+
+def test_record_allows_flips_of_probes_tied_within_the_baseline_rounding(tmp_path):
+    def forward(x):
+        p_yes = np.where(x[:, 0] > 0, 0.5000004, 0.9)  # "a": a tie at 6 decimals
+        return np.stack([1 - p_yes, p_yes], axis=1)
+
+    model = from_callable(forward, FeatureSpace.from_names(["a", "b"]), ["no", "yes"])
+    sweep = model.sweep(order=1)
+    exact = Baseline.from_sweep(sweep)
+    stored = Baseline.from_text(exact.to_text(), "x.json")
+    ties = cmd_record._rounding_ties(stored, exact)
+    assert ties == ["a"]
+    out = tmp_path / "featureprobe_t.yaml"
+    source = sources.Source(tmp_path / "m.keras", model)
+    text, count = cmd_record.recorded_text(source, sweep, out, 0.5, 1, 0.1, allow_flips=ties)
+    assert count == 3 and "  allow_flips: [a]\n" in text
+    out.write_text(text)
+    cmd_record._self_check(load_document(out), source, sweep, stored)  # the recorded checks pass

@@ -1,0 +1,101 @@
+"""``featureprobe sweep``: the probe table of a saved model or an expectation file's model, as
+text, CSV and JSON; usage errors as one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from pytest_featureprobe import cli
+from pytest_featureprobe.models import load_keras_model
+
+from .support import SEED_YAML, featureprobe, one_line
+
+# --- sweep --------------------------------------------------------------------------------------
+
+
+def test_sweep_of_a_saved_model_as_json(saved_model):
+    done = featureprobe("sweep", saved_model.name, "--format", "json", cwd=saved_model.parent)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "oneDNN" not in done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["classes"] == ["A", "C"]
+    assert payload["features"] == ["1", "2", "3", "4", "5", "6"]
+    assert [r["probe"] for r in payload["probes"]] == ["zero", "1", "2", "3", "4", "5", "6"]
+    expected = load_keras_model(saved_model).sweep(order=1)
+    for record in payload["probes"]:
+        assert record["predicted"] == expected.predicted(record["probe"])
+        for cls, p in record["p"].items():
+            assert p == pytest.approx(expected.probabilities(record["probe"])[cls], abs=1e-6)
+
+
+def test_sweep_table_and_csv(saved_model, capsys):
+    assert cli.main(["sweep", str(saved_model)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("Keras model model.keras: 7 probes up to order 1")
+    assert "P(A)" in out and "predicted" in out and "dP(C)" in out
+    assert cli.main(["sweep", str(saved_model), "--order", "2", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("probe,order,features,P(A),P(C),predicted,margin,dP(A),dP(C)")
+    assert "interaction(A)" in lines[0]
+    assert len(lines) == 1 + 1 + 6 + 15
+    assert lines[8].startswith('1+2,2,"[""1"", ""2""]"')
+
+
+def test_sweep_with_names_and_classes_given(saved_model, tmp_path, capsys):
+    bare = tmp_path / "bare.keras"
+    shutil.copy(saved_model, bare)  # no sidecar
+    assert cli.main(["sweep", str(bare)]) == 2
+    assert "give the feature space" in one_line(capsys.readouterr().err)
+    args = ["sweep", str(bare), "--feature-names", "1,2,3,4,5,6", "--classes", "A,C"]
+    assert cli.main([*args, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"] == ["1", "2", "3", "4", "5", "6"]
+    assert cli.main(["sweep", str(bare), "--feature-names", "a,b", "--classes", "A,C"]) == 2
+    assert "takes 6 inputs but the feature space has 2" in one_line(capsys.readouterr().err)
+
+
+def test_sweep_of_the_seed_expectation_file(cache_dir, capsys):
+    assert cli.main(["sweep", str(SEED_YAML), "--cache-dir", str(cache_dir)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[3:]}
+    assert rows["zero"][3] == "A" and rows["4"][3] == "C" and rows["5"][3] == "C"
+
+
+def test_sweep_of_a_fixture_model_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "featureprobe_f.yaml").write_text(
+        "model:\n  fixture: my_model\nexpect:\n  - alone: a\n    predicts: b\n"
+    )
+    assert cli.main(["sweep", str(tmp_path / "featureprobe_f.yaml")]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("featureprobe: error:") and "fixture 'my_model'" in line
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sweep", "missing.keras"], "model file not found: missing.keras"),
+        (["sweep", "data.csv"], "expected a .keras model or an expectation file"),
+        (["sweep", "featureprobe_bad.yaml"], "featureprobe_bad.yaml:2: invalid YAML"),
+        (["diff", "data.csv", "x.json"], "A must be a baseline (.json)"),
+        (["diff", "broken.json", "broken.json"], "broken.json:1: corrupt baseline"),
+        (["record", "missing.keras", "-o", "out.txt"], "--output must be a .yaml file"),
+        (["calibrate", "missing.yaml"], "expectation file not found"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "featureprobe_bad.yaml").write_text("model: [\n")
+    (tmp_path / "broken.json").write_text("{oops")
+    assert cli.main(args) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("featureprobe: error: ")
+    assert message in line
+
+
+def test_a_usage_error_exits_2_without_a_traceback(tmp_path):
+    done = featureprobe("sweep", "missing.keras", cwd=tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == "featureprobe: error: model file not found: missing.keras"

@@ -1,0 +1,42 @@
+"""The command as a whole: help, the entry point, usage errors, the version."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from pytest_featureprobe import cli
+
+from .support import COMMANDS, featureprobe
+
+# --- help and entry points ----------------------------------------------------------------------
+
+
+def test_help_of_the_command_and_each_subcommand(tmp_path):
+    done = featureprobe("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in COMMANDS:
+        assert command in done.stdout
+    for command in COMMANDS:
+        done = featureprobe(command, "--help", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"usage: featureprobe {command}")
+    assert "--margin-slack" in featureprobe("record", "--help", cwd=tmp_path).stdout
+
+
+def test_console_script_entry_point():
+    scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
+    assert scripts.get("featureprobe") == "pytest_featureprobe.cli:main"
+
+
+def test_no_subcommand_or_a_bad_argument_is_a_usage_error(capsys):
+    assert cli.main([]) == 2
+    assert "usage: featureprobe" in capsys.readouterr().err
+    assert cli.main(["sweep", "m.keras", "--order", "9"]) == 2
+    assert "the order is 0 to 4" in capsys.readouterr().err
+    assert cli.main(["sweep", "m.keras", "--format", "xml"]) == 2
+
+
+def test_run_as_a_module_shows_the_version(tmp_path):
+    done = featureprobe("--version", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.strip().startswith("featureprobe ")
