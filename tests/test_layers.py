@@ -5,11 +5,19 @@ the command line. Also: no module over the size a newcomer can read in one sitti
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import pytest_featureprobe
+from pytest_featureprobe.baseline import Baseline, write_baseline
+from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable
 
 PACKAGE = Path(pytest_featureprobe.__file__).parent
 NAME = "pytest_featureprobe"
@@ -178,3 +186,66 @@ def test_modules_and_functions_stay_readable(module):
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, f"{module}: {', '.join(long)}"
+
+
+# What each layer costs to import, in a fresh interpreter: pytest loads the plugin in every run
+# (so it imports nothing heavy until a file is collected), the command's --help is instant, the
+# core below the models never needs Keras, and comparing two baselines never loads pytest.
+IMPORT_COSTS = """
+import json, sys
+heavy = ("tensorflow", "keras", "pandas", "matplotlib", "numpy", "yaml")
+loaded = {}
+def after(name):
+    __import__(name)
+    loaded[name] = sorted(m for m in heavy if m in sys.modules)
+for name in sys.argv[1:]:
+    after(name)
+print(json.dumps(loaded))
+"""
+
+DIFF_WITHOUT_PYTEST = """
+import sys
+from pytest_featureprobe.cli import main
+status = main(["diff", sys.argv[1], sys.argv[2]])
+print(status, sorted(m for m in ("pytest", "_pytest", "tensorflow", "keras") if m in sys.modules))
+"""
+
+
+def _fresh_python(code: str, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.system
+def test_what_each_layer_imports():
+    modules = [
+        "pytest_featureprobe.plugin",
+        "pytest_featureprobe.plugin.nodes",
+        "pytest_featureprobe.cli",
+        "pytest_featureprobe.training",
+        "pytest_featureprobe.baseline",
+        "pytest_featureprobe.runner",
+    ]
+    loaded = json.loads(_fresh_python(IMPORT_COSTS, *modules))
+    assert loaded["pytest_featureprobe.plugin"] == []
+    assert loaded["pytest_featureprobe.plugin.nodes"] == []
+    assert loaded["pytest_featureprobe.cli"] == []  # --help imports no library
+    for module in modules[3:]:  # the core up to the runner: numpy and pandas, never Keras
+        assert "tensorflow" not in loaded[module] and "keras" not in loaded[module], module
+
+
+@pytest.mark.system
+def test_featureprobe_diff_does_not_load_pytest(tmp_path):
+    def predict(x):
+        p = 0.1 + 0.4 * x[:, 0]
+        return np.stack([1 - p, p], axis=1)
+
+    sweep = from_callable(predict, FeatureSpace.from_names(["a", "b"]), ["no", "yes"]).sweep()
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for path in paths:
+        write_baseline(path, Baseline.from_sweep(sweep))
+    assert _fresh_python(DIFF_WITHOUT_PYTEST, *map(str, paths)) == "0 []"

@@ -67,6 +67,7 @@ def _pty_run(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, s
     return done, shown.decode()
 
 
+@pytest.mark.system
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 def test_calibrate_writes_the_baseline_pytest_update_writes(tmp_path, pytester):
     for folder in ("cli", "pytest"):

@@ -21,6 +21,7 @@ def recorded(saved_model, tmp_path) -> Path:
     return tmp_path / "__featureprobe__" / "featureprobe_m.json"
 
 
+@pytest.mark.system
 def test_diff_of_a_baseline_and_its_model_is_clean(recorded, saved_model, capsys):
     assert cli.main(["diff", str(recorded), str(saved_model)]) == 0
     out = capsys.readouterr().out

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from pytest_featureprobe import cli
@@ -23,6 +24,7 @@ from .support import SEED_CSV, SEED_YAML, featureprobe, run_pytest
 # --- record, then pytest --------------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_record_writes_a_file_that_passes_under_pytest(
     saved_model, cache_dir, tmp_path, monkeypatch
 ):
@@ -114,6 +116,7 @@ def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
     assert not trained.exists()
 
 
+@pytest.mark.system
 def test_two_processes_give_bit_identical_sweeps(tmp_path):
     """Determinism across processes (fresh interpreters, no cache): the weights' fingerprint and
     every probability of the pairs sweep agree to the last bit."""

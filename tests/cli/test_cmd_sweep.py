@@ -16,6 +16,7 @@ from .support import SEED_YAML, featureprobe, one_line
 # --- sweep --------------------------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_sweep_of_a_saved_model_as_json(saved_model):
     done = featureprobe("sweep", saved_model.name, "--format", "json", cwd=saved_model.parent)
     assert done.returncode == 0, done.stderr
@@ -95,6 +96,7 @@ def test_usage_errors_are_one_line(tmp_path, monkeypatch, capsys, args, message)
     assert message in line
 
 
+@pytest.mark.system
 def test_a_usage_error_exits_2_without_a_traceback(tmp_path):
     done = featureprobe("sweep", "missing.keras", cwd=tmp_path)
     assert done.returncode == 2

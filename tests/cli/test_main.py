@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib import metadata
 
+import pytest
+
 from pytest_featureprobe import cli
 
 from .support import COMMANDS, featureprobe
@@ -11,6 +13,7 @@ from .support import COMMANDS, featureprobe
 # --- help and entry points ----------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_help_of_the_command_and_each_subcommand(tmp_path):
     done = featureprobe("--help", cwd=tmp_path)
     assert done.returncode == 0
@@ -36,6 +39,7 @@ def test_no_subcommand_or_a_bad_argument_is_a_usage_error(capsys):
     assert cli.main(["sweep", "m.keras", "--format", "xml"]) == 2
 
 
+@pytest.mark.system
 def test_run_as_a_module_shows_the_version(tmp_path):
     done = featureprobe("--version", cwd=tmp_path)
     assert done.returncode == 0

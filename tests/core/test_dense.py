@@ -378,6 +378,7 @@ def test_training_in_one_execution_gives_the_weights_of_one_step_per_call(keras)
 # --- the benchmark command ------------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_benchmark_help_runs_without_measuring():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--help"],

@@ -22,7 +22,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import pytest_featureprobe
@@ -36,7 +35,6 @@ from pytest_featureprobe.baseline import (
 )
 from pytest_featureprobe.data import prepare, read_table
 from pytest_featureprobe.features import FeatureSpace
-from pytest_featureprobe.memo import ProbeSession
 from pytest_featureprobe.models import from_callable
 from pytest_featureprobe.provenance import library_versions, platform_facts, recorded_elsewhere
 from pytest_featureprobe.training import (
@@ -330,6 +328,7 @@ def _expected_weights() -> list[np.ndarray]:
     return [rng.standard_normal(s).astype(np.float32) for s in [(40, 32), (32,), (32, 3), (3,)]]
 
 
+@pytest.mark.system
 def test_processes_storing_one_entry_do_not_corrupt_it(tmp_path):
     misses = _race(tmp_path, processes=3, rounds=60)
     # Every read, in every process, while the others were writing, found the whole entry.
@@ -341,6 +340,7 @@ def test_processes_storing_one_entry_do_not_corrupt_it(tmp_path):
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["k"]  # no staging left
 
 
+@pytest.mark.system
 def test_processes_repairing_one_damaged_entry_leave_a_valid_one(tmp_path):
     cache = ModelCache(tmp_path)
     cache.entry("k").parent.mkdir(parents=True)
@@ -367,24 +367,13 @@ print(int(trained.from_cache), trained.model.get_weights()[0].tobytes().hex())
 """
 
 
+@pytest.mark.system
 def test_two_processes_training_one_model_train_it_once(tmp_path):
     args = [str(tmp_path), str(SEED_CSV)]
     outputs = _run_together(TRAINER, tmp_path, args, processes=2, timeout=90)
     flags, kernels = zip(*(out.split() for out in outputs), strict=True)
     assert sorted(flags) == ["0", "1"]  # one trained under the lock, the other loaded
     assert kernels[0] == kernels[1]
-
-
-def test_training_module_does_not_import_tensorflow():
-    code = (
-        "import sys, pytest_featureprobe.training, pytest_featureprobe.baseline; "
-        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, *sys.path])}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
-    assert out.stdout.strip() == "[]"
 
 
 # --- baseline writes -----------------------------------------------------------------------------
@@ -621,18 +610,6 @@ def test_two_updates_write_byte_identical_baselines(pytester):
     assert data["platform"] == platform_facts()
     assert data["versions"] == library_versions()
     assert data["model"]["spec"]["epochs"] == 300  # the default spec, trained in full twice
-
-
-def test_two_sessions_give_bit_identical_sweeps():
-    sweeps = []
-    for _ in range(2):
-        session = ProbeSession(None)  # nothing memoised or cached between the two
-        model = session.train(SEED_CSV, "problems", "results", seed=0)
-        sweeps.append(session.sweep(model, order=2))
-    first, second = sweeps
-    assert len(first) == 22
-    pd.testing.assert_frame_equal(first.table, second.table, check_exact=True)
-    assert first.fingerprint == second.fingerprint
 
 
 def test_cache_key_changes_with_the_platform(seed_data, monkeypatch):

@@ -68,6 +68,7 @@ def _outcomes(result: pytest.RunResult) -> dict[str, int]:
     return {k: v for k, v in result.parseoutcomes().items() if k in ("passed", "failed", "xfailed")}
 
 
+@pytest.mark.system
 def test_xdist_same_outcomes_and_baseline_written_once(gate_copy):
     pytest.importorskip("xdist")
     updated = gate_copy.runpytest_subprocess("-n", "2", "--featureprobe-update")
@@ -87,29 +88,3 @@ def test_xdist_same_outcomes_and_baseline_written_once(gate_copy):
     parallel = gate_copy.runpytest_subprocess("-n", "2")
     assert _outcomes(serial) == _outcomes(parallel) == {"passed": 1, "failed": 2}
     assert (gate_copy.path / "__featureprobe__/featureprobe_gate.json").read_text() == text
-
-
-def test_concurrent_training_trains_once(tmp_path):
-    """Two processes asking the cache for the same model: one trains, the other loads."""
-    import subprocess
-    import sys
-
-    script = (
-        "import sys, json\n"
-        "from pytest_featureprobe.memo import ProbeSession\n"
-        f"m = ProbeSession(sys.argv[1]).train({str(EXAMPLES / 'problems/problems.csv')!r}, "
-        "'problems', 'results', epochs=50)\n"
-        "print(json.dumps({'from_cache': m.info['from_cache'], 'fp': m.fingerprint}))\n"
-    )
-    cache = tmp_path / "cache"
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, str(cache)], stdout=subprocess.PIPE, text=True
-        )
-        for _ in range(2)
-    ]
-    results = [
-        json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in processes
-    ]
-    assert sorted(r["from_cache"] for r in results) == [False, True]
-    assert results[0]["fp"] == results[1]["fp"]

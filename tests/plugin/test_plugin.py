@@ -4,8 +4,6 @@ suite, and what the plugin costs a run that never probes a model."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -267,19 +265,6 @@ def test_seed_example_suite_passes(pytester):
 # --- what the plugin costs ------------------------------------------------------------------------
 
 
-def test_importing_the_plugin_imports_nothing_heavy():
-    code = (
-        "import sys\n"
-        "import pytest_featureprobe.plugin\n"
-        "import pytest_featureprobe.plugin.nodes\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert done.stdout.strip() == "[]", done.stdout + done.stderr
-
-
 RECORD_CONFTEST = """
 import json
 import sys
@@ -293,6 +278,7 @@ def pytest_sessionfinish(session):
 """
 
 
+@pytest.mark.system
 def test_a_run_without_models_does_not_import_tensorflow(pytester):
     pytester.makeconftest(RECORD_CONFTEST.format(heavy=HEAVY))
     pytester.makepyfile(test_trivial="def test_one():\n    assert 1 + 1 == 2\n")
@@ -303,6 +289,7 @@ def test_a_run_without_models_does_not_import_tensorflow(pytester):
     assert (pytester.path / "imported.json").read_text() == "[]"
 
 
+@pytest.mark.system
 def test_expectations_on_a_callable_model_do_not_import_tensorflow(pytester):
     pytester.makeconftest(CALLABLE_CONFTEST + RECORD_CONFTEST.format(heavy=("tensorflow", "keras")))
     (pytester.path / "featureprobe_light.yaml").write_text(
