@@ -3,6 +3,7 @@
 Subcommands (each with ``--help``), one module each on the shared pieces of ``common``:
 
 - ``sweep`` (``cmd_sweep``): print the probe table of a ``.keras`` model or a file's model
+- ``check`` (``cmd_check``): run expectation files without pytest, through the same runner
 - ``record`` (``cmd_record``): write an expectation file (and baseline) of today's behaviour
 - ``diff`` (``cmd_diff``): compare a baseline with another baseline or with a model
 - ``calibrate`` (``cmd_calibrate``): train a file's calibration seeds and write its baseline
@@ -23,10 +24,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import FeatureProbeError
-from . import cmd_calibrate, cmd_diff, cmd_record, cmd_sweep
+from . import cmd_calibrate, cmd_check, cmd_diff, cmd_record, cmd_sweep
 from .common import EXIT_DRIFT, EXIT_USAGE, PROG, CommandError
 
-COMMANDS = (cmd_sweep, cmd_record, cmd_diff, cmd_calibrate)
+COMMANDS = (cmd_sweep, cmd_check, cmd_record, cmd_diff, cmd_calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:
