@@ -1,13 +1,16 @@
 """pytest-featureprobe: probe sweeps, declarative expectations and retraining gates for classifiers.
 
 This package is imported by pytest in every run of an environment where it is installed, so this
-module and ``plugin`` import nothing heavy. The library lives in its submodules:
+module and ``plugin`` import nothing heavy. Layers, each importing only those above it in this
+list (README, "Where things are"; ``tests/test_layers.py`` enforces it):
 
-- ``features``: the feature space and multi-hot encoding
-- ``training``: the deterministic dense classifier and its on-disk cache
-- ``models``: loading and adapting models (Keras files, callables, ``predict_proba`` objects)
-- ``probes`` / ``sweep``: probe generation and the batched sweep
-- ``session``: one place that trains, loads and sweeps each model once
+1. the core, which imports neither pytest nor the layers below it: ``errors``, ``files``,
+   ``provenance``, ``keras_runtime``, ``confinement``; ``features``, ``data``, ``probes``;
+   ``models/``, ``sweep``, ``training``, ``model_cache``; ``expectations/``, ``baseline/``;
+   ``spec/``; ``memo``; ``report/``
+2. ``runner/``: a document plus models -> outcomes, baselines written, report entries
+3. ``plugin/``: the pytest layer, adapting the runner to pytest
+4. ``cli/``: the ``featureprobe`` command, on the same runner
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,8 @@
-"""Reading training data and turning it into (multi-hot matrix, integer labels, space, classes)."""
+"""Reading training data and turning it into (multi-hot matrix, integer labels, space, classes).
+
+``read_table`` reads CSV, JSON and JSON lines with one-line errors that name the line;
+``prepare`` encodes a frame for training. Imports errors and the feature space.
+"""
 
 from __future__ import annotations
 

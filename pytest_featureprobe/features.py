@@ -6,7 +6,7 @@ feature per value, named ``column=value``.
 
 Order (stable, documented in README): token features first in natural order (numbers numerically,
 then other names alphabetically), then each categorical column in the order given, its values in the
-same natural order. Missing values (NaN, None, empty cells) activate no feature.
+same natural order. Missing values (NaN, None, empty cells) activate no feature. Imports errors.
 """
 
 from __future__ import annotations

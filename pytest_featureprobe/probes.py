@@ -3,6 +3,8 @@
 A probe group holds probes of one order as an array of active input positions (probes x order),
 produced in chunks: all pairs of 1,000 features or all triples of 200 never need to exist at once.
 Combinations come in lexicographic order of positions, so row order is stable and documented.
+``probe_name`` writes a probe's name and ``probe_features`` reads one back. Imports errors and the
+feature space.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Columns of ``Sweep.table`` (index: probe name):
 - ``dP(c)``: P(c) of the probe minus P(c) of the zero probe (the probe's attribution to c)
 - ``interaction(c)``: for pairs, dP(c) of the pair minus the dP(c) of each of its two features;
   NaN on other rows
+
+Imports probes and the feature space; a model is anything with ``predict_active``, ``space`` and
+``classes`` (``models.ProbeModel``), so the sweep never imports the models.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Training is one ``fit`` call over a shuffled, repeated dataset with ``steps_per_
 per-epoch overhead) and ``steps_per_execution`` equal to all the steps (no per-step overhead: one
 graph loop runs them all). Every random choice is seeded from ``TrainSpec.seed``: initialisers carry
 explicit seeds and the data order comes from a seeded shuffle, so the same data, spec and seed give
-bit-identical weights on one machine and library version set.
+bit-identical weights on one machine and library version set. Imports data, the model cache and
+(when training) Keras.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -249,3 +250,17 @@ def test_featureprobe_diff_does_not_load_pytest(tmp_path):
     for path in paths:
         write_baseline(path, Baseline.from_sweep(sweep))
     assert _fresh_python(DIFF_WITHOUT_PYTEST, *map(str, paths)) == "0 []"
+
+
+def test_readme_where_things_are_matches_the_tree():
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Where things are", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([A-Za-z_]+(?:\.py|/))`", section))
+    files = {p.name for p in PACKAGE.rglob("*.py")}
+    folders = {f"{p.parent.name}/" for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE}
+    assert files - named == set(), "modules README does not name"
+    assert folders - named == set(), "subpackages README does not name"
+    stale = {n for n in named if n.endswith(".py") and n not in files and not n.startswith("test")}
+    assert stale == set(), "README names modules that do not exist"
+    listed = {n for n in named if n.endswith("/") and not n.startswith(("tests", NAME))}
+    assert listed <= folders
