@@ -101,68 +101,81 @@ class DenseShortcut:
         return out
 
 
+# numpy versions of Keras' standard activations, each overwriting its float32 argument.
+
+
+def _np_linear(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _np_relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0, out=x)
+
+
+def _np_tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x, out=x)
+
+
+def _np_sigmoid(x: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-x)) without overflow: (1 + tanh(x / 2)) / 2.
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1
+    x *= 0.5
+    return x
+
+
+def _np_softmax(x: np.ndarray) -> np.ndarray:
+    x -= x.max(axis=-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=-1, keepdims=True)
+    return x
+
+
+def _np_silu(x: np.ndarray) -> np.ndarray:
+    gate = x * np.float32(0.5)
+    np.tanh(gate, out=gate)
+    gate += 1
+    gate *= 0.5
+    x *= gate
+    return x
+
+
+def _np_elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    negative = np.expm1(np.minimum(x, 0))
+    if alpha != 1.0:
+        negative *= np.float32(alpha)
+    np.copyto(x, negative, where=~(x > 0))
+    return x
+
+
+def _np_selu(x: np.ndarray) -> np.ndarray:
+    x = _np_elu(x, alpha=1.6732632423543772)
+    x *= np.float32(1.0507009873554805)
+    return x
+
+
+def _np_softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(x, np.float32(0), out=x)
+
+
+NUMPY_ACTIVATIONS = {
+    "linear": _np_linear,
+    "relu": _np_relu,
+    "tanh": _np_tanh,
+    "sigmoid": _np_sigmoid,
+    "softmax": _np_softmax,
+    "silu": _np_silu,
+    "elu": _np_elu,
+    "selu": _np_selu,
+    "softplus": _np_softplus,
+}
+
+
 def _numpy_activations() -> dict[Any, Callable[[np.ndarray], np.ndarray]]:
     """Keras activation functions -> numpy versions that overwrite their float32 argument."""
     keras = load_keras()
-
-    def linear(x: np.ndarray) -> np.ndarray:
-        return x
-
-    def relu(x: np.ndarray) -> np.ndarray:
-        return np.maximum(x, 0, out=x)
-
-    def tanh(x: np.ndarray) -> np.ndarray:
-        return np.tanh(x, out=x)
-
-    def sigmoid(x: np.ndarray) -> np.ndarray:
-        # 1 / (1 + exp(-x)) without overflow: (1 + tanh(x / 2)) / 2.
-        x *= 0.5
-        np.tanh(x, out=x)
-        x += 1
-        x *= 0.5
-        return x
-
-    def softmax(x: np.ndarray) -> np.ndarray:
-        x -= x.max(axis=-1, keepdims=True)
-        np.exp(x, out=x)
-        x /= x.sum(axis=-1, keepdims=True)
-        return x
-
-    def silu(x: np.ndarray) -> np.ndarray:
-        gate = x * np.float32(0.5)
-        np.tanh(gate, out=gate)
-        gate += 1
-        gate *= 0.5
-        x *= gate
-        return x
-
-    def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-        negative = np.expm1(np.minimum(x, 0))
-        if alpha != 1.0:
-            negative *= np.float32(alpha)
-        np.copyto(x, negative, where=~(x > 0))
-        return x
-
-    def selu(x: np.ndarray) -> np.ndarray:
-        x = elu(x, alpha=1.6732632423543772)
-        x *= np.float32(1.0507009873554805)
-        return x
-
-    def softplus(x: np.ndarray) -> np.ndarray:
-        return np.logaddexp(x, np.float32(0), out=x)
-
-    functions = {
-        "linear": linear,
-        "relu": relu,
-        "tanh": tanh,
-        "sigmoid": sigmoid,
-        "softmax": softmax,
-        "silu": silu,
-        "elu": elu,
-        "selu": selu,
-        "softplus": softplus,
-    }
-    return {keras.activations.get(name): function for name, function in functions.items()}
+    return {keras.activations.get(name): f for name, f in NUMPY_ACTIVATIONS.items()}
 
 
 _ACTIVATIONS: dict[Any, Callable[[np.ndarray], np.ndarray]] | None = None
