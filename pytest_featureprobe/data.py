@@ -34,7 +34,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     import pandas as pd
 
     path = Path(path)
-    shown = _shown(path)
+    shown = display_path(path)
     if not path.is_file():
         raise DataError(f"data file not found: {shown}")
     suffix = path.suffix.lower()
@@ -60,11 +60,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return pd.read_json(path, orient="records")
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read {shown}: {_unreadable(path, suffix, exc)}") from None
-
-
-def _shown(path: Path) -> str:
-    """The path as the user would type it: relative to the working directory when inside it."""
-    return display_path(path, Path.cwd())
 
 
 def _unreadable(path: Path, suffix: str, exc: Exception) -> str:

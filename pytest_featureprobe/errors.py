@@ -82,10 +82,12 @@ class ModelError(FeatureProbeError):
     """A model cannot be loaded, does not fit the feature space, or returns bad outputs."""
 
 
-def display_path(path: str | Path, relative_to: str | Path) -> str:
-    """``path`` as a user would type it from ``relative_to``: relative when inside it."""
+def display_path(path: str | Path, relative_to: str | Path | None = None) -> str:
+    """``path`` as a user would type it from ``relative_to`` (default: the working directory):
+    relative when inside it. The one way every message and report line shows a path."""
+    base = Path.cwd() if relative_to is None else Path(relative_to)
     try:
-        return str(Path(path).resolve().relative_to(Path(relative_to).resolve()))
+        return str(Path(path).resolve().relative_to(base.resolve()))
     except ValueError:
         return str(path)
 

@@ -2,7 +2,9 @@
 
 A file we write (a baseline, a sidecar, the HTML report, a recorded expectation file) is written
 to a temporary file in the same folder and renamed over the target, so a reader never sees half a
-file and an interrupted write leaves the old one. Imports nothing of ours.
+file and an interrupted write leaves the old one; a cache entry (a folder) is filled in a staging
+folder and renamed the same way. Temporary names start with a dot and end with ``.tmp``. Imports
+nothing of ours.
 """
 
 from __future__ import annotations
@@ -61,6 +63,16 @@ def atomic_write(path: str | Path, data: str | bytes, *, make_folder: bool = Tru
         stream.write(payload)
         stream.flush()
         os.fsync(stream.fileno())
+
+
+def staging_folder(final: str | Path) -> Path:
+    """A new private folder beside ``final`` to fill and then rename onto it (``os.replace``):
+    a folder's atomic write (the model cache's entries). The caller renames or removes it."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(
+        tempfile.mkdtemp(prefix=f".{final.name}-", suffix=TEMPORARY_SUFFIX, dir=final.parent)
+    )
 
 
 def file_lock(path: str | Path) -> Any:

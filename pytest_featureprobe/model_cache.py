@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .files import file_lock
+from .files import file_lock, staging_folder
 from .provenance import cache_platform, library_versions, platform_facts
 
 if TYPE_CHECKING:
@@ -124,8 +123,7 @@ class ModelCache:
         already there (same shapes: another process stored the key first) is kept; a damaged
         one is moved aside and removed. Raises OSError when the cache cannot be written."""
         final = self.entry(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
+        staging = staging_folder(final)
         shapes = [tuple(np.shape(w)) for w in weights]
         spec = meta.get("spec")
         try:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import display_path
 from ..keras_runtime import start_keras_quietly
 from .common import (
     EXIT_OK,
@@ -18,7 +19,6 @@ from .common import (
     existing,
     make_session,
     seed_count_arg,
-    shown,
 )
 from .progress import Progress
 from .sources import check_confined
@@ -102,11 +102,11 @@ def run(args: argparse.Namespace) -> int:
     baseline = declared_baseline(session, document, model, sweep, seeds, report_seed)
     write_baseline(target, baseline, replace_any=args.baseline is not None or not drift.baseline)
     print(
-        f"calibrated {shown(path)}: {len(seeds)} seeds, {len(baseline.probes)} probes up to "
+        f"calibrated {display_path(path)}: {len(seeds)} seeds, {len(baseline.probes)} probes up to "
         f"order {baseline.order}, in {time.monotonic() - started:.1f} s"
     )
     _print_band(document, baseline, accuracies)
-    print(f"baseline {shown(target)}")
+    print(f"baseline {display_path(target)}")
     if "band" not in drift.values:
         print(
             f"note: the drift section of {path.name} has no band check, so pytest does not read "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import display_path
 from .common import (
     EXIT_DRIFT,
     EXIT_OK,
@@ -21,7 +22,6 @@ from .common import (
     allow_path_option,
     existing,
     make_session,
-    shown,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def check_file(file_run: FileRun) -> list[ItemResult]:
     """Every item of one file, checked as pytest would check it."""
     from ..errors import FeatureProbeError
 
-    path = shown(file_run.path)
+    path = display_path(file_run.path)
     try:
         specs = file_run.collect()
     except FeatureProbeError as exc:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import display_path
 from .common import (
     COLLECTED,
     EXIT_OK,
@@ -22,7 +23,6 @@ from .common import (
     make_session,
     model_options,
     order_arg,
-    shown,
 )
 from .progress import sweep_with_progress
 from .sources import Source, load_source
@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     present = [p for p in (out_path, target) if p.exists()]
     if present and not args.force:
         raise CommandError(
-            f"{shown(present[0])} exists; pass --force to replace it (and its baseline)"
+            f"{display_path(present[0])} exists; pass --force to replace it (and its baseline)"
         )
     session = make_session(args)
     pin = None
@@ -245,12 +245,12 @@ def run(args: argparse.Namespace) -> int:
     )
     _write(out_path, text, target, baseline, lambda d: _self_check(d, source, sweep, stored))
     print(
-        f"recorded {shown(out_path)}: {count} expectations (the zero probe and "
+        f"recorded {display_path(out_path)}: {count} expectations (the zero probe and "
         f"{count - 1} features alone), drift over {len(baseline.probes)} probes "
         f"(order {order}, max_abs_delta {args.max_abs_delta:g}, no flips)"
     )
-    print(f"baseline {shown(target)}")
-    print(f"check it: pytest {shown(out_path)}")
+    print(f"baseline {display_path(target)}")
+    print(f"check it: pytest {display_path(out_path)}")
     if not any(out_path.match(pattern) for pattern in COLLECTED):
         print(
             f"note: pytest collects files named {' or '.join(COLLECTED)}; rename "

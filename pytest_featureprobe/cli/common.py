@@ -8,8 +8,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import display_path
-
 if TYPE_CHECKING:
     from ..memo import ProbeSession
 
@@ -82,11 +80,6 @@ def seed_count_arg(value: str) -> int:
     if number < 2:
         raise argparse.ArgumentTypeError("the seed band needs at least 2 seeds")
     return number
-
-
-def shown(path: Path) -> str:
-    """A path as typed from the current directory when it lies inside it."""
-    return display_path(path, Path.cwd())
 
 
 def model_options(parser: argparse.ArgumentParser) -> None:
