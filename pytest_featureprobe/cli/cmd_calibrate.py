@@ -16,6 +16,7 @@ from .common import (
     YAML_SUFFIXES,
     CommandError,
     allow_path_option,
+    cache_dir_option,
     existing,
     make_session,
     seed_count_arg,
@@ -135,10 +136,6 @@ def add_parser(commands: Any) -> None:
     calibrate.add_argument(
         "--baseline", metavar="FILE", help="write here (default: where pytest looks for it)"
     )
-    calibrate.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache trained weights here (e.g. .pytest_cache/d/featureprobe); default: in memory",
-    )
+    cache_dir_option(calibrate)
     allow_path_option(calibrate)
     calibrate.set_defaults(run=run)

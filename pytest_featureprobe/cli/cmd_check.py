@@ -20,6 +20,7 @@ from .common import (
     YAML_SUFFIXES,
     CommandError,
     allow_path_option,
+    cache_dir_option,
     existing,
     make_session,
 )
@@ -139,10 +140,6 @@ def add_parser(commands: Any) -> None:
         metavar="NAME",
         help="folder beside each file that holds its baseline (default __featureprobe__)",
     )
-    check.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache trained weights here (e.g. .pytest_cache/d/featureprobe); default: in memory",
-    )
+    cache_dir_option(check)
     allow_path_option(check)
     check.set_defaults(run=run)

@@ -104,6 +104,10 @@ def model_options(parser: argparse.ArgumentParser) -> None:
         help="what the model returns (logits get a softmax; default: from the sidecar, else "
         "probabilities)",
     )
+    cache_dir_option(parser)
+
+
+def cache_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-dir",
         metavar="DIR",
