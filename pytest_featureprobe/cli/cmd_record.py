@@ -62,35 +62,41 @@ def _model_section(source: Source, out_dir: Path, pin: str | None = None) -> dic
     return section
 
 
-def _unpinned_model_section(source: Source, out_dir: Path) -> dict[str, Any]:
-    if source.document is None:
-        section: dict[str, Any] = {"load": _relative(source.path, out_dir)}
-        if isinstance(source.features_arg, Path):
-            section["features"] = _relative(source.features_arg, out_dir)
-        elif source.features_arg is not None:
-            section["features"] = list(source.features_arg)
-        if source.classes_arg is not None:
-            section["classes"] = list(source.classes_arg)
-        if source.outputs_arg is not None:
-            section["outputs"] = source.outputs_arg
-        return section
+def _load_section(
+    model: Path, features: Any, classes: Any, outputs: str | None, out_dir: Path
+) -> dict[str, Any]:
+    """``load:`` and what goes with it; files (the model, a feature-space file given as a Path)
+    relative to the recorded file's folder ``out_dir``."""
     from ..spec import plain_data
 
+    section: dict[str, Any] = {"load": _relative(model, out_dir)}
+    if isinstance(features, Path):
+        section["features"] = _relative(features, out_dir)
+    elif features is not None:
+        section["features"] = plain_data(features)
+    if classes is not None:
+        section["classes"] = list(classes)
+    if outputs is not None:
+        section["outputs"] = outputs
+    return section
+
+
+def _unpinned_model_section(source: Source, out_dir: Path) -> dict[str, Any]:
+    from ..spec import plain_data
+
+    if source.document is None:
+        return _load_section(
+            source.path, source.features_arg, source.classes_arg, source.outputs_arg, out_dir
+        )
     decl, base = source.document.model, source.path.parent
     if decl.kind == "train":
         values = plain_data(decl.values)
         values["data"] = _relative(base / values["data"], out_dir)
         return {"train": values}
-    section = {"load": _relative(base / decl.values["target"], out_dir)}
-    if isinstance(decl.features, str):
-        section["features"] = _relative(base / decl.features, out_dir)
-    elif decl.features is not None:
-        section["features"] = plain_data(decl.features)
-    if decl.classes is not None:
-        section["classes"] = list(decl.classes)
-    if decl.outputs is not None:
-        section["outputs"] = decl.outputs
-    return section
+    features = base / decl.features if isinstance(decl.features, str) else decl.features
+    return _load_section(
+        base / decl.values["target"], features, decl.classes, decl.outputs, out_dir
+    )
 
 
 def recorded_text(
