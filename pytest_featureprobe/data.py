@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, display_path, not_utf8
+from .errors import DataError, display_path, not_utf8, quoted
 from .features import FeatureSpace, _is_missing, feature_name
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in (*READERS, ".jsonl", ".json"):
         raise DataError(
-            f"{shown}: unsupported data file type {suffix!r} (use .csv, .tsv, .json or .jsonl)"
+            f"{shown}: unsupported data file type {quoted(suffix)} "
+            "(use .csv, .tsv, .json or .jsonl)"
         )
     with path.open("rb") as stream:
         head = stream.read(8192)
@@ -58,7 +59,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix == ".jsonl":
             return pd.read_json(path, lines=True)
         return pd.read_json(path, orient="records")
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, pd.errors.ParserError) as exc:  # TypeError: mixed JSON items
         raise DataError(f"cannot read {shown}: {_unreadable(path, suffix, exc)}") from None
 
 
@@ -119,7 +120,8 @@ def feature_columns(features: str | Mapping[str, Any]) -> tuple[str | None, tupl
         unknown = set(features) - {"tokens", "categorical"}
         if unknown:
             raise DataError(
-                f"unknown key {sorted(unknown)[0]!r}: features take 'tokens' and 'categorical'",
+                f"unknown key {quoted(sorted(unknown)[0])}: "
+                "features take 'tokens' and 'categorical'",
                 key="features",
             )
         tokens = features.get("tokens")
@@ -180,7 +182,8 @@ def prepare(
         from .errors import did_you_mean
 
         raise DataError(
-            f"no label column {label!r}{did_you_mean(label, [str(c) for c in frame.columns])}",
+            f"no label column {quoted(label)}"
+            f"{did_you_mean(label, [str(c) for c in frame.columns])}",
             key="label",
         )
     if len(frame) == 0:
@@ -189,5 +192,5 @@ def prepare(
         space = FeatureSpace.from_frame(frame, tokens=tokens, categorical=categorical)
     y, classes = class_indices(list(frame[label]))
     if len(classes) < 2:
-        raise DataError(f"the label column has one class only ({classes[0]!r})", key="label")
+        raise DataError(f"the label column has one class only ({quoted(classes[0])})", key="label")
     return LabelledData(x=space.encode(frame), y=y, space=space, classes=classes)

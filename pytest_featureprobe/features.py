@@ -239,7 +239,7 @@ class FeatureSpace:
         if not isinstance(data, dict) or not isinstance(data.get("features"), list):
             raise DataError("a feature space needs a 'features' list")
         if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
-            raise DataError(f"unsupported feature space format {data.get('format')!r}")
+            raise DataError(f"unsupported feature space format {quoted(data.get('format'))}")
         token_column, categorical = data.get("token_column"), data.get("categorical") or []
         if not (token_column is None or _column_name(token_column)):
             raise DataError("must be a column name or null", key="token_column")

@@ -122,6 +122,8 @@ class ProbeSession:
             self._sweeps[key] = run_sweep(model, order=order, probes=probe_sets)
             if calibration:
                 self._calibration.add(id(self._sweeps[key]))
+        elif not calibration:  # asked for in its own right too: listed by sweeps()
+            self._calibration.discard(id(self._sweeps[key]))
         return self._sweeps[key]
 
     def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:

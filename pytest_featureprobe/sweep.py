@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, quoted
 from .features import FeatureSpace
 from .probes import (
     SEPARATOR,
@@ -100,7 +100,7 @@ class Sweep:
             return self.table.loc[name]
         except KeyError:
             raise DataError(
-                f"probe {name!r} is not in this sweep (order {self.order}); "
+                f"probe {quoted(name)} is not in this sweep (order {self.order}); "
                 "sweep with a higher order or pass it in probes="
             ) from None
 

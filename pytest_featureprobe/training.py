@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .data import LabelledData
-from .errors import SpecError, did_you_mean
+from .errors import SpecError, did_you_mean, quoted
 from .keras_runtime import load_keras
 from .model_cache import CacheWarning, ModelCache
 
@@ -70,7 +70,8 @@ class TrainSpec:
             raise SpecError("a list of positive layer sizes, e.g. [16, 16]", key="hidden")
         if self.activation not in ACTIVATIONS:
             raise SpecError(
-                f"{self.activation!r} is not one of {', '.join(ACTIVATIONS)}", key="activation"
+                f"{quoted(self.activation)} is not one of {', '.join(ACTIVATIONS)}",
+                key="activation",
             )
         for key in ("epochs", "batch_size"):
             if not _positive_int(getattr(self, key)):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FeatureProbeError
+from ..errors import FeatureProbeError, quoted
 from ..features import FeatureSpace
 from ..probes import probe_features
 from ..provenance import library_versions, platform_facts
@@ -169,7 +169,7 @@ class Baseline:
         try:
             if data.get("format") != FORMAT_VERSION:
                 raise BaselineError(
-                    f"unsupported baseline format {data.get('format')!r} (this version reads "
+                    f"unsupported baseline format {quoted(data.get('format'))} (this version reads "
                     f"{FORMAT_VERSION}); recreate it with --featureprobe-update",
                     path=path,
                 )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import quoted
 from ..keras_runtime import start_keras_quietly
 from .common import YAML_SUFFIXES, CommandError, csv_list, existing
 
@@ -59,9 +60,10 @@ def load_source(args: argparse.Namespace, session: ProbeSession, argument: str) 
         decl = document.model
         if decl.kind == "fixture":
             raise CommandError(
-                f"{path}: the model comes from the pytest fixture {decl.values['target']!r}, which "
-                "only a pytest run can provide; run pytest on the file, or give the command a "
-                ".keras model (ProbeModel.save writes one) or a file with model: train: or load:"
+                f"{path}: the model comes from the pytest fixture "
+                f"{quoted(decl.values['target'])}, which only a pytest run can provide; run pytest "
+                "on the file, or give the command a .keras model (ProbeModel.save writes one) or "
+                "a file with model: train: or load:"
             )
         start_keras_quietly()
         from ..runner import declared_model

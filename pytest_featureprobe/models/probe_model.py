@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ModelError, first_line
+from ..errors import ModelError, first_line, quoted
 from ..features import FeatureSpace, feature_name
 from .sidecar import OUTPUT_KINDS, write_sidecar
 
@@ -41,7 +41,9 @@ class ProbeModel:
         keras_model: Any = None,
     ) -> None:
         if outputs not in OUTPUT_KINDS:
-            raise ModelError(f"outputs must be one of {', '.join(OUTPUT_KINDS)}, not {outputs!r}")
+            raise ModelError(
+                f"outputs must be one of {', '.join(OUTPUT_KINDS)}, not {quoted(outputs)}"
+            )
         classes = tuple(feature_name(c) for c in classes)
         if len(classes) < 2:
             raise ModelError("a classifier needs at least two classes")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..errors import quoted
 from .stash import featureprobe_run
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def fixture_lookup(request: pytest.FixtureRequest):
             from ..errors import SpecError
 
             raise SpecError(
-                f"no fixture named {name!r}: define it in conftest.py "
+                f"no fixture named {quoted(name)}: define it in conftest.py "
                 "(`pytest --fixtures` lists the fixtures there are)",
                 key="fixture",
             ) from None

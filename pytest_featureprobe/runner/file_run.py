@@ -19,7 +19,7 @@ from ..baseline.checks import BandLimit, DriftCheck, ProbabilityTolerance
 from ..baseline.record import Baseline, BaselineError
 from ..baseline.store import baseline_path, check_compatible, read_baseline, write_baseline
 from ..confinement import resolve
-from ..errors import DataError, FeatureProbeError, SpecError, display_path
+from ..errors import DataError, FeatureProbeError, SpecError, display_path, quoted
 from ..expectations import AddingExpectation, CheckContext, Outcome, check_names
 from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
@@ -195,8 +195,8 @@ class FileRun:
         if decl.kind == "fixture":
             if fixture is None:
                 raise SpecError(
-                    f"the model comes from the pytest fixture {decl.values['target']!r}, which "
-                    "only a pytest run can provide",
+                    f"the model comes from the pytest fixture {quoted(decl.values['target'])}, "
+                    "which only a pytest run can provide",
                     key="fixture",
                 )
             fixture_value = fixture(decl.values["target"])

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, quoted
 from ..expectations import (
     DIRECTION_TOLERANCE,
     AddingExpectation,
@@ -250,7 +250,7 @@ def name_items(items: list[ItemSpec], path: Path) -> None:
         if item.name in seen:
             if item.explicit_name and item.error is None:
                 item.error = SpecError(
-                    f"duplicate name {item.name!r} (also on line {seen[item.name]})",
+                    f"duplicate name {quoted(item.name)} (also on line {seen[item.name]})",
                     path=path,
                     line=item.line_of("name"),
                     key=f"expect[{item.index}].name",

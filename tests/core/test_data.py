@@ -1,0 +1,309 @@
+"""data: reading data files (CSV, TSV, JSON, JSON lines), the features declaration, class
+indices and ``prepare``, with the DataError (and its key) of each mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pytest_featureprobe.data import class_indices, feature_columns, prepare, read_table
+from pytest_featureprobe.errors import DataError
+from pytest_featureprobe.features import FeatureSpace
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tmp_path as the working directory: messages name files relative to it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def refused(path: Path) -> DataError:
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    return info.value
+
+
+# --- read_table ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "d.jsonl",
+            '{"problems": [1, 2], "results": "A"}\n[3]\n',
+            "line 2 is not a JSON object (a .jsonl file holds one per line)",
+        ),
+        (
+            "d.json",
+            '[{"problems": [1], "results": "A"}, 2]',
+            "a .json data file holds a list of records ([{column: value, ...}, ...])",
+        ),
+    ],
+    ids=["jsonl-line-not-an-object", "json-item-not-a-record"],
+)
+def test_json_items_that_are_not_records_are_a_data_error(here, name, content, message):
+    """pandas raises TypeError on these; the reader names the file and what is wrong."""
+    assert refused(write(here, name, content)).message == f"cannot read {name}: {message}"
+
+
+def test_a_csv_file_is_read_as_text_with_empty_cells_missing(here):
+    frame = read_table(write(here, "d.csv", 'a,b\n1,x\n2,\n"[1, 2]",y\n'))
+    assert list(frame.columns) == ["a", "b"]
+    assert frame["a"].tolist() == ["1", "2", "[1, 2]"]  # strings, not numbers
+    assert frame["b"].iloc[0] == "x" and pd.isna(frame["b"].iloc[1])
+    assert isinstance(frame.index, pd.RangeIndex)
+
+
+def test_a_tsv_file_is_split_on_tabs(here):
+    frame = read_table(write(here, "d.tsv", "a\tb\n1,2\tx\n"))
+    assert frame.to_dict("records") == [{"a": "1,2", "b": "x"}]
+
+
+def test_a_json_file_of_records_is_read(here):
+    frame = read_table(write(here, "d.json", '[{"a": [1, 2], "b": "x"}, {"a": [], "b": "y"}]'))
+    assert frame.to_dict("records") == [{"a": [1, 2], "b": "x"}, {"a": [], "b": "y"}]
+
+
+def test_a_json_lines_file_is_read_one_record_a_line(here):
+    frame = read_table(write(here, "d.jsonl", '{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n'))
+    assert frame.to_dict("records") == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+
+
+def test_the_suffix_is_read_in_any_case(here):
+    frame = read_table(write(here, "D.CSV", "a\n1\n"))
+    assert frame["a"].tolist() == ["1"]
+
+
+def test_a_missing_file_is_named_relative_to_the_working_directory(here):
+    error = refused(here / "sub" / "missing.csv")
+    assert error.message == "data file not found: sub/missing.csv"
+    assert (error.path, error.line, error.key) == (None, None, None)  # placed by the caller
+
+
+def test_a_missing_file_outside_the_working_directory_is_named_in_full(here, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "missing.csv"
+    assert refused(elsewhere).message == f"data file not found: {elsewhere}"
+
+
+def test_a_folder_is_not_a_data_file(here):
+    (here / "d.csv").mkdir()
+    assert refused(here / "d.csv").message == "data file not found: d.csv"
+
+
+def test_an_unsupported_suffix_is_refused(here):
+    assert refused(write(here, "d.xlsx", "a\n1\n")).message == (
+        "d.xlsx: unsupported data file type '.xlsx' (use .csv, .tsv, .json or .jsonl)"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("b.csv", b"a\nx\x00y\n", "binary, not text (a NUL byte on line 2)"),
+        ("e.csv", "", "the file is empty"),
+        ("w.csv", "  \n\n", "the file is empty"),
+        ("u.csv", b"a\nok\n\xe9\n", "not UTF-8 text (byte 0xe9 on line 3); save it as UTF-8"),
+        (
+            "x.csv",
+            "a,b\n1,2,3\n4,5,6\n",
+            "line 2 has 3 fields but the header has 2 (a, b); quote values that hold ','",
+        ),
+        (
+            "x.tsv",
+            "a\tb\n1\t2\t3\n",
+            "line 2 has 3 fields but the header has 2 (a, b); quote values that hold '\\t'",
+        ),
+        ("j.json", '[\n{"a": 1},\n{"a"\n]', "invalid JSON on line 4: Expecting ':' delimiter"),
+        (
+            "o.json",
+            '{"a": 1}',
+            "a .json data file holds a list of records ([{column: value, ...}, ...])",
+        ),
+        ("l.jsonl", '{"a": 1}\n\n{"a": 2,\n', "invalid JSON on line 3: Expecting property name"),
+        (
+            "s.jsonl",
+            '{"a": 1}\n"text"\n',
+            "line 2 is not a JSON object (a .jsonl file holds one per line)",
+        ),
+    ],
+    ids=[
+        "nul",
+        "empty",
+        "blank",
+        "latin1",
+        "csv-extra",
+        "tsv-extra",
+        "json-syntax",
+        "json-object",
+        "jsonl-syntax",
+        "jsonl-string",
+    ],
+)
+def test_an_unreadable_file_says_why(here, name, content, reason):
+    error = refused(write(here, name, content))
+    assert error.message.startswith(f"cannot read {name}: {reason}")
+    assert error.key is None
+
+
+# --- feature_columns -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "declared, columns",
+    [
+        ("problems", ("problems", ())),
+        ({"tokens": "problems"}, ("problems", ())),
+        ({"categorical": "sex"}, (None, ("sex",))),
+        ({"categorical": ["sex", "class"]}, (None, ("sex", "class"))),
+        ({"tokens": "t", "categorical": ["sex"]}, ("t", ("sex",))),
+        ({"tokens": "t", "categorical": None}, ("t", ())),
+    ],
+)
+def test_feature_columns_normalise_the_declaration(declared, columns):
+    assert feature_columns(declared) == columns
+
+
+@pytest.mark.parametrize(
+    "declared, message, key",
+    [
+        (
+            {"token": "t"},
+            "unknown key 'token': features take 'tokens' and 'categorical'",
+            "features",
+        ),
+        ({"tokens": ["a", "b"]}, "'tokens' names one column", "features.tokens"),
+        (
+            {"categorical": ["sex", 3]},
+            "'categorical' is a list of column names",
+            "features.categorical",
+        ),
+        ({}, "name a token column or categorical columns", "features"),
+        (
+            {"tokens": "", "categorical": []},
+            "name a token column or categorical columns",
+            "features",
+        ),
+        (
+            3,
+            "features is a token column name or a mapping with 'tokens' and/or 'categorical'",
+            "features",
+        ),
+    ],
+)
+def test_feature_columns_refuse_a_malformed_declaration(declared, message, key):
+    with pytest.raises(DataError) as info:
+        feature_columns(declared)
+    assert (info.value.message, info.value.key) == (message, key)
+
+
+# --- class_indices -------------------------------------------------------------------------------
+
+
+def test_class_indices_number_the_classes_in_sorted_order():
+    y, classes = class_indices(["b", "a", "b", "c"])
+    assert classes == ("a", "b", "c")
+    assert y.tolist() == [1, 0, 1, 2]
+    assert y.dtype == np.int32
+
+
+def test_class_names_are_compared_as_text():
+    # 9 and 9.0 are one class "9"; "10" sorts before "2" as text.
+    y, classes = class_indices([10, 9, 2, 9.0])
+    assert classes == ("10", "2", "9")
+    assert y.tolist() == [0, 2, 1, 2]
+
+
+def test_missing_labels_are_counted_and_the_first_row_named():
+    with pytest.raises(DataError) as info:
+        class_indices(["a", "b", None, "a", float("nan"), "", "NaN", " "])
+    assert info.value.message == (
+        "the label column has missing values (5 of 8 rows; the first is data row 3)"
+    )
+    assert info.value.key == "label"
+
+
+# --- prepare -------------------------------------------------------------------------------------
+
+SEED = pd.DataFrame(
+    {
+        "problems": ["[1, 2, 3]", "[1, 2, 4]", "[1, 4, 5]", "[3, 4, 5]", "[1, 5, 6]"],
+        "results": ["A", "A", "C", "C", "A"],
+    }
+)
+
+
+def test_prepare_builds_the_space_and_encodes_the_rows():
+    data = prepare(SEED, "problems", "results")
+    assert data.space.features == ("1", "2", "3", "4", "5", "6")
+    assert data.space.token_column == "problems"
+    assert data.classes == ("A", "C")
+    assert data.y.tolist() == [0, 0, 1, 1, 0]
+    assert data.x.dtype == np.float32
+    assert data.x.tolist() == [
+        [1, 1, 1, 0, 0, 0],
+        [1, 1, 0, 1, 0, 0],
+        [1, 0, 0, 1, 1, 0],
+        [0, 0, 1, 1, 1, 0],
+        [1, 0, 0, 0, 1, 1],
+    ]
+
+
+def test_prepare_reads_categorical_columns():
+    frame = pd.DataFrame({"sex": ["f", "m", "f"], "survived": ["yes", "no", "no"]})
+    data = prepare(frame, {"categorical": ["sex"]}, "survived")
+    assert data.space.features == ("sex=f", "sex=m")
+    assert data.classes == ("no", "yes")
+    assert data.x.tolist() == [[1, 0], [0, 1], [1, 0]]
+    assert data.y.tolist() == [1, 0, 0]
+
+
+def test_prepare_uses_a_space_it_is_given():
+    space = FeatureSpace(("6", "5", "4", "3", "2", "1", "7"), token_column="problems")
+    data = prepare(SEED, "problems", "results", space=space)
+    assert data.space is space
+    assert data.x.shape == (5, 7)
+    assert data.x[0].tolist() == [0, 0, 0, 1, 1, 1, 0]
+
+
+def test_prepare_refuses_a_single_class():
+    frame = pd.DataFrame({"problems": ["[1]", "[2]"], "results": ["A", "A"]})
+    with pytest.raises(DataError) as info:
+        prepare(frame, "problems", "results")
+    assert (info.value.message, info.value.key) == (
+        "the label column has one class only ('A')",
+        "label",
+    )
+
+
+def test_prepare_refuses_a_missing_label_column_with_a_did_you_mean():
+    with pytest.raises(DataError) as info:
+        prepare(SEED, "problems", "result")
+    assert info.value.message == "no label column 'result' (did you mean 'results'?)"
+    assert info.value.key == "label"
+    with pytest.raises(DataError, match=r"^label: no label column 'zzz'$"):
+        prepare(SEED, "problems", "zzz")
+
+
+def test_prepare_refuses_no_rows():
+    with pytest.raises(DataError, match=r"^the data has no rows$"):
+        prepare(SEED.iloc[:0], "problems", "results")
+
+
+def test_prepare_refuses_a_malformed_features_declaration_first():
+    with pytest.raises(DataError) as info:
+        prepare(SEED, {"tokens": "problems", "extra": 1}, "missing")
+    assert info.value.key == "features"

@@ -1,0 +1,157 @@
+"""files: the atomic writer (a reader never sees half a file, a failed write leaves the old one
+and no temporary file), the staged file behind it, and the inter-process lock."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_featureprobe import files
+from pytest_featureprobe.files import TEMPORARY_SUFFIX, atomic_write, file_lock, staged_file
+
+OLD = b"old contents\x00\xff\n"
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    """Restore the process umask after a test that sets it."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    yield
+    os.umask(mask)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# --- atomic_write --------------------------------------------------------------------------------
+
+
+def test_atomic_write_makes_the_folders_and_writes_text_as_utf8(tmp_path):
+    target = tmp_path / "a" / "b" / "note.txt"
+    atomic_write(target, "café ✓\n")
+    assert target.read_bytes() == "café ✓\n".encode()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["note.txt"]
+
+
+def test_atomic_write_writes_bytes_as_given(tmp_path):
+    target = tmp_path / "blob.bin"
+    atomic_write(str(target), OLD)
+    assert target.read_bytes() == OLD
+
+
+def test_atomic_write_replaces_an_existing_file(tmp_path):
+    target = tmp_path / "f.json"
+    target.write_bytes(OLD)
+    atomic_write(target, "{}")
+    assert target.read_bytes() == b"{}"
+    assert os.listdir(tmp_path) == ["f.json"]
+
+
+def test_without_make_folder_a_missing_folder_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        atomic_write(tmp_path / "missing" / "f.txt", "x", make_folder=False)
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("broken", ["fsync", "replace"])
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch, broken):
+    target = tmp_path / "baseline.json"
+    target.write_bytes(OLD)
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, broken, fail)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(target, "new contents that never land")
+    monkeypatch.undo()
+    assert target.read_bytes() == OLD
+    assert os.listdir(tmp_path) == ["baseline.json"]
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "baseline.json"
+    target.write_bytes(OLD)
+
+    def interrupt(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "fsync", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, "new")
+    monkeypatch.undo()
+    assert target.read_bytes() == OLD
+    assert os.listdir(tmp_path) == ["baseline.json"]
+
+
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_the_file_mode_follows_the_umask(tmp_path, umask, mask, expected):
+    os.umask(mask)
+    target = tmp_path / "report.html"
+    atomic_write(target, "<html></html>")
+    assert mode(target) == expected
+
+
+def test_a_shared_file_is_not_made_private(tmp_path, umask):
+    # mkstemp makes 0600 files: a written file must be readable as any other project file.
+    os.umask(0o002)
+    target = tmp_path / "shared.json"
+    atomic_write(target, "{}")
+    assert mode(target) == 0o664
+
+
+# --- staged_file ---------------------------------------------------------------------------------
+
+
+def test_staged_file_is_beside_the_target_and_renamed_over_it_on_success(tmp_path):
+    target = tmp_path / "out" / "f.txt"
+    with staged_file(target) as temporary:
+        assert temporary.parent == target.parent
+        assert temporary.name.startswith(".f.txt.")
+        assert temporary.name.endswith(TEMPORARY_SUFFIX)
+        assert temporary.exists() and not target.exists()
+        temporary.write_text("staged")
+    assert target.read_text() == "staged"
+    assert not temporary.exists()
+    assert os.listdir(target.parent) == ["f.txt"]
+
+
+def test_staged_file_leaves_the_target_when_the_block_raises(tmp_path):
+    target = tmp_path / "f.txt"
+    target.write_bytes(OLD)
+    with pytest.raises(ValueError, match="check failed"), staged_file(target) as temporary:
+        temporary.write_text("half")
+        raise ValueError("check failed")
+    assert target.read_bytes() == OLD
+    assert os.listdir(tmp_path) == ["f.txt"]
+
+
+def test_staged_file_tolerates_a_block_that_removed_its_temporary_file(tmp_path):
+    target = tmp_path / "f.txt"
+    with pytest.raises(RuntimeError), staged_file(target) as temporary:
+        temporary.unlink()
+        raise RuntimeError("gone")
+    assert os.listdir(tmp_path) == []
+
+
+# --- file_lock -----------------------------------------------------------------------------------
+
+
+def test_file_lock_makes_its_folder_and_can_be_acquired_and_released(tmp_path):
+    path = tmp_path / "locks" / "deep" / "model.lock"
+    lock = file_lock(path)
+    assert path.parent.is_dir()
+    assert not lock.is_locked
+    lock.acquire(timeout=5)
+    assert lock.is_locked
+    lock.release()
+    assert not lock.is_locked
+    with lock:
+        assert lock.is_locked
+    assert not lock.is_locked
