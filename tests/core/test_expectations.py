@@ -1,713 +1,693 @@
-"""Every expectation kind, holding and failing, read as a user reads the report.
+"""The expectation kinds of ``pytest_featureprobe.expectations``, checked directly: each kind's
+``check(CheckContext(...))`` on a small callable model, without pytest's runner.
 
-The model under test is a plain-numpy function whose probabilities are known exactly (see
-CONFTEST), so the numbers in failure messages are asserted as printed. The Keras paths (``train:``
-and ``load:``) are covered end to end once each.
+The model adds counts per feature to (A, B, C) and normalises them, so every probability is a
+fraction worked out by hand below; the numbers in the expected lines are those fractions as the
+checks print them (three decimals). What a user reads in pytest's report is tested, through
+pytest, in tests/plugin/test_failure_text.py.
+
+    base [5, 3, 2] (zero: .500 .300 .200, predicts A, margin .200)
+    x [9, 1, 0]  y [0, 9, 1]  z [1, 1, 8]  w [5, 3, 2] (w is proportional to the base)
+
+    probe  counts        P(A)  P(B)  P(C)   predicted  margin
+    zero   5  3  2 /10   .500  .300  .200   A          .200
+    x     14  4  2 /20   .700  .200  .100   A          .500
+    y      5 12  3 /20   .250  .600  .150   B          .350
+    z      6  4 10 /20   .300  .200  .500   C          .200
+    w     10  6  4 /20   .500  .300  .200   A          .200
+    x+y   14 13  3 /30   .467  .433  .100   A          .033
+    x+z   15  5 10 /30   .500  .167  .333   A          .167
+    x+w   19  7  4 /30   .633  .233  .133   A          .400
+    y+z    6 13 11 /30   .200  .433  .367   B          .067
+    y+w   10 15  5 /30   .333  .500  .167   B          .167
+    z+w   11  7 12 /30   .367  .233  .400   C          .033
+    x+y+z 15 14 11 /40   .375  .350  .275   A          .025
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from pytest_featureprobe.expectations import (
+    AddingExpectation,
+    CheckContext,
+    EveryProbe,
+    ProbeExpectation,
+    RankingExpectation,
+    check_names,
+)
 from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable
 
-SEED = Path(__file__).resolve().parents[2] / "examples" / "problems"
-
-
-HEADER = "model:\n  fixture: fruit_model\nexpect:\n"
-
-QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
-
-
-def check(pytester: pytest.Pytester, expect: str, *args: str, header: str = HEADER):
-    """Write one expectation file (``expect`` is the list under ``expect:``) and run it."""
-    text = header + textwrap.indent(textwrap.dedent(expect), "  ")
-    (pytester.path / "featureprobe_fruit.yaml").write_text(text)
-    return pytester.runpytest(*QUIET, "-v", *args)
+FEATURES = ["x", "y", "z", "w"]
+CLASSES = ["A", "B", "C"]
+BASE = np.array([5.0, 3.0, 2.0])
+WEIGHTS = np.array([[9, 1, 0], [0, 9, 1], [1, 1, 8], [5, 3, 2]], dtype=float)
 
 
-def fnm(*patterns: str) -> list[str]:
-    """fnmatch patterns in which only ``*`` is a wildcard (ids are full of ``[`` and ``]``)."""
-    table = str.maketrans({"[": "[[]", "]": "[]]", "?": "[?]"})
-    return [p.translate(table) for p in patterns]
+def counts_model(x):
+    counts = BASE + np.asarray(x, dtype=float) @ WEIGHTS
+    return counts / counts.sum(axis=1, keepdims=True)
 
 
-def section(result: pytest.RunResult, name: str) -> str:
-    """The failure report of one item: from its ``___ header ___`` to the next header."""
-    text = result.stdout.str()
-    match = re.search(
-        rf"^_+ \S+:\d+: {re.escape(name)} _+$(.*?)(?=^[_=]{{3,}})", text, re.MULTILINE | re.DOTALL
+MODEL = from_callable(counts_model, FeatureSpace.from_names(FEATURES), CLASSES)
+
+
+def rows_of(*feature_sets: list[str]) -> np.ndarray:
+    """Multi-hot rows (as an ``on:`` data file is encoded) holding the given features."""
+    out = np.zeros((len(feature_sets), len(FEATURES)), dtype=np.float32)
+    for n, names in enumerate(feature_sets):
+        out[n, [FEATURES.index(name) for name in names]] = 1.0
+    return out
+
+
+def no_rows(on: str) -> np.ndarray:
+    raise AssertionError(f"a check on the zero probe read rows of {on!r}")
+
+
+@pytest.fixture(scope="module")
+def context() -> CheckContext:
+    """The model, its sweep (order 2, and the triple x+y+z) and no data rows."""
+    return CheckContext(MODEL, MODEL.sweep(order=2, probes=[("x", "y", "z")]), rows=no_rows)
+
+
+def on_rows(context: CheckContext, rows: np.ndarray, seen: list[str] | None = None):
+    """``context`` whose ``rows`` returns ``rows`` for any ``on:`` value (recorded in ``seen``)."""
+
+    def read(on: str) -> np.ndarray:
+        if seen is not None:
+            seen.append(on)
+        return rows
+
+    return CheckContext(context.model, context.sweep, rows=read)
+
+
+# --- ProbeExpectation: one probe ------------------------------------------------------------------
+
+
+def test_predicts_on_one_probe_passes_and_records_the_probe(context):
+    outcome = ProbeExpectation([("x",)], predicts="A").check(context)
+    assert outcome.passed
+    assert outcome.lines == []
+    assert outcome.properties == {
+        "probes": 1,
+        "failed_probes": 0,
+        "expected": "predicts A",
+        "probe": "x",
+        "observed": "A",
+        "probabilities": "P(A)=0.700  P(B)=0.200  P(C)=0.100",
+    }
+
+
+def test_predicts_fails_by_the_lead_of_the_predicted_class(context):
+    # y predicts B: P(B) - P(A) = .600 - .250.
+    outcome = ProbeExpectation([("y",)], predicts="A").check(context)
+    assert not outcome.passed
+    assert outcome.lines == [
+        "probe y: expected predicts A; observed B (margin 0.350), missed by 0.350",
+        "class probabilities: P(A)=0.250  P(B)=0.600  P(C)=0.150",
+    ]
+    assert outcome.properties["failed_probes"] == 1
+    assert outcome.properties["observed"] == "B"
+
+
+def test_the_zero_probe_and_its_margin(context):
+    # biased_toward: the zero probe, predicts and an optional min_margin (zero's margin is .200).
+    assert ProbeExpectation([()], predicts="A", min_margin=0.15).check(context).passed
+    wrong = ProbeExpectation([()], predicts="B").check(context)
+    assert wrong.lines[0] == (
+        "probe zero: expected predicts B; observed A (margin 0.200), missed by 0.200"
     )
-    assert match, f"no failure section for {name!r} in:\n{text}"
-    return match.group(1).strip("\n")
-
-
-def body(result: pytest.RunResult, name: str) -> list[str]:
-    """The explanation lines of a failed expectation (after its YAML source)."""
-    lines = section(result, name).splitlines()
-    return [line for line in lines[1:] if not line.startswith("    ")]
-
-
-# --- predicts -------------------------------------------------------------------------------------
-
-
-def test_predicts_on_the_zero_probe(fruit):
-    result = check(
-        fruit,
-        """\
-        - zero: true
-          predicts: apple
-        - zero: true
-          predicts: banana
-        """,
+    assert wrong.properties["probe"] == "zero"
+    narrow = ProbeExpectation([()], predicts="A", min_margin=0.3).check(context)
+    assert not narrow.passed
+    assert narrow.lines[0] == (
+        "probe zero: expected predicts A, margin >= 0.3; observed A (margin 0.200), missed by 0.100"
     )
-    result.assert_outcomes(passed=1, failed=1)
-    assert body(result, "zero-predicts-banana") == [
-        "  probe zero: expected predicts banana; observed apple (margin 0.300), missed by 0.300",
-        "  class probabilities: P(apple)=0.600  P(banana)=0.300  P(lime)=0.100",
+
+
+def test_min_prob(context):
+    assert ProbeExpectation([("x",)], predicts="A", min_prob=0.65).check(context).passed
+    outcome = ProbeExpectation([("x",)], predicts="A", min_prob=0.8).check(context)
+    assert not outcome.passed
+    assert outcome.lines == [
+        "probe x: expected predicts A, P(A) >= 0.8; observed A (margin 0.500), missed by 0.100",
+        "class probabilities: P(A)=0.700  P(B)=0.200  P(C)=0.100",
+    ]
+    assert outcome.properties["expected"] == "predicts A, P(A) >= 0.8"
+
+
+def test_a_wrong_class_and_a_low_probability_miss_by_the_worse_of_the_two(context):
+    # On y, predicting A misses by .350 (B leads); P(A) >= .5 by .250 and P(A) >= .9 by .650.
+    lead = ProbeExpectation([("y",)], predicts="A", min_prob=0.5).check(context)
+    assert lead.lines[0].endswith("observed B (margin 0.350), missed by 0.350")
+    low = ProbeExpectation([("y",)], predicts="A", min_prob=0.9).check(context)
+    assert low.lines[0] == (
+        "probe y: expected predicts A, P(A) >= 0.9; observed B (margin 0.350), missed by 0.650"
+    )
+
+
+def test_min_margin_without_predicts(context):
+    assert ProbeExpectation([("z",)], min_margin=0.15).check(context).passed
+    outcome = ProbeExpectation([("z",)], min_margin=0.25).check(context)
+    assert not outcome.passed
+    assert outcome.lines[0] == (
+        "probe z: expected margin >= 0.25; observed C (margin 0.200), missed by 0.050"
+    )
+    assert outcome.properties["expected"] == "margin >= 0.25"
+
+
+def test_probability_bounds_above_and_below(context):
+    # On y: P(B) = .600, P(C) = .150.
+    assert ProbeExpectation([("y",)], probability=("B", 0.55, 0.65)).check(context).passed
+    above = ProbeExpectation([("y",)], probability=("B", 0.5, 0.55)).check(context)
+    assert not above.passed
+    assert above.lines[0] == (
+        "probe y: expected P(B) in [0.5, 0.55]; observed B (margin 0.350), missed by 0.050"
+    )
+    below = ProbeExpectation([("y",)], probability=("C", 0.2, 1.0)).check(context)
+    assert not below.passed
+    assert below.lines[0] == (
+        "probe y: expected P(C) in [0.2, 1]; observed B (margin 0.350), missed by 0.050"
+    )
+
+
+def test_all_checks_at_once_report_the_worst_miss(context):
+    # On x: P(A) >= .75 misses by .050, margin >= .6 by .100, P(C) <= .05 by .050.
+    outcome = ProbeExpectation(
+        [("x",)], predicts="A", min_prob=0.75, min_margin=0.6, probability=("C", 0.0, 0.05)
+    ).check(context)
+    assert not outcome.passed
+    assert outcome.lines[0] == (
+        "probe x: expected predicts A, P(A) >= 0.75, margin >= 0.6, P(C) in [0, 0.05]; "
+        "observed A (margin 0.500), missed by 0.100"
+    )
+
+
+def test_a_probe_is_named_in_feature_space_order_whatever_the_order_written(context):
+    # x+y+z = (15, 14, 11) / 40, beyond the sweep's order: the explicit probe the sweep was given.
+    outcome = ProbeExpectation([("z", "x", "y")], probability=("A", 0.0, 0.3)).check(context)
+    assert outcome.lines == [
+        "probe x+y+z: expected P(A) in [0, 0.3]; observed A (margin 0.025), missed by 0.075",
+        "class probabilities: P(A)=0.375  P(B)=0.350  P(C)=0.275",
+    ]
+    assert outcome.properties["probe"] == "x+y+z"
+
+
+def test_probe_expectations_name_the_probes_they_need():
+    probes = ProbeExpectation([("x",), ("z", "y")], predicts="A")
+    assert probes.needed_probes() == [("x",), ("z", "y")]
+    assert probes.needed_order() == 1
+    every = ProbeExpectation(EveryProbe(2, ("x",)), predicts="A")
+    assert every.needed_probes() == []  # the sweep of that order holds them
+    assert every.needed_order() == 2
+
+
+# --- ProbeExpectation: several probes ---------------------------------------------------------
+
+
+def test_several_probes_table_the_failing_ones_worst_first(context):
+    # Predicting A fails on y (B leads by .350) and z (C leads by .200).
+    outcome = ProbeExpectation([("x",), ("y",), ("z",), ("w",)], predicts="A").check(context)
+    assert not outcome.passed
+    assert outcome.lines == [
+        "2 of 4 probes fail: expected predicts A (all must pass; 50.0% pass)",
+        "probe  observed  P(A)   P(B)   P(C)   margin  missed by",
+        "y      B         0.250  0.600  0.150  0.350   0.350",
+        "z      C         0.300  0.200  0.500  0.200   0.200",
+    ]
+    assert outcome.properties == {"probes": 4, "failed_probes": 2, "expected": "predicts A"}
+
+
+def test_several_probes_that_all_pass(context):
+    outcome = ProbeExpectation([("x",), ("w",)], predicts="A").check(context)
+    assert outcome.passed
+    assert outcome.lines == []
+    assert outcome.properties == {"probes": 2, "failed_probes": 0, "expected": "predicts A"}
+
+
+def test_mostly_passes_with_a_note_at_the_fraction_and_fails_below_it(context):
+    probes = [("x",), ("y",), ("z",), ("w",)]  # 2 of 4 predict A
+    enough = ProbeExpectation(probes, predicts="A", mostly=0.5).check(context)
+    assert enough.passed
+    assert enough.lines == [
+        "2 of 4 probes fail: expected predicts A (mostly 0.5 requires 2; 50.0% pass)"
+    ]
+    assert enough.properties["failed_probes"] == 2
+    short = ProbeExpectation(probes, predicts="A", mostly=0.75).check(context)
+    assert not short.passed
+    assert short.lines[0] == (
+        "2 of 4 probes fail: expected predicts A (mostly 0.75 requires 3; 50.0% pass)"
+    )
+    assert short.lines[2:] == [
+        "y      B         0.250  0.600  0.150  0.350   0.350",
+        "z      C         0.300  0.200  0.500  0.200   0.200",
     ]
 
 
-def test_predicts_alone(fruit):
-    result = check(
-        fruit,
-        """\
-        - alone: long
-          predicts: banana
-        - alone: long
-          predicts: apple
-        """,
+def test_a_failure_lists_ten_probes_and_counts_the_rest(context):
+    # P(C) >= .9 fails on all 11 probes of order <= 2, by .9 - P(C) (or C's rival's lead, which is
+    # smaller everywhere); z, the closest (.900 - .500), is the one left out.
+    probes = [(), *[(f,) for f in FEATURES]]
+    probes += [(a, b) for i, a in enumerate(FEATURES) for b in FEATURES[i + 1 :]]
+    outcome = ProbeExpectation(probes, predicts="C", min_prob=0.9).check(context)
+    assert not outcome.passed
+    assert outcome.lines[0] == (
+        "11 of 11 probes fail: expected predicts C, P(C) >= 0.9 (all must pass; 0.0% pass)"
     )
-    result.assert_outcomes(passed=1, failed=1)
-    lines = section(result, "alone-long-predicts-apple").splitlines()
-    assert lines == [
-        "featureprobe_fruit.yaml:6: expectation 'alone-long-predicts-apple' failed",
-        "    - alone: long",
-        "      predicts: apple",
-        "  probe long: expected predicts apple; observed banana (margin 0.350), missed by 0.350",
-        "  class probabilities: P(apple)=0.300  P(banana)=0.650  P(lime)=0.050",
+    table = outcome.lines[2:12]
+    assert [row.split()[-1] for row in table] == [
+        "0.800",  # x, x+y (P(C) = .100)
+        "0.800",
+        "0.767",  # x+w
+        "0.750",  # y
+        "0.733",  # y+w
+        "0.700",  # zero, w
+        "0.700",
+        "0.567",  # x+z
+        "0.533",  # y+z
+        "0.500",  # z+w
+    ]
+    listed = {row.split()[0] for row in table}
+    assert listed == {"zero", "x", "y", "w", "x+y", "x+z", "x+w", "y+z", "y+w", "z+w"}  # not z
+    assert outcome.lines[12:] == ["... and 1 more failing probes"]
+    assert outcome.properties == {
+        "probes": 11,
+        "failed_probes": 11,
+        "expected": "predicts C, P(C) >= 0.9",
+    }
+
+
+# --- EveryProbe -----------------------------------------------------------------------------------
+
+
+def test_every_selects_probes_of_an_order_by_containing_and_except(context):
+    sweep = context.sweep
+    assert EveryProbe(2, ("x",)).select(sweep) == ["x+y", "x+z", "x+w"]
+    assert EveryProbe(2, ("x",), ("w",)).select(sweep) == ["x+y", "x+z"]
+    assert EveryProbe(2, ("y", "x")).select(sweep) == ["x+y"]
+    assert EveryProbe(1, (), ("x", "y")).select(sweep) == ["z", "w"]
+    assert EveryProbe(1).select(sweep) == FEATURES
+    assert EveryProbe(2, ("x",), ("y", "z", "w")).select(sweep) == []
+
+
+def test_every_checks_the_probes_it_selects(context):
+    # Pairs with x all predict A; of the pairs with y, x+y predicts A (by .467 - .433).
+    assert ProbeExpectation(EveryProbe(2, ("x",)), predicts="A").check(context).passed
+    most = ProbeExpectation(EveryProbe(2, ("y",)), predicts="B", mostly=0.6).check(context)
+    assert most.passed
+    assert most.lines == [
+        "1 of 3 probes fail: expected predicts B (mostly 0.6 requires 2; 66.7% pass)"
+    ]
+    strict = ProbeExpectation(EveryProbe(2, ("y",)), predicts="B", mostly=0.7).check(context)
+    assert not strict.passed
+    assert strict.lines == [
+        "1 of 3 probes fail: expected predicts B (mostly 0.7 requires 3; 66.7% pass)",
+        "probe  observed  P(A)   P(B)   P(C)   margin  missed by",
+        "x+y    A         0.467  0.433  0.100  0.033   0.033",
     ]
 
 
-def test_predicts_alone_list_tables_the_failing_probes(fruit):
-    result = check(
-        fruit,
-        """\
-        - alone: [long, sweet]
-          predicts: banana
-        - alone: [red, round, long, green]
-          predicts: apple
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=1)
-    assert body(result, "alone-red_round_long_green-predicts-apple") == [
-        "  2 of 4 probes fail: expected predicts apple (all must pass; 50.0% pass)",
-        "  probe  observed  P(apple)  P(banana)  P(lime)  margin  missed by",
-        "  long   banana    0.300     0.650      0.050    0.350   0.350",
-        "  green  lime      0.300     0.200      0.500    0.200   0.200",
+def test_every_selection_that_matches_nothing_fails(context):
+    outcome = ProbeExpectation(EveryProbe(2, ("x",), ("y", "z", "w")), predicts="A").check(context)
+    assert not outcome.passed
+    assert outcome.lines == ["no probe matches this selection"]
+    assert outcome.properties == {}
+
+
+# --- AddingExpectation on the zero probe ----------------------------------------------------------
+
+
+def test_adding_raises_by_on_the_zero_probe(context):
+    # Adding x: dP = (+.200, -.100, -.100).
+    held = AddingExpectation("x", "raises", "A", by=0.15).check(context)
+    assert held.passed
+    assert held.lines == []
+    assert held.properties == {
+        "expected": "adding x raises P(A) by at least 0.15",
+        "rows": 1,
+        "failed_rows": 0,
+        "pass_fraction": 1.0,
+        "probe": "x",
+        "observed": "+0.200",
+    }
+    missed = AddingExpectation("x", "raises", "A", by=0.25).check(context)
+    assert not missed.passed
+    assert missed.lines == [
+        "expected adding x raises P(A) by at least 0.25 on the zero probe; observed "
+        "dP(A)=+0.200, dP(B)=-0.100, dP(C)=-0.100, missed by 0.050",
+        "zero probe:  P(A)=0.500  P(B)=0.300  P(C)=0.200",
+        "probe x: P(A)=0.700  P(B)=0.200  P(C)=0.100",
+    ]
+    assert missed.properties["failed_rows"] == 1
+    assert missed.properties["pass_fraction"] == 0.0
+
+
+def test_adding_lowers_by_on_the_zero_probe(context):
+    # Adding y: dP = (-.250, +.300, -.050).
+    held = AddingExpectation("y", "lowers", "A", by=0.2).check(context)
+    assert held.passed
+    assert held.properties["observed"] == "-0.250"  # the change itself, signed
+    missed = AddingExpectation("y", "lowers", "A", by=0.3).check(context)
+    assert not missed.passed
+    assert missed.lines == [
+        "expected adding y lowers P(A) by at least 0.3 on the zero probe; observed "
+        "dP(A)=-0.250, dP(B)=+0.300, dP(C)=-0.050, missed by 0.050",
+        "zero probe:  P(A)=0.500  P(B)=0.300  P(C)=0.200",
+        "probe y: P(A)=0.250  P(B)=0.600  P(C)=0.150",
     ]
 
 
-def test_predicts_together_and_list_of_together(fruit):
-    result = check(
-        fruit,
-        """\
-        - together: [long, sweet]
-          predicts: banana
-          min_prob: 0.7
-        - together: [[green, sour], [red, green, sour]]
-          predicts: lime
-        - together: [[green, sour], [red, round]]
-          predicts: lime
-        """,
+def test_adding_without_by_forgives_a_wrong_way_move_up_to_the_tolerance(context):
+    # Any move the right way passes: z raises C by .300, and w leaves A where it is.
+    assert AddingExpectation("z", "raises", "C").check(context).passed
+    assert AddingExpectation("w", "raises", "A").check(context).passed
+    # y moves A down by .250: .240 beyond the default tolerance of .01.
+    wrong = AddingExpectation("y", "raises", "A").check(context)
+    assert not wrong.passed
+    assert wrong.lines[0] == (
+        "expected adding y raises P(A) (or moves it the other way by at most 0.01) on the zero "
+        "probe; observed dP(A)=-0.250, dP(B)=+0.300, dP(C)=-0.050, missed by 0.240"
     )
-    result.assert_outcomes(passed=2, failed=1)
-    assert body(result, "together-green+sour_red+round-predicts-lime") == [
-        "  1 of 2 probes fail: expected predicts lime (all must pass; 50.0% pass)",
-        "  probe      observed  P(apple)  P(banana)  P(lime)  margin  missed by",
-        "  red+round  apple     0.800     0.100      0.100    0.700   0.700",
+    # x moves A up by .200: within a tolerance of .25, .050 beyond one of .15.
+    assert AddingExpectation("x", "lowers", "A", tolerance=0.25).check(context).passed
+    beyond = AddingExpectation("x", "lowers", "A", tolerance=0.15).check(context)
+    assert not beyond.passed
+    assert beyond.lines[0] == (
+        "expected adding x lowers P(A) (or moves it the other way by at most 0.15) on the zero "
+        "probe; observed dP(A)=+0.200, dP(B)=-0.100, dP(C)=-0.100, missed by 0.050"
+    )
+    assert beyond.properties["expected"] == (
+        "adding x lowers P(A) (or moves it the other way by at most 0.15)"
+    )
+
+
+def test_invariance_on_the_zero_probe(context):
+    # w is proportional to the base: it moves nothing on the zero probe.
+    still = AddingExpectation("w", "invariant", at_most=0.01).check(context)
+    assert still.passed
+    assert still.properties["observed"] == "+0.000"
+    assert still.properties["expected"] == ("adding w moves no class probability by more than 0.01")
+    moved = AddingExpectation("x", "invariant", at_most=0.1).check(context)
+    assert not moved.passed
+    assert moved.lines == [
+        "expected adding x moves no class probability by more than 0.1 on the zero probe; "
+        "observed dP(A)=+0.200, dP(B)=-0.100, dP(C)=-0.100, missed by 0.100",
+        "zero probe:  P(A)=0.500  P(B)=0.300  P(C)=0.200",
+        "probe x: P(A)=0.700  P(B)=0.200  P(C)=0.100",
     ]
 
 
-def test_a_triple_beyond_the_sweep_order_is_probed_too(fruit):
-    # green+sour+long = (8, 14, 18) / 40 -- an explicit probe above the sweep's order.
-    result = check(
-        fruit,
-        """\
-        - together: [green, sour, long]
-          probability: {class: lime, min: 0.44, max: 0.46}
-        - together: [green, sour, long]
-          probability: {class: lime, max: 0.4}
-        """,
+def test_invariance_observes_the_largest_move_whichever_way_it_goes():
+    # Adding s to the base (5, 3, 2): (5, 8, 7) / 20, a move of (-.250, +.100, +.150).
+    weights = np.array([[0.0, 5.0, 5.0]])
+
+    def takes_from_a(x):
+        counts = BASE + np.asarray(x, dtype=float) @ weights
+        return counts / counts.sum(axis=1, keepdims=True)
+
+    model = from_callable(takes_from_a, FeatureSpace.from_names(["s"]), CLASSES)
+    context = CheckContext(model, model.sweep(order=1), rows=no_rows)
+    held = AddingExpectation("s", "invariant", at_most=0.3).check(context)
+    assert held.passed
+    assert held.properties["observed"] == "+0.250"
+    moved = AddingExpectation("s", "invariant", at_most=0.2).check(context)
+    assert moved.lines[0] == (
+        "expected adding s moves no class probability by more than 0.2 on the zero probe; "
+        "observed dP(A)=-0.250, dP(B)=+0.100, dP(C)=+0.150, missed by 0.050"
     )
-    result.assert_outcomes(passed=1, failed=1)
-    # The id keeps the order written; the probe is named in feature-space order.
-    assert body(result, "together-green+sour+long-probability-lime-0-0.4") == [
-        "  probe green+long+sour: expected P(lime) in [0, 0.4]; observed lime (margin 0.100), "
-        "missed by 0.050",
-        "  class probabilities: P(apple)=0.200  P(banana)=0.350  P(lime)=0.450",
+
+
+def test_adding_names_the_one_probe_it_needs():
+    adding = AddingExpectation("x", "raises", "A", on="data.csv")
+    assert adding.needed_probes() == [("x",)]
+    assert adding.needed_order() == 1
+
+
+# --- AddingExpectation on data rows ---------------------------------------------------------------
+
+# Adding x raises P(A) on the rows: [] by .200, [y] by .467 - .250 = .217, [z] by .500 - .300 =
+# .200, [w] by .633 - .500 = .133; the row [x] has it already.
+SAMPLE = rows_of([], ["y"], ["z"], ["x"], ["w"])
+
+
+def test_adding_on_rows_holds_on_min_fraction_of_the_rows_that_lack_it(context):
+    seen: list[str] = []
+    outcome = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv", min_fraction=0.75)
+    outcome = outcome.check(on_rows(context, SAMPLE, seen))
+    assert seen == ["sample.csv"]
+    assert outcome.passed
+    assert outcome.lines == []
+    assert outcome.properties == {
+        "expected": "adding x raises P(A) by at least 0.15",
+        "rows": 4,
+        "failed_rows": 1,
+        "pass_fraction": 0.75,
+    }
+
+
+def test_adding_on_rows_fails_below_min_fraction_and_tables_the_failing_rows(context):
+    outcome = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv").check(
+        on_rows(context, SAMPLE)
+    )
+    assert not outcome.passed
+    # Row 5 ([w]): dP = (19, 7, 4) / 30 - (10, 6, 4) / 20 = (+.133, -.067, -.067).
+    assert outcome.lines == [
+        "expected adding x raises P(A) by at least 0.15 on at least 100% of rows of sample.csv; "
+        "it holds on 75.0% (3 of 4 rows; 1 rows already have x and are skipped)",
+        "row  dP(A)  dP(B)   dP(C)   missed by",
+        "5    0.133  -0.067  -0.067  0.017",
     ]
-
-
-# --- biased_toward, min_prob, min_margin, probability ---------------------------------------------
-
-
-def test_biased_toward_with_min_margin(fruit):
-    result = check(
-        fruit,
-        """\
-        - biased_toward: apple
-          min_margin: 0.25
-        - name: zero leans to banana
-          biased_toward: banana
-        - name: zero leans clearly to apple
-          biased_toward: apple
-          min_margin: 0.4
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=2)
-    assert body(result, "zero leans to banana") == [
-        "  probe zero: expected predicts banana; observed apple (margin 0.300), missed by 0.300",
-        "  class probabilities: P(apple)=0.600  P(banana)=0.300  P(lime)=0.100",
-    ]
-    assert body(result, "zero leans clearly to apple")[0] == (
-        "  probe zero: expected predicts apple, margin >= 0.4; observed apple (margin 0.300), "
-        "missed by 0.100"
-    )
-
-
-def test_min_prob(fruit):
-    result = check(
-        fruit,
-        """\
-        - alone: sweet
-          predicts: banana
-          min_prob: 0.55
-        - name: sweet is surely banana
-          alone: sweet
-          predicts: banana
-          min_prob: 0.7
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=1)
-    assert body(result, "sweet is surely banana") == [
-        "  probe sweet: expected predicts banana, P(banana) >= 0.7; observed banana "
-        "(margin 0.250), missed by 0.100",
-        "  class probabilities: P(apple)=0.350  P(banana)=0.600  P(lime)=0.050",
-    ]
-
-
-def test_min_margin_with_and_without_predicts(fruit):
-    result = check(
-        fruit,
-        """\
-        - alone: green
-          min_margin: 0.15
-        - alone: sour
-          min_margin: 0.1
-        - name: sour is clearly lime
-          alone: sour
-          predicts: lime
-          min_margin: 0.1
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=2)
-    assert body(result, "alone-sour-margin")[0] == (
-        "  probe sour: expected margin >= 0.1; observed lime (margin 0.050), missed by 0.050"
-    )
-    assert body(result, "sour is clearly lime")[0] == (
-        "  probe sour: expected predicts lime, margin >= 0.1; observed lime (margin 0.050), "
-        "missed by 0.050"
-    )
-
-
-def test_probability_bounds(fruit):
-    result = check(
-        fruit,
-        """\
-        - alone: sour
-          probability: {class: lime, min: 0.4, max: 0.5}
-        - alone: sour
-          probability: {class: apple, max: 0.3}
-        - alone: [red, round]
-          probability: {class: apple, min: 0.75}
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=2)
-    assert body(result, "alone-sour-probability-apple-0-0.3") == [
-        "  probe sour: expected P(apple) in [0, 0.3]; observed lime (margin 0.050), "
-        "missed by 0.100",
-        "  class probabilities: P(apple)=0.400  P(banana)=0.150  P(lime)=0.450",
-    ]
-    assert body(result, "alone-red_round-probability-apple-0.75-1") == [
-        "  1 of 2 probes fail: expected P(apple) in [0.75, 1] (all must pass; 50.0% pass)",
-        "  probe  observed  P(apple)  P(banana)  P(lime)  margin  missed by",
-        "  round  apple     0.700     0.150      0.150    0.550   0.050",
-    ]
-
-
-# --- adding ---------------------------------------------------------------------------------------
-
-
-def test_adding_raises_and_lowers_by_on_the_zero_probe(fruit):
-    result = check(
-        fruit,
-        """\
-        - adding: red
-          raises: apple
-          by: 0.15
-        - adding: long
-          lowers: apple
-          by: 0.25
-          on: zero
-        - adding: red
-          raises: apple
-          by: 0.25
-        - adding: long
-          lowers: lime
-          by: 0.1
-        """,
-    )
-    result.assert_outcomes(passed=2, failed=2)
-    # Two items share a derived id; the second gets a suffix.
-    assert body(result, "adding-red-raises-apple-2") == [
-        "  expected adding red raises P(apple) by at least 0.25 on the zero probe; observed "
-        "dP(apple)=+0.200, dP(banana)=-0.150, dP(lime)=-0.050, missed by 0.050",
-        "  zero probe:  P(apple)=0.600  P(banana)=0.300  P(lime)=0.100",
-        "  probe red: P(apple)=0.800  P(banana)=0.150  P(lime)=0.050",
-    ]
-    assert body(result, "adding-long-lowers-lime")[0] == (
-        "  expected adding long lowers P(lime) by at least 0.1 on the zero probe; observed "
-        "dP(apple)=-0.300, dP(banana)=+0.350, dP(lime)=-0.050, missed by 0.050"
-    )
-
-
-def test_adding_raises_without_by_fails_when_it_moves_the_other_way(fruit):
-    result = check(
-        fruit,
-        """\
-        - adding: long
-          raises: banana
-        - adding: long
-          raises: apple
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=1)
-    first = body(result, "adding-long-raises-apple")[0]
-    assert first.startswith("  expected adding long raises P(apple)")
-    assert "on the zero probe; observed dP(apple)=-0.300, dP(banana)=+0.350" in first
-
-
-def test_adding_on_a_data_file_with_min_fraction(fruit):
-    # Adding red raises P(apple) by .100 (round), .233, .192, .200, .200; row 4 has red already.
-    result = check(
-        fruit,
-        """\
-        - adding: red
-          raises: apple
-          by: 0.15
-          on: fruits.csv
-          min_fraction: 0.8
-        - name: red always helps apple
-          adding: red
-          raises: apple
-          by: 0.15
-          on: fruits.csv
-        - name: red helps apple nearly always
-          adding: red
-          raises: apple
-          by: 0.15
-          on: fruits.csv
-          min_fraction: 0.9
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=2)
-    assert body(result, "red always helps apple") == [
-        "  expected adding red raises P(apple) by at least 0.15 on at least 100% of rows of "
-        "fruits.csv; it holds on 80.0% (4 of 5 rows; 1 rows already have red and are skipped)",
-        "  row  dP(apple)  dP(banana)  dP(lime)  missed by",
-        "  1    0.100      -0.050      -0.050    0.050",
-    ]
-    assert body(result, "red helps apple nearly always")[0].startswith(
-        "  expected adding red raises P(apple) by at least 0.15 on at least 90% of rows"
-    )
-
-
-def test_adding_on_data_lists_ten_failing_rows_and_counts_the_rest(fruit):
-    (fruit.path / "greens.csv").write_text("fruit\n" + "green\n" * 12 + '"[]"\n')
-    result = check(
-        fruit,
-        """\
-        - adding: long
-          lowers: apple
-          by: 0.25
-          on: greens.csv
-        """,
-    )
-    result.assert_outcomes(failed=1)
-    lines = body(result, "adding-long-lowers-apple-on-greens.csv")
-    assert lines[0] == (
-        "  expected adding long lowers P(apple) by at least 0.25 on at least 100% of rows of "
-        "greens.csv; it holds on 7.7% (1 of 13 rows)"
-    )
-    assert lines[1] == "  row  dP(apple)  dP(banana)  dP(lime)  missed by"
-    assert lines[2:12] == [
-        f"  {n:<3}  -0.100     0.267       -0.167    0.150" for n in range(1, 11)
-    ]
-    assert lines[12:] == ["  ... and 2 more failing rows"]
-
-
-def test_invariance_moves_at_most(fruit):
-    # Adding shiny leaves the zero probe as it is, but moves rows: .050 .133 .108 .067 .117 0.
-    result = check(
-        fruit,
-        """\
-        - adding: shiny
-          moves_at_most: 0.01
-        - adding: shiny
-          moves_at_most: 0.1
-          on: fruits.csv
-          min_fraction: 0.5
-        - adding: red
-          moves_at_most: 0.1
-        - name: shiny changes no row
-          adding: shiny
-          moves_at_most: 0.1
-          on: fruits.csv
-        """,
-    )
-    result.assert_outcomes(passed=2, failed=2)
-    assert body(result, "adding-red-moves_at_most-0.1") == [
-        "  expected adding red moves no class probability by more than 0.1 on the zero probe; "
-        "observed dP(apple)=+0.200, dP(banana)=-0.150, dP(lime)=-0.050, missed by 0.100",
-        "  zero probe:  P(apple)=0.600  P(banana)=0.300  P(lime)=0.100",
-        "  probe red: P(apple)=0.800  P(banana)=0.150  P(lime)=0.050",
-    ]
-    assert body(result, "shiny changes no row") == [
-        "  expected adding shiny moves no class probability by more than 0.1 on at least 100% "
-        "of rows of fruits.csv; it holds on 50.0% (3 of 6 rows)",
-        "  row  dP(apple)  dP(banana)  dP(lime)  missed by",
-        "  2    0.100      0.033       -0.133    0.033",
-        "  5    0.067      0.050       -0.117    0.017",
-        "  3    0.092      -0.108      0.017     0.008",
-    ]
-
-
-def test_a_missing_data_file_of_on_is_a_short_error_at_its_line(fruit):
-    result = check(
-        fruit,
-        """\
-        - alone: red
-          predicts: apple
-        - adding: red
-          raises: apple
-          on: nothere.csv
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
-        fnm("featureprobe: featureprobe_fruit.yaml:8: expect[1].on: data file not found: *")
-    )
-    assert "Traceback" not in result.stdout.str()
-
-
-# --- ranking --------------------------------------------------------------------------------------
-
-
-def test_top_k_are_and_include(fruit):
-    result = check(
-        fruit,
-        """\
-        - top: 2
-          toward: lime
-          are: [sour, green]
-        - top: 3
-          toward: apple
-          include: [round]
-        - top: 2
-          toward: lime
-          are: [green, round]
-        - top: 2
-          toward: banana
-          include: [sweet, red]
-        """,
-    )
-    result.assert_outcomes(passed=2, failed=2)
-    assert body(result, "top2-toward-lime-2") == [
-        "  expected the top 2 features toward lime to be exactly green, round; observed top 2: "
-        "green, sour (missing: round)",
-        "  rank  feature  dP(lime)  expected",
-        "  1     green    0.400     *",
-        "  2     sour     0.350",
-        "  3     round    0.050     *",
-        "  4     shiny    0.000",
-        "  5     red      -0.050",
-    ]
-    assert body(result, "top2-toward-banana")[0] == (
-        "  expected the top 2 features toward banana to include red, sweet; observed top 2: "
-        "long, sweet (missing: red)"
-    )
-
-
-# --- every ----------------------------------------------------------------------------------------
-
-
-def test_every_order_containing_except_and_mostly(fruit):
-    result = check(
-        fruit,
-        """\
-        - every: {containing: long, except: [red, round]}
-          predicts: banana
-        - every: {containing: long}
-          predicts: banana
-          mostly: 0.6
-        - every: {order: 1, except: [green, sour]}
-          predicts: apple
-          mostly: 0.6
-        - every: {order: 2, containing: [green, sour]}
-          predicts: lime
-        - name: singles are mostly apples
-          every: {order: 1, except: [green, sour]}
-          predicts: apple
-          mostly: 0.8
-        - name: pairs with long are bananas
-          every: {containing: long}
-          predicts: banana
-        """,
-    )
-    result.assert_outcomes(passed=4, failed=2)
-    assert body(result, "singles are mostly apples") == [
-        "  2 of 5 probes fail: expected predicts apple (mostly 0.8 requires 4; 60.0% pass)",
-        "  probe  observed  P(apple)  P(banana)  P(lime)  margin  missed by",
-        "  long   banana    0.300     0.650      0.050    0.350   0.350",
-        "  sweet  banana    0.350     0.600      0.050    0.250   0.250",
-    ]
-    assert body(result, "pairs with long are bananas") == [
-        "  2 of 6 probes fail: expected predicts banana (all must pass; 66.7% pass)",
-        "  probe       observed  P(apple)  P(banana)  P(lime)  margin  missed by",
-        "  red+long    apple     0.533     0.433      0.033    0.100   0.100",
-        "  round+long  apple     0.467     0.433      0.100    0.033   0.033",
-    ]
-
-
-def test_every_failure_lists_ten_probes_and_counts_the_rest(fruit):
-    result = check(
-        fruit,
-        """\
-        - every: {order: 2}
-          predicts: lime
-          mostly: 0.5
-        """,
-    )
-    result.assert_outcomes(failed=1)
-    lines = body(result, "every-order2-predicts-lime")
-    assert lines[0] == (
-        "  20 of 21 probes fail: expected predicts lime (mostly 0.5 requires 11; 4.8% pass)"
-    )
-    assert lines[1] == "  probe        observed  P(apple)  P(banana)  P(lime)  margin  missed by"
-    table = lines[2:12]
-    assert len(table) == 10
-    # Worst first: red+round and long+sweet miss by .700 (in either order), then red+shiny.
-    assert {row.split()[0] for row in table[:2]} == {"red+round", "long+sweet"}
-    assert table[2] == "  red+shiny    apple     0.733     0.200      0.067    0.533   0.667"
-    assert lines[12:] == ["  ... and 10 more failing probes"]
-    failures = result.stdout.str().split("= featureprobe =")[0]  # -v adds the sweep table after
-    assert "green+sour" not in failures  # the one probe that passes
-
-
-def test_every_selection_that_matches_nothing_fails(fruit):
-    result = check(
-        fruit,
-        """\
-        - every: {order: 1, containing: [red]}
-          predicts: apple
-        - every: {order: 2, containing: red, except: [green, round, long, sweet, sour, shiny]}
-          predicts: apple
-        """,
-    )
-    result.assert_outcomes(passed=1, failed=1)
-    assert body(
-        result,
-        "every-order2-containing-red-except-green_round_long_sweet_sour_shiny-predicts-apple",
-    ) == ["  no probe matches this selection"]
-
-
-# --- models: raw callables, train:, load: ---------------------------------------------------------
-
-
-def test_fixture_returning_a_raw_callable_with_features_and_classes_in_yaml(fruit):
-    header = """\
-model:
-  fixture: raw_fruit
-  features: [red, green, round, long, sweet, sour, shiny]
-  classes: [apple, banana, lime]
-expect:
-"""
-    result = check(
-        fruit,
-        """\
-        - alone: long
-          predicts: banana
-        - alone: sour
-          predicts: apple
-        - alone: gren
-          predicts: lime
-        """,
-        header=header,
-    )
-    result.assert_outcomes(passed=1, failed=1, errors=1)
-    assert body(result, "alone-sour-predicts-apple")[1] == (
-        "  class probabilities: P(apple)=0.400  P(banana)=0.150  P(lime)=0.450"
-    )
-    # With the model a fixture, names are checked once it is built.
-    result.stdout.fnmatch_lines(
-        fnm(
-            "featureprobe: featureprobe_fruit.yaml:10: expect[2].alone: unknown feature 'gren' "
-            "(did you mean 'green'?)"
+    assert outcome.properties["failed_rows"] == 1
+    nearly = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv", min_fraction=0.8)
+    assert (
+        nearly.check(on_rows(context, SAMPLE))
+        .lines[0]
+        .startswith(
+            "expected adding x raises P(A) by at least 0.15 on at least 80% of rows of sample.csv; "
+            "it holds on 75.0% (3 of 4 rows; "
         )
     )
 
 
-def test_fixture_returning_logits(fruit):
-    header = """\
-model:
-  fixture: fruit_logits
-  features: [red, green, round, long, sweet, sour, shiny]
-  classes: [apple, banana, lime]
-  outputs: logits
-expect:
-"""
-    result = check(
-        fruit,
-        """\
-        - alone: sour
-          probability: {class: lime, min: 0.449, max: 0.451}
-        - alone: sweet
-          predicts: apple
-        """,
-        header=header,
+def test_adding_on_rows_that_all_lack_it_counts_no_skipped_rows(context):
+    outcome = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv").check(
+        on_rows(context, rows_of([], ["y"], ["z"], ["w"]))
     )
-    result.assert_outcomes(passed=1, failed=1)
-    assert body(result, "alone-sweet-predicts-apple")[1] == (
-        "  class probabilities: P(apple)=0.350  P(banana)=0.600  P(lime)=0.050"
-    )
+    assert outcome.lines[0].endswith("it holds on 75.0% (3 of 4 rows)")
+    assert outcome.properties["rows"] == 4
 
 
-def test_a_raw_callable_without_features_is_a_short_error(fruit):
-    header = "model:\n  fixture: raw_fruit\nexpect:\n"
-    result = check(fruit, "- alone: red\n  predicts: apple\n", header=header)
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        fnm("featureprobe: featureprobe_fruit.yaml:2: model.fixture: *feature space*")
-    )
-    assert "Traceback" not in result.stdout.str()
+def test_adding_on_rows_that_all_have_it_or_no_rows_fails_saying_why(context):
+    adding = AddingExpectation("x", "raises", "A", on="sample.csv")
+    have = adding.check(on_rows(context, rows_of(["x"], ["x", "y"])))
+    assert not have.passed
+    assert have.lines == ["no row of sample.csv lacks feature x (all 2 rows have it)"]
+    assert have.properties == {}
+    empty = adding.check(on_rows(context, np.zeros((0, len(FEATURES)), dtype=np.float32)))
+    assert not empty.passed
+    assert empty.lines == ["no row of sample.csv lacks feature x (it has no rows)"]
 
 
-def test_train_model_end_to_end(pytester):
-    shutil.copy(SEED / "problems.csv", pytester.path)
-    header = """\
-model:
-  train:
-    data: problems.csv
-    features: problems
-    label: results
-    epochs: 20
-    seed: 0
-expect:
-"""
-    result = check(
-        pytester,
-        """\
-        - alone: [1, 2, 6]
-          predicts: A
-        - alone: 4
-          predicts: C
-        - together: [4, 5]
-          predicts: C
-          min_prob: 0.9
-        - adding: 4
-          raises: C
-          on: training
-          min_fraction: 0.5
-        - top: 2
-          toward: C
-          include: [4]
-        - alone: 4
-          predicts: A
-        """,
-        header=header,
+def test_invariance_on_rows(context):
+    # Adding w: row [] does not move; row [x] moves by (-.067, +.033, +.033), so .017 beyond
+    # .05; row [y] by (10, 15, 5) / 30 - (5, 12, 3) / 20 = (+.083, -.100, +.017), .050 beyond.
+    rows = rows_of([], ["x"], ["y"])
+    outcome = AddingExpectation("w", "invariant", at_most=0.05, on="sample.csv").check(
+        on_rows(context, rows)
     )
-    result.assert_outcomes(passed=5, failed=1)
-    lines = body(result, "alone-4-predicts-A")
-    assert re.fullmatch(
-        r"  probe 4: expected predicts A; observed C \(margin 0\.\d{3}\), missed by 0\.\d{3}",
-        lines[0],
-    )
-    assert re.fullmatch(r"  class probabilities: P\(A\)=0\.\d{3}  P\(C\)=0\.\d{3}", lines[1])
-
-
-def test_load_model_end_to_end(pytester):
-    from pytest_featureprobe.keras_runtime import load_keras
-    from pytest_featureprobe.models import from_keras
-
-    keras = load_keras()
-    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
-    # Logits: x -> (2.1, 0), y -> (0.1, 2), z and zero -> (0.1, 0).
-    net.set_weights(
-        [np.array([[2, 0], [0, 2], [0, 0]], dtype="float32"), np.array([0.1, 0], dtype="float32")]
-    )
-    from_keras(net, FeatureSpace.from_names(["x", "y", "z"]), ["P", "Q"]).save(
-        pytester.path / "tiny.keras"
-    )
-    assert (pytester.path / "tiny.keras.featureprobe.json").is_file()
-    header = "model:\n  load: tiny.keras\nexpect:\n"
-    result = check(
-        pytester,
-        """\
-        - alone: x
-          predicts: P
-          min_prob: 0.85
-        - alone: y
-          predicts: Q
-          min_prob: 0.85
-        - alone: z
-          predicts: Q
-        - alone: w
-          predicts: P
-        """,
-        header=header,
-    )
-    result.assert_outcomes(passed=2, failed=1, errors=1)
-    assert body(result, "alone-z-predicts-Q") == [
-        "  probe z: expected predicts Q; observed P (margin 0.050), missed by 0.050",
-        "  class probabilities: P(P)=0.525  P(Q)=0.475",
+    assert not outcome.passed
+    assert outcome.lines == [
+        "expected adding w moves no class probability by more than 0.05 on at least 100% of "
+        "rows of sample.csv; it holds on 33.3% (1 of 3 rows)",
+        "row  dP(A)   dP(B)   dP(C)  missed by",
+        "3    0.083   -0.100  0.017  0.050",
+        "2    -0.067  0.033   0.033  0.017",
     ]
-    # Names come from the sidecar file, so an unknown feature is found at collection.
-    result.stdout.fnmatch_lines(
-        fnm(
-            "featureprobe: featureprobe_fruit.yaml:12: expect[3].alone: unknown feature 'w'; "
-            "features are x, y, z"
-        )
+    assert outcome.properties == {
+        "expected": "adding w moves no class probability by more than 0.05",
+        "rows": 3,
+        "failed_rows": 2,
+        "pass_fraction": 0.3333,
+    }
+    lenient = AddingExpectation("w", "invariant", at_most=0.05, on="sample.csv", min_fraction=0.3)
+    assert lenient.check(on_rows(context, rows)).passed
+
+
+def test_adding_on_rows_lists_ten_failing_rows_and_counts_the_rest(context):
+    # By .25: row 1 ([]) misses by .250 - .200, the ten rows [y] by .250 - .217 each.
+    rows = rows_of([], *[["y"]] * 10)
+    outcome = AddingExpectation("x", "raises", "A", by=0.25, on="sample.csv").check(
+        on_rows(context, rows)
+    )
+    assert not outcome.passed
+    assert outcome.lines[0] == (
+        "expected adding x raises P(A) by at least 0.25 on at least 100% of rows of sample.csv; "
+        "it holds on 0.0% (0 of 11 rows)"
+    )
+    assert outcome.lines[1:3] == [
+        "row  dP(A)  dP(B)   dP(C)   missed by",
+        "1    0.200  -0.100  -0.100  0.050",
+    ]
+    listed = outcome.lines[3:12]
+    assert all(re.fullmatch(r"\d+ +0\.217  -0\.167  -0\.050  0\.033", row) for row in listed)
+    assert len({row.split()[0] for row in listed}) == 9
+    assert outcome.lines[12:] == ["... and 1 more failing rows"]
+
+
+def test_adding_a_categorical_value_replaces_the_rows_value_of_its_column(context):
+    # P(apple) = counts / 4: colour=green alone is (1, 3); with colour=red instead, (3, 1), a
+    # rise of .500 (were green kept, (3, 3) / 6 would be a rise of .250).
+    space = FeatureSpace(("colour=red", "colour=green", "ripe"), categorical=("colour",))
+    weights = np.array([[2, 0], [0, 2], [1, 1]], dtype=float)
+
+    def colour_model(x):
+        counts = 1 + np.asarray(x, dtype=float) @ weights
+        return counts / counts.sum(axis=1, keepdims=True)
+
+    model = from_callable(colour_model, space, ["apple", "lime"])
+    rows = np.array([[0, 1, 0], [1, 0, 0]], dtype=np.float32)  # green; red (skipped)
+    colours = CheckContext(model, model.sweep(order=1), rows=lambda on: rows)
+    outcome = AddingExpectation("colour=red", "raises", "apple", by=0.6, on="d.csv").check(colours)
+    assert outcome.lines[1:] == [
+        "row  dP(apple)  dP(lime)  missed by",
+        "1    0.500      -0.500    0.100",
+    ]
+    assert outcome.lines[0].endswith(
+        "(0 of 1 rows; 1 rows already have colour=red and are skipped)"
+    )
+    assert (
+        AddingExpectation("colour=red", "raises", "apple", by=0.4, on="d.csv").check(colours).passed
     )
 
 
-# --- unknown names: one short line whatever the names -------------------------------------------
+# --- RankingExpectation ---------------------------------------------------------------------------
+
+# dP(A) of the singles: x +.200, w 0, z -.200, y -.250; dP(B): y +.300, w 0, x and z -.100.
+
+
+def test_top_k_are_exactly(context):
+    held = RankingExpectation("A", 2, ("w", "x"), exact=True).check(context)
+    assert held.passed
+    assert held.lines == []
+    assert held.properties == {
+        "expected": "top 2 toward A are exactly ['w', 'x']",
+        "observed": "x, w",
+    }
+    missed = RankingExpectation("A", 2, ("x", "z"), exact=True).check(context)
+    assert not missed.passed
+    assert missed.lines == [
+        "expected the top 2 features toward A to be exactly x, z; observed top 2: x, w "
+        "(missing: z)",
+        "rank  feature  dP(A)   expected",
+        "1     x        0.200   *",
+        "2     w        0.000",
+        "3     z        -0.200  *",
+        "4     y        -0.250",
+    ]
+
+
+def test_top_k_include(context):
+    held = RankingExpectation("A", 1, ("x",), exact=False).check(context)
+    assert held.passed
+    assert held.properties == {"expected": "top 1 toward A include ['x']", "observed": "x"}
+    missed = RankingExpectation("A", 1, ("z",), exact=False).check(context)
+    assert not missed.passed
+    assert missed.lines[0] == (
+        "expected the top 1 features toward A to include z; observed top 1: x (missing: z)"
+    )
+    assert len(missed.lines) == 1 + 1 + 4  # the top k + 3, here all four features
+
+
+def test_top_k_are_exactly_fewer_features_than_k_names_none_missing(context):
+    outcome = RankingExpectation("A", 2, ("x",), exact=True).check(context)
+    assert not outcome.passed
+    assert outcome.lines[0] == (
+        "expected the top 2 features toward A to be exactly x; observed top 2: x, w"
+    )
+
+
+def test_ranking_ties_keep_feature_space_order(context):
+    # dP(B) of x and z are both -.100: x comes first.
+    assert RankingExpectation("B", 3, ("y", "w", "x"), exact=True).check(context).passed
+    outcome = RankingExpectation("B", 3, ("z",), exact=False).check(context)
+    assert outcome.properties["observed"] == "y, w, x"
+    assert outcome.lines == [
+        "expected the top 3 features toward B to include z; observed top 3: y, w, x (missing: z)",
+        "rank  feature  dP(B)   expected",
+        "1     y        0.300",
+        "2     w        0.000",
+        "3     x        -0.100",
+        "4     z        -0.100  *",
+    ]
+
+
+def test_ranking_needs_the_singles_only():
+    ranking = RankingExpectation("A", 2, ("x",), exact=False)
+    assert ranking.needed_probes() == []
+    assert ranking.needed_order() == 1
+
+
+# --- check_names ----------------------------------------------------------------------------------
+
+SPACE = FeatureSpace.from_names(["red", "green", "round"])
+FRUITS = ["apple", "lime"]
+
+
+def test_known_names_have_no_problems():
+    expectations = [
+        ProbeExpectation([("red", "round")], predicts="apple", probability=("lime", 0.0, 0.5)),
+        ProbeExpectation(EveryProbe(2, ("red",), ("green",)), predicts="apple"),
+        AddingExpectation("green", "raises", "lime"),
+        AddingExpectation("green", "invariant", at_most=0.1),
+        RankingExpectation("lime", 2, ("green",), exact=False),
+    ]
+    assert [check_names(e, SPACE, FRUITS) for e in expectations] == [[]] * 5
+
+
+def test_unknown_names_among_short_names_list_them_all():
+    problems = check_names(
+        ProbeExpectation(probes=[("blue",)], predicts="aple"), SPACE, ["apple", "lime"]
+    )
+    assert problems == [
+        ("probe", "unknown feature 'blue'; features are red, green, round"),
+        ("predicts", "unknown class 'aple' (did you mean 'apple'?); classes are apple, lime"),
+    ]
+
+
+def test_unknown_names_are_found_under_the_key_that_names_them():
+    every = ProbeExpectation(EveryProbe(2, ("gren",), ("blue",)), probability=("lim", 0.0, 0.5))
+    assert check_names(every, SPACE, FRUITS) == [
+        ("every", "unknown feature 'gren' (did you mean 'green'?)"),
+        ("every", "unknown feature 'blue'; features are red, green, round"),
+        (
+            "probability.class",
+            "unknown class 'lim' (did you mean 'lime'?); classes are apple, lime",
+        ),
+    ]
+    adding = AddingExpectation("rond", "lowers", "pear")
+    assert check_names(adding, SPACE, FRUITS) == [
+        ("adding", "unknown feature 'rond' (did you mean 'round'?)"),
+        ("lowers", "unknown class 'pear'; classes are apple, lime"),
+    ]
+    assert check_names(AddingExpectation("blue", "invariant", at_most=0.1), SPACE, FRUITS) == [
+        ("adding", "unknown feature 'blue'; features are red, green, round"),
+    ]
+    include = RankingExpectation("pear", 2, ("red", "blue"), exact=False)
+    assert check_names(include, SPACE, FRUITS) == [
+        ("include", "unknown feature 'blue'; features are red, green, round"),
+        ("toward", "unknown class 'pear'; classes are apple, lime"),
+    ]
+    are = RankingExpectation("lime", 1, ("blue",), exact=True)
+    assert check_names(are, SPACE, FRUITS) == [
+        ("are", "unknown feature 'blue'; features are red, green, round"),
+    ]
 
 
 def test_unknown_names_among_many_long_names_are_one_short_line():
-    from pytest_featureprobe.expectations import (
-        AddingExpectation,
-        ProbeExpectation,
-        RankingExpectation,
-        check_names,
-    )
-
     long_names = [f"name {i}\nsecond line " + "x" * 80 for i in range(200)]
     space = FeatureSpace.from_names(long_names)
     classes = long_names
@@ -731,16 +711,3 @@ def test_unknown_names_among_many_long_names_are_one_short_line():
     assert any("did you mean" in m and "unknown class" in m for m in messages)
     assert any("classes are " in m and "(198 more)" in m for m in messages)
     assert any("features are " in m and "more)" in m for m in messages)
-
-
-def test_unknown_names_among_short_names_list_them_all():
-    from pytest_featureprobe.expectations import ProbeExpectation, check_names
-
-    space = FeatureSpace.from_names(["red", "green", "round"])
-    problems = check_names(
-        ProbeExpectation(probes=[("blue",)], predicts="aple"), space, ["apple", "lime"]
-    )
-    assert problems == [
-        ("probe", "unknown feature 'blue'; features are red, green, round"),
-        ("predicts", "unknown class 'aple' (did you mean 'apple'?); classes are apple, lime"),
-    ]
