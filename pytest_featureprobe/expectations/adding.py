@@ -106,7 +106,7 @@ class AddingExpectation:
             f"it holds on {fraction:.1%} ({len(delta) - len(failing)} of {len(delta)} rows"
             + (f"; {skipped} rows already have {self.feature} and are skipped)" if skipped else ")")
         ]
-        order = failing[np.argsort(-missed[failing])][:MAX_LISTED]
+        order = failing[np.argsort(-missed[failing], kind="stable")][:MAX_LISTED]  # ties: row order
         headers = ["row", *[f"dP({c})" for c in classes], "missed by"]
         rows = [
             [int(row_numbers[i]) + 1, *[float(d) for d in delta[i]], float(missed[i])]
