@@ -6,7 +6,7 @@ the files it names must lie inside the project root (under pytest its rootdir, f
 working directory) or a folder allowed explicitly (``--featureprobe-allow-path``, ini
 ``featureprobe_allowed_paths``). Symbolic links are followed before the check, so a link inside
 the project to a file outside is refused too. These are the primitives; which files a document
-names is the runner's business (``runner.confined``). Imports nothing of ours.
+names is the runner's business (``runner.confined``). Imports errors.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+
+from .errors import ALLOW_HINT
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^//|^\\\\")
 
@@ -45,7 +47,4 @@ def outside(path: Path, roots: Iterable[Path]) -> bool:
 
 def outside_refusal(value: str, roots: list[Path]) -> str:
     shown = ", ".join(str(r) for r in roots)
-    return (
-        f"{value} is outside the project ({shown}); allow its folder with "
-        "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option"
-    )
+    return f"{value} is outside the project ({shown}); allow its folder with {ALLOW_HINT}"

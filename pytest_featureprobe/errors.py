@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+#: How a message says to write a baseline anew, and to allow a folder outside the project, in
+#: pytest's words; the command says them in its own (``runner.RunSettings``).
+UPDATE_HINT = "--featureprobe-update"
+ALLOW_HINT = "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option"
+
 
 class FeatureProbeError(Exception):
     """A problem the user can fix in their spec, data or model; reported without traceback."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FeatureProbeError, quoted
+from ..errors import UPDATE_HINT, FeatureProbeError, quoted
 from ..features import FeatureSpace
 from ..probes import probe_features
 from ..provenance import library_versions, platform_facts
@@ -162,7 +162,7 @@ class Baseline:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BaselineError(
-                f"corrupt baseline: {exc.msg}; recreate it with --featureprobe-update",
+                f"corrupt baseline: {exc.msg}; recreate it with {UPDATE_HINT}",
                 path=path,
                 line=exc.lineno,
             ) from None
@@ -170,7 +170,7 @@ class Baseline:
             if data.get("format") != FORMAT_VERSION:
                 raise BaselineError(
                     f"unsupported baseline format {quoted(data.get('format'))} (this version reads "
-                    f"{FORMAT_VERSION}); recreate it with --featureprobe-update",
+                    f"{FORMAT_VERSION}); recreate it with {UPDATE_HINT}",
                     path=path,
                 )
             records = data["probes"]
@@ -199,8 +199,7 @@ class Baseline:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, FeatureProbeError) as exc:
             raise BaselineError(
-                f"corrupt baseline ({type(exc).__name__}: {exc}); recreate it with "
-                "--featureprobe-update",
+                f"corrupt baseline ({type(exc).__name__}: {exc}); recreate it with {UPDATE_HINT}",
                 path=path,
             ) from None
         return baseline

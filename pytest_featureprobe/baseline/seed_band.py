@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import UPDATE_HINT
 from ..expectations.outcome import MAX_LISTED, Outcome, text_table
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def check_band(
     if band is None:
         return Outcome(
             False,
-            ["the baseline has no seed band: add drift.band and run with --featureprobe-update"],
+            [f"the baseline has no seed band: add drift.band and run with {UPDATE_HINT}"],
         )
     current = baseline.current(sweep)
     distances = band.distances(current)

@@ -11,6 +11,7 @@ import errno
 from pathlib import Path
 
 from .. import DEFAULT_BASELINE_FOLDER
+from ..errors import UPDATE_HINT
 from ..files import atomic_write
 from ..sweep import Sweep
 from .record import Baseline, BaselineError
@@ -125,6 +126,6 @@ def check_compatible(
         raise BaselineError(
             "the baseline no longer matches the model: "
             + "; ".join(problems)
-            + ". If this change is intended, accept it with --featureprobe-update",
+            + f". If this change is intended, accept it with {UPDATE_HINT}",
             path=path,
         )

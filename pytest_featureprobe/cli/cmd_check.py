@@ -2,8 +2,9 @@
 
 Each file goes through ``runner.FileRun`` exactly as under pytest: the same collection checks,
 model, sweep, baseline and failure text. The file's ``skip``, ``skipif`` and ``xfail`` marks are
-honoured as pytest reads them; other marks are pytest's business and ignored here. A model given
-by a pytest fixture cannot be built outside pytest: its items are errors that say so.
+honoured as pytest reads them (the ``xfail_strict`` ini value is not read: give ``strict`` on the
+mark); other marks are pytest's business and ignored here. A model given by a pytest fixture
+cannot be built outside pytest: its items fail saying so.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import display_path
 from .common import (
+    ALLOW_HINT,
     EXIT_DRIFT,
     EXIT_OK,
+    UPDATE_HINT,
     YAML_SUFFIXES,
     CommandError,
     allow_path_option,
@@ -40,22 +43,51 @@ class ItemResult:
     lines: list[str] = field(default_factory=list)
 
 
-def _mark_outcome(spec: ItemSpec, passed: bool | None) -> tuple[str, str] | None:
-    """(outcome, reason) that the item's skip or xfail mark decides, or None. ``passed`` is
-    None before the item runs (skips, and xfail with run: false, decide then)."""
+def _skip_reason(spec: ItemSpec) -> str | None:
+    """The reason of the first skip mark that applies (pytest reads all skips before xfail)."""
     for name, args, kwargs in spec.marks:
-        active = bool(args[0]) if args else True
-        reason = str(kwargs.get("reason", ""))
-        if passed is None and (name == "skip" or (name == "skipif" and active)):
-            return "skipped", reason
-        if name != "xfail" or not active:
-            continue
-        if passed is None:
-            return ("xfailed", reason) if kwargs.get("run", True) is False else None
-        if not passed:
-            return "xfailed", reason
-        return ("failed" if kwargs.get("strict") else "xpassed"), f"[XPASS(strict)] {reason}"
+        if name == "skip" or (name == "skipif" and (bool(args[0]) if args else True)):
+            return str(kwargs.get("reason", ""))
     return None
+
+
+def _xfail(spec: ItemSpec) -> dict[str, Any] | None:
+    """The keywords of the first xfail mark that applies, or None."""
+    for name, args, kwargs in spec.marks:
+        if name == "xfail" and (bool(args[0]) if args else True):
+            return kwargs
+    return None
+
+
+def _item_result(file_run: FileRun, spec: ItemSpec, where: str) -> ItemResult:
+    """One item as pytest decides it: skips first, then the item's own error (its setup), then
+    its check (the call); an xfail mark turns a failure or error into xfailed."""
+    from ..errors import FeatureProbeError
+
+    reason = _skip_reason(spec)
+    if reason is not None:
+        return ItemResult(where, spec.name, "skipped", [reason])
+    xfail = _xfail(spec)
+    if xfail is not None and xfail.get("run", True) is False:
+        return ItemResult(where, spec.name, "xfailed", [str(xfail.get("reason", ""))])
+    try:
+        if spec.error is not None:
+            raise file_run.settings.worded(spec.error)
+        outcome = file_run.check(spec)
+    except FeatureProbeError as exc:
+        kind = "error" if spec.error is not None else "failed"
+        kind = "xfailed" if xfail is not None else kind
+        return ItemResult(where, spec.name, kind, [exc.describe(Path.cwd())])
+    if xfail is None:
+        kind = "passed" if outcome.passed else "failed"
+        return ItemResult(where, spec.name, kind, [] if outcome.passed else list(outcome.lines))
+    if not outcome.passed:
+        return ItemResult(where, spec.name, "xfailed", list(outcome.lines))
+    if xfail.get("strict"):
+        return ItemResult(
+            where, spec.name, "failed", [f"[XPASS(strict)] {xfail.get('reason', '')}".rstrip()]
+        )
+    return ItemResult(where, spec.name, "xpassed")
 
 
 def check_file(file_run: FileRun) -> list[ItemResult]:
@@ -67,28 +99,22 @@ def check_file(file_run: FileRun) -> list[ItemResult]:
         specs = file_run.collect()
     except FeatureProbeError as exc:
         return [ItemResult(f"{path}:{exc.line or 1}", "invalid-file", "error", [exc.describe()])]
-    results = []
-    for spec in specs:
-        where = f"{path}:{spec.line}"
-        skipped = _mark_outcome(spec, None)
-        if skipped is not None:
-            results.append(ItemResult(where, spec.name, skipped[0], [skipped[1]]))
-            continue
-        if spec.error is not None:  # under pytest: the item's setup fails
-            results.append(ItemResult(where, spec.name, "error", [spec.error.describe(Path.cwd())]))
-            continue
-        try:
-            outcome = file_run.check(spec)
-        except FeatureProbeError as exc:  # under pytest: the call fails (an xfail mark holds)
-            marked = _mark_outcome(spec, False)
-            kind = marked[0] if marked else "failed"
-            results.append(ItemResult(where, spec.name, kind, [exc.describe(Path.cwd())]))
-            continue
-        marked = _mark_outcome(spec, outcome.passed)
-        kind = marked[0] if marked else ("passed" if outcome.passed else "failed")
-        lines = outcome.lines if kind in ("failed", "xfailed") else []
-        results.append(ItemResult(where, spec.name, kind, list(lines)))
-    return results
+    return [_item_result(file_run, spec, f"{path}:{spec.line}") for spec in specs]
+
+
+#: pytest's order of outcomes in its closing line.
+ORDER = ("failed", "passed", "skipped", "xfailed", "xpassed", "error")
+
+
+def counts_line(results: list[ItemResult]) -> str:
+    """The closing line as pytest writes it: ``1 failed, 10 passed, 2 errors``."""
+    counts = {kind: sum(r.outcome == kind for r in results) for kind in ORDER}
+    parts = [
+        f"{n} {kind}s" if kind == "error" and n != 1 else f"{n} {kind}"
+        for kind, n in counts.items()
+        if n
+    ]
+    return ", ".join(parts) or "no expectations"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,19 +132,19 @@ def run(args: argparse.Namespace) -> int:
         roots=[Path.cwd(), *(Path(p) for p in args.allow_path or [])],
         baseline_folder=args.baseline_dir or DEFAULT_BASELINE_FOLDER,
         update=args.update,
-        update_command="featureprobe check {file} --update",
+        update_command="featureprobe check {file} --update"
+        + (f" --baseline-dir {args.baseline_dir}" if args.baseline_dir else ""),
+        update_hint=UPDATE_HINT,
+        allow_hint=ALLOW_HINT,
     )
     results = [r for path in paths for r in check_file(FileRun(path, session, settings))]
     for result in results:
         print(f"{result.where}: {result.name} {result.outcome.upper()}")
         if result.outcome in ("failed", "error"):
             print("\n".join("    " + line for line in result.lines))
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    order = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
-    print(", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no expectations")
-    return EXIT_DRIFT if counts.get("failed") or counts.get("error") else EXIT_OK
+    print(counts_line(results))
+    failed = any(r.outcome in ("failed", "error") for r in results)
+    return EXIT_DRIFT if failed else EXIT_OK
 
 
 def add_parser(commands: Any) -> None:

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..memo import ProbeSession
 
+#: How the command's messages say to write a baseline anew and to allow a folder.
+UPDATE_HINT = "featureprobe check --update (or pytest --featureprobe-update)"
+ALLOW_HINT = "--allow-path DIR"
+
 EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_USAGE = 2

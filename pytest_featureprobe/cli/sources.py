@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import quoted
 from ..keras_runtime import start_keras_quietly
-from .common import YAML_SUFFIXES, CommandError, csv_list, existing
+from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, csv_list, existing
 
 if TYPE_CHECKING:
     from ..memo import ProbeSession
@@ -84,17 +84,12 @@ def check_confined(
     from ..runner import refusals
 
     roots = command_roots(document, args)
+    from ..runner import RunSettings
+
     found = refusals(document, roots, baseline)
     if found:
-        message = (
-            found[0][1]
-            .describe(Path.cwd())
-            .replace(
-                "--featureprobe-allow-path DIR or the featureprobe_allowed_paths ini option",
-                "--allow-path DIR",
-            )
-        )
-        raise CommandError(message)
+        words = RunSettings(roots=roots, allow_hint=ALLOW_HINT)
+        raise CommandError(words.worded(found[0][1]).describe(Path.cwd()))
 
 
 def command_roots(document: Document, args: argparse.Namespace) -> Sequence[Path]:

@@ -19,7 +19,15 @@ from ..baseline.checks import BandLimit, DriftCheck, ProbabilityTolerance
 from ..baseline.record import Baseline, BaselineError
 from ..baseline.store import baseline_path, check_compatible, read_baseline, write_baseline
 from ..confinement import resolve
-from ..errors import DataError, FeatureProbeError, SpecError, display_path, quoted
+from ..errors import (
+    ALLOW_HINT,
+    UPDATE_HINT,
+    DataError,
+    FeatureProbeError,
+    SpecError,
+    display_path,
+    quoted,
+)
 from ..expectations import AddingExpectation, CheckContext, Outcome, check_names
 from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
@@ -42,6 +50,15 @@ class RunSettings:
     update: bool = False  # write the baselines before checking against them
     invocation_dir: Path | None = None  # paths in messages are shown relative to this
     update_command: str = "pytest {file} --featureprobe-update"  # how to create a baseline
+    update_hint: str = UPDATE_HINT  # how messages say to write a baseline anew
+    allow_hint: str = ALLOW_HINT  # how messages say to allow a folder outside the project
+
+    def worded(self, error: FeatureProbeError) -> FeatureProbeError:
+        """``error`` with its hints in this run's words (the command's flags, not pytest's)."""
+        error.message = error.message.replace(UPDATE_HINT, self.update_hint).replace(
+            ALLOW_HINT, self.allow_hint
+        )
+        return error
 
     def shown(self, path: Path) -> str:
         """A path as the user would type it: relative to where the run started, when inside."""
@@ -248,11 +265,15 @@ class FileRun:
         write_baseline(path, baseline, replace_any=self.document.drift.baseline is None)
 
     def check(self, spec: ItemSpec, fixture: FixtureLookup | None = None) -> Outcome:
-        """Check one item: the file's error, then the item's own, then its expectation."""
-        context = self.build(fixture)
-        if spec.error is not None:  # names checked once the model is known
-            raise spec.error.with_traceback(None)
-        return check_item(spec, context, self.path)
+        """Check one item: the file's error, then the item's own, then its expectation; an
+        error comes in this run's words."""
+        try:
+            context = self.build(fixture)
+            if spec.error is not None:  # names checked once the model is known
+                raise spec.error
+            return check_item(spec, context, self.path)
+        except FeatureProbeError as exc:
+            raise self.settings.worded(exc).with_traceback(None) from None
 
     def properties(self, spec: ItemSpec, outcome: Outcome) -> list[tuple[str, Any]]:
         """What an item records (JUnit properties, the summary): model, probes, its figures,
@@ -299,7 +320,10 @@ class FileRun:
         for item in drift_items:
             gate = item.expectation.gate
             if isinstance(gate, ProbabilityTolerance):
-                entry.tolerance = gate.tolerances(baseline, sweep).tolist()
+                try:
+                    entry.tolerance = gate.tolerances(baseline, sweep).tolist()
+                except FeatureProbeError as exc:  # e.g. per_probe names an unknown feature
+                    entry.notes.append(f"no declared tolerances: {exc.message}")
             elif isinstance(gate, BandLimit):
                 entry.band = {"max_score": gate.max_score, "factor": gate.factor}
         return entry

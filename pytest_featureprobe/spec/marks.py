@@ -51,6 +51,8 @@ def parse_marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
                     key="marks",
                 )
             if "condition" in kwargs:
+                if "reason" not in kwargs:  # pytest refuses a true/false condition without one
+                    raise SpecError(f"{name} with a condition needs a reason", key="marks")
                 result.append((name, (kwargs.pop("condition"),), kwargs))
                 continue
         result.append((name, (), kwargs))

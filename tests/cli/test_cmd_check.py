@@ -35,6 +35,17 @@ expect:
     predicts: A
   - biased_toward: A
     marks: [{skip: not today}]
+  - alone: 99
+    predicts: A
+    marks: [{xfail: known typo}]
+  - alone: 5
+    predicts: C
+    name: skipped before its xfail
+    marks: [{xfail: {reason: flaky, strict: true}}, {skip: not here}]
+  - alone: 5
+    predicts: C
+    name: a strict xfail that passes
+    marks: [{xfail: {reason: lucky, strict: true}}]
 drift:
   max_flips: 0
 """
@@ -78,7 +89,7 @@ def test_check_gives_the_outcomes_pytest_gives(pytester, monkeypatch, capsys):
     by_check = check_outcomes(output)
 
     assert status == 1
-    assert len(by_pytest) == 18
+    assert len(by_pytest) == 21
     assert by_check == by_pytest
     assert by_check[("featureprobe_mixed.yaml", "four is A")] == "FAILED"
     assert by_check[("featureprobe_mixed.yaml", "marked close call")] == "XFAILED"
@@ -86,12 +97,16 @@ def test_check_gives_the_outcomes_pytest_gives(pytester, monkeypatch, capsys):
     assert by_check[("featureprobe_mixed.yaml", "alone-9-predicts-A")] == "ERROR"
     assert by_check[("featureprobe_problems.yaml", "feature 3 is a close call")] == "XFAILED"
     assert by_check[("featureprobe_gate.yaml", "drift-band")] == "FAILED"
+    assert by_check[("featureprobe_mixed.yaml", "alone-99-predicts-A")] == "XFAILED"  # own error
+    assert by_check[("featureprobe_mixed.yaml", "skipped before its xfail")] == "SKIPPED"
+    assert by_check[("featureprobe_mixed.yaml", "a strict xfail that passes")] == "FAILED"
+    assert "    [XPASS(strict)] lucky" in output
     # The failure text is the runner's, as pytest prints it.
     assert "    probe 4: expected predicts A; observed C" in output
     assert "    featureprobe_mixed.yaml:13: expect[3].alone: unknown feature '9'" in output
     assert "no baseline at __featureprobe__/featureprobe_mixed.json; create it with: " in output
     assert "featureprobe check featureprobe_mixed.yaml --update" in output
-    assert output.rstrip().endswith("10 passed, 4 failed, 1 error, 1 skipped, 2 xfailed")
+    assert output.rstrip().endswith("5 failed, 10 passed, 2 skipped, 3 xfailed, 1 error")
 
 
 def test_check_update_writes_the_baseline_pytest_would(tmp_path, monkeypatch, capsys):
@@ -119,3 +134,27 @@ def test_a_fixture_model_cannot_run_outside_pytest(tmp_path, monkeypatch, capsys
     assert "the model comes from the pytest fixture 'my_model'" in output
     assert cli.main(["check", "missing.yaml"]) == 2
     assert "expectation file not found: missing.yaml" in capsys.readouterr().err
+
+
+def test_messages_speak_the_commands_words(tmp_path, monkeypatch, capsys):
+    """Hints name the command's flags, not pytest's: --allow-path, check --update, the
+    --baseline-dir given."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    shutil.copy(EXAMPLES / "problems" / "problems.csv", elsewhere)
+    outside = MIXED.replace("data: problems.csv", f"data: {elsewhere / 'problems.csv'}")
+    (project / "featureprobe_out.yaml").write_text(outside)
+    (project / "featureprobe_in.yaml").write_text(MIXED)
+    shutil.copy(EXAMPLES / "problems" / "problems.csv", project)
+    monkeypatch.chdir(project)
+    assert cli.main(["check", "featureprobe_out.yaml"]) == 1
+    output = capsys.readouterr().out
+    assert "is outside the project" in output and "allow its folder with --allow-path DIR" in output
+    assert "--featureprobe-allow-path" not in output
+    assert cli.main(["check", "featureprobe_in.yaml", "--baseline-dir", "gates"]) == 1
+    output = capsys.readouterr().out
+    assert (
+        "no baseline at gates/featureprobe_in.json; create it with: "
+        "featureprobe check featureprobe_in.yaml --update --baseline-dir gates"
+    ) in output

@@ -541,7 +541,7 @@ def test_marks_are_read_as_plain_data():
             {"skip": 3},
             {"skipif": None},
             {"xfail": {"condition": True, "reason": "known", "strict": True}},
-            {"skipif": {"condition": False}},
+            {"skipif": {"condition": False, "reason": "never"}},
             {"xfail": {"reason": "no condition"}},
             {"timeout": {"seconds": 5}},
         ]
@@ -551,7 +551,7 @@ def test_marks_are_read_as_plain_data():
         ("skip", (), {"reason": "3"}),
         ("skipif", (), {}),
         ("xfail", (True,), {"reason": "known", "strict": True}),
-        ("skipif", (False,), {}),
+        ("skipif", (False,), {"reason": "never"}),
         ("xfail", (), {"reason": "no condition"}),
         ("timeout", (), {"seconds": 5}),
     ]
@@ -567,6 +567,9 @@ def test_marks_are_read_as_plain_data():
         ),
         ({"xfail": {"condition": "yes"}}, "xfail.condition must be true or false"),
         ({"xfail": {"condition": 1}}, "xfail.condition must be true or false"),
+        # pytest itself refuses a true/false condition without a reason, at run time
+        ({"skipif": {"condition": False}}, "skipif with a condition needs a reason"),
+        ({"xfail": {"condition": True}}, "xfail with a condition needs a reason"),
         ({"xfail": {"raises": "ValueError"}}, "xfail.raises names a Python class: not in YAML"),
         ("parametrize", "the 'parametrize' mark does not apply to an expectation"),
         ({"usefixtures": "db"}, "the 'usefixtures' mark does not apply to an expectation"),

@@ -139,3 +139,22 @@ def test_a_per_probe_tolerance_reaches_the_report_as_the_check_reads_it(pytester
     row = re.search(r"<tr[^>]*><td>a\+e</td>(.*?)</tr>", page)
     assert row is not None
     assert row.group(1).endswith('<td class="num">0.001</td>'), row.group(1)
+
+
+@pytest.mark.system
+def test_a_per_probe_key_naming_an_unknown_feature_fails_its_check_not_the_report(pytester):
+    pytest.importorskip("matplotlib")
+    pytester.makeconftest(CONFTEST.format(weights=WEIGHTS, features=FEATURES, classes=CLASSES))
+    pytester.makefile(
+        ".yaml",
+        featureprobe_toy=EXPECTATIONS.replace(
+            "  max_abs_delta: 0.05\n", '  max_abs_delta: 0.5\n  per_probe: {"e+zz": 0.0}\n'
+        ),
+    )
+    pytester.runpytest_subprocess(*QUIET, "--featureprobe-update")
+    result = pytester.runpytest_subprocess(*QUIET, "--featureprobe-report", "out")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines([f"featureprobe report: {pytester.path / 'out' / 'index.html'}"])
+    page = (pytester.path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "no declared tolerances: unknown feature &#x27;zz&#x27;" in page
+    assert "<h3>Drift against the baseline</h3>" in page  # drawn with the display threshold
