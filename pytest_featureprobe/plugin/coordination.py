@@ -3,8 +3,6 @@ the cache folder, one run id, and write-once baselines (a lock and a run marker 
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -47,11 +45,15 @@ def run_id(config: pytest.Config) -> str:
     if workerinput is not None and "testrunuid" in workerinput:
         return str(workerinput["testrunuid"])
     if _run_id_key not in config.stash:
+        import uuid
+
         config.stash[_run_id_key] = getattr(config, "testrunuid", None) or uuid.uuid4().hex
     return config.stash[_run_id_key]
 
 
 def _lock_name(path: Path) -> str:
+    import hashlib
+
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
 
 

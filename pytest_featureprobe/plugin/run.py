@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .coordination import cache_folder, write_once
 from .options import is_expectation_file, run_settings
 from .terminal import BaselinesSeen, RunSummary, write_summary
 
@@ -35,6 +34,7 @@ class FeatureProbeRun:
         """The run's ProbeSession, made on first use."""
         if self.session is None:
             from ..memo import ProbeSession
+            from .coordination import cache_folder
 
             cache_dir = None
             if not self.config.getoption("featureprobe_no_cache"):
@@ -45,6 +45,7 @@ class FeatureProbeRun:
     def file_run(self, path: Path) -> FileRun:
         """The runner's FileRun for an expectation file of this run."""
         from ..runner import FileRun
+        from .coordination import write_once
 
         return FileRun(
             path, self.probe_session(), run_settings(self.config), write_once(self.config)

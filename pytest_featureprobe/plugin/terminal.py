@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..errors import display_path
 from .options import baseline_folder
 
 if TYPE_CHECKING:
@@ -114,6 +113,8 @@ class BaselinesSeen:
 def unused_baselines(config: pytest.Config, seen: BaselinesSeen) -> list[str]:
     """Baseline files in the baseline folders beside the collected expectation files that no
     expectation file uses (files that exist but were not selected are given the benefit)."""
+    from ..errors import display_path
+
     collected = sorted(seen.files)
     resolved = {c.resolve() for c in collected}
     folder_name = baseline_folder(config)
