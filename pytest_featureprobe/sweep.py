@@ -74,6 +74,7 @@ class Sweep:
     order: int
     model_description: str = ""
     fingerprint: str | None = None
+    context: str = "zero"  # what the probes were applied to (``contexts``)
 
     def __len__(self) -> int:
         return len(self.table)

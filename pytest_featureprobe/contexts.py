@@ -1,0 +1,304 @@
+"""Contexts: the inputs a probe is applied to, and the sweep read as means over real rows.
+
+The zero vector is the seed method's context, a real input only for token features. In the context
+of real rows (training rows, a data file, a slice, a sample, reference rows) a probe is applied to
+each row: a token feature is switched on, a categorical ``col=value`` replaces the row's value of
+that column, so no column is ever left empty or holds two values. A row that already has all of
+the probe's features is unchanged by it: it counts, with an effect of 0 (the table's ``unchanged``
+column says how many). The in-context table keeps the sweep's columns, read as means over rows:
+
+- ``P(c)``: the mean probability of c with the probe applied; ``predicted``, ``margin`` of it
+- ``dP(c)``: the mean change against each row's own prediction (the probe's attribution to c)
+- ``sd_dP(c)``: the spread (standard deviation) of that change over rows
+- ``share(c)``: the share of rows whose predicted class is c with the probe applied
+- ``interaction(c)``: for pairs, the mean of ``P(r+ij) - P(r+i) - P(r+j) + P(r)``
+- ``rows``, ``unchanged``: the rows used, and those that already had the probe
+
+Probes run in chunks of at most ``chunk_size`` rows x probes, so memory is bounded whatever the
+number of rows and probes. Imports errors, the feature space, probes and the sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DataError, SpecError, quoted
+from .features import FeatureSpace, feature_name
+from .probes import explicit_probes, probe_name, standard_probes
+from .sweep import DEFAULT_CHUNK_SIZE, Sweep, delta_column, interaction_column, prob_column
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .models.probe_model import ProbeModel
+
+ZERO_CONTEXT = "zero"
+
+
+def spread_column(cls: str) -> str:
+    return f"sd_dP({cls})"
+
+
+def share_column(cls: str) -> str:
+    return f"share({cls})"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The rows probes are applied to (None: the zero vector), what they are, and how made."""
+
+    name: str  # as a report names it: "zero", "training rows", "rows of holdout.csv", ...
+    rows: np.ndarray | None = None  # (rows, features) float32 multi-hot
+    definition: dict[str, Any] = field(default_factory=dict)  # kind, file, sample, seed, where
+
+    @classmethod
+    def zero(cls) -> Context:
+        return cls(ZERO_CONTEXT, None, {"kind": ZERO_CONTEXT})
+
+    @classmethod
+    def of_rows(cls, name: str, rows: np.ndarray, definition: Mapping[str, Any]) -> Context:
+        """Real rows as a context; a context needs at least one row."""
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        if rows.ndim != 2 or len(rows) == 0:
+            raise DataError(f"the context {name} has no rows")
+        return cls(name, rows, dict(definition))
+
+    @property
+    def is_zero(self) -> bool:
+        return self.rows is None
+
+    def digest(self) -> str:
+        """A short hash of the rows (a baseline records it to tell contexts apart)."""
+        if self.rows is None:
+            return ZERO_CONTEXT
+        return hashlib.sha256(self.rows.tobytes()).hexdigest()[:16]
+
+    def where(self, space: FeatureSpace, values: Mapping[str, Any]) -> Context:
+        """The slice of rows that have every ``column: value`` (or token: true) of ``values``."""
+        rows = self._real("where")
+        keep = np.ones(len(rows), dtype=bool)
+        for column, value in values.items():
+            keep &= rows[:, _slice_position(space, column, value)] > 0
+        if not keep.any():
+            shown = ", ".join(f"{c}={v}" for c, v in values.items())
+            raise DataError(f"no row of the context {self.name} has {shown}", key="where")
+        shown = ", ".join(f"{c}={feature_name(v)}" for c, v in values.items())
+        definition = {**self.definition, "where": {str(c): v for c, v in values.items()}}
+        return Context(f"{self.name} where {shown}", rows[keep], definition)
+
+    def sample(self, n: int, seed: int = 0) -> Context:
+        """``n`` of the rows, drawn without replacement with ``seed``, kept in their order."""
+        rows = self._real("sample")
+        if not 1 <= n <= len(rows):
+            raise DataError(
+                f"sample {n} is more than the {len(rows)} rows of the context {self.name}"
+                if n > len(rows)
+                else "sample is a positive number of rows",
+                key="sample",
+            )
+        chosen = np.sort(np.random.default_rng(seed).choice(len(rows), size=n, replace=False))
+        definition = {**self.definition, "sample": n, "seed": seed}
+        return Context(f"{n} sampled of {self.name}", rows[chosen], definition)
+
+    def _real(self, what: str) -> np.ndarray:
+        if self.rows is None:
+            raise SpecError(f"{what} narrows real rows; the zero context has none", key=what)
+        return self.rows
+
+
+def _slice_position(space: FeatureSpace, column: str, value: Any) -> int:
+    """The feature a ``where`` entry names: ``column=value`` of a categorical column, or a
+    token given as ``token: true``."""
+    if value is True and column in space:
+        return space.index(column)
+    if str(column) not in space.categorical:
+        known = ", ".join(quoted(c) for c in space.categorical) or "none"
+        raise DataError(
+            f"unknown column {quoted(column)} (categorical columns: {known})", key="where"
+        )
+    return space.index(f"{column}={feature_name(value)}")
+
+
+def reference_rows(space: FeatureSpace, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Explicit rows (``{island: Dream, sex: male, ...}``) encoded in the space; a value the
+    space does not know is refused with its row."""
+    import pandas as pd
+
+    frame = pd.DataFrame([dict(r) for r in records])
+    try:
+        return space.encode(frame)
+    except DataError as exc:
+        raise DataError(f"reference {exc.message}", key="reference") from None
+
+
+def mode_row(space: FeatureSpace, rows: np.ndarray) -> np.ndarray:
+    """One row: the most common value of each categorical column, and the tokens that most of the
+    rows hold (ties go to the first value in feature-space order)."""
+    counts = np.asarray(rows, dtype=np.float64).sum(axis=0)
+    row = np.zeros((1, len(space)), dtype=np.float32)
+    columns = column_ids(space)
+    for column in set(columns.tolist()) - {-1}:
+        positions = np.flatnonzero(columns == column)
+        row[0, positions[int(np.argmax(counts[positions]))]] = 1.0
+    tokens = np.flatnonzero(columns == -1)
+    row[0, tokens[counts[tokens] * 2 > len(rows)]] = 1.0
+    return row
+
+
+def column_ids(space: FeatureSpace) -> np.ndarray:
+    """Per feature position, the index of its categorical column, or -1 for a token feature."""
+    ids = np.full(len(space), -1, dtype=np.int64)
+    for number, column in enumerate(space.categorical):
+        prefix = feature_name(f"{column}=")
+        for position, name in enumerate(space.features):
+            if name.startswith(prefix):
+                ids[position] = number
+    return ids
+
+
+def check_probe(space: FeatureSpace, features: Iterable[Any]) -> None:
+    """Refuse a probe with two values of one column: a row holds one value of each column, so
+    such a probe has no meaning in context."""
+    ids = column_ids(space)
+    seen: dict[int, str] = {}
+    for name in features:
+        column = int(ids[space.index(name)])
+        if column >= 0 and column in seen:
+            raise SpecError(
+                f"the probe {quoted(probe_name([seen[column], feature_name(name)]))} sets two "
+                f"values of the column {quoted(space.categorical[column])}: a row holds one "
+                "value of each column, so it has no meaning in context",
+                key="probe",
+            )
+        seen[column] = feature_name(name)
+
+
+def applied(rows: np.ndarray, active: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Each probe of ``active`` (probes x order positions) applied to every row: (probes, rows,
+    features). A categorical value first clears its column, so the row keeps one value."""
+    out = np.broadcast_to(rows, (len(active), *rows.shape)).copy()
+    for j, probe in enumerate(active):
+        for position in probe:
+            column = columns[position]
+            if column >= 0:
+                out[j][:, columns == column] = 0.0
+            out[j][:, position] = 1.0
+    return out
+
+
+def run_context_sweep(
+    model: ProbeModel,
+    context: Context,
+    order: int = 1,
+    probes: Sequence[Iterable[Any]] = (),
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Sweep:
+    """The sweep in ``context``: the zero vector's (``run_sweep``), or means over its rows of
+    every probe up to ``order`` plus explicit ``probes`` applied to each row."""
+    from .sweep import run_sweep
+
+    if context.is_zero:
+        return run_sweep(model, order=order, probes=probes, chunk_size=chunk_size)
+    space, rows = model.space, context.rows
+    if rows.shape[1] != len(space):
+        raise DataError(
+            f"the context {context.name} has rows of width {rows.shape[1]}; the model reads "
+            f"{len(space)} features"
+        )
+    for probe in probes:
+        check_probe(space, probe)
+    groups = standard_probes(len(space), order)
+    groups += [g for g in explicit_probes(space, probes) if g.order > order]
+    columns = column_ids(space)
+    base = model.predict_proba(rows)
+    per_chunk = max(1, chunk_size // len(rows))
+    parts = []
+    for group in groups:
+        for active in group.chunks(per_chunk):
+            if active.shape[1] > 1:
+                active = active[_one_value_per_column(active, columns)]
+            if len(active):
+                parts.append((active, *_means(model, rows, base, active, columns)))
+    return _context_table(model, context, order, parts)
+
+
+def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Probes of the standard sweep whose features lie in distinct columns (tokens always)."""
+    ids = columns[active]
+    keep = np.ones(len(active), dtype=bool)
+    for a in range(active.shape[1]):
+        for b in range(a + 1, active.shape[1]):
+            keep &= (ids[:, a] < 0) | (ids[:, a] != ids[:, b])
+    return keep
+
+
+def _means(
+    model: ProbeModel, rows: np.ndarray, base: np.ndarray, active: np.ndarray, columns: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Per probe: mean P, mean and spread of the change, share predicted, rows unchanged."""
+    with_probe = applied(rows, active, columns)
+    unchanged = (with_probe == rows[None]).all(axis=2).sum(axis=1)
+    flat = with_probe.reshape(-1, rows.shape[1])
+    probs = model.predict_proba(flat).reshape(len(active), len(rows), -1)
+    change = probs - base[None]
+    predicted = probs.argmax(axis=2)
+    n_classes = probs.shape[2]
+    shares = np.stack([(predicted == c).mean(axis=1) for c in range(n_classes)], axis=1)
+    return probs.mean(axis=1), change.mean(axis=1), change.std(axis=1), shares, unchanged
+
+
+def _context_table(
+    model: ProbeModel, context: Context, order: int, parts: list[tuple[np.ndarray, ...]]
+) -> Sweep:
+    """The in-context sweep table from the per-chunk means (first part: the zero probe)."""
+    import pandas as pd
+
+    space, classes = model.space, model.classes
+    actives = [p[0] for p in parts]
+    probs, deltas, spreads, shares = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
+    unchanged = np.concatenate([p[5] for p in parts])
+    names = [probe_name(space.names(a)) for active in actives for a in active]
+    features = [space.names(a) for active in actives for a in active]
+    mean_of = dict(zip(names, probs, strict=True))
+    interactions = np.full(probs.shape, np.nan)
+    for i, feature_set in enumerate(features):
+        if len(feature_set) == 2:
+            first, second = (mean_of[f] for f in feature_set)
+            interactions[i] = probs[i] - first - second + mean_of[probe_name(())]
+    top2 = np.sort(probs, axis=1)[:, -2:]
+    table = pd.DataFrame(index=pd.Index(names, name="probe"))
+    table["order"] = [len(f) for f in features]
+    table["features"] = features
+    for j, cls in enumerate(classes):
+        table[prob_column(cls)] = probs[:, j]
+    table["predicted"] = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+    table["margin"] = top2[:, 1] - top2[:, 0]
+    for kind, values in ((delta_column, deltas), (spread_column, spreads)):
+        for j, cls in enumerate(classes):
+            table[kind(cls)] = values[:, j]
+    for kind, values in ((share_column, shares), (interaction_column, interactions)):
+        for j, cls in enumerate(classes):
+            table[kind(cls)] = values[:, j]
+    table["rows"] = len(context.rows)
+    table["unchanged"] = unchanged
+    return Sweep(
+        table=table,
+        classes=classes,
+        space=space,
+        order=order,
+        model_description=model.description,
+        fingerprint=model.fingerprint,
+        context=context.name,
+    )
+
+
+def frame_context(
+    space: FeatureSpace, frame: pd.DataFrame, name: str, definition: Mapping[str, Any]
+) -> Context:
+    """A data frame's rows, encoded in the space, as a context."""
+    return Context.of_rows(name, space.encode(frame), definition)

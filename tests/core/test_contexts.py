@@ -1,0 +1,216 @@
+"""contexts: probes applied to real rows (a categorical value replaces the row's value of its
+column, a token is switched on) and the sweep read as means over those rows, checked against
+hand-computed numbers and against an independent per-row loop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pytest_featureprobe.contexts import (
+    Context,
+    applied,
+    check_probe,
+    column_ids,
+    mode_row,
+    reference_rows,
+    run_context_sweep,
+)
+from pytest_featureprobe.errors import DataError, SpecError
+from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable
+
+TWO_COLUMNS = FeatureSpace(("A=a1", "A=a2", "B=b1", "B=b2"), categorical=("A", "B"))
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def logistic(space: FeatureSpace, weights, pair=None):
+    """P(yes) = sigmoid(x . weights [+ bonus x_i x_j]): a model whose numbers a test can compute."""
+    w = np.array(weights, dtype=np.float64)
+
+    def forward(x):
+        z = x @ w
+        if pair is not None:
+            i, j, bonus = pair
+            z = z + bonus * x[:, i] * x[:, j]
+        p = 1 / (1 + np.exp(-z))
+        return np.stack([1 - p, p], axis=1)
+
+    return from_callable(forward, space, ["no", "yes"])
+
+
+def rows_context(space: FeatureSpace, *rows) -> Context:
+    return Context.of_rows("rows", space.encode_sets(rows), {"kind": "rows"})
+
+
+def test_zero_vector_and_in_context_attribution_differ_in_sign():
+    """A=a1 alone beats the empty vector (+0.231), but every real row has a value of A, and
+    a2 is worth more than a1: set on real rows, A=a1 lowers P(yes) on average."""
+    model = logistic(TWO_COLUMNS, [1.0, 3.0, 0.0, 0.0])
+    zero = run_context_sweep(model, Context.zero(), order=1)
+    assert zero.table.loc["A=a1", "dP(yes)"] == pytest.approx(sigmoid(1) - 0.5)
+    context = rows_context(TWO_COLUMNS, ["A=a1", "B=b1"], ["A=a2", "B=b1"])
+    sweep = run_context_sweep(model, context, order=1)
+    row = sweep.table.loc["A=a1"]
+    # Row 1 already has a1 (change 0); row 2 goes from a2 to a1.
+    assert row["dP(yes)"] == pytest.approx((0 + sigmoid(1) - sigmoid(3)) / 2)
+    assert row["P(yes)"] == pytest.approx(sigmoid(1))
+    assert row["sd_dP(yes)"] == pytest.approx(abs(sigmoid(1) - sigmoid(3)) / 2)
+    assert row["share(yes)"] == 1.0 and row["rows"] == 2 and row["unchanged"] == 1
+    assert sweep.table.loc["zero", "dP(yes)"] == 0.0
+    assert sweep.table.loc["zero", "P(yes)"] == pytest.approx((sigmoid(1) + sigmoid(3)) / 2)
+    assert sweep.context == "rows" and zero.context == "zero"
+
+
+def test_a_value_replaces_its_column_and_never_empties_or_doubles_it():
+    space = FeatureSpace(("t1", "t2", "A=a1", "A=a2", "A=a3", "B=b1", "B=b2"), "tokens", ("A", "B"))
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(30):
+        tokens = [t for t in ("t1", "t2") if rng.random() < 0.5]
+        rows.append([*tokens, f"A=a{rng.integers(1, 4)}", f"B=b{rng.integers(1, 3)}"])
+    x = space.encode_sets(rows)
+    columns = column_ids(space)
+    assert columns.tolist() == [-1, -1, 0, 0, 0, 1, 1]
+    probes = np.array([[0, 3], [2, 5], [1, 6], [4, 4]])
+    out = applied(x, probes, columns)
+    assert out.shape == (4, 30, 7)
+    for j, probe in enumerate(probes):
+        assert (out[j][:, 2:5].sum(axis=1) == 1).all() and (out[j][:, 5:7].sum(axis=1) == 1).all()
+        assert (out[j][:, probe] == 1).all()
+    # Tokens are only switched on: the other token keeps the row's own value.
+    assert (out[0][:, 1] == x[:, 1]).all() and (out[1][:, :2] == x[:, :2]).all()
+    assert (x == space.encode_sets(rows)).all()  # the context's rows are not touched
+
+
+def _reference(model, space: FeatureSpace, rows: list[list[str]], probes: list[tuple[str, ...]]):
+    """An independent reading of the in-context sweep: each row as a set of names, the probe
+    applied name by name, one prediction per (probe, row)."""
+    prefix = {f: f.split("=")[0] + "=" for f in space.features if "=" in f}
+
+    def apply(row: list[str], probe: tuple[str, ...]) -> list[str]:
+        names = set(row)
+        for feature in probe:
+            if feature in prefix:
+                names = {n for n in names if not n.startswith(prefix[feature])}
+            names.add(feature)
+        return sorted(names)
+
+    base = np.array([model.predict_proba(space.encode_sets([r]))[0] for r in rows])
+    found = {}
+    for probe in probes:
+        probs = np.array(
+            [model.predict_proba(space.encode_sets([apply(r, probe)]))[0] for r in rows]
+        )
+        change = probs - base
+        found[probe] = (probs.mean(0), change.mean(0), change.std(0), probs.argmax(1))
+    return found
+
+
+def test_the_in_context_sweep_equals_a_plain_per_row_loop():
+    space = FeatureSpace(("t1", "t2", "t3", "A=a1", "A=a2", "B=b1", "B=b2"), "tokens", ("A", "B"))
+    rng = np.random.default_rng(7)
+    weights = rng.normal(size=(7, 3))
+    model = from_callable(lambda x: x @ weights, space, ["p", "q", "r"], outputs="logits")
+    rows = [
+        [
+            *(t for t in ("t1", "t2", "t3") if rng.random() < 0.4),
+            f"A=a{rng.integers(1, 3)}",
+            f"B=b{rng.integers(1, 3)}",
+        ]
+        for _ in range(25)
+    ]
+    context = Context.of_rows("rows", space.encode_sets(rows), {"kind": "rows"})
+    sweep = run_context_sweep(model, context, order=2, chunk_size=7)
+    table = sweep.table
+    # Pairs of two values of one column have no meaning in context and are left out.
+    assert "A=a1+A=a2" not in table.index and "B=b1+B=b2" not in table.index
+    assert len(table) == 1 + 7 + math.comb(7, 2) - 2
+    probes = [tuple(f) for f in table["features"]]
+    expected = _reference(model, space, rows, probes)
+    for probe, name in zip(probes, table.index, strict=True):
+        mean, delta, spread, predicted = expected[probe]
+        row = table.loc[name]
+        for j, cls in enumerate(("p", "q", "r")):
+            assert row[f"P({cls})"] == pytest.approx(mean[j], abs=1e-6)
+            assert row[f"dP({cls})"] == pytest.approx(delta[j], abs=1e-6)
+            assert row[f"sd_dP({cls})"] == pytest.approx(spread[j], abs=1e-6)
+            assert row[f"share({cls})"] == pytest.approx((predicted == j).mean())
+    # Any chunk size gives the same table.
+    pd.testing.assert_frame_equal(
+        run_context_sweep(model, context, 2, chunk_size=10_000).table, table
+    )
+
+
+def test_interaction_in_context_is_the_mean_of_the_per_row_interaction():
+    space = FeatureSpace(("t", "A=a1", "A=a2"), "tokens", ("A",))
+    # t and a1 together add 2 on top of their own weights.
+    model = logistic(space, [0.5, 0.0, 1.0], pair=(0, 1, 2.0))
+    context = rows_context(space, ["A=a1"], ["A=a2"], ["t", "A=a2"])
+    table = run_context_sweep(model, context, order=2).table
+    # Per row r: P(r+t+a1) - P(r+t) - P(r+a1) + P(r)
+    r1 = sigmoid(2.5) - sigmoid(2.5) - sigmoid(0) + sigmoid(0)  # has a1: t alone already pairs
+    r2 = sigmoid(2.5) - sigmoid(1.5) - sigmoid(0) + sigmoid(1)
+    r3 = sigmoid(2.5) - sigmoid(1.5) - sigmoid(2.5) + sigmoid(1.5)  # has t: a1 alone pairs
+    assert table.loc["t+A=a1", "interaction(yes)"] == pytest.approx((r1 + r2 + r3) / 3)
+    assert table.loc["t+A=a1", "unchanged"] == 0
+    assert math.isnan(table.loc["t", "interaction(yes)"])
+
+
+def test_a_probe_with_two_values_of_one_column_is_refused_with_the_reason():
+    with pytest.raises(SpecError) as info:
+        check_probe(TWO_COLUMNS, ["A=a1", "A=a2"])
+    assert info.value.message == (
+        "the probe 'A=a1+A=a2' sets two values of the column 'A': a row holds one value of each "
+        "column, so it has no meaning in context"
+    )
+    check_probe(TWO_COLUMNS, ["A=a1", "B=b2"])  # one value of each: fine
+    model = logistic(TWO_COLUMNS, [1.0, 3.0, 0.0, 0.0])
+    with pytest.raises(SpecError):
+        run_context_sweep(model, rows_context(TWO_COLUMNS, ["A=a1"]), 1, probes=[("A=a1", "A=a2")])
+
+
+def test_where_and_sample_narrow_the_rows_and_refuse_what_cannot_be():
+    context = rows_context(
+        TWO_COLUMNS, ["A=a1", "B=b1"], ["A=a2", "B=b1"], ["A=a2", "B=b2"], ["A=a1", "B=b2"]
+    )
+    sliced = context.where(TWO_COLUMNS, {"A": "a2"})
+    assert sliced.rows.tolist() == [[0, 1, 1, 0], [0, 1, 0, 1]]
+    assert sliced.name == "rows where A=a2" and sliced.definition["where"] == {"A": "a2"}
+    both = context.where(TWO_COLUMNS, {"A": "a2", "B": "b2"})
+    assert both.rows.tolist() == [[0, 1, 0, 1]]
+    sample = context.sample(2, seed=5)
+    assert len(sample.rows) == 2 and sample.definition == {"kind": "rows", "sample": 2, "seed": 5}
+    assert (sample.rows == context.sample(2, seed=5).rows).all()  # seeded: reproducible
+    assert sample.digest() == context.sample(2, seed=5).digest() != context.digest()
+    with pytest.raises(DataError) as info:
+        context.sample(5)
+    assert info.value.message == "sample 5 is more than the 4 rows of the context rows"
+    assert info.value.key == "sample"
+    with pytest.raises(
+        DataError, match=r"^where: unknown column 'C' \(categorical columns: 'A', 'B'\)"
+    ):
+        context.where(TWO_COLUMNS, {"C": "c1"})
+    with pytest.raises(DataError, match="unknown feature 'A=a9'"):
+        context.where(TWO_COLUMNS, {"A": "a9"})
+    with pytest.raises(SpecError, match="the zero context has none"):
+        Context.zero().sample(1)
+
+
+def test_reference_rows_and_the_mode_row():
+    rows = reference_rows(TWO_COLUMNS, [{"A": "a2", "B": "b1"}, {"A": "a1", "B": "b1"}])
+    assert rows.tolist() == [[0, 1, 1, 0], [1, 0, 1, 0]]
+    with pytest.raises(DataError) as info:
+        reference_rows(TWO_COLUMNS, [{"A": "a9", "B": "b1"}])
+    assert info.value.message.startswith("reference row 1: 'A' has 'A=a9', which is not in")
+    assert info.value.key == "reference"
+    many = TWO_COLUMNS.encode_sets([["A=a2", "B=b1"], ["A=a2", "B=b2"], ["A=a1", "B=b2"]])
+    assert mode_row(TWO_COLUMNS, many).tolist() == [[0, 1, 0, 1]]
+    tokens = FeatureSpace(("x", "y"), "tokens")
+    assert mode_row(tokens, tokens.encode_sets([["x"], ["x", "y"], []])).tolist() == [[1, 0]]
