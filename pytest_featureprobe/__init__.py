@@ -6,8 +6,8 @@ list (README, "Where things are"; ``tests/test_layers.py`` enforces it):
 
 1. the core, which imports neither pytest nor the layers below it: ``errors``, ``files``,
    ``provenance``, ``keras_runtime``, ``confinement``; ``features``, ``data``, ``probes``;
-   ``models/``, ``sweep``, ``contexts``, ``training``, ``model_cache``; ``expectations/``, ``baseline/``;
-   ``spec/``; ``memo``; ``report/``
+   ``models/``, ``sweep``, ``contexts``, ``training``, ``model_cache``; ``expectations/``,
+   ``baseline/``; ``spec/``; ``memo``; ``report/``
 2. ``runner/``: a document plus models -> outcomes, baselines written, report entries
 3. ``plugin/``: the pytest layer, adapting the runner to pytest
 4. ``cli/``: the ``featureprobe`` command, on the same runner

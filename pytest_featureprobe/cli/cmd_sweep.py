@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .common import EXIT_OK, allow_path_option, count_arg, make_session, model_options, order_arg
 from .progress import sweep_with_progress
-from .sources import load_source
+from .sources import context_of, load_source
 
 if TYPE_CHECKING:
     from ..sweep import Sweep
@@ -69,7 +69,13 @@ def _sweep_csv(sweep: Sweep) -> str:
 def run(args: argparse.Namespace) -> int:
     session = make_session(args)
     source = load_source(args, session, args.model)
-    sweep = sweep_with_progress(source.model, args.order)
+    context = context_of(args, source, session)
+    if context.is_zero:
+        sweep = sweep_with_progress(source.model, args.order)
+    else:
+        from ..contexts import run_context_sweep
+
+        sweep = run_context_sweep(source.model, context, order=args.order)
     out = sys.stdout
     if args.format == "json":
         payload = {
@@ -78,14 +84,17 @@ def run(args: argparse.Namespace) -> int:
             "classes": list(sweep.classes),
             "features": list(sweep.space.features),
             "order": sweep.order,
+            "context": sweep.context,
             "probes": sweep_records(sweep),
         }
         out.write(json.dumps(payload, indent=1) + "\n")
     elif args.format == "csv":
         out.write(_sweep_csv(sweep))
     else:
+        rows = 0 if context.is_zero else len(context.rows)
+        where = f" in the context of {context.name} ({rows} rows)" if rows else ""
         out.write(
-            f"{source.model.description}: {len(sweep)} probes up to order {sweep.order}, "
+            f"{source.model.description}: {len(sweep)} probes up to order {sweep.order}{where}, "
             f"classes {', '.join(sweep.classes)}\n"
         )
         out.write(sweep.to_string(max_rows=args.max_rows or None) + "\n")
@@ -110,6 +119,20 @@ def add_parser(commands: Any) -> None:
         default=60,
         metavar="N",
         help="rows of the table format (default 60; 0: all)",
+    )
+    sweep.add_argument(
+        "--context",
+        metavar="zero|training|FILE",
+        default="zero",
+        help="what probes are applied to: the zero vector (default), the training rows of a "
+        "train: model, or the rows of a data file; in context the table holds means over rows",
+    )
+    sweep.add_argument(
+        "--sample",
+        type=count_arg,
+        default=None,
+        metavar="N",
+        help="with --context training or FILE: N rows drawn with seed 0",
     )
     model_options(sweep)
     allow_path_option(sweep)

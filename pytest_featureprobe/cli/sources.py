@@ -14,6 +14,7 @@ from ..keras_runtime import start_keras_quietly
 from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, csv_list, existing
 
 if TYPE_CHECKING:
+    from ..contexts import Context
     from ..memo import ProbeSession
     from ..models import ProbeModel
     from ..spec import Document
@@ -96,3 +97,30 @@ def command_roots(document: Document, args: argparse.Namespace) -> Sequence[Path
     """The folders whose files a document may name under the command: the working directory,
     the document's own folder and the folders given with --allow-path."""
     return [Path.cwd(), document.path.parent, *(Path(p) for p in args.allow_path or [])]
+
+
+def context_of(args: argparse.Namespace, source: Source, session: ProbeSession) -> Context:
+    """``--context zero|training|FILE`` (and ``--sample N``) as a Context of the source's model:
+    the zero vector, the training rows of a ``train:`` model, or the rows of a data file."""
+    from ..contexts import Context
+
+    kind = getattr(args, "context", None) or "zero"
+    sample = getattr(args, "sample", None)
+    if kind == "zero":
+        if sample is not None:
+            raise CommandError("--sample narrows real rows: give --context training or FILE")
+        return Context.zero()
+    if kind == "training":
+        decl = source.document.model if source.document is not None else None
+        if decl is None or decl.kind != "train":
+            raise CommandError(
+                "--context training names the training rows of a model trained from data "
+                "(an expectation file with model: train:); give --context FILE instead"
+            )
+        rows = session.rows(source.model, decl.values["data"], source.path.parent)
+        context = Context.of_rows("the training rows", rows, {"kind": "training"})
+    else:
+        path = existing(kind, "context data file")
+        rows = session.rows(source.model, path, None)
+        context = Context.of_rows(f"the rows of {path.name}", rows, {"kind": "rows", "file": kind})
+    return context.sample(sample) if sample is not None else context

@@ -11,7 +11,7 @@ import pytest
 from pytest_featureprobe import cli
 from pytest_featureprobe.models import load_keras_model
 
-from .support import SEED_YAML, featureprobe, one_line
+from .support import EXAMPLES, SEED_CSV, SEED_YAML, featureprobe, one_line
 
 # --- sweep --------------------------------------------------------------------------------------
 
@@ -101,3 +101,47 @@ def test_a_usage_error_exits_2_without_a_traceback(tmp_path):
     done = featureprobe("sweep", "missing.keras", cwd=tmp_path)
     assert done.returncode == 2
     assert one_line(done.stderr) == "featureprobe: error: model file not found: missing.keras"
+
+
+PENGUINS_YAML = EXAMPLES / "penguins" / "featureprobe_penguins.yaml"
+
+
+def _dp(output: str, probe: str) -> float:
+    """dP(Adelie) of a probe in a printed table (the sixth number of its row)."""
+    line = next(ln for ln in output.splitlines() if ln.split()[:1] == [probe])
+    return float(line.split()[6])
+
+
+def test_sweep_in_the_context_of_the_training_rows(cache_dir, capsys):
+    """On penguins, island=Biscoe alone lowers P(Adelie) against the zero vector, but set on
+    real penguins it raises it: the in-context table reads the rows, not the empty input."""
+    args = ["sweep", str(PENGUINS_YAML), "--cache-dir", str(cache_dir), "--max-rows", "0"]
+    assert cli.main(args) == 0
+    zero = capsys.readouterr().out
+    assert cli.main([*args, "--context", "training"]) == 0
+    in_context = capsys.readouterr().out
+    assert "in the context of the training rows (344 rows)" in in_context.splitlines()[0]
+    assert _dp(zero, "island=Biscoe") < -0.2 and _dp(in_context, "island=Biscoe") > 0.1
+    assert _dp(in_context, "zero") == 0.0  # each row against its own prediction
+    assert cli.main([*args, "--context", "training", "--sample", "50", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["context"] == "50 sampled of the training rows"
+    assert payload["probes"][0]["dP"] == {"Adelie": 0.0, "Chinstrap": 0.0, "Gentoo": 0.0}
+
+
+def test_sweep_contexts_that_cannot_be(saved_model, cache_dir, capsys):
+    assert cli.main(["sweep", str(saved_model), "--context", "training"]) == 2
+    assert "--context training names the training rows of a model trained from data" in (
+        one_line(capsys.readouterr().err)
+    )
+    assert cli.main(["sweep", str(saved_model), "--sample", "5"]) == 2
+    assert "--sample narrows real rows" in one_line(capsys.readouterr().err)
+    rows = ["sweep", str(saved_model), "--context", str(SEED_CSV), "--sample", "9"]
+    assert cli.main(rows) == 2
+    assert "sample 9 is more than the 5 rows of the context the rows of problems.csv" in (
+        one_line(capsys.readouterr().err)
+    )
+    assert cli.main([*rows[:4], "--sample", "5"]) == 0
+    assert "in the context of 5 sampled of the rows of problems.csv (5 rows)" in (
+        capsys.readouterr().out
+    )
