@@ -176,6 +176,42 @@ def all_pairs(plan: Plan) -> list[Row]:
     return [time_row, sweep_memory_row("all pairs, 1000 features", result)]
 
 
+def in_context(plan: Plan) -> list[Row]:
+    """Issue 12's figures: probes applied to real rows, against model(x) on the applied rows."""
+    rows = []
+    for label, params in (
+        ("all singles, 1000 features x 10,000 rows, Dense 1000-256-256-10", (1000, 1, 10_000)),
+        ("all pairs, 100 features x 2,000 rows, Dense 100-256-256-10", (100, 2, 2_000)),
+    ):
+        n, order, n_rows = params
+        result = run_worker(
+            "context",
+            features=n,
+            order=order,
+            rows=n_rows,
+            hidden=[256, 256],
+            classes=10,
+            repeats=plan.repeats(3, 1),
+            plain_repeats=plan.repeats(2, 1),
+        )
+        fast, plain = best(result["fast"]), best(result["plain"])
+        row = Row(
+            f"in context: {label} ({result['applications']:,} applications)",
+            seconds(fast),
+            f"{seconds(plain)} (the applied rows through model(x) in chunks)",
+            times(plain / fast),
+            ">= 3x",
+            verdict(plain / fast >= 3),
+        )
+        row.notes.append(
+            f"run_context_sweep (the whole table: means, spreads, shares) with the Dense shortcut "
+            f"{'on' if result['shortcut'] else 'OFF'}; fast {spread(result['fast'])}, "
+            f"reference {spread(result['plain'])}"
+        )
+        rows += [row, sweep_memory_row(f"in context, {label.split(',')[0]}", result)]
+    return rows
+
+
 def sweep_memory_row(label: str, result: dict) -> Row:
     """Peak memory of a streamed sweep against holding all its probes as dense rows."""
     memory = result["rss_increase"]
@@ -336,6 +372,7 @@ FIGURES = {
     "seed": seed_sweep,
     "pairs": all_pairs,
     "triples": all_triples,
+    "context": in_context,
     "training": training,
     "examples": example_suite,
     "scaling": scaling,

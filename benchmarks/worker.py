@@ -126,6 +126,59 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def task_context(params: dict[str, Any]) -> dict[str, Any]:
+    """An in-context sweep (every probe of one order applied to each of N random rows) through
+    ``run_context_sweep``, against the same applied rows as dense inputs through ``model(x)``.
+
+    The first fast run is the memory figure (peak RSS increase over the process after setup)."""
+    import numpy as np
+
+    from pytest_featureprobe.contexts import Context, applied, column_ids, run_context_sweep
+    from pytest_featureprobe.probes import ProbeGroup
+
+    n, order, n_rows = int(params["features"]), int(params["order"]), int(params["rows"])
+    hidden = tuple(params.get("hidden", (256, 256)))
+    n_classes = int(params.get("classes", 10))
+    keras_model = random_dense_model(n, hidden, n_classes)
+    model = probe_model_of(keras_model, n, n_classes)
+    rng = np.random.default_rng(0)
+    rows = (rng.random((n_rows, n)) < float(params.get("density", 0.01))).astype(np.float32)
+    context = Context.of_rows("random rows", rows, {"kind": "rows"})
+    group = ProbeGroup(order, n)
+    columns = column_ids(model.space)
+
+    def fast() -> int:
+        return len(run_context_sweep(model, context, order=order).table)
+
+    def plain() -> int:
+        per_chunk = max(1, 16_384 // n_rows)
+        done = 0
+        for active in group.chunks(per_chunk):
+            x = applied(rows, active, columns).reshape(-1, n)
+            np.asarray(keras_model(x, training=False))
+            done += len(active)
+        return done
+
+    gc.collect()
+    before = peak_rss_bytes()
+    started = time.perf_counter()
+    probes = fast()
+    fast_times = [time.perf_counter() - started]
+    after = peak_rss_bytes()
+    plain_times = [timed(plain) for _ in range(int(params["plain_repeats"]))]
+    fast_times += [timed(fast) for _ in range(int(params["repeats"]) - 1)]
+    return {
+        "probes": probes,
+        "applications": len(group) * n_rows,
+        "shortcut": model.shortcut is not None,
+        "fast": fast_times,
+        "plain": plain_times,
+        "rss_increase": after - before,
+        "process_peak_rss": peak_rss_bytes(),
+        "dense_bytes": len(group) * n_rows * n * 4,
+    }
+
+
 def task_seed_sweep(params: dict[str, Any]) -> dict[str, Any]:
     """The seed model's zero + singles sweep against one ``model.predict`` call per probe."""
     import numpy as np
@@ -228,6 +281,7 @@ def task_import_check(params: dict[str, Any]) -> dict[str, Any]:
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "stream": task_stream,
+    "context": task_context,
     "seed_sweep": task_seed_sweep,
     "train": task_train,
     "scaling": task_scaling,

@@ -35,6 +35,7 @@ from .sweep import DEFAULT_CHUNK_SIZE, Sweep, delta_column, interaction_column, 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .models.dense import RowsInContext
     from .models.probe_model import ProbeModel
 
 ZERO_CONTEXT = "zero"
@@ -215,7 +216,14 @@ def run_context_sweep(
     groups = standard_probes(len(space), order)
     groups += [g for g in explicit_probes(space, probes) if g.order > order]
     columns = column_ids(space)
-    base = model.predict_proba(rows)
+    shortcut = getattr(model, "shortcut", None)
+    fast = None
+    if shortcut is not None:
+        from .models.dense import RowsInContext
+
+        fast = RowsInContext(shortcut, rows, columns)
+    # Each row's own prediction by the same path as the probes': the zero probe changes nothing.
+    base = _probabilities(model, rows, np.zeros((1, 0), dtype=np.intp), columns, fast)[0]
     per_chunk = max(1, chunk_size // len(rows))
     parts = []
     for group in groups:
@@ -223,8 +231,26 @@ def run_context_sweep(
             if active.shape[1] > 1:
                 active = active[_one_value_per_column(active, columns)]
             if len(active):
-                parts.append((active, *_means(model, rows, base, active, columns)))
+                probs = _probabilities(model, rows, active, columns, fast)
+                parts.append((active, *_means(rows, base, active, probs)))
     return _context_table(model, context, order, parts)
+
+
+def _probabilities(
+    model: ProbeModel,
+    rows: np.ndarray,
+    active: np.ndarray,
+    columns: np.ndarray,
+    fast: RowsInContext | None,
+) -> np.ndarray:
+    """(probes, rows, classes) probabilities of each probe applied to every row: through the
+    Dense shortcut when the model has one (each row's first layer computed once), else the plain
+    pass on the applied rows."""
+    if fast is not None:
+        probs = model.checked(fast.outputs(active), len(active) * len(rows))
+    else:
+        probs = model.predict_proba(applied(rows, active, columns).reshape(-1, rows.shape[1]))
+    return probs.reshape(len(active), len(rows), -1)
 
 
 def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -238,13 +264,11 @@ def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray
 
 
 def _means(
-    model: ProbeModel, rows: np.ndarray, base: np.ndarray, active: np.ndarray, columns: np.ndarray
+    rows: np.ndarray, base: np.ndarray, active: np.ndarray, probs: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """Per probe: mean P, mean and spread of the change, share predicted, rows unchanged."""
-    with_probe = applied(rows, active, columns)
-    unchanged = (with_probe == rows[None]).all(axis=2).sum(axis=1)
-    flat = with_probe.reshape(-1, rows.shape[1])
-    probs = model.predict_proba(flat).reshape(len(active), len(rows), -1)
+    """Per probe: mean P, mean and spread of the change, share predicted, rows unchanged (a
+    row that already has all of the probe's features)."""
+    unchanged = (rows[:, active] > 0).all(axis=2).sum(axis=0)
     change = probs - base[None]
     predicted = probs.argmax(axis=2)
     n_classes = probs.shape[2]

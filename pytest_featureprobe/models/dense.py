@@ -64,6 +64,21 @@ class DenseShortcut:
             result[start : start + len(part)] = out
         return result
 
+    def finish(self, pre: np.ndarray) -> np.ndarray:
+        """The network's outputs from first-layer pre-activations ``pre`` (rows x hidden), in
+        blocks of ``block_rows``; ``pre`` is not changed."""
+        block = max(1, int(self.block_rows))
+        result: np.ndarray | None = None
+        for start in range(0, max(len(pre), 1), block):
+            out = np.array(pre[start : start + block], dtype=np.float32)
+            out = self._activate(out)
+            for step in self._steps:
+                out = step(out)
+            if result is None:
+                result = np.empty((len(pre), *out.shape[1:]), dtype=out.dtype)
+            result[start : start + len(out)] = out
+        return result
+
     def first_layer(self, active: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Pre-activations of the first layer (bias + active weight rows) written into ``out``.
 
@@ -99,6 +114,41 @@ class DenseShortcut:
             first = head[-1]
             np.add(self.kernel[first : first + end - begin], base, out=out[begin:end])
         return out
+
+
+class RowsInContext:
+    """Real rows' first layer, ready for probes applied to them (``contexts``): each row's
+    pre-activation, computed once, and per categorical column the weight row of the row's value.
+    A probe then adds, per feature f, ``W[f]`` minus the weight row of the value it replaces (a
+    token: ``W[f]`` unless the row has it), which is what the plain pass computes."""
+
+    def __init__(self, shortcut: DenseShortcut, rows: np.ndarray, columns: np.ndarray) -> None:
+        self.shortcut = shortcut
+        self.rows = np.asarray(rows, dtype=np.float32)
+        self.columns = np.asarray(columns)
+        kernel = shortcut.kernel
+        self.base = self.rows @ kernel + shortcut.bias
+        self.values = {
+            int(c): self.rows[:, self.columns == c] @ kernel[self.columns == c]
+            for c in np.unique(self.columns[self.columns >= 0])
+        }
+
+    def pre_activations(self, active: np.ndarray) -> np.ndarray:
+        """(probes x rows, hidden) first-layer pre-activations of each probe on every row."""
+        kernel, rows = self.shortcut.kernel, self.rows
+        out = np.broadcast_to(self.base, (len(active), *self.base.shape)).copy()
+        for j, probe in enumerate(active):
+            for position in probe:
+                column = int(self.columns[position])
+                if column >= 0:
+                    out[j] += kernel[position] - self.values[column]
+                else:
+                    out[j] += (1.0 - rows[:, position])[:, None] * kernel[position]
+        return out.reshape(-1, out.shape[-1])
+
+    def outputs(self, active: np.ndarray) -> np.ndarray:
+        """The network's raw outputs for each probe on every row, (probes x rows, outputs)."""
+        return self.shortcut.finish(self.pre_activations(active))
 
 
 # numpy versions of Keras' standard activations, each overwriting its float32 argument.

@@ -97,6 +97,11 @@ class ProbeModel:
             raw = self.forward(dense_rows(active, self.n_inputs))
         return self._probabilities(raw, zero_rows=len(active))
 
+    def checked(self, raw: Any, rows: int) -> np.ndarray:
+        """Raw outputs of ``rows`` inputs, checked and made probabilities as every prediction is
+        (for callers that run the network themselves: the context sweep's shortcut)."""
+        return self._probabilities(raw, zero_rows=rows)
+
     def _probabilities(self, raw: Any, zero_rows: int) -> np.ndarray:
         out = np.asarray(raw, dtype=np.float64)
         expected = (zero_rows, len(self.classes))

@@ -214,3 +214,36 @@ def test_reference_rows_and_the_mode_row():
     assert mode_row(TWO_COLUMNS, many).tolist() == [[0, 1, 0, 1]]
     tokens = FeatureSpace(("x", "y"), "tokens")
     assert mode_row(tokens, tokens.encode_sets([["x"], ["x", "y"], []])).tolist() == [[1, 0]]
+
+
+def test_the_dense_shortcut_in_context_agrees_with_the_plain_pass():
+    """For a Keras model whose first layer is Dense, each row's first layer is computed once and
+    a probe adds its weight rows (less the value it replaces): the table agrees with the plain
+    pass on the applied rows, and the network's plain pass never runs."""
+    from pytest_featureprobe.models import from_keras
+    from pytest_featureprobe.training import TrainSpec, build_classifier
+
+    space = FeatureSpace(("t1", "t2", "A=a1", "A=a2", "A=a3", "B=b1", "B=b2"), "tokens", ("A", "B"))
+    keras_model = build_classifier(len(space), 3, TrainSpec(hidden=(16, 8), seed=2))
+    fast = from_keras(keras_model, space, ["p", "q", "r"])
+    plain = from_keras(keras_model, space, ["p", "q", "r"], use_shortcut=False)
+    assert fast.shortcut is not None and plain.shortcut is None
+    rng = np.random.default_rng(11)
+    rows = [
+        [*(t for t in ("t1", "t2") if rng.random() < 0.5), f"A=a{rng.integers(1, 4)}"]
+        + ([f"B=b{rng.integers(1, 3)}"] if rng.random() < 0.8 else [])  # B is sometimes missing
+        for _ in range(40)
+    ]
+    context = Context.of_rows("rows", space.encode_sets(rows), {"kind": "rows"})
+    seen = []
+    forward = fast.forward
+    fast.forward = lambda x: seen.append(len(x)) or forward(x)
+    expected = run_context_sweep(plain, context, order=2, chunk_size=100).table
+    got = run_context_sweep(fast, context, order=2, chunk_size=100).table
+    assert seen == []  # every probe, the rows' own predictions too, went through the shortcut
+    assert (got["dP(p)"]["zero"], got["sd_dP(q)"]["zero"]) == (0.0, 0.0)
+    numbers = [c for c in got.columns if c not in ("features", "predicted")]
+    np.testing.assert_allclose(
+        got[numbers].to_numpy(float), expected[numbers].to_numpy(float), atol=1e-5, rtol=0
+    )
+    assert (got["predicted"] == expected["predicted"]).all()
