@@ -64,13 +64,14 @@ class DenseShortcut:
             result[start : start + len(part)] = out
         return result
 
-    def finish(self, pre: np.ndarray) -> np.ndarray:
-        """The network's outputs from first-layer pre-activations ``pre`` (rows x hidden), in
-        blocks of ``block_rows``; ``pre`` is not changed."""
+    def finish(self, pre: np.ndarray, in_place: bool = False) -> np.ndarray:
+        """The network's outputs from first-layer pre-activations ``pre`` (rows x hidden, float32),
+        in blocks of ``block_rows``; ``in_place`` lets the activation overwrite ``pre``."""
         block = max(1, int(self.block_rows))
         result: np.ndarray | None = None
         for start in range(0, max(len(pre), 1), block):
-            out = np.array(pre[start : start + block], dtype=np.float32)
+            part = pre[start : start + block]
+            out = part if in_place else np.array(part, dtype=np.float32)
             out = self._activate(out)
             for step in self._steps:
                 out = step(out)
@@ -134,21 +135,32 @@ class RowsInContext:
         }
 
     def pre_activations(self, active: np.ndarray) -> np.ndarray:
-        """(probes x rows, hidden) first-layer pre-activations of each probe on every row."""
+        """(probes x rows, hidden) first-layer pre-activations of each probe on every row.
+
+        Written in one pass per probe feature: the base plus the feature's weight row, less the
+        weight row of the value it replaces (a token: less its own row where the row has it,
+        which touches only those few rows)."""
         kernel, rows = self.shortcut.kernel, self.rows
-        out = np.broadcast_to(self.base, (len(active), *self.base.shape)).copy()
+        out = np.empty((len(active), *self.base.shape), dtype=np.float32)
         for j, probe in enumerate(active):
+            target, source = out[j], self.base
+            if len(probe) == 0:
+                target[...] = source
             for position in probe:
+                weights = kernel[position]
+                np.add(source, weights, out=target)
+                source = target
                 column = int(self.columns[position])
                 if column >= 0:
-                    out[j] += kernel[position] - self.values[column]
+                    target -= self.values[column]
                 else:
-                    out[j] += (1.0 - rows[:, position])[:, None] * kernel[position]
+                    had = np.flatnonzero(rows[:, position] > 0)
+                    target[had] -= weights
         return out.reshape(-1, out.shape[-1])
 
     def outputs(self, active: np.ndarray) -> np.ndarray:
         """The network's raw outputs for each probe on every row, (probes x rows, outputs)."""
-        return self.shortcut.finish(self.pre_activations(active))
+        return self.shortcut.finish(self.pre_activations(active), in_place=True)
 
 
 # numpy versions of Keras' standard activations, each overwriting its float32 argument.
