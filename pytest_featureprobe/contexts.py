@@ -14,8 +14,10 @@ column says how many). The in-context table keeps the sweep's columns, read as m
 - ``interaction(c)``: for pairs, the mean of ``P(r+ij) - P(r+i) - P(r+j) + P(r)``
 - ``rows``, ``unchanged``: the rows used, and those that already had the probe
 
-Probes run in chunks of at most ``chunk_size`` rows x probes, so memory is bounded whatever the
-number of rows and probes. Imports errors, the feature space, probes and the sweep.
+Probes run in chunks of about ``chunk_size`` rows x probes (at least one probe on every row), so
+memory does not grow with the number of probes; it grows with the number of context rows (each
+row's prediction and first layer are held for the whole sweep). Imports errors, the feature
+space, probes and the sweep.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class Context:
         rows = np.ascontiguousarray(rows, dtype=np.float32)
         if rows.ndim != 2 or len(rows) == 0:
             raise DataError(f"the context {name} has no rows")
+        if not np.isin(rows, (0.0, 1.0)).all():
+            raise DataError(
+                f"the context {name} is not multi-hot: its rows hold values other than 0 and 1"
+            )
         return cls(name, rows, dict(definition))
 
     @property
@@ -87,7 +93,7 @@ class Context:
             keep &= rows[:, _slice_position(space, column, value)] > 0
         if not keep.any():
             shown = ", ".join(f"{c}={v}" for c, v in values.items())
-            raise DataError(f"no row of the context {self.name} has {shown}", key="where")
+            raise DataError(f"no row in the context ({self.name}) has {shown}", key="where")
         shown = ", ".join(f"{c}={feature_name(v)}" for c, v in values.items())
         definition = {**self.definition, "where": {str(c): v for c, v in values.items()}}
         return Context(f"{self.name} where {shown}", rows[keep], definition)
@@ -97,7 +103,7 @@ class Context:
         rows = self._real("sample")
         if not 1 <= n <= len(rows):
             raise DataError(
-                f"sample {n} is more than the {len(rows)} rows of the context {self.name}"
+                f"sample {n} is more than the {len(rows)} rows in the context ({self.name})"
                 if n > len(rows)
                 else "sample is a positive number of rows",
                 key="sample",
@@ -167,7 +173,7 @@ def check_probe(space: FeatureSpace, features: Iterable[Any]) -> None:
     such a probe has no meaning in context."""
     ids = column_ids(space)
     seen: dict[int, str] = {}
-    for name in features:
+    for name in dict.fromkeys(feature_name(f) for f in features):  # a repeat is one value
         column = int(ids[space.index(name)])
         if column >= 0 and column in seen:
             raise SpecError(
@@ -291,9 +297,9 @@ def _context_table(
     mean_of = dict(zip(names, probs, strict=True))
     interactions = np.full(probs.shape, np.nan)
     for i, feature_set in enumerate(features):
-        if len(feature_set) == 2:
-            first, second = (mean_of[f] for f in feature_set)
-            interactions[i] = probs[i] - first - second + mean_of[probe_name(())]
+        singles = [mean_of.get(f) for f in feature_set]
+        if len(feature_set) == 2 and all(s is not None for s in singles):  # order 0: not swept
+            interactions[i] = probs[i] - singles[0] - singles[1] + mean_of[probe_name(())]
     top2 = np.sort(probs, axis=1)[:, -2:]
     table = pd.DataFrame(index=pd.Index(names, name="probe"))
     table["order"] = [len(f) for f in features]

@@ -117,6 +117,8 @@ class Sweep:
         columns = [prob_column(c) for c in self.classes] + ["predicted", "margin"]
         if deltas:
             columns += [delta_column(c) for c in self.classes]
+        if "unchanged" in self.table.columns:  # in context: rows that already had the probe
+            columns.append("unchanged")
         shown = self.table[columns]
         if max_rows is not None and len(shown) > max_rows:
             head = shown.head(max_rows).to_string(float_format=lambda v: f"{v:.3f}")

@@ -45,6 +45,12 @@ def sweep_records(sweep: Sweep) -> list[dict[str, Any]]:
         }
         if order == 2:
             record["interaction"] = {c: pairs[c][i] for c in classes}
+        if "unchanged" in table.columns:  # in context
+            row = table.iloc[i]
+            record["sd_dP"] = {c: float(row[f"sd_dP({c})"]) for c in classes}
+            record["share"] = {c: float(row[f"share({c})"]) for c in classes}
+            record["rows"] = int(row["rows"])
+            record["unchanged"] = int(row["unchanged"])
         records.append(record)
     return records
 
@@ -61,6 +67,9 @@ def _sweep_csv(sweep: Sweep) -> str:
     )
     if sweep.order >= 2:
         columns += [interaction_column(c) for c in sweep.classes]
+    if "unchanged" in table.columns:  # in context
+        columns += [f"sd_dP({c})" for c in sweep.classes] + [f"share({c})" for c in sweep.classes]
+        columns += ["rows", "unchanged"]
     frame = table[columns].copy()
     frame["features"] = [json.dumps(list(f)) for f in frame["features"]]
     return frame.to_csv(float_format="%.6f", lineterminator="\n")

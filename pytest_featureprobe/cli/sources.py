@@ -118,9 +118,9 @@ def context_of(args: argparse.Namespace, source: Source, session: ProbeSession) 
                 "(an expectation file with model: train:); give --context FILE instead"
             )
         rows = session.rows(source.model, decl.values["data"], source.path.parent)
-        context = Context.of_rows("the training rows", rows, {"kind": "training"})
+        context = Context.of_rows("training rows", rows, {"kind": "training"})
     else:
         path = existing(kind, "context data file")
         rows = session.rows(source.model, path, None)
-        context = Context.of_rows(f"the rows of {path.name}", rows, {"kind": "rows", "file": kind})
+        context = Context.of_rows(f"rows of {path.name}", rows, {"kind": "rows", "file": kind})
     return context.sample(sample) if sample is not None else context

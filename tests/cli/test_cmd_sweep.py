@@ -120,13 +120,15 @@ def test_sweep_in_the_context_of_the_training_rows(cache_dir, capsys):
     zero = capsys.readouterr().out
     assert cli.main([*args, "--context", "training"]) == 0
     in_context = capsys.readouterr().out
-    assert "in the context of the training rows (344 rows)" in in_context.splitlines()[0]
+    assert "in the context of training rows (344 rows)" in in_context.splitlines()[0]
     assert _dp(zero, "island=Biscoe") < -0.2 and _dp(in_context, "island=Biscoe") > 0.1
     assert _dp(in_context, "zero") == 0.0  # each row against its own prediction
     assert cli.main([*args, "--context", "training", "--sample", "50", "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["context"] == "50 sampled of the training rows"
+    assert payload["context"] == "50 sampled of training rows"
     assert payload["probes"][0]["dP"] == {"Adelie": 0.0, "Chinstrap": 0.0, "Gentoo": 0.0}
+    assert payload["probes"][0]["rows"] == payload["probes"][0]["unchanged"] == 50
+    assert sum(payload["probes"][1]["share"].values()) == pytest.approx(1.0)
 
 
 def test_sweep_contexts_that_cannot_be(saved_model, cache_dir, capsys):
@@ -138,10 +140,10 @@ def test_sweep_contexts_that_cannot_be(saved_model, cache_dir, capsys):
     assert "--sample narrows real rows" in one_line(capsys.readouterr().err)
     rows = ["sweep", str(saved_model), "--context", str(SEED_CSV), "--sample", "9"]
     assert cli.main(rows) == 2
-    assert "sample 9 is more than the 5 rows of the context the rows of problems.csv" in (
+    assert "sample 9 is more than the 5 rows in the context (rows of problems.csv)" in (
         one_line(capsys.readouterr().err)
     )
     assert cli.main([*rows[:4], "--sample", "5"]) == 0
-    assert "in the context of 5 sampled of the rows of problems.csv (5 rows)" in (
+    assert "in the context of 5 sampled of rows of problems.csv (5 rows)" in (
         capsys.readouterr().out
     )

@@ -191,7 +191,7 @@ def test_where_and_sample_narrow_the_rows_and_refuse_what_cannot_be():
     assert sample.digest() == context.sample(2, seed=5).digest() != context.digest()
     with pytest.raises(DataError) as info:
         context.sample(5)
-    assert info.value.message == "sample 5 is more than the 4 rows of the context rows"
+    assert info.value.message == "sample 5 is more than the 4 rows in the context (rows)"
     assert info.value.key == "sample"
     with pytest.raises(
         DataError, match=r"^where: unknown column 'C' \(categorical columns: 'A', 'B'\)"
@@ -247,3 +247,18 @@ def test_the_dense_shortcut_in_context_agrees_with_the_plain_pass():
         got[numbers].to_numpy(float), expected[numbers].to_numpy(float), atol=1e-5, rtol=0
     )
     assert (got["predicted"] == expected["predicted"]).all()
+
+
+def test_an_explicit_pair_without_its_singles_has_no_interaction_and_no_crash():
+    model = logistic(TWO_COLUMNS, [1.0, 3.0, 0.0, 0.0])
+    context = rows_context(TWO_COLUMNS, ["A=a1", "B=b1"], ["A=a2", "B=b2"])
+    table = run_context_sweep(model, context, order=0, probes=[("A=a1", "B=b2")]).table
+    assert list(table.index) == ["zero", "A=a1+B=b2"]
+    assert math.isnan(table.loc["A=a1+B=b2", "interaction(yes)"])
+    assert table.loc["A=a1+B=b2", "P(yes)"] == pytest.approx(sigmoid(1))
+
+
+def test_rows_must_be_multi_hot_and_a_repeated_value_is_one_value():
+    with pytest.raises(DataError, match="not multi-hot"):
+        Context.of_rows("hand-made", np.array([[2.0, 0.0, 1.0, 0.0]]), {})
+    check_probe(TWO_COLUMNS, ["A=a1", "A=a1"])  # the same value twice sets one value
