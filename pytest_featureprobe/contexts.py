@@ -168,10 +168,12 @@ def column_ids(space: FeatureSpace) -> np.ndarray:
     return ids
 
 
-def check_probe(space: FeatureSpace, features: Iterable[Any]) -> None:
+def check_probe(
+    space: FeatureSpace, features: Iterable[Any], ids: np.ndarray | None = None
+) -> None:
     """Refuse a probe with two values of one column: a row holds one value of each column, so
     such a probe has no meaning in context."""
-    ids = column_ids(space)
+    ids = column_ids(space) if ids is None else ids
     seen: dict[int, str] = {}
     for name in dict.fromkeys(feature_name(f) for f in features):  # a repeat is one value
         column = int(ids[space.index(name)])
@@ -217,11 +219,11 @@ def run_context_sweep(
             f"the context {context.name} has rows of width {rows.shape[1]}; the model reads "
             f"{len(space)} features"
         )
+    columns = column_ids(space)
     for probe in probes:
-        check_probe(space, probe)
+        check_probe(space, probe, columns)
     groups = standard_probes(len(space), order)
     groups += [g for g in explicit_probes(space, probes) if g.order > order]
-    columns = column_ids(space)
     shortcut = getattr(model, "shortcut", None)
     fast = None
     if shortcut is not None:
