@@ -14,10 +14,9 @@ column says how many). The in-context table keeps the sweep's columns, read as m
 - ``interaction(c)``: for pairs, the mean of ``P(r+ij) - P(r+i) - P(r+j) + P(r)``
 - ``rows``, ``unchanged``: the rows used, and those that already had the probe
 
-Probes run in chunks of about ``chunk_size`` rows x probes (at least one probe on every row), so
-memory does not grow with the number of probes; it grows with the number of context rows (each
-row's prediction and first layer are held for the whole sweep). Imports errors, the feature
-space, probes and the sweep.
+Probes run in chunks of about ``chunk_size`` rows x probes, over blocks of ``row_block`` rows
+whose sums are added, so memory is bounded whatever the number of probes and rows. Imports
+errors, the feature space, probes and the sweep.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, SpecError, quoted
+from .errors import DataError, SpecError, preview, quoted
 from .features import FeatureSpace, feature_name
 from .probes import explicit_probes, probe_name, standard_probes
 from .sweep import DEFAULT_CHUNK_SIZE, Sweep, delta_column, interaction_column, prob_column
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from .models.probe_model import ProbeModel
 
 ZERO_CONTEXT = "zero"
+ROW_BLOCK = 4096  # context rows swept at a time; their sums are added
 
 
 def spread_column(cls: str) -> str:
@@ -68,10 +68,10 @@ class Context:
         """Real rows as a context; a context needs at least one row."""
         rows = np.ascontiguousarray(rows, dtype=np.float32)
         if rows.ndim != 2 or len(rows) == 0:
-            raise DataError(f"the context {name} has no rows")
+            raise DataError(f"the context ({name}) has no rows")
         if not np.isin(rows, (0.0, 1.0)).all():
             raise DataError(
-                f"the context {name} is not multi-hot: its rows hold values other than 0 and 1"
+                f"the context ({name}) is not multi-hot: its rows hold values other than 0 and 1"
             )
         return cls(name, rows, dict(definition))
 
@@ -206,9 +206,11 @@ def run_context_sweep(
     order: int = 1,
     probes: Sequence[Iterable[Any]] = (),
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    row_block: int = ROW_BLOCK,
 ) -> Sweep:
     """The sweep in ``context``: the zero vector's (``run_sweep``), or means over its rows of
-    every probe up to ``order`` plus explicit ``probes`` applied to each row."""
+    every probe up to ``order`` plus explicit ``probes`` applied to each row. Rows are taken
+    ``row_block`` at a time and their sums added, so memory is bounded whatever the rows."""
     from .sweep import run_sweep
 
     if context.is_zero:
@@ -216,7 +218,7 @@ def run_context_sweep(
     space, rows = model.space, context.rows
     if rows.shape[1] != len(space):
         raise DataError(
-            f"the context {context.name} has rows of width {rows.shape[1]}; the model reads "
+            f"the context ({context.name}) has rows of width {rows.shape[1]}; the model reads "
             f"{len(space)} features"
         )
     columns = column_ids(space)
@@ -224,23 +226,17 @@ def run_context_sweep(
         check_probe(space, probe, columns)
     groups = standard_probes(len(space), order)
     groups += [g for g in explicit_probes(space, probes) if g.order > order]
-    shortcut = getattr(model, "shortcut", None)
-    fast = None
-    if shortcut is not None:
-        from .models.dense import RowsInContext
-
-        fast = RowsInContext(shortcut, rows, columns)
-    # Each row's own prediction by the same path as the probes': the zero probe changes nothing.
-    base = _probabilities(model, rows, np.zeros((1, 0), dtype=np.intp), columns, fast)[0]
-    per_chunk = max(1, chunk_size // len(rows))
-    parts = []
-    for group in groups:
-        for active in group.chunks(per_chunk):
-            if active.shape[1] > 1:
-                active = active[_one_value_per_column(active, columns)]
-            if len(active):
-                probs = _probabilities(model, rows, active, columns, fast)
-                parts.append((active, *_means(rows, base, active, probs)))
+    block = min(len(rows), row_block)
+    per_chunk = max(1, chunk_size // block)  # the same chunks in every block of rows
+    totals: list[list[Any]] | None = None
+    for start in range(0, len(rows), block):
+        sums = _block_sums(model, rows[start : start + block], groups, columns, per_chunk)
+        if totals is None:
+            totals = sums
+        else:
+            for total, part in zip(totals, sums, strict=True):
+                total[1:] = [t + p for t, p in zip(total[1:], part[1:], strict=True)]
+    parts = [(active, *_means(len(rows), *sums)) for active, *sums in totals]
     return _context_table(model, context, order, parts)
 
 
@@ -271,17 +267,58 @@ def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray
     return keep
 
 
-def _means(
+def _block_sums(
+    model: ProbeModel,
+    rows: np.ndarray,
+    groups: Sequence[Any],
+    columns: np.ndarray,
+    per_chunk: int,
+) -> list[list[Any]]:
+    """Per chunk of probes, over one block of rows: [active, sum of P, of the change, of its
+    square, count of rows predicting each class, rows unchanged]."""
+    fast = None
+    shortcut = getattr(model, "shortcut", None)
+    if shortcut is not None:
+        from .models.dense import RowsInContext
+
+        fast = RowsInContext(shortcut, rows, columns)
+    # Each row's own prediction by the same path as the probes': the zero probe changes nothing.
+    base = _probabilities(model, rows, np.zeros((1, 0), dtype=np.intp), columns, fast)[0]
+    sums = []
+    for group in groups:
+        for active in group.chunks(per_chunk):
+            if active.shape[1] > 1:
+                active = active[_one_value_per_column(active, columns)]
+            if len(active):
+                probs = _probabilities(model, rows, active, columns, fast)
+                sums.append([active, *_sums(rows, base, active, probs)])
+    return sums
+
+
+def _sums(
     rows: np.ndarray, base: np.ndarray, active: np.ndarray, probs: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """Per probe: mean P, mean and spread of the change, share predicted, rows unchanged (a
-    row that already has all of the probe's features)."""
+    """Per probe over these rows: sums of P, of the change and its square, rows predicting each
+    class, rows unchanged (that already have all of the probe's features)."""
     unchanged = (rows[:, active] > 0).all(axis=2).sum(axis=0)
-    change = probs - base[None]
+    change = probs.astype(np.float64) - base[None]
     predicted = probs.argmax(axis=2)
-    n_classes = probs.shape[2]
-    shares = np.stack([(predicted == c).mean(axis=1) for c in range(n_classes)], axis=1)
-    return probs.mean(axis=1), change.mean(axis=1), change.std(axis=1), shares, unchanged
+    counts = np.stack([(predicted == c).sum(axis=1) for c in range(probs.shape[2])], axis=1)
+    return (
+        probs.sum(axis=1, dtype=np.float64),
+        change.sum(axis=1),
+        (change**2).sum(axis=1),
+        (counts),
+        unchanged,
+    )
+
+
+def _means(n: int, *sums: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per probe: mean P, mean and spread of the change, share predicted, rows unchanged."""
+    probs, change, squares, counts, unchanged = sums
+    mean = change / n
+    spread = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
+    return probs / n, mean, spread, counts / n, unchanged
 
 
 def _context_table(
@@ -326,7 +363,31 @@ def _context_table(
         model_description=model.description,
         fingerprint=model.fingerprint,
         context=context.name,
+        context_definition=dict(context.definition),
+        context_digest=context.digest(),
     )
+
+
+def rows_with_probe(
+    model: ProbeModel, context: Context, features: Sequence[Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per context row (the zero vector: one row): its probabilities as it is and with the probe
+    applied, and whether it already had all of the probe's features. For checks read row by row
+    and for the worst rows a failure lists."""
+    space = model.space
+    columns = column_ids(space)
+    check_probe(space, features, columns)
+    rows = context.rows if context.rows is not None else np.zeros((1, len(space)), np.float32)
+    active = np.array([sorted({space.index(f) for f in features})], dtype=np.intp)
+    had = (rows[:, active[0]] > 0).all(axis=1)
+    probed = applied(rows, active, columns)[0] if active.shape[1] else rows
+    return model.predict_proba(rows), model.predict_proba(probed), had
+
+
+def row_text(space: FeatureSpace, row: np.ndarray, width: int = 100) -> str:
+    """A row by its feature values (``island=Dream, sex=male, ...``), cut to about ``width``."""
+    names = space.names(np.flatnonzero(np.asarray(row) > 0))
+    return preview(names, limit=len(names) or 1, width=width) if names else "(no feature)"
 
 
 def frame_context(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .confinement import resolve
+from .contexts import Context, run_context_sweep
 from .data import prepare, read_table
 from .errors import DataError
 from .features import FeatureSpace
@@ -22,7 +23,7 @@ from .model_cache import ModelCache
 from .models.adapt import as_probe_model
 from .models.keras_files import from_keras
 from .models.probe_model import ProbeModel
-from .sweep import Sweep, run_sweep
+from .sweep import Sweep
 from .training import TrainSpec, train_classifier
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class ProbeSession:
     def __init__(self, cache_dir: str | Path | None = None) -> None:
         self.cache = ModelCache(cache_dir) if cache_dir is not None else None
         self._models: dict[str, ProbeModel] = {}
-        self._sweeps: dict[tuple[int, int, frozenset], Sweep] = {}
+        self._sweeps: dict[tuple[int, int, frozenset, str, str], Sweep] = {}
         self._frames: dict[Path, pd.DataFrame] = {}
         self._calibration: set[int] = set()  # ids of sweeps made only for a seed band
 
@@ -111,15 +112,18 @@ class ProbeSession:
         order: int = 1,
         probes: Iterable[Iterable[Any]] = (),
         *,
+        context: Context | None = None,
         calibration: bool = False,
     ) -> Sweep:
-        """The model's sweep up to ``order`` plus explicit probes, computed once per session.
+        """The model's sweep up to ``order`` plus explicit probes in ``context`` (default: the
+        zero vector), computed once per session.
 
         ``calibration``: made only for a seed band, so ``sweeps()`` leaves it out."""
+        context = Context.zero() if context is None else context
         probe_sets = [tuple(p) for p in probes]
-        key = (id(model), order, frozenset(probe_sets))
+        key = (id(model), order, frozenset(probe_sets), context.name, context.digest())
         if key not in self._sweeps:
-            self._sweeps[key] = run_sweep(model, order=order, probes=probe_sets)
+            self._sweeps[key] = run_context_sweep(model, context, order=order, probes=probe_sets)
             if calibration:
                 self._calibration.add(id(self._sweeps[key]))
         elif not calibration:  # asked for in its own right too: listed by sweeps()

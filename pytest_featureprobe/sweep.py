@@ -15,7 +15,7 @@ Imports probes and the feature space; a model is anything with ``predict_active`
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,10 +74,24 @@ class Sweep:
     order: int
     model_description: str = ""
     fingerprint: str | None = None
-    context: str = "zero"  # what the probes were applied to (``contexts``)
+    context: str = "zero"  # what the probes were applied to (``contexts``), as named
+    context_definition: dict[str, Any] = field(default_factory=lambda: {"kind": "zero"})
+    context_digest: str = "zero"  # a hash of the context's rows (a baseline compares it)
 
     def __len__(self) -> int:
         return len(self.table)
+
+    @property
+    def context_rows(self) -> int | None:
+        """How many real rows each probe was applied to (None: the zero vector)."""
+        if "rows" not in self.table.columns or len(self.table) == 0:
+            return None
+        return int(self.table["rows"].iloc[0])
+
+    def context_line(self) -> str:
+        """The context in one line, for failure text and reports."""
+        rows = self.context_rows
+        return f"context: {self.context}" + (f" ({rows} rows)" if rows is not None else "")
 
     def name_of(self, features: Iterable[Any]) -> str:
         """The probe name of a feature set (order-independent); unknown features raise."""

@@ -25,6 +25,20 @@ from .seed_band import SeedBand
 
 FORMAT_VERSION = 1
 PRECISION = 6
+ZERO_CONTEXT = {"name": "zero", "definition": {"kind": "zero"}, "digest": "zero"}
+
+
+def context_facts(sweep: Sweep) -> dict[str, Any]:
+    """What a baseline records of the context its sweep was taken in: its name, definition (as
+    declared) and a digest of its rows, so a run in another context is refused."""
+    facts = {
+        "name": sweep.context,
+        "definition": dict(sweep.context_definition),
+        "digest": sweep.context_digest,
+    }
+    if sweep.context_rows is not None:
+        facts["rows"] = sweep.context_rows
+    return facts
 
 
 def model_facts(model: Any) -> dict[str, Any]:
@@ -41,7 +55,6 @@ class BaselineError(FeatureProbeError):
 
 
 @dataclass
-@dataclass
 class Baseline:
     """Per-probe class probabilities of one model, and optionally a seed band around them."""
 
@@ -55,6 +68,7 @@ class Baseline:
     platform: dict[str, str] = field(default_factory=dict)  # provenance.platform_facts()
     band: SeedBand | None = None  # the calibration seeds' spread around each probability
     precision: int = PRECISION
+    context: dict[str, Any] = field(default_factory=lambda: dict(ZERO_CONTEXT))  # name, ...
 
     @classmethod
     def from_sweep(
@@ -81,6 +95,7 @@ class Baseline:
             model=dict(model or {}),
             versions=library_versions(),
             platform=platform_facts(),
+            context=context_facts(sweep),
         )
         if band:
             stack = np.stack([s.table.loc[names, columns].to_numpy(dtype=np.float64) for s in band])
@@ -118,6 +133,9 @@ class Baseline:
             classes=tuple(self.classes),
             space=self.space,
             order=self.order,
+            context=str(self.context["name"]),
+            context_definition=dict(self.context.get("definition") or {}),
+            context_digest=str(self.context["digest"]),
             model_description=str(self.model.get("description", description)),
             fingerprint=self.model.get("fingerprint"),
         )
@@ -136,6 +154,8 @@ class Baseline:
             "space": self.space.to_dict(),
             "versions": self.versions,
         }
+        if self.context.get("digest") != ZERO_CONTEXT["digest"]:  # zero: as before contexts
+            header["context"] = self.context
         if self.platform:
             header["platform"] = self.platform
         if self.band is not None:
@@ -188,6 +208,7 @@ class Baseline:
                 versions=_strings(data.get("versions")),
                 platform=_strings(data.get("platform")),
                 precision=int(data.get("precision", PRECISION)),
+                context=_context(data.get("context")),
             )
             if records and "center" in records[0]:
                 baseline.band = SeedBand.from_file(
@@ -203,6 +224,15 @@ class Baseline:
                 path=path,
             ) from None
         return baseline
+
+
+def _context(value: Any) -> dict[str, Any]:
+    """The header's context (absent: the zero vector, as every baseline before contexts)."""
+    if value is None:
+        return dict(ZERO_CONTEXT)
+    if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
+        raise TypeError("the context is a mapping with a digest")
+    return {**value, "name": str(value.get("name", "?"))}
 
 
 def _rounded(values: np.ndarray, digits: int) -> list[float]:

@@ -98,6 +98,18 @@ def check_compatible(
     """Raise when features, classes or probes no longer line up, or the baseline holds another
     probe order than ``order`` (what an update would write now), saying what changed."""
     problems = []
+    recorded = baseline.context
+    if recorded["digest"] != sweep.context_digest:
+        if recorded.get("definition") == sweep.context_definition:
+            problems.append(
+                f"its context ({recorded['name']}) holds other rows now (digest "
+                f"{recorded['digest']}, now {sweep.context_digest}): the data changed"
+            )
+        else:
+            problems.append(
+                f"it was taken in the context {recorded['name']}; this run reads the context "
+                f"{sweep.context}"
+            )
     if tuple(baseline.classes) != tuple(sweep.classes):
         problems.append(f"classes were {list(baseline.classes)}, now {list(sweep.classes)}")
     if baseline.space.features != sweep.space.features:

@@ -80,7 +80,8 @@ def _print_band(document: Document, baseline: Baseline, accuracies: list[float])
 
 def run(args: argparse.Namespace) -> int:
     from ..baseline import write_baseline
-    from ..runner import declared_baseline, declared_model, declared_sweep
+    from ..runner import declared_baseline, declared_model
+    from ..runner.declared import drift_context, swept_in
 
     document, seeds, target = _calibrated_file(args)
     path, decl, drift = document.path, document.model, document.drift
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     progress.line(f"training the model of {path.name} (seed {int(decl.values.get('seed', 0))})")
     model = declared_model(session, decl, path.parent)
-    sweep = declared_sweep(session, document, model)
+    context, sweep = swept_in(session, document, model, drift_context(document))
     accuracies: list[float] = []
 
     def report_seed(seed: int, seed_model: ProbeModel) -> None:
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             f"(training accuracy {accuracies[-1]:.3f})"
         )
 
-    baseline = declared_baseline(session, document, model, sweep, seeds, report_seed)
+    baseline = declared_baseline(session, document, model, sweep, seeds, report_seed, context)
     write_baseline(target, baseline, replace_any=args.baseline is not None or not drift.baseline)
     print(
         f"calibrated {display_path(path)}: {len(seeds)} seeds, {len(baseline.probes)} probes up to "

@@ -15,14 +15,14 @@ from .common import (
     PROG,
     CommandError,
     allow_path_option,
+    context_options,
     count_arg,
     existing,
     fraction_arg,
     make_session,
     model_options,
 )
-from .progress import sweep_with_progress
-from .sources import load_source
+from .sources import load_source, source_sweep
 
 if TYPE_CHECKING:
     from ..baseline import Baseline
@@ -58,8 +58,9 @@ def _other_side(args: argparse.Namespace, before: Baseline) -> tuple[Sweep, str,
     if Path(args.b).suffix == ".json":
         after = _read_baseline_arg(args.b)
         return after.as_sweep(f"baseline {Path(args.b).name}"), f"baseline {args.b}", after
-    source = load_source(args, make_session(args), args.b)
-    sweep = sweep_with_progress(source.model, before.order)
+    session = make_session(args)
+    source = load_source(args, session, args.b)
+    sweep, _, _ = source_sweep(args, source, session, before.order)
     return sweep, f"{source.model.description} ({args.b})", None
 
 
@@ -214,6 +215,7 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="probes listed, most moved first (default 20; 0: all)",
     )
+    context_options(diff)
     model_options(diff)
     allow_path_option(diff)
     diff.set_defaults(run=run)

@@ -18,19 +18,21 @@ from .common import (
     YAML_SUFFIXES,
     CommandError,
     allow_path_option,
+    context_options,
     existing,
     fraction_arg,
     make_session,
     model_options,
     order_arg,
 )
-from .progress import sweep_with_progress
-from .sources import Source, load_source
+from .sources import Source, load_source, source_sweep
 from .yaml_writer import yaml_lines, yaml_scalar
 
 if TYPE_CHECKING:
     from ..baseline import Baseline
+    from ..contexts import Context
     from ..spec import Document
+    from ..spec.context_decl import ContextDecl
     from ..sweep import Sweep
 
 
@@ -50,15 +52,22 @@ def _relative(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target, start)).as_posix()
 
 
-def _model_section(source: Source, out_dir: Path, pin: str | None = None) -> dict[str, Any]:
+def _model_section(
+    source: Source, out_dir: Path, context: ContextDecl, pin: str | None = None
+) -> dict[str, Any]:
     """The recorded file's ``model:`` section, with paths relative to the recorded file; a
-    loaded model file keeps its pin, or is pinned to the digest ``pin``."""
+    loaded model file keeps its pin, or is pinned to the digest ``pin``. The context is
+    written out unless it is the zero vector of a token space (the seed method, unsaid)."""
     section = _unpinned_model_section(source, out_dir)
     decl = source.document.model if source.document is not None else None
     if pin is not None:
         section["sha256"] = pin
     elif decl is not None and decl.sha256 is not None:
         section["sha256"] = decl.sha256
+    if not context.is_zero or source.model.space.categorical:
+        base = source.path.parent if source.document is not None else Path.cwd()
+        file = context.data_file
+        section["context"] = context.value(_relative(base / file, out_dir) if file else None)
     return section
 
 
@@ -106,6 +115,7 @@ def recorded_text(
     slack: float,
     order: int,
     max_abs_delta: float,
+    context: ContextDecl,
     allow_flips: Sequence[str] = (),
     pin: str | None = None,
 ) -> tuple[str, int]:
@@ -113,7 +123,9 @@ def recorded_text(
     (``pin``: the model file's sha256, to write).
 
     ``allow_flips`` are probes whose top two classes tie within the baseline's rounding: the
-    stored probabilities cannot say which class they predict.
+    stored probabilities cannot say which class they predict. In a context of rows each
+    feature alone predicts the class most rows take with it, on a share of rows ``slack``
+    times the observed one (``min_fraction``).
     """
     table = sweep.table
     lines = [
@@ -125,7 +137,7 @@ def recorded_text(
         "# holds every probability. When a change is intended, edit this file or record again.",
         "featureprobe: 1",
     ]
-    lines += yaml_lines({"model": _model_section(source, out_path.parent, pin)})
+    lines += yaml_lines({"model": _model_section(source, out_path.parent, context, pin)})
     lines.append("expect:")
     count = 0
 
@@ -140,12 +152,9 @@ def recorded_text(
     lines += margin_lines(float(zero["margin"]))
     count += 1
     singles = table[table["order"] == 1]
-    for features, predicted, margin in zip(
-        singles["features"], singles["predicted"], singles["margin"], strict=True
-    ):
+    for name, features in zip(singles.index, singles["features"], strict=True):
         lines.append(f"  - alone: {yaml_scalar(features[0])}")
-        lines.append(f"    predicts: {yaml_scalar(predicted)}")
-        lines += margin_lines(float(margin))
+        lines += _predicts_lines(sweep, name, slack, margin_lines)
         count += 1
     lines += [
         "drift:",
@@ -161,22 +170,38 @@ def recorded_text(
     return "\n".join(lines) + "\n", count
 
 
+def _predicts_lines(sweep: Sweep, name: str, slack: float, margin_lines: Any) -> list[str]:
+    """What one probe predicts: on the zero vector its class and margin; in context the class
+    most rows take with it, and the share of rows required."""
+    from ..contexts import share_column
+
+    row = sweep.table.loc[name]
+    if sweep.context_rows is None:
+        return [f"    predicts: {yaml_scalar(row['predicted'])}", *margin_lines(row["margin"])]
+    shares = {c: float(row[share_column(c)]) for c in sweep.classes}
+    top = max(shares, key=shares.get)  # ties: the first class
+    wanted = _floor(shares[top] * slack)
+    return [
+        f"    predicts: {yaml_scalar(top)}",
+        f"    min_fraction: {wanted:g}   # observed {shares[top]:.3f} of {sweep.context_rows} rows",
+    ]
+
+
 def _rounding_ties(stored: Baseline, exact: Baseline) -> list[str]:
     """Probes whose predicted class differs between the stored (rounded) and exact values."""
     flipped = stored.probabilities.argmax(axis=1) != exact.probabilities.argmax(axis=1)
     return [probe for probe, tie in zip(stored.probes, flipped, strict=True) if tie]
 
 
-def _self_check(document: Document, source: Source, sweep: Sweep, baseline: Baseline) -> None:
+def _self_check(
+    document: Document, source: Source, sweep: Sweep, probed_in: Context, baseline: Baseline
+) -> None:
     """Run the recorded expectations against the sweep they were read from, through the
     runner's one way of checking an item: they must pass."""
     from ..expectations import CheckContext
     from ..runner import check_item
 
-    def rows(on: str) -> Any:
-        raise CommandError("recorded files have no on: checks")
-
-    context = CheckContext(source.model, sweep, rows, baseline=lambda: baseline)
+    context = CheckContext(source.model, sweep, probed_in, baseline=lambda: baseline)
     failed = []
     for item in document.items:
         if item.error is not None:
@@ -236,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
     if source.document is not None:
         pin = _pin(args, source)
     order = max(args.order, 1)
-    sweep = sweep_with_progress(source.model, order)
+    sweep, context, decl = source_sweep(args, source, session, order)
     baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
     stored = Baseline.from_text(baseline.to_text(), target)  # as pytest will read it
     text, count = recorded_text(
@@ -246,15 +271,20 @@ def run(args: argparse.Namespace) -> int:
         args.margin_slack,
         order,
         args.max_abs_delta,
+        decl,
         allow_flips=_rounding_ties(stored, baseline),
         pin=pin,
     )
-    _write(out_path, text, target, baseline, lambda d: _self_check(d, source, sweep, stored))
+    _write(
+        out_path, text, target, baseline, lambda d: _self_check(d, source, sweep, context, stored)
+    )
     print(
         f"recorded {display_path(out_path)}: {count} expectations (the zero probe and "
         f"{count - 1} features alone), drift over {len(baseline.probes)} probes "
         f"(order {order}, max_abs_delta {args.max_abs_delta:g}, no flips)"
     )
+    if not context.is_zero:
+        print(f"in the context of {context.name} ({len(context.rows)} rows)")
     print(f"baseline {display_path(target)}")
     print(f"check it: pytest {display_path(out_path)}")
     if not any(out_path.match(pattern) for pattern in COLLECTED):
@@ -307,6 +337,7 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="pin the loaded model file: write its sha256, so pytest refuses a replaced file",
     )
+    context_options(record)
     model_options(record)
     allow_path_option(record)
     record.set_defaults(run=run)

@@ -7,9 +7,16 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .common import EXIT_OK, allow_path_option, count_arg, make_session, model_options, order_arg
-from .progress import sweep_with_progress
-from .sources import context_of, load_source
+from .common import (
+    EXIT_OK,
+    allow_path_option,
+    context_options,
+    count_arg,
+    make_session,
+    model_options,
+    order_arg,
+)
+from .sources import load_source, source_sweep
 
 if TYPE_CHECKING:
     from ..sweep import Sweep
@@ -78,13 +85,7 @@ def _sweep_csv(sweep: Sweep) -> str:
 def run(args: argparse.Namespace) -> int:
     session = make_session(args)
     source = load_source(args, session, args.model)
-    context = context_of(args, source, session)
-    if context.is_zero:
-        sweep = sweep_with_progress(source.model, args.order)
-    else:
-        from ..contexts import run_context_sweep
-
-        sweep = run_context_sweep(source.model, context, order=args.order)
+    sweep, context, _ = source_sweep(args, source, session, args.order)
     out = sys.stdout
     if args.format == "json":
         payload = {
@@ -129,20 +130,7 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="rows of the table format (default 60; 0: all)",
     )
-    sweep.add_argument(
-        "--context",
-        metavar="zero|training|FILE",
-        default="zero",
-        help="what probes are applied to: the zero vector (default), the training rows of a "
-        "train: model, or the rows of a data file; in context the table holds means over rows",
-    )
-    sweep.add_argument(
-        "--sample",
-        type=count_arg,
-        default=None,
-        metavar="N",
-        help="with --context training or FILE: N rows drawn with seed 0",
-    )
+    context_options(sweep)
     model_options(sweep)
     allow_path_option(sweep)
     sweep.set_defaults(run=run)

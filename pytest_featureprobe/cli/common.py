@@ -128,3 +128,23 @@ def allow_path_option(parser: argparse.ArgumentParser) -> None:
         help="let an expectation file name files under DIR (besides the working directory and "
         "its own folder; repeatable)",
     )
+
+
+def context_options(parser: argparse.ArgumentParser) -> None:
+    """``--context`` and ``--sample``: what probes are applied to (sweep, record, diff)."""
+    parser.add_argument(
+        "--context",
+        metavar="zero|training|FILE",
+        default=None,
+        help="what probes are applied to: the zero vector, the training rows of a train: model, "
+        "or the rows of a data file; in context the table holds means over rows (default: an "
+        "expectation file's own context, which for categorical columns is the training rows; "
+        "zero for a .keras file)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=count_arg,
+        default=None,
+        metavar="N",
+        help="in a context of rows: N of them, drawn with seed 0",
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import quoted
+from ..errors import FeatureProbeError, quoted
 from ..keras_runtime import start_keras_quietly
 from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, csv_list, existing
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ..memo import ProbeSession
     from ..models import ProbeModel
     from ..spec import Document
+    from ..spec.context_decl import ContextDecl
+    from ..sweep import Sweep
 
 
 @dataclass
@@ -99,28 +101,55 @@ def command_roots(document: Document, args: argparse.Namespace) -> Sequence[Path
     return [Path.cwd(), document.path.parent, *(Path(p) for p in args.allow_path or [])]
 
 
-def context_of(args: argparse.Namespace, source: Source, session: ProbeSession) -> Context:
-    """``--context zero|training|FILE`` (and ``--sample N``) as a Context of the source's model:
-    the zero vector, the training rows of a ``train:`` model, or the rows of a data file."""
-    from ..contexts import Context
+def context_of(
+    args: argparse.Namespace, source: Source, session: ProbeSession
+) -> tuple[Context, ContextDecl]:
+    """``--context zero|training|FILE`` (and ``--sample N``) as a Context of the source's model,
+    with its declaration. Without ``--context``: an expectation file's own context (its
+    ``model.context:``, else the default of its feature space), the zero vector for a .keras
+    file."""
+    from ..runner.context_rows import declared_context, default_context
+    from ..spec.context_decl import ContextDecl
 
-    kind = getattr(args, "context", None) or "zero"
+    given = getattr(args, "context", None)
     sample = getattr(args, "sample", None)
-    if kind == "zero":
-        if sample is not None:
-            raise CommandError("--sample narrows real rows: give --context training or FILE")
-        return Context.zero()
-    if kind == "training":
-        decl = source.document.model if source.document is not None else None
-        if decl is None or decl.kind != "train":
+    document = source.document
+    model_decl = document.model if document is not None else None
+    if given is None and model_decl is not None:
+        decl = model_decl.context or default_context(model_decl, source.model.space)
+    elif given in (None, "zero"):
+        decl = ContextDecl("zero")
+    elif given == "training":
+        if model_decl is None or model_decl.kind != "train":
             raise CommandError(
                 "--context training names the training rows of a model trained from data "
                 "(an expectation file with model: train:); give --context FILE instead"
             )
-        rows = session.rows(source.model, decl.values["data"], source.path.parent)
-        context = Context.of_rows("training rows", rows, {"kind": "training"})
+        decl = ContextDecl("rows", "training")
     else:
-        path = existing(kind, "context data file")
-        rows = session.rows(source.model, path, None)
-        context = Context.of_rows(f"rows of {path.name}", rows, {"kind": "rows", "file": kind})
-    return context.sample(sample) if sample is not None else context
+        decl = ContextDecl("rows", str(existing(given, "context data file").resolve()))
+    if sample is not None:
+        if decl.is_zero:
+            raise CommandError("--sample narrows real rows: give --context training or FILE")
+        decl = ContextDecl(decl.kind, decl.rows, sample, 0, decl.where, decl.reference)
+    base_dir = source.path.parent if document is not None else Path.cwd()
+    try:
+        context = declared_context(session, decl, model_decl, source.model, base_dir)
+    except FeatureProbeError as exc:
+        raise CommandError(f"--context: {exc.message}") from None
+    return context, decl
+
+
+def source_sweep(
+    args: argparse.Namespace, source: Source, session: ProbeSession, order: int
+) -> tuple[Sweep, Context, ContextDecl]:
+    """The source's sweep up to ``order`` in the context ``--context`` names (see
+    ``context_of``): with a progress line on the zero vector, as means over rows in context."""
+    context, decl = context_of(args, source, session)
+    if context.is_zero:
+        from .progress import sweep_with_progress
+
+        return sweep_with_progress(source.model, order), context, decl
+    from ..contexts import run_context_sweep
+
+    return run_context_sweep(source.model, context, order=order), context, decl

@@ -1,5 +1,8 @@
 """Adding a feature: raises or lowers a class probability, or moves none by more than a bound
-(invariance); on the zero probe or on each row of a data set (directional)."""
+(invariance); on the zero probe, or on each row of the item's context (directional).
+
+On rows, a row that already has the feature cannot gain it: it is skipped, and the failure text
+counts it. (The sweep table's means keep such rows, with an effect of 0.)"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..contexts import row_text, rows_with_probe
 from .outcome import MAX_LISTED, CheckContext, Outcome, format_probs, text_table
 
 DIRECTION_TOLERANCE = 0.01  # wrong-way move a direction check without ``by`` forgives
@@ -15,14 +19,14 @@ DIRECTION_TOLERANCE = 0.01  # wrong-way move a direction check without ``by`` fo
 @dataclass
 class AddingExpectation:
     """Adding a feature raises or lowers P(class) by at least ``by``, or moves no class by more
-    than ``at_most`` (invariance): on the zero probe, or on each row of a data set (directional)."""
+    than ``at_most`` (invariance): on the zero probe, or on each row of the context, passing on
+    at least ``min_fraction`` of them."""
 
     feature: str
     direction: str  # "raises", "lowers" or "invariant"
     cls: str | None = None
     by: float = 0.0
     at_most: float | None = None
-    on: str | None = None  # None: the zero probe; else a data file or "training"
     min_fraction: float = 1.0
     tolerance: float = DIRECTION_TOLERANCE
 
@@ -35,29 +39,16 @@ class AddingExpectation:
     def _changes(self, context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """(base probabilities, with-feature probabilities, row numbers, skipped rows)."""
         model = context.model
-        position = model.space.index(self.feature)
-        if self.on is None:
+        if not context.in_rows:
             base = np.array([[context.sweep.probabilities("zero")[c] for c in model.classes]])
             with_feature = np.array(
                 [[context.sweep.probabilities([self.feature])[c] for c in model.classes]]
             )
             return base, with_feature, np.array([0]), 0
-        rows = context.rows(self.on)
-        applicable = np.flatnonzero(rows[:, position] == 0)
-        if len(applicable) == 0:  # nothing to predict (check says why)
-            nothing = np.zeros((0, len(model.classes)))
-            return nothing, nothing, applicable, len(rows)
-        x = rows[applicable]
-        added = x.copy()
-        # A categorical value replaces the row's value of that column (a row has one island).
-        added[:, model.space.column_positions(self.feature)] = 0.0
-        added[:, position] = 1.0
-        return (
-            model.predict_proba(x),
-            model.predict_proba(added),
-            applicable,
-            len(rows) - len(applicable),
-        )
+        # A categorical value replaces the row's value of its column (a row has one island).
+        base, added, had = rows_with_probe(model, context.context, [self.feature])
+        applicable = np.flatnonzero(~had)
+        return base[applicable], added[applicable], applicable, int(had.sum())
 
     def _missed(self, delta: np.ndarray, classes: list[str]) -> tuple[np.ndarray, str]:
         """Per row, how far the change is from passing (> 0 fails), and what was expected."""
@@ -85,8 +76,13 @@ class AddingExpectation:
         base, added, row_numbers, skipped = self._changes(context)
         delta = added - base
         if len(delta) == 0:
-            why = f"all {skipped} rows have it" if skipped else "it has no rows"
-            return Outcome(False, [f"no row of {self.on} lacks feature {self.feature} ({why})"])
+            return Outcome(
+                False,
+                [
+                    f"no row of the context ({context.context.name}) lacks feature "
+                    f"{self.feature} (all {skipped} rows have it)"
+                ],
+            )
         missed, wanted = self._missed(delta, classes)
         failing = np.flatnonzero(missed > 0)
         fraction = 1 - len(failing) / len(delta)
@@ -97,19 +93,26 @@ class AddingExpectation:
             "failed_rows": len(failing),
             "pass_fraction": round(fraction, 4),
         }
-        if self.on is None:
+        if not context.in_rows:
             return self._zero_outcome(classes, base[0], added[0], float(missed[0]), wanted, props)
         if passed:
             return Outcome(True, properties=props)
         lines = [
-            f"expected {wanted} on at least {self.min_fraction:.0%} of rows of {self.on}; "
-            f"it holds on {fraction:.1%} ({len(delta) - len(failing)} of {len(delta)} rows"
+            f"expected {wanted} on at least {self.min_fraction:.0%} of rows of the context "
+            f"({context.context.name}); it holds on {fraction:.1%} "
+            f"({len(delta) - len(failing)} of {len(delta)} rows"
             + (f"; {skipped} rows already have {self.feature} and are skipped)" if skipped else ")")
         ]
         order = failing[np.argsort(-missed[failing], kind="stable")][:MAX_LISTED]  # ties: row order
-        headers = ["row", *[f"dP({c})" for c in classes], "missed by"]
+        headers = ["row", *[f"dP({c})" for c in classes], "missed by", "features"]
+        space, rows_of = context.model.space, context.context.rows
         rows = [
-            [int(row_numbers[i]) + 1, *[float(d) for d in delta[i]], float(missed[i])]
+            [
+                int(row_numbers[i]) + 1,
+                *[float(d) for d in delta[i]],
+                float(missed[i]),
+                row_text(space, rows_of[row_numbers[i]], width=110),
+            ]
             for i in order
         ]
         lines += text_table(headers, rows)

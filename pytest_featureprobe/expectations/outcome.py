@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
+    from ..contexts import Context
     from ..models.probe_model import ProbeModel
     from ..sweep import Sweep
 
@@ -18,12 +17,18 @@ MAX_LISTED = 10  # rows of a failure table; the rest are counted
 
 @dataclass
 class CheckContext:
-    """What a check may read: the model, its sweep and (for ``on:`` checks) encoded data rows."""
+    """What a check may read: the model, its sweep in the item's context, that context (its
+    rows; None for the zero vector) and the file's stored baseline (drift checks)."""
 
     model: ProbeModel
     sweep: Sweep
-    rows: Callable[[str], np.ndarray]  # the ``on:`` value -> multi-hot rows of that data
+    context: Context | None = None  # None: the zero vector
     baseline: Callable[[], Any] | None = None  # the file's stored Baseline (drift checks)
+
+    @property
+    def in_rows(self) -> bool:
+        """Whether the checks read real rows (not the zero vector)."""
+        return self.context is not None and not self.context.is_zero
 
 
 @dataclass

@@ -1,5 +1,10 @@
 """Probe expectations: each selected probe predicts a class and/or keeps a class probability
-within bounds (``zero``, ``alone``, ``together``, ``every``, ``biased_toward``)."""
+within bounds (``zero``, ``alone``, ``together``, ``every``, ``biased_toward``).
+
+In a context of real rows, ``predicts C`` means the probe, applied to each row, makes at least
+``min_fraction`` (default 0.5) of the rows predict C; ``min_prob``, ``min_margin`` and
+``probability`` bound the mean over rows; ``biased_toward`` is the rows' mean prediction. A
+failure lists the rows that miss it most, by their feature values."""
 
 from __future__ import annotations
 
@@ -9,8 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from ..contexts import row_text, rows_with_probe, share_column
 from ..sweep import Sweep, prob_column
 from .outcome import MAX_LISTED, CheckContext, Outcome, format_probs, text_table
+
+DEFAULT_SHARE = 0.5  # in context, ``predicts`` without min_fraction: most rows
+WORST_ROWS = 5  # rows a failure in context lists
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class ProbeExpectation:
     min_margin: float | None = None
     probability: tuple[str, float, float] | None = None  # (class, low, high)
     mostly: float = 1.0
+    min_fraction: float | None = None  # in context: the share of rows that must predict it
+    mean_prediction: bool = False  # biased_toward: the rows' mean prediction, not a share
 
     def needed_probes(self) -> list[tuple[str, ...]]:
         return [] if isinstance(self.probes, EveryProbe) else list(self.probes)
@@ -58,30 +69,36 @@ class ProbeExpectation:
             return self.probes.select(sweep)
         return [sweep.name_of(p) for p in self.probes]
 
-    def miss(self, row: Any, classes: Sequence[str]) -> tuple[float, str]:
-        """How far this row is from passing (0 when it passes) and what was expected."""
+    def miss(self, row: Any, classes: Sequence[str], in_rows: bool = False) -> tuple[float, str]:
+        """How far this row of the sweep is from passing (0 when it passes) and what was
+        expected; ``in_rows``: the row holds means over a context's rows."""
         probs = {c: float(row[prob_column(c)]) for c in classes}
         worst, wants = 0.0, []
-        if self.predicts is not None:
+        if self.predicts is not None and in_rows and not self.mean_prediction:
+            need = DEFAULT_SHARE if self.min_fraction is None else self.min_fraction
+            wants.append(f"predicts {self.predicts} on at least {need:.0%} of rows")
+            worst = max(worst, need - float(row[share_column(self.predicts)]))
+        elif self.predicts is not None:
             rival = max(p for c, p in probs.items() if c != self.predicts)
             wants.append(f"predicts {self.predicts}")
             worst = max(
                 worst, rival - probs[self.predicts] if row["predicted"] != self.predicts else 0.0
             )
-            if self.min_prob is not None:
-                wants.append(f"P({self.predicts}) >= {self.min_prob:g}")
-                worst = max(worst, self.min_prob - probs[self.predicts])
+        if self.predicts is not None and self.min_prob is not None:
+            mean = "mean " if in_rows else ""
+            wants.append(f"{mean}P({self.predicts}) >= {self.min_prob:g}")
+            worst = max(worst, self.min_prob - probs[self.predicts])
         if self.min_margin is not None:
             wants.append(f"margin >= {self.min_margin:g}")
             worst = max(worst, self.min_margin - float(row["margin"]))
         if self.probability is not None:
             cls, low, high = self.probability
-            wants.append(f"P({cls}) in [{low:g}, {high:g}]")
+            wants.append(f"{'mean ' if in_rows else ''}P({cls}) in [{low:g}, {high:g}]")
             worst = max(worst, low - probs[cls], probs[cls] - high)
         return max(worst, 0.0), ", ".join(wants)
 
     def check(self, context: CheckContext) -> Outcome:
-        sweep = context.sweep
+        sweep, in_rows = context.sweep, context.in_rows
         names = self._names(sweep)
         if not names:
             return Outcome(False, ["no probe matches this selection"])
@@ -89,7 +106,7 @@ class ProbeExpectation:
         expected = ""
         for name in names:
             row = sweep.table.loc[name]
-            missed, expected = self.miss(row, sweep.classes)
+            missed, expected = self.miss(row, sweep.classes, in_rows)
             if missed > 0:
                 failures.append((name, row, missed))
         passed_fraction = 1 - len(failures) / len(names)
@@ -100,7 +117,10 @@ class ProbeExpectation:
             "expected": expected,
         }
         if len(names) == 1:
-            return _single_outcome(sweep, names[0], expected, failures, passed, props)
+            outcome = _single_outcome(sweep, names[0], expected, failures, passed, props)
+            if not passed and in_rows:
+                outcome.lines += self._worst_rows(context, sweep.table.loc[names[0], "features"])
+            return outcome
         if passed and not failures:
             return Outcome(True, properties=props)
         need = (
@@ -114,7 +134,13 @@ class ProbeExpectation:
         )
         if passed:
             return Outcome(True, [header], props)
-        failures.sort(key=lambda f: -f[2])
+        return Outcome(False, [header, *self._failure_table(sweep, failures, in_rows)], props)
+
+    def _failure_table(
+        self, sweep: Sweep, failures: list[tuple[str, Any, float]], in_rows: bool
+    ) -> list[str]:
+        """The failing probes, worst first (at most MAX_LISTED; the rest counted)."""
+        failures = sorted(failures, key=lambda f: -f[2])
         rows = [
             [
                 name,
@@ -125,17 +151,49 @@ class ProbeExpectation:
             ]
             for name, row, missed in failures[:MAX_LISTED]
         ]
-        headers = [
-            "probe",
-            "observed",
-            *[prob_column(c) for c in sweep.classes],
-            "margin",
-            "missed by",
-        ]
-        lines = [header, *text_table(headers, rows)]
+        headers = ["probe", "observed", *[prob_column(c) for c in sweep.classes], "margin"]
+        headers.append("missed by")
+        if in_rows and self.predicts is not None:  # the share each failing probe reached
+            headers.insert(-1, share_column(self.predicts))
+            for (_, row, _), shown in zip(failures, rows, strict=False):
+                shown.insert(-1, float(row[share_column(self.predicts)]))
+        lines = text_table(headers, rows)
         if len(failures) > MAX_LISTED:
             lines.append(f"... and {len(failures) - MAX_LISTED} more failing probes")
-        return Outcome(False, lines, props)
+        return lines
+
+    def _worst_rows(self, context: CheckContext, features: Sequence[str]) -> list[str]:
+        """The context rows that miss this check most with the probe applied, as feature values."""
+        _base, applied, _ = rows_with_probe(context.model, context.context, features)
+        classes = list(context.model.classes)
+        top2 = np.sort(applied, axis=1)[:, -2:]
+        per_row = [
+            {
+                **{prob_column(c): p for c, p in zip(classes, probs, strict=True)},
+                "predicted": classes[int(np.argmax(probs))],
+                "margin": float(top2[i, 1] - top2[i, 0]),
+            }
+            for i, probs in enumerate(applied)
+        ]
+        missed = np.array([self.miss(r, classes)[0] for r in per_row])
+        order = np.argsort(-missed, kind="stable")[:WORST_ROWS]
+        order = order[missed[order] > 0]
+        if not len(order):
+            return []
+        table = [
+            [
+                int(i) + 1,
+                per_row[i]["predicted"],
+                *[float(per_row[i][prob_column(c)]) for c in classes],
+                row_text(context.model.space, context.context.rows[i], width=110),
+            ]
+            for i in order
+        ]
+        headers = ["row", "with probe", *[prob_column(c) for c in classes], "features (before)"]
+        return [
+            f"rows that miss it most ({int((missed > 0).sum())} of {len(per_row)} miss):",
+            *text_table(headers, table),
+        ]
 
 
 def _single_outcome(
@@ -152,9 +210,15 @@ def _single_outcome(
     props.update(probe=name, observed=row["predicted"], probabilities=format_probs(probs))
     if passed:
         return Outcome(True, properties=props)
+    if sweep.context_rows is None:
+        observed = f"{row['predicted']} (margin {row['margin']:.3f})"
+        mean = ""
+    else:  # in context: each class's share of the rows, and the mean probabilities
+        shares = {c: float(row[share_column(c)]) for c in sweep.classes}
+        observed = "rows predicted " + ", ".join(f"{c} {s:.1%}" for c, s in shares.items())
+        mean = "mean "
     lines = [
-        f"probe {name}: expected {expected}; observed {row['predicted']} "
-        f"(margin {row['margin']:.3f}), missed by {failures[0][2]:.3f}",
-        f"class probabilities: {format_probs(probs)}",
+        f"probe {name}: expected {expected}; observed {observed}, missed by {failures[0][2]:.3f}",
+        f"{mean}class probabilities: {format_probs(probs)}",
     ]
     return Outcome(False, lines, props)

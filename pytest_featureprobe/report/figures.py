@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..contexts import spread_column
 from ..sweep import delta_column, interaction_column, prob_column
 
 if TYPE_CHECKING:
@@ -146,16 +147,36 @@ def attribution_figure(sweep: Sweep, features: Sequence[str]) -> Any:
     axes_list = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     limit = max(float(np.abs(values).max()) * 1.1, 0.05)
     positions = np.arange(len(features))[::-1]
+    spreads = None
+    if spread_column(panels[0]) in sweep.table.columns:  # in context: the spread over rows
+        columns = [spread_column(c) for c in panels]
+        spreads = sweep.table.loc[list(features), columns].to_numpy(float)
+        limit = max(limit, float(np.abs(values).max() + spreads.max()) * 1.05)
     for j, (axes, cls) in enumerate(zip(axes_list, panels, strict=True)):
         colors = ["#2b6cb0" if v >= 0 else "#c53030" for v in values[:, j]]
-        axes.barh(positions, values[:, j], color=colors, height=0.7)
+        error = None if spreads is None else spreads[:, j]
+        axes.barh(
+            positions,
+            values[:, j],
+            color=colors,
+            height=0.7,
+            xerr=error,
+            error_kw={"ecolor": "#555555", "elinewidth": 0.8, "capsize": 2},
+        )
         axes.axvline(0, color="#333333", linewidth=0.8)
         axes.set_xlim(-limit, limit)
         axes.set_title(f"dP({_label(cls, 16)})", fontsize=10)
         axes.set_yticks(positions, labels=[_label(f) for f in features], fontsize=8)
         axes.tick_params(axis="x", labelsize=8)
         axes.grid(axis="x", color="#dddddd", linewidth=0.5)
-    figure.supxlabel("P(class | feature alone) - P(class | zero)", fontsize=9)
+    if spreads is None:
+        figure.supxlabel("P(class | feature alone) - P(class | zero)", fontsize=9)
+    else:
+        figure.supxlabel(
+            f"mean change of P(class) when the value is set on each row ({sweep.context}); "
+            "whiskers: one standard deviation over rows",
+            fontsize=9,
+        )
     return figure
 
 

@@ -208,14 +208,15 @@ def _sweep_figures(sweep: Sweep) -> list[str]:
         shown = (
             "" if len(features) == n_singles else f"; the {len(features)} strongest of {n_singles}"
         )
-        parts.append(
-            _image(
-                "attribution",
-                attribution_figure(sweep, features),
-                "Attribution of each feature alone to each class: dP(c) = P(c | feature) - "
-                f"P(c | zero){shown}",
-            )
+        caption = (
+            "Attribution of each feature alone to each class: dP(c) = P(c | feature) - "
+            f"P(c | zero){shown}"
+            if sweep.context_rows is None
+            else f"Attribution of each feature in the context of {sweep.context}: the mean "
+            f"change of P(c) when it is set on each of the {sweep.context_rows} rows, with its "
+            f"spread over rows{shown}"
         )
+        parts.append(_image("attribution", attribution_figure(sweep, features), caption))
     if sweep.order >= 2 and (sweep.table["order"] == 2).any():
         matrix_features = single_features(sweep, MAX_MATRIX_FEATURES)
         parts.append(
@@ -248,7 +249,8 @@ def _entry_html(number: int, entry: ReportEntry) -> tuple[str, str]:
     parts.append(
         f"<p>{_e(sweep.model_description or 'model')}, fingerprint "
         f"<code>{_e(sweep.fingerprint or '-')}</code>: {len(sweep.space)} features, classes "
-        f"{_e(', '.join(sweep.classes))}; {len(sweep)} probes up to order {sweep.order}.</p>"
+        f"{_e(', '.join(sweep.classes))}; {len(sweep)} probes up to order {sweep.order}; "
+        f"context: {_e(sweep.context_line().removeprefix('context: '))}.</p>"
     )
     parts.append(_results_html(entry.results))
     parts += _sweep_figures(sweep)

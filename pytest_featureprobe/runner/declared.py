@@ -10,6 +10,7 @@ from typing import Any
 
 from ..baseline.record import Baseline, model_facts
 from ..confinement import resolve
+from ..contexts import Context
 from ..data import class_indices, feature_columns, prepare
 from ..errors import DataError, ModelError, SpecError
 from ..features import FeatureSpace, feature_name
@@ -17,6 +18,8 @@ from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
 from ..models.sidecar import read_sidecar, sidecar_space
 from ..spec import Document, ModelDecl
+from ..spec.context_decl import ContextDecl
+from ..spec.document import ALL_CONTEXTS
 from ..sweep import Sweep
 
 OnSeed = Callable[[int, ProbeModel], None]
@@ -41,10 +44,37 @@ def declared_model(
     )
 
 
-def declared_sweep(session: ProbeSession, document: Document, model: ProbeModel) -> Sweep:
-    """The one sweep a document's checks read: its order, plus the probes its entries name."""
-    probes = document.extra_probes(model.space)
-    return session.sweep(model, order=document.sweep_order(), probes=probes)
+def declared_sweep(
+    session: ProbeSession,
+    document: Document,
+    model: ProbeModel,
+    context: Context | None = None,
+    decl: ContextDecl | None = ALL_CONTEXTS,
+) -> Sweep:
+    """The sweep a document's checks in one context read (``decl``: as the items declare it,
+    default all of them): its order, plus the probes those entries name."""
+    probes = document.extra_probes(model.space, decl)
+    return session.sweep(model, order=document.sweep_order(decl), probes=probes, context=context)
+
+
+def swept_in(
+    session: ProbeSession, document: Document, model: ProbeModel, decl: ContextDecl | None
+) -> tuple[Context, Sweep]:
+    """The context the items declared in ``decl`` read (None: the file's default, from the
+    model's feature space) and their sweep in it: what pytest and the command both check."""
+    from .context_rows import declared_context, default_context
+
+    chosen = decl if decl is not None else default_context(document.model, model.space)
+    context = declared_context(session, chosen, document.model, model, document.path.parent)
+    return context, declared_sweep(session, document, model, context, decl)
+
+
+def drift_context(document: Document) -> ContextDecl | None:
+    """The context the drift checks are declared in: drift's own, else the model section's
+    (None: the default of the model's feature space)."""
+    drift = document.drift
+    own = drift.context if drift is not None else None
+    return own if own is not None else document.model.context
 
 
 def declared_names(
@@ -88,6 +118,7 @@ def seed_sweeps(
     order: int,
     probes: Iterable[Iterable[Any]] = (),
     on_seed: OnSeed | None = None,
+    context: Context | None = None,
 ) -> list[Sweep]:
     """Sweeps of the declared training spec retrained with each seed: the seed band's data.
 
@@ -102,7 +133,9 @@ def seed_sweeps(
         model = declared_model(session, retrained, base_dir)
         if on_seed is not None:
             on_seed(int(seed), model)
-        sweeps.append(session.sweep(model, order=order, probes=probe_sets, calibration=True))
+        sweeps.append(
+            session.sweep(model, order=order, probes=probe_sets, context=context, calibration=True)
+        )
     return sweeps
 
 
@@ -113,20 +146,22 @@ def declared_baseline(
     sweep: Sweep,
     seeds: Sequence[int] | None = None,
     on_seed: OnSeed | None = None,
+    context: Context | None = None,
 ) -> Baseline:
     """The baseline a file's ``drift:`` section asks for: today's sweep up to ``drift.order``
     and, with a band check (or ``seeds``), the seed band of the calibration seeds.
 
-    ``on_seed(seed, model)`` is called after each calibration seed is trained (progress).
+    ``on_seed(seed, model)`` is called after each calibration seed is trained (progress);
+    ``context`` is the one ``sweep`` was taken in (the band's retrains are swept in it too).
     """
     drift, decl = document.drift, document.model
     if seeds is None and "band" in drift.values:
         seeds = drift.calibration_seeds(int(decl.values.get("seed", 0)))
     band = []
     if seeds:
-        probes = document.extra_probes(model.space)
+        probes = [p for p in sweep.table["features"] if len(p) > sweep.order]
         base_dir = document.path.parent
-        band = seed_sweeps(session, decl, base_dir, seeds, sweep.order, probes, on_seed)
+        band = seed_sweeps(session, decl, base_dir, seeds, sweep.order, probes, on_seed, context)
     settings = drift.values.get("band", {})
     return Baseline.from_sweep(
         sweep,

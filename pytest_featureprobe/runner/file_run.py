@@ -19,6 +19,7 @@ from ..baseline.checks import BandLimit, DriftCheck, ProbabilityTolerance
 from ..baseline.record import Baseline, BaselineError
 from ..baseline.store import baseline_path, check_compatible, read_baseline, write_baseline
 from ..confinement import resolve
+from ..contexts import Context
 from ..errors import (
     ALLOW_HINT,
     UPDATE_HINT,
@@ -28,14 +29,21 @@ from ..errors import (
     display_path,
     quoted,
 )
-from ..expectations import AddingExpectation, CheckContext, Outcome, check_names
+from ..expectations import CheckContext, Outcome, check_names
 from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
 from ..report.entry import ReportEntry
 from ..spec import Document, ItemSpec, load_document
+from ..spec.context_decl import ContextDecl
 from ..sweep import Sweep
 from .confined import refusals
-from .declared import declared_baseline, declared_model, declared_names, declared_sweep
+from .context_rows import (
+    default_context,
+    refuse_mixed_probes,
+    refuse_training_rows,
+    warn_zero_default,
+)
+from .declared import declared_baseline, declared_model, declared_names, swept_in
 
 FixtureLookup = Callable[[str], Any]  # a fixture name -> its value (raises SpecError if none)
 WriteOnce = Callable[[Path, Callable[[], None]], bool]  # (path, write) -> whether it wrote
@@ -87,7 +95,9 @@ class FileRun:
         self.write_once = write_once
         self.document: Document | None = None
         self.error: FeatureProbeError | None = None  # the whole file's, found once
-        self.context: CheckContext | None = None
+        self.model: ProbeModel | None = None
+        self.context: CheckContext | None = None  # in the file's own (default) context
+        self._checks: dict[ContextDecl | None, CheckContext | FeatureProbeError] = {}
         self.baseline: Baseline | None = None  # as stored, read once
         self.written_baseline: str | None = None  # shown path, until reported once
 
@@ -97,7 +107,8 @@ class FileRun:
         """Parse the file and check what needs no model; raises FeatureProbeError when the file
         as a whole cannot be read (errors of one entry stay on its ItemSpec)."""
         self.document = load_document(self.path)
-        self._check_training_rows()
+        whole_file = refuse_training_rows(self.document)
+        self.error = self.error or whole_file
         self._check_paths()
         if self.error is None:
             self.error = self._missing_file()
@@ -115,24 +126,6 @@ class FileRun:
         """The drift baseline: as declared (relative to this file), or in the baseline folder."""
         declared = self.document.drift.baseline if self.document.drift is not None else None
         return baseline_path(self.path, declared, self.settings.baseline_folder)
-
-    def _check_training_rows(self) -> None:
-        decl = self.document.model
-        if decl.kind == "train":
-            return
-        for spec in self.document.items:
-            if (
-                spec.error is None
-                and isinstance(spec.expectation, AddingExpectation)
-                and spec.expectation.on == "training"
-            ):
-                spec.error = SpecError(
-                    f"'training' names the training data of a model trained from data; this "
-                    f"file's model is given by {decl.kind}: (use on: <data file> instead)",
-                    path=self.path,
-                    line=spec.line_of("on"),
-                    key=f"expect[{spec.index}].on",
-                )
 
     def _check_paths(self) -> None:
         """Refuse files outside the project root and the allowed folders."""
@@ -164,6 +157,8 @@ class FileRun:
         """Place an error about the model section at the key it concerns."""
         decl = self.document.model
         key = exc.key
+        if key is not None and key.startswith("model.context"):
+            return exc  # placed where the context is declared
         if decl.kind == "train":
             if key is not None and f"train.{key}" in decl.key_lines:
                 key = f"train.{key}"
@@ -190,24 +185,25 @@ class FileRun:
                     spec.error = SpecError(
                         message, path=self.path, line=spec.line_of(key), key=f"expect[{n}].{key}"
                     )
+        refuse_mixed_probes(self.document, space)
 
     # --- running ------------------------------------------------------------------------------
 
     def build(self, fixture: FixtureLookup | None = None) -> CheckContext:
-        """The model and its sweep, built once for all items of this file; the file's error
-        (found at collection or now) is raised instead, for every item."""
+        """The model and its sweep in the file's own context, built once for all items; the
+        file's error (found at collection or now) is raised instead, for every item."""
         if self.context is None and self.error is None:
             try:
-                self.context = self._build(fixture)
+                self.model = self.model or self._build_model(fixture)
+                self.context = self.context_for(self.document.model.context)
             except FeatureProbeError as exc:
                 self.error = self._model_error(exc)
         if self.error is not None:
             raise self.error.with_traceback(None)
         return self.context
 
-    def _build(self, fixture: FixtureLookup | None) -> CheckContext:
-        document, session = self.document, self.session
-        decl, base_dir = document.model, self.path.parent
+    def _build_model(self, fixture: FixtureLookup | None) -> ProbeModel:
+        decl, base_dir = self.document.model, self.path.parent
         fixture_value: Any = None
         if decl.kind == "fixture":
             if fixture is None:
@@ -217,28 +213,49 @@ class FileRun:
                     key="fixture",
                 )
             fixture_value = fixture(decl.values["target"])
-        model = declared_model(session, decl, base_dir, fixture_value)
+        model = declared_model(self.session, decl, base_dir, fixture_value)
         if decl.kind == "fixture":
             self._mark_unknown_names(model.space, model.classes)
-        sweep = declared_sweep(session, document, model)
+        return model
 
-        def rows(on: str) -> Any:
-            data = decl.values.get("data") if on == "training" else on
-            if data is None:
-                raise SpecError("'training' needs a model trained from data", key="on")
-            return session.rows(model, data, base_dir)
+    def context_for(self, decl: ContextDecl | None) -> CheckContext:
+        """The sweep (and rows) of the items declared in ``decl`` (None: the file's default),
+        made once; an error making it is raised for each of those items, placed at ``decl``."""
+        if decl not in self._checks:
+            try:
+                self._checks[decl] = self._check_context(decl)
+            except FeatureProbeError as exc:
+                self._checks[decl] = exc
+        found = self._checks[decl]
+        if isinstance(found, FeatureProbeError):
+            raise type(found)(found.message, path=found.path, line=found.line, key=found.key)
+        return found
 
+    def _check_context(self, decl: ContextDecl | None) -> CheckContext:
+        document, model = self.document, self.model
+        chosen = decl if decl is not None else default_context(document.model, model.space)
+        if decl is None and chosen.is_zero and model.space.categorical:
+            warn_zero_default(model)
+        try:
+            context, sweep = swept_in(self.session, document, model, decl)
+        except FeatureProbeError as exc:
+            if exc.path is None and (exc.key or "").split(".")[0] in ("model", "drift"):
+                exc.path, exc.line = str(self.path), chosen.line
+            raise
         return CheckContext(
-            model=model, sweep=sweep, rows=rows, baseline=lambda: self._baseline(model, sweep)
+            model=model,
+            sweep=sweep,
+            context=context,
+            baseline=lambda: self._baseline(model, sweep, context),
         )
 
-    def _baseline(self, model: ProbeModel, sweep: Sweep) -> Baseline:
+    def _baseline(self, model: ProbeModel, sweep: Sweep, context: Context) -> Baseline:
         """The stored baseline (written first under update), checked to match today's sweep."""
         if self.baseline is None:
             path = self.baseline_path()
             shown = self.settings.shown(path)
             if self.settings.update and self.write_once(
-                path, lambda: self._write_baseline(path, model, sweep)
+                path, lambda: self._write_baseline(path, model, sweep, context)
             ):
                 self.written_baseline = shown
             try:
@@ -259,8 +276,10 @@ class FileRun:
             self.baseline = baseline
         return self.baseline
 
-    def _write_baseline(self, path: Path, model: ProbeModel, sweep: Sweep) -> None:
-        baseline = declared_baseline(self.session, self.document, model, sweep)
+    def _write_baseline(
+        self, path: Path, model: ProbeModel, sweep: Sweep, context: Context
+    ) -> None:
+        baseline = declared_baseline(self.session, self.document, model, sweep, context=context)
         # Only a declared path can name a file that is not ours (README, package.json...).
         write_baseline(path, baseline, replace_any=self.document.drift.baseline is None)
 
@@ -268,9 +287,23 @@ class FileRun:
         """Check one item: the file's error, then the item's own, then its expectation; an
         error comes in this run's words."""
         try:
-            context = self.build(fixture)
+            self.build(fixture)
             if spec.error is not None:  # names checked once the model is known
                 raise spec.error
+            try:
+                context = self.context_for(self.document.context_of(spec))
+            except FeatureProbeError as exc:
+                raise located(exc, spec, self.path) from None
+            if "min_fraction" in spec.key_lines and not context.in_rows:
+                rows = "training or context: <data file>"
+                rows = rows if self.document.model.kind == "train" else "<data file>"
+                raise SpecError(
+                    "min_fraction counts rows of a context, and this item is read on the zero "
+                    f"vector: add context: {rows}",
+                    path=self.path,
+                    line=spec.line_of("min_fraction"),
+                    key=f"expect[{spec.index}].min_fraction",
+                )
             return check_item(spec, context, self.path)
         except FeatureProbeError as exc:
             raise self.settings.worded(exc).with_traceback(None) from None
@@ -278,10 +311,11 @@ class FileRun:
     def properties(self, spec: ItemSpec, outcome: Outcome) -> list[tuple[str, Any]]:
         """What an item records (JUnit properties, the summary): model, probes, its figures,
         and on the first drift item of an updating run, the baseline it wrote."""
-        context = self.context
+        context = self.context_for(self.document.context_of(spec))
         found: list[tuple[str, Any]] = [
             ("featureprobe_model", context.model.description),
             ("featureprobe_sweep_probes", len(context.sweep)),
+            ("featureprobe_context", context.sweep.context),
         ]
         if self.written_baseline is not None and isinstance(spec.expectation, DriftCheck):
             found.append(("featureprobe_baseline_written", self.written_baseline))
@@ -332,9 +366,12 @@ class FileRun:
 def check_item(spec: ItemSpec, context: CheckContext, path: Path) -> Outcome:
     """Run one item's check against a built context, placing an error it raises."""
     try:
-        return spec.expectation.check(context)
+        outcome = spec.expectation.check(context)
     except FeatureProbeError as exc:
         raise located(exc, spec, path) from None
+    if not outcome.passed and context.in_rows:  # say which rows the figures are read on
+        outcome.lines.insert(min(1, len(outcome.lines)), context.sweep.context_line())
+    return outcome
 
 
 def located(exc: FeatureProbeError, spec: ItemSpec, path: Path) -> FeatureProbeError:
@@ -343,9 +380,11 @@ def located(exc: FeatureProbeError, spec: ItemSpec, path: Path) -> FeatureProbeE
     if exc.path is not None and Path(exc.path) != path:
         return exc
     key = exc.key
-    if key is None and isinstance(spec.expectation, AddingExpectation):
-        key = "on" if spec.expectation.on is not None else None
     exc.path = str(path)
+    if key is not None and key.startswith(("model.", "drift.")) and exc.line is not None:
+        return exc  # placed in the section it concerns (the context declared there)
+    if key is None and spec.context is not None and spec.context.data_file is not None:
+        key = spec.context.key  # an error reading the item's own rows
     exc.line = spec.line_of(key)
     if key is not None and spec.index is not None and not key.startswith("expect["):
         exc.key = f"expect[{spec.index}].{key}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..features import feature_name
+from .context_decl import ContextDecl, context_decl
 from .yaml_lines import LineDict
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class ModelDecl:
     line: int = 0
     key_lines: dict[str, int] = field(default_factory=dict)  # "load", "train.data", ... -> line
     sha256: str | None = None  # the pinned digest of a loaded model file
+    context: ContextDecl | None = None  # the file's default context; None: the space's default
 
 
 @dataclass
@@ -43,6 +45,7 @@ class ItemSpec:
     error: SpecError | None = None
     index: int | None = 0  # position under expect:, None for drift checks
     key_lines: dict[str, int] = field(default_factory=dict)  # top-level keys -> line
+    context: ContextDecl | None = None  # its own context (``context:``/``on:``); None: the file's
 
     def line_of(self, key: str | None) -> int:
         """The line of a key of this expectation (its first line when the key is not there)."""
@@ -112,4 +115,12 @@ def model_decl(section: LineDict, path: Path) -> ModelDecl:
         section.line,
         key_lines,
         section["sha256"].lower() if "sha256" in section else None,
+        _model_context(section, path),
     )
+
+
+def _model_context(section: LineDict, path: Path) -> ContextDecl | None:
+    if "context" not in section:
+        return None
+    line = section.key_lines["context"]
+    return context_decl(section["context"], "model.context", line, path)

@@ -9,11 +9,14 @@ from typing import Any
 
 from ..confinement import is_url, url_refusal
 from ..errors import SpecError, not_utf8
+from .context_decl import ContextDecl
 from .declarations import DeclaredPath, ItemSpec, ModelDecl, model_decl
 from .drift import DriftDecl, drift_decl
 from .entries import bracket_free, entry_item, name_items
 from .schema import schema_errors
 from .yaml_lines import LineDict, duplicate_key, load_yaml
+
+ALL_CONTEXTS = object()  # every item, whatever its context
 
 
 @dataclass
@@ -24,11 +27,25 @@ class Document:
     items: list[ItemSpec]
     drift: DriftDecl | None = None
 
-    def sweep_order(self) -> int:
-        """The declared order, or the highest order the expectations and drift need (>= 1)."""
-        needed = [i.expectation.needed_order() for i in self.items if i.expectation is not None]
-        if self.drift is not None and self.drift.order is not None:
-            needed.append(self.drift.order)
+    def context_of(self, item: ItemSpec) -> ContextDecl | None:
+        """The context an item is checked in: its own, else the file's (None: the default of
+        the model's feature space, known once the model is)."""
+        return item.context if item.context is not None else self.model.context
+
+    def contexts(self) -> list[ContextDecl | None]:
+        """The distinct contexts the items are checked in, in the order they first appear."""
+        return list(dict.fromkeys(self.context_of(i) for i in self.items))
+
+    def _in(self, context: Any) -> list[ItemSpec]:
+        if context is ALL_CONTEXTS:
+            return self.items
+        return [i for i in self.items if self.context_of(i) == context]
+
+    def sweep_order(self, context: Any = ALL_CONTEXTS) -> int:
+        """The declared order, or the highest order the expectations (of one ``context``) and
+        drift need (>= 1)."""
+        items = self._in(context)
+        needed = [i.expectation.needed_order() for i in items if i.expectation is not None]
         return max([self.order or 1, *needed])
 
     def declared_paths(self) -> list[DeclaredPath]:
@@ -43,11 +60,18 @@ class Document:
             found.append(
                 DeclaredPath("model.features", model.key_lines["features"], model.features)
             )
+        if model.context is not None and model.context.data_file is not None:
+            context = model.context
+            found.append(DeclaredPath(context.key, context.line, context.data_file))
         for item in self.items:
-            on = getattr(item.expectation, "on", None)
-            if isinstance(on, str) and on != "training":
-                key = f"expect[{item.index}].on"
-                found.append(DeclaredPath(key, item.line_of("on"), on, item))
+            context = item.context
+            if item.index is not None and context is not None and context.data_file is not None:
+                key = f"expect[{item.index}].{context.key}"
+                found.append(DeclaredPath(key, context.line, context.data_file, item))
+        drift_context = self.drift.context if self.drift is not None else None
+        if drift_context is not None and drift_context.data_file is not None:
+            line = drift_context.line
+            found.append(DeclaredPath(drift_context.key, line, drift_context.data_file))
         if self.drift is not None and self.drift.baseline:
             line = self.drift.key_lines["baseline"]
             found.append(DeclaredPath("drift.baseline", line, self.drift.baseline))
@@ -66,13 +90,14 @@ class Document:
             return error
         return None
 
-    def extra_probes(self, space: Any = None) -> list[tuple[str, ...]]:
-        """Probes the expectations name (beyond the standard sweep); with ``space``, only those
-        whose features it knows (unknown ones are reported by their own items)."""
+    def extra_probes(self, space: Any = None, context: Any = ALL_CONTEXTS) -> list[tuple[str, ...]]:
+        """Probes the expectations (of one ``context``) name beyond the standard sweep; with
+        ``space``, only those whose features it knows (unknown ones are reported by their own
+        items)."""
         probes = [
             p
-            for i in self.items
-            if i.expectation is not None
+            for i in self._in(context)
+            if i.expectation is not None and i.error is None
             for p in i.expectation.needed_probes()
         ]
         return probes if space is None else [p for p in probes if all(f in space for f in p)]

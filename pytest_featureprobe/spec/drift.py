@@ -18,6 +18,7 @@ from ..baseline.checks import (
 from ..baseline.seed_band import BAND_FACTOR
 from ..errors import SpecError
 from ..features import feature_name
+from .context_decl import ContextDecl, context_decl
 from .declarations import ItemSpec
 from .yaml_lines import LineDict, plain_data
 
@@ -39,6 +40,7 @@ class DriftDecl:
     key_lines: dict[str, int]
     source_lines: list[str]
     path: Path
+    context: ContextDecl | None = None  # the gates' context; None: the model section's
 
     @property
     def order(self) -> int | None:
@@ -98,6 +100,7 @@ class DriftDecl:
                     source="drift:\n" + source,
                     expectation=DriftCheck(gates[kind], self.order),
                     index=None,
+                    context=self.context,
                 )
             )
         return items
@@ -174,4 +177,9 @@ def drift_decl(
     if "band" in values and "calibrate" not in values:
         values["calibrate"] = {}
     _refuse_settings(values, section, path)
-    return DriftDecl(values, line, dict(section.key_lines), lines, path)
+    context = values.pop("context", None)
+    if context is not None:
+        context = context_decl(
+            section["context"], "drift.context", section.key_lines["context"], path
+        )
+    return DriftDecl(values, line, dict(section.key_lines), lines, path, context)

@@ -17,15 +17,16 @@ from ..expectations import (
     RankingExpectation,
 )
 from ..features import feature_name
+from .context_decl import ContextDecl, context_decl
 from .declarations import ItemSpec
 from .marks import parse_marks
 from .yaml_lines import LineDict
 
 SUBJECTS = ("zero", "alone", "together", "every", "biased_toward", "adding", "top")
-PROBE_CHECKS = ("predicts", "min_prob", "min_margin", "probability", "mostly")
+PROBE_CHECKS = ("predicts", "min_prob", "min_margin", "probability", "mostly", "min_fraction")
 ADDING_CHECKS = ("raises", "lowers", "by", "tolerance", "moves_at_most", "on", "min_fraction")
 RANKING_CHECKS = ("toward", "are", "include")
-COMMON = ("name", "marks")
+COMMON = ("name", "marks", "context")
 
 
 def _names(value: Any) -> list[str]:
@@ -44,7 +45,8 @@ def entry_item(entry: LineDict, line: int, source: str, path: Path, n: int) -> I
     )
     try:
         item.marks = parse_marks(entry.get("marks", []))
-        item.expectation, derived = _expectation(entry)
+        item.context = _item_context(entry)
+        item.expectation, derived = _expectation(entry, item.context)
         item.name = bracket_free(item.name) if item.name else derived
     except SpecError as exc:
         key = exc.key or ""
@@ -72,8 +74,23 @@ def _allow_only(entry: LineDict, subject: str, allowed: Sequence[str]) -> None:
             )
 
 
-def _expectation(entry: LineDict) -> tuple[Expectation, str]:
+def _item_context(entry: LineDict) -> ContextDecl | None:
+    """The entry's own context: ``context:``, or ``on:`` (its older name, for adding)."""
+    if "on" in entry and "context" in entry:
+        raise SpecError("on: is the older name of context: give one of them", key="on")
+    key = "context" if "context" in entry else "on" if "on" in entry else None
+    if key is None:
+        return None
+    return context_decl(entry[key], key, entry.key_lines[key])
+
+
+def _expectation(entry: LineDict, context: ContextDecl | None) -> tuple[Expectation, str]:
     subject = _one_subject(entry)
+    if "min_fraction" in entry and context is not None and context.is_zero:
+        raise SpecError(
+            "min_fraction counts rows of a context; the zero vector is one input",
+            key="min_fraction",
+        )
     if subject == "adding":
         return _adding(entry)
     if subject == "top":
@@ -130,6 +147,11 @@ def _probability(entry: LineDict) -> tuple[str, float, float] | None:
 
 def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
     checks = ("min_margin",) if subject == "biased_toward" else PROBE_CHECKS
+    if "min_fraction" in entry and "predicts" not in entry:
+        raise SpecError(
+            "min_fraction is the share of rows predicted as a class: add predicts",
+            key="min_fraction",
+        )
     _allow_only(entry, subject, checks)
     probes, params = _probe_subject(subject, entry[subject])
     predicts = entry.get("biased_toward", entry.get("predicts"))
@@ -149,6 +171,8 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
         min_margin=entry.get("min_margin"),
         probability=probability,
         mostly=mostly,
+        min_fraction=entry.get("min_fraction"),
+        mean_prediction=subject == "biased_toward",
     )
     if subject == "biased_toward":
         check = f"biased_toward-{predicts}"
@@ -191,20 +215,13 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
     if "by" in entry and "tolerance" in entry:
         raise SpecError("tolerance applies when no 'by' is given", key="tolerance")
     on = entry.get("on")
-    if on == "zero":
-        on = None
-    if "min_fraction" in entry and on is None:
-        raise SpecError(
-            "min_fraction applies to data rows: add on: <data file> or on: training",
-            key="min_fraction",
-        )
+    min_fraction = float(entry.get("min_fraction", 1.0))
     if kind == "moves_at_most":
         expectation = AddingExpectation(
             feature,
             "invariant",
             at_most=float(entry[kind]),
-            on=on,
-            min_fraction=float(entry.get("min_fraction", 1.0)),
+            min_fraction=min_fraction,
         )
         check = f"moves_at_most-{entry[kind]:g}"
     else:
@@ -214,12 +231,11 @@ def _adding(entry: LineDict) -> tuple[AddingExpectation, str]:
             kind,
             cls=cls,
             by=float(entry.get("by", 0.0)),
-            on=on,
-            min_fraction=float(entry.get("min_fraction", 1.0)),
+            min_fraction=min_fraction,
             tolerance=float(entry.get("tolerance", DIRECTION_TOLERANCE)),
         )
         check = f"{kind}-{cls}"
-    if on is not None:
+    if isinstance(on, str) and on != "zero":  # ids as before context: took over from on:
         check += f"-on-{Path(on).name}"
     return expectation, item_id("adding", check, feature)
 

@@ -15,9 +15,11 @@ import yaml
 from pytest_featureprobe import cli
 from pytest_featureprobe.baseline import Baseline, read_baseline
 from pytest_featureprobe.cli import cmd_record, sources, yaml_writer
+from pytest_featureprobe.contexts import Context
 from pytest_featureprobe.features import FeatureSpace
 from pytest_featureprobe.models import from_callable, load_keras_model
 from pytest_featureprobe.spec import load_document
+from pytest_featureprobe.spec.context_decl import ContextDecl
 
 from .support import SEED_CSV, SEED_YAML, featureprobe, run_pytest
 
@@ -187,7 +189,9 @@ def test_record_allows_flips_of_probes_tied_within_the_baseline_rounding(tmp_pat
     assert ties == ["a"]
     out = tmp_path / "featureprobe_t.yaml"
     source = sources.Source(tmp_path / "m.keras", model)
-    text, count = cmd_record.recorded_text(source, sweep, out, 0.5, 1, 0.1, allow_flips=ties)
+    zero = ContextDecl("zero")
+    text, count = cmd_record.recorded_text(source, sweep, out, 0.5, 1, 0.1, zero, allow_flips=ties)
     assert count == 3 and "  allow_flips: [a]\n" in text
     out.write_text(text)
-    cmd_record._self_check(load_document(out), source, sweep, stored)  # the recorded checks pass
+    # the recorded checks pass
+    cmd_record._self_check(load_document(out), source, sweep, Context.zero(), stored)

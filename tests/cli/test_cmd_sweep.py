@@ -116,10 +116,12 @@ def test_sweep_in_the_context_of_the_training_rows(cache_dir, capsys):
     """On penguins, island=Biscoe alone lowers P(Adelie) against the zero vector, but set on
     real penguins it raises it: the in-context table reads the rows, not the empty input."""
     args = ["sweep", str(PENGUINS_YAML), "--cache-dir", str(cache_dir), "--max-rows", "0"]
-    assert cli.main(args) == 0
+    assert cli.main([*args, "--context", "zero"]) == 0
     zero = capsys.readouterr().out
-    assert cli.main([*args, "--context", "training"]) == 0
+    assert cli.main(args) == 0  # categorical columns: the training rows by default
     in_context = capsys.readouterr().out
+    assert cli.main([*args, "--context", "training"]) == 0
+    assert capsys.readouterr().out == in_context
     assert "in the context of training rows (344 rows)" in in_context.splitlines()[0]
     assert _dp(zero, "island=Biscoe") < -0.2 and _dp(in_context, "island=Biscoe") > 0.1
     assert _dp(in_context, "zero") == 0.0  # each row against its own prediction

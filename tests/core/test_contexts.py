@@ -142,10 +142,18 @@ def test_the_in_context_sweep_equals_a_plain_per_row_loop():
             assert row[f"dP({cls})"] == pytest.approx(delta[j], abs=1e-6)
             assert row[f"sd_dP({cls})"] == pytest.approx(spread[j], abs=1e-6)
             assert row[f"share({cls})"] == pytest.approx((predicted == j).mean())
-    # Any chunk size gives the same table.
+    # Any chunk size gives the same table, and so does any block of rows (their sums added).
     pd.testing.assert_frame_equal(
         run_context_sweep(model, context, 2, chunk_size=10_000).table, table
     )
+    for block in (1, 2, 3):
+        pd.testing.assert_frame_equal(
+            run_context_sweep(model, context, 2, chunk_size=7, row_block=block).table,
+            table,
+            check_exact=False,
+            atol=1e-12,
+            rtol=0,
+        )
 
 
 def test_interaction_in_context_is_the_mean_of_the_per_row_interaction():
@@ -240,6 +248,7 @@ def test_the_dense_shortcut_in_context_agrees_with_the_plain_pass():
     fast.forward = lambda x: seen.append(len(x)) or forward(x)
     expected = run_context_sweep(plain, context, order=2, chunk_size=100).table
     got = run_context_sweep(fast, context, order=2, chunk_size=100).table
+    blocked = run_context_sweep(fast, context, order=2, chunk_size=100, row_block=16).table
     assert seen == []  # every probe, the rows' own predictions too, went through the shortcut
     assert (got["dP(p)"]["zero"], got["sd_dP(q)"]["zero"]) == (0.0, 0.0)
     numbers = [c for c in got.columns if c not in ("features", "predicted")]
@@ -247,6 +256,9 @@ def test_the_dense_shortcut_in_context_agrees_with_the_plain_pass():
         got[numbers].to_numpy(float), expected[numbers].to_numpy(float), atol=1e-5, rtol=0
     )
     assert (got["predicted"] == expected["predicted"]).all()
+    np.testing.assert_allclose(  # float32 products summed in another order: to 1e-6
+        blocked[numbers].to_numpy(float), got[numbers].to_numpy(float), atol=1e-6, rtol=0
+    )
 
 
 def test_an_explicit_pair_without_its_singles_has_no_interaction_and_no_crash():

@@ -31,6 +31,8 @@ import re
 import numpy as np
 import pytest
 
+from pytest_featureprobe.contexts import Context
+from pytest_featureprobe.errors import DataError
 from pytest_featureprobe.expectations import (
     AddingExpectation,
     CheckContext,
@@ -64,25 +66,15 @@ def rows_of(*feature_sets: list[str]) -> np.ndarray:
     return out
 
 
-def no_rows(on: str) -> np.ndarray:
-    raise AssertionError(f"a check on the zero probe read rows of {on!r}")
-
-
 @pytest.fixture(scope="module")
 def context() -> CheckContext:
     """The model, its sweep (order 2, and the triple x+y+z) and no data rows."""
-    return CheckContext(MODEL, MODEL.sweep(order=2, probes=[("x", "y", "z")]), rows=no_rows)
+    return CheckContext(MODEL, MODEL.sweep(order=2, probes=[("x", "y", "z")]))
 
 
-def on_rows(context: CheckContext, rows: np.ndarray, seen: list[str] | None = None):
-    """``context`` whose ``rows`` returns ``rows`` for any ``on:`` value (recorded in ``seen``)."""
-
-    def read(on: str) -> np.ndarray:
-        if seen is not None:
-            seen.append(on)
-        return rows
-
-    return CheckContext(context.model, context.sweep, rows=read)
+def on_rows(context: CheckContext, rows: np.ndarray, name: str = "rows of sample.csv"):
+    """``context`` in the context of ``rows`` (as an ``on:`` data file's rows)."""
+    return CheckContext(context.model, context.sweep, Context.of_rows(name, rows, {}))
 
 
 # --- ProbeExpectation: one probe ------------------------------------------------------------------
@@ -410,7 +402,7 @@ def test_invariance_observes_the_largest_move_whichever_way_it_goes():
         return counts / counts.sum(axis=1, keepdims=True)
 
     model = from_callable(takes_from_a, FeatureSpace.from_names(["s"]), CLASSES)
-    context = CheckContext(model, model.sweep(order=1), rows=no_rows)
+    context = CheckContext(model, model.sweep(order=1))
     held = AddingExpectation("s", "invariant", at_most=0.3).check(context)
     assert held.passed
     assert held.properties["observed"] == "+0.250"
@@ -422,7 +414,7 @@ def test_invariance_observes_the_largest_move_whichever_way_it_goes():
 
 
 def test_adding_names_the_one_probe_it_needs():
-    adding = AddingExpectation("x", "raises", "A", on="data.csv")
+    adding = AddingExpectation("x", "raises", "A")
     assert adding.needed_probes() == [("x",)]
     assert adding.needed_order() == 1
 
@@ -435,10 +427,8 @@ SAMPLE = rows_of([], ["y"], ["z"], ["x"], ["w"])
 
 
 def test_adding_on_rows_holds_on_min_fraction_of_the_rows_that_lack_it(context):
-    seen: list[str] = []
-    outcome = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv", min_fraction=0.75)
-    outcome = outcome.check(on_rows(context, SAMPLE, seen))
-    assert seen == ["sample.csv"]
+    outcome = AddingExpectation("x", "raises", "A", by=0.15, min_fraction=0.75)
+    outcome = outcome.check(on_rows(context, SAMPLE))
     assert outcome.passed
     assert outcome.lines == []
     assert outcome.properties == {
@@ -450,31 +440,31 @@ def test_adding_on_rows_holds_on_min_fraction_of_the_rows_that_lack_it(context):
 
 
 def test_adding_on_rows_fails_below_min_fraction_and_tables_the_failing_rows(context):
-    outcome = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv").check(
-        on_rows(context, SAMPLE)
-    )
+    outcome = AddingExpectation("x", "raises", "A", by=0.15).check(on_rows(context, SAMPLE))
     assert not outcome.passed
     # Row 5 ([w]): dP = (19, 7, 4) / 30 - (10, 6, 4) / 20 = (+.133, -.067, -.067).
     assert outcome.lines == [
-        "expected adding x raises P(A) by at least 0.15 on at least 100% of rows of sample.csv; "
+        "expected adding x raises P(A) by at least 0.15 on at least 100% of rows of the context "
+        "(rows of sample.csv); "
         "it holds on 75.0% (3 of 4 rows; 1 rows already have x and are skipped)",
-        "row  dP(A)  dP(B)   dP(C)   missed by",
-        "5    0.133  -0.067  -0.067  0.017",
+        "row  dP(A)  dP(B)   dP(C)   missed by  features",
+        "5    0.133  -0.067  -0.067  0.017      w",
     ]
     assert outcome.properties["failed_rows"] == 1
-    nearly = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv", min_fraction=0.8)
+    nearly = AddingExpectation("x", "raises", "A", by=0.15, min_fraction=0.8)
     assert (
         nearly.check(on_rows(context, SAMPLE))
         .lines[0]
         .startswith(
-            "expected adding x raises P(A) by at least 0.15 on at least 80% of rows of sample.csv; "
+            "expected adding x raises P(A) by at least 0.15 on at least 80% of rows of the context "
+            "(rows of sample.csv); "
             "it holds on 75.0% (3 of 4 rows; "
         )
     )
 
 
 def test_adding_on_rows_that_all_lack_it_counts_no_skipped_rows(context):
-    outcome = AddingExpectation("x", "raises", "A", by=0.15, on="sample.csv").check(
+    outcome = AddingExpectation("x", "raises", "A", by=0.15).check(
         on_rows(context, rows_of([], ["y"], ["z"], ["w"]))
     )
     assert outcome.lines[0].endswith("it holds on 75.0% (3 of 4 rows)")
@@ -482,30 +472,30 @@ def test_adding_on_rows_that_all_lack_it_counts_no_skipped_rows(context):
 
 
 def test_adding_on_rows_that_all_have_it_or_no_rows_fails_saying_why(context):
-    adding = AddingExpectation("x", "raises", "A", on="sample.csv")
+    adding = AddingExpectation("x", "raises", "A")
     have = adding.check(on_rows(context, rows_of(["x"], ["x", "y"])))
     assert not have.passed
-    assert have.lines == ["no row of sample.csv lacks feature x (all 2 rows have it)"]
+    assert have.lines == [
+        "no row of the context (rows of sample.csv) lacks feature x (all 2 rows have it)"
+    ]
     assert have.properties == {}
-    empty = adding.check(on_rows(context, np.zeros((0, len(FEATURES)), dtype=np.float32)))
-    assert not empty.passed
-    assert empty.lines == ["no row of sample.csv lacks feature x (it has no rows)"]
+    # A context needs at least one row: one with none is refused before any check reads it.
+    with pytest.raises(DataError, match=r"^the context \(rows of sample\.csv\) has no rows$"):
+        on_rows(context, np.zeros((0, len(FEATURES)), dtype=np.float32))
 
 
 def test_invariance_on_rows(context):
     # Adding w: row [] does not move; row [x] moves by (-.067, +.033, +.033), so .017 beyond
     # .05; row [y] by (10, 15, 5) / 30 - (5, 12, 3) / 20 = (+.083, -.100, +.017), .050 beyond.
     rows = rows_of([], ["x"], ["y"])
-    outcome = AddingExpectation("w", "invariant", at_most=0.05, on="sample.csv").check(
-        on_rows(context, rows)
-    )
+    outcome = AddingExpectation("w", "invariant", at_most=0.05).check(on_rows(context, rows))
     assert not outcome.passed
     assert outcome.lines == [
         "expected adding w moves no class probability by more than 0.05 on at least 100% of "
-        "rows of sample.csv; it holds on 33.3% (1 of 3 rows)",
-        "row  dP(A)   dP(B)   dP(C)  missed by",
-        "3    0.083   -0.100  0.017  0.050",
-        "2    -0.067  0.033   0.033  0.017",
+        "rows of the context (rows of sample.csv); it holds on 33.3% (1 of 3 rows)",
+        "row  dP(A)   dP(B)   dP(C)  missed by  features",
+        "3    0.083   -0.100  0.017  0.050      y",
+        "2    -0.067  0.033   0.033  0.017      x",
     ]
     assert outcome.properties == {
         "expected": "adding w moves no class probability by more than 0.05",
@@ -513,7 +503,7 @@ def test_invariance_on_rows(context):
         "failed_rows": 2,
         "pass_fraction": 0.3333,
     }
-    lenient = AddingExpectation("w", "invariant", at_most=0.05, on="sample.csv", min_fraction=0.3)
+    lenient = AddingExpectation("w", "invariant", at_most=0.05, min_fraction=0.3)
     assert lenient.check(on_rows(context, rows)).passed
 
 
@@ -521,17 +511,19 @@ def test_adding_on_rows_lists_ten_failing_rows_and_counts_the_rest(context):
     # By .25: the rows [] miss by .250 - .200, the rows [y] by .250 - .217. Twenty of each,
     # alternating: the ties are listed in row order (a sort that is not stable scrambles them).
     rows = rows_of(*[[], ["y"]] * 20)
-    outcome = AddingExpectation("x", "raises", "A", by=0.25, on="sample.csv").check(
-        on_rows(context, rows)
-    )
+    outcome = AddingExpectation("x", "raises", "A", by=0.25).check(on_rows(context, rows))
     assert not outcome.passed
     assert outcome.lines[0] == (
-        "expected adding x raises P(A) by at least 0.25 on at least 100% of rows of sample.csv; "
+        "expected adding x raises P(A) by at least 0.25 on at least 100% of rows of the context "
+        "(rows of sample.csv); "
         "it holds on 0.0% (0 of 40 rows)"
     )
-    assert outcome.lines[1] == "row  dP(A)  dP(B)   dP(C)   missed by"
+    assert outcome.lines[1] == "row  dP(A)  dP(B)   dP(C)   missed by  features"
     listed = outcome.lines[2:12]
-    assert all(re.fullmatch(r"\d+ +0\.200  -0\.100  -0\.100  0\.050", row) for row in listed)
+    assert all(
+        re.fullmatch(r"\d+ +0\.200  -0\.100  -0\.100  0\.050      \(no feature\)", row)
+        for row in listed
+    )
     assert [row.split()[0] for row in listed] == [str(n) for n in range(1, 21, 2)]
     assert outcome.lines[12:] == ["... and 30 more failing rows"]
 
@@ -548,18 +540,16 @@ def test_adding_a_categorical_value_replaces_the_rows_value_of_its_column(contex
 
     model = from_callable(colour_model, space, ["apple", "lime"])
     rows = np.array([[0, 1, 0], [1, 0, 0]], dtype=np.float32)  # green; red (skipped)
-    colours = CheckContext(model, model.sweep(order=1), rows=lambda on: rows)
-    outcome = AddingExpectation("colour=red", "raises", "apple", by=0.6, on="d.csv").check(colours)
+    colours = CheckContext(model, model.sweep(order=1), Context.of_rows("rows of d.csv", rows, {}))
+    outcome = AddingExpectation("colour=red", "raises", "apple", by=0.6).check(colours)
     assert outcome.lines[1:] == [
-        "row  dP(apple)  dP(lime)  missed by",
-        "1    0.500      -0.500    0.100",
+        "row  dP(apple)  dP(lime)  missed by  features",
+        "1    0.500      -0.500    0.100      colour=green",
     ]
     assert outcome.lines[0].endswith(
         "(0 of 1 rows; 1 rows already have colour=red and are skipped)"
     )
-    assert (
-        AddingExpectation("colour=red", "raises", "apple", by=0.4, on="d.csv").check(colours).passed
-    )
+    assert AddingExpectation("colour=red", "raises", "apple", by=0.4).check(colours).passed
 
 
 # --- RankingExpectation ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from pytest_featureprobe.runner import (
     refusals,
 )
 from pytest_featureprobe.spec import DeclaredPath, ItemSpec, load_document
+from pytest_featureprobe.spec.context_decl import ContextDecl
 
 from ..conftest import SEED_CSV
 
@@ -151,9 +152,10 @@ def test_check_gives_outcomes_and_raises_the_errors_of_items(tmp_path, session):
     with pytest.raises(SpecError, match="unknown feature '7'") as info:
         run.check(items["alone-4_7-predicts-A"])
     assert info.value is items["alone-4_7-predicts-A"].error
-    # The model and its one sweep: order 2 (drift.order) plus the named probe 1+2+3.
-    assert len(run.context.sweep) == 1 + 6 + 15 + 1
-    assert "1+2+3" in run.context.sweep.table.index
+    # The model and its one sweep: order 2 (drift.order); the probe 1+2+3 is named only by an
+    # item refused at collection (unknown class 'Z'), so it is not swept.
+    assert len(run.context.sweep) == 1 + 6 + 15
+    assert "1+2+3" not in run.context.sweep.table.index
 
 
 def test_an_update_writes_the_baseline_once_and_reports_it_once(tmp_path, session):
@@ -175,7 +177,7 @@ def test_an_update_writes_the_baseline_once_and_reports_it_once(tmp_path, sessio
     first = items["zero-probability-A-0-1"]
     found = dict(run.properties(first, run.check(first)))
     assert found["featureprobe_model"] == "dense classifier on problems.csv (seed 0)"
-    assert found["featureprobe_sweep_probes"] == 23
+    assert found["featureprobe_sweep_probes"] == 22  # 1+2+3's item is refused: not swept
     assert "featureprobe_baseline_written" not in found  # not a drift item
 
     flips, delta = items["drift-flips"], items["drift-max_abs_delta"]
@@ -329,7 +331,7 @@ def test_training_rows_need_a_trained_model(tmp_path, session):
     (item,) = run.collect()
     assert item.error.describe(tmp_path) == (
         "featureprobe_fixture.yaml:6: expect[0].on: 'training' names the training data of a "
-        "model trained from data; this file's model is given by fixture: (use on: <data file> "
+        "model trained from data; this file's model is given by fixture: (name a data file "
         "instead)"
     )
 
@@ -413,8 +415,8 @@ def test_check_item_places_an_error_at_the_key_of_its_expectation(tmp_path, sess
     items = by_name(run.collect())
     adding = items["adding-4-moves_at_most-1-on-bad_rows.csv"]
     context = run.build()
-    with pytest.raises(DataError) as info:
-        check_item(adding, context, path)
+    with pytest.raises(DataError) as info:  # reading the item's own context, its on: rows
+        run.check(adding)
     assert info.value.describe(tmp_path) == (
         "featureprobe_run.yaml:18: expect[4].on: bad_rows.csv: row 2: 'problems' has '9', which "
         "is not in the feature space"
@@ -455,14 +457,15 @@ def test_located_keeps_a_full_key_and_the_key_of_a_drift_check():
     assert (error.path, error.line, error.key) == (str(path), 10, "drift")
 
 
-def test_located_reads_an_adding_expectation_without_a_key_as_its_on():
+def test_located_reads_an_error_without_a_key_as_one_of_the_items_own_rows():
     spec = ItemSpec(
         "adding",
         20,
         "",
-        expectation=AddingExpectation("4", "invariant", at_most=0.1, on="rows.csv"),
+        expectation=AddingExpectation("4", "invariant", at_most=0.1),
         index=0,
         key_lines={"adding": 20, "on": 22},
+        context=ContextDecl("rows", "rows.csv", key="on", line=22),
     )
     error = located(DataError("unreadable"), spec, Path("f.yaml"))
     assert (error.line, error.key) == (22, "expect[0].on")

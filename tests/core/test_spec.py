@@ -426,7 +426,7 @@ def test_the_every_subject_reads_order_containing_and_except():
             4,
             "expect[4].by",
             "does not go with 'alone'; with 'alone' use predicts, min_prob, min_margin, "
-            "probability, mostly",
+            "probability, mostly, min_fraction",
         ),
         (
             "  - alone: red\n    probability: {class: apple, min: 0.8, max: 0.2}\n",

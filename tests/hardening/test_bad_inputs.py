@@ -206,6 +206,16 @@ def nothing_ran(pytester: pytest.Pytester, output: str) -> None:
     assert not (pytester.path / "PWNED").exists()
 
 
+def item_failed(node_id: str) -> Callable[[pytest.Pytester, str], None]:
+    """The item ``node_id`` was collected and run, and failed (rather than the file erroring)."""
+
+    def check(pytester: pytest.Pytester, output: str) -> None:
+        assert re.search(rf"^FAILED {re.escape(node_id)} - ", output, re.MULTILINE), output
+        assert not re.search(r"^ERROR ", output, re.MULTILINE), output
+
+    return check
+
+
 CASES: list[Case] = [
     # --- YAML syntax ----------------------------------------------------------------------------
     Case(
@@ -385,11 +395,15 @@ CASES: list[Case] = [
         passed=1,
     ),
     Case(
+        # The file collects; the item is refused when it is checked (its context is the zero
+        # vector, which has no rows to count).
         "entry-min-fraction-without-rows",
         entry("  - adding: red\n    raises: apple\n    min_fraction: 0.9\n"),
         f"{BAD}:8: expect[1].min_fraction",
-        "min_fraction applies to data rows",
+        "min_fraction counts rows of a context, and this item is read on the zero vector: "
+        "add context: <data file>",
         passed=1,
+        check=item_failed(f"{BAD}::adding-red-raises-apple"),
     ),
     Case(
         "entry-more-features-than-top",

@@ -58,6 +58,7 @@ from hypothesis import strategies as st
 
 from pytest_featureprobe import spec
 from pytest_featureprobe.baseline import Baseline, DriftCheck, check_compatible
+from pytest_featureprobe.contexts import Context, run_context_sweep
 from pytest_featureprobe.errors import DataError, FeatureProbeError, SpecError
 from pytest_featureprobe.expectations import CheckContext, Outcome, check_names
 from pytest_featureprobe.features import FeatureSpace, feature_name
@@ -699,7 +700,17 @@ def check_items(document: spec.Document, data: st.DataObject, seen: Counter) -> 
             max_order=max_order,
         )
         check_compatible(baseline, sweep, "baseline.json", max_order)
-    context = CheckContext(MODEL, sweep, rows, baseline=lambda: baseline)
+
+    def context_of(item):
+        """The item's context as the runner makes it: the zero vector, or the rows it names
+        (an unknown file or no rows raise our error)."""
+        decl = item.context
+        if decl is None or decl.is_zero or decl.kind != "rows":
+            return CheckContext(MODEL, sweep, None, baseline=lambda: baseline)
+        context = Context.of_rows(decl.rows, rows(decl.rows), decl.definition())
+        in_rows = run_context_sweep(MODEL, context, order=sweep.order, probes=probes)
+        return CheckContext(MODEL, in_rows, context, baseline=lambda: baseline)
+
     for item in document.items:
         if item.error is not None:
             assert_one_line(item.error)
@@ -716,7 +727,7 @@ def check_items(document: spec.Document, data: st.DataObject, seen: Counter) -> 
         kind = "drift" if isinstance(expectation, DriftCheck) else "expectation"
         seen[type(expectation).__name__] += 1
         try:
-            outcome = expectation.check(context)
+            outcome = expectation.check(context_of(item))
         except FeatureProbeError as error:
             assert_one_line(error)
             seen[f"{kind} raised"] += 1

@@ -437,10 +437,11 @@ CASES: list[Case] = [
             fails(
                 "red always helps apple",
                 "  expected adding red raises P(apple) by at least 0.15 on at least 100% of rows "
-                "of fruits.csv; it holds on 80.0% (4 of 5 rows; 1 rows already have red and are "
-                "skipped)",
-                "  row  dP(apple)  dP(banana)  dP(lime)  missed by",
-                "  1    0.100      -0.050      -0.050    0.050",
+                "of the context (rows of fruits.csv); it holds on 80.0% (4 of 5 rows; 1 rows "
+                "already have red and are skipped)",
+                "  context: rows of fruits.csv (6 rows)",
+                "  row  dP(apple)  dP(banana)  dP(lime)  missed by  features",
+                "  1    0.100      -0.050      -0.050    0.050      round",
             ),
             starts(
                 "red helps apple nearly always",
@@ -465,9 +466,13 @@ CASES: list[Case] = [
             fails(
                 "adding-long-lowers-apple-on-greens.csv",
                 "  expected adding long lowers P(apple) by at least 0.25 on at least 100% of rows "
-                "of greens.csv; it holds on 7.7% (1 of 13 rows)",
-                "  row  dP(apple)  dP(banana)  dP(lime)  missed by",
-                *[f"  {n:<3}  -0.100     0.267       -0.167    0.150" for n in range(1, 11)],
+                "of the context (rows of greens.csv); it holds on 7.7% (1 of 13 rows)",
+                "  context: rows of greens.csv (13 rows)",
+                "  row  dP(apple)  dP(banana)  dP(lime)  missed by  features",
+                *[
+                    f"  {n:<3}  -0.100     0.267       -0.167    0.150      green"
+                    for n in range(1, 11)
+                ],
                 "  ... and 2 more failing rows",
             ),
         ),
@@ -503,11 +508,12 @@ CASES: list[Case] = [
             fails(
                 "shiny changes no row",
                 "  expected adding shiny moves no class probability by more than 0.1 on at least "
-                "100% of rows of fruits.csv; it holds on 50.0% (3 of 6 rows)",
-                "  row  dP(apple)  dP(banana)  dP(lime)  missed by",
-                "  2    0.100      0.033       -0.133    0.033",
-                "  5    0.067      0.050       -0.117    0.017",
-                "  3    0.092      -0.108      0.017     0.008",
+                "100% of rows of the context (rows of fruits.csv); it holds on 50.0% (3 of 6 rows)",
+                "  context: rows of fruits.csv (6 rows)",
+                "  row  dP(apple)  dP(banana)  dP(lime)  missed by  features",
+                "  2    0.100      0.033       -0.133    0.033      green",
+                "  5    0.067      0.050       -0.117    0.017      sour",
+                "  3    0.092      -0.108      0.017     0.008      long, sweet",
             ),
         ),
     ),

@@ -1,0 +1,153 @@
+"""A declared ``context:`` made real for one model: its rows read, encoded in the model's feature
+space, sliced, sampled or reduced to a reference row (``contexts.Context``).
+
+The default, where a file declares none: the training rows for a model trained on a space with
+categorical columns (no real row has every column empty, so the zero vector misleads there); the
+zero vector otherwise (token features, where it is the row with no tokens: the seed method). A
+loaded model with categorical columns has no training rows here, so it stays on the zero vector
+with a ``ContextWarning`` that says how to give it rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from ..contexts import Context, check_probe, mode_row, reference_rows
+from ..errors import FeatureProbeError, SpecError
+from ..features import FeatureSpace
+from ..memo import ProbeSession
+from ..models.probe_model import ProbeModel
+from ..spec import Document, ModelDecl
+from ..spec.context_decl import TRAINING, ContextDecl
+
+
+class ContextWarning(UserWarning):
+    """Probes of a categorical space read against the zero vector by default."""
+
+
+def default_context(decl: ModelDecl, space: FeatureSpace) -> ContextDecl:
+    """The context of a file that declares none (see the module's docstring)."""
+    if space.categorical and decl.kind == "train":
+        return ContextDecl("rows", TRAINING, key="model", line=decl.line)
+    return ContextDecl("zero", key="model", line=decl.line)
+
+
+def warn_zero_default(model: ProbeModel) -> None:
+    """The ``ContextWarning`` of a loaded categorical model left on the zero vector."""
+    warnings.warn(
+        ContextWarning(
+            f"{model.description}: its features are categorical columns, and probes are read "
+            "against the zero vector, which no real row is; give model.context: {rows: <data "
+            "file>} to read them on real rows (or context: zero to keep this reading)"
+        ),
+        stacklevel=3,
+    )
+
+
+def declared_context(
+    session: ProbeSession,
+    decl: ContextDecl,
+    model_decl: ModelDecl,
+    model: ProbeModel,
+    base_dir: str | Path,
+) -> Context:
+    """The rows ``decl`` names, for ``model``; a mistake (an unknown column in ``where``, a
+    sample larger than the rows) raises with ``decl``'s key, or the sub-key it concerns."""
+    try:
+        return _context(session, decl, model_decl, model, base_dir)
+    except FeatureProbeError as exc:
+        if exc.path is None:  # an error in a data file keeps that file
+            exc.key = decl.key + (f".{exc.key}" if exc.key else "")
+        raise
+
+
+def _context(
+    session: ProbeSession,
+    decl: ContextDecl,
+    model_decl: ModelDecl,
+    model: ProbeModel,
+    base_dir: str | Path,
+) -> Context:
+    definition = decl.definition()
+    if decl.is_zero:
+        return Context.zero()
+    space = model.space
+    if decl.kind == "reference":
+        records = [dict(r) for r in decl.reference]
+        rows = reference_rows(space, records)
+        plural = "s" if len(rows) > 1 else ""
+        return Context.of_rows(f"{len(rows)} reference row{plural}", rows, definition)
+    if decl.names_training:
+        if model_decl.kind != "train":
+            raise SpecError(
+                f"'training' names the training data of a model trained from data; this file's "
+                f"model is given by {model_decl.kind}: (name a data file instead)"
+            )
+        data, name = model_decl.values["data"], "training rows"
+    else:
+        data, name = decl.rows, f"rows of {Path(str(decl.rows)).name}"
+    context = Context.of_rows(name, session.rows(model, data, base_dir), {"kind": "rows"})
+    if decl.where:
+        context = context.where(space, dict(decl.where))
+    if decl.sample is not None:
+        context = context.sample(decl.sample, decl.seed)
+    if decl.kind == "mode":
+        return Context.of_rows(
+            f"the mode of {context.name}", mode_row(space, context.rows), definition
+        )
+    return Context(context.name, context.rows, definition)
+
+
+def refuse_training_rows(document: Document) -> SpecError | None:
+    """'training' names the rows of a model trained from data: refused elsewhere, at the
+    key that says it. An item's own context fails the item, drift's the drift checks; the
+    model section's is returned (it fails the whole file)."""
+    decl = document.model
+    if decl.kind == "train":
+        return None
+    drift = document.drift
+    declared = [(None, decl.context), (None, drift.context if drift is not None else None)]
+    declared += [(item, item.context) for item in document.items if item.index is not None]
+    whole_file = None
+    for item, context in declared:
+        if context is None or not context.names_training:
+            continue
+        key = context.key if item is None else f"expect[{item.index}].{context.key}"
+        error = SpecError(
+            f"'training' names the training data of a model trained from data; this file's "
+            f"model is given by {decl.kind}: (name a data file instead)",
+            path=document.path,
+            line=context.line,
+            key=key,
+        )
+        if item is not None:
+            item.error = item.error or error
+        elif key.startswith("drift"):
+            for drift_item in document.items:
+                if drift_item.index is None:
+                    drift_item.error = drift_item.error or error
+        else:
+            whole_file = error
+    return whole_file
+
+
+def refuse_mixed_probes(document: Document, space: FeatureSpace) -> None:
+    """A probe with two values of one column, in a context of real rows: no row can hold
+    it, so it is refused (at its subject's key) before anything is trained."""
+    decl = document.model
+    for spec in document.items:
+        context = document.context_of(spec) or default_context(decl, space)
+        if spec.error is not None or spec.expectation is None or context.is_zero:
+            continue
+        key = next((k for k in ("alone", "together") if k in spec.key_lines), "expect")
+        try:
+            for probe in spec.expectation.needed_probes():
+                check_probe(space, probe)
+        except SpecError as exc:
+            spec.error = SpecError(
+                exc.message,
+                path=document.path,
+                line=spec.line_of(key),
+                key=f"expect[{spec.index}].{key}",
+            )
