@@ -226,11 +226,13 @@ def run_context_sweep(
         check_probe(space, probe, columns)
     groups = standard_probes(len(space), order)
     groups += [g for g in explicit_probes(space, probes) if g.order > order]
-    block = min(len(rows), row_block)
+    distinct, weights = distinct_rows(rows)  # a repeated row is swept once and counted
+    block = min(len(distinct), row_block)
     per_chunk = max(1, chunk_size // block)  # the same chunks in every block of rows
     totals: list[list[Any]] | None = None
-    for start in range(0, len(rows), block):
-        sums = _block_sums(model, rows[start : start + block], groups, columns, per_chunk)
+    for start in range(0, len(distinct), block):
+        part = slice(start, start + block)
+        sums = _block_sums(model, distinct[part], weights[part], groups, columns, per_chunk)
         if totals is None:
             totals = sums
         else:
@@ -267,9 +269,18 @@ def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray
     return keep
 
 
+def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows (in a fixed order: sorted by their bytes) and how often each occurs.
+    Categorical data repeats rows a lot; every mean is the same weighted by the counts."""
+    keys = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1] * rows.itemsize)))
+    _, first, counts = np.unique(keys.ravel(), return_index=True, return_counts=True)
+    return rows[first], counts.astype(np.float64)
+
+
 def _block_sums(
     model: ProbeModel,
     rows: np.ndarray,
+    weights: np.ndarray,
     groups: Sequence[Any],
     columns: np.ndarray,
     per_chunk: int,
@@ -291,26 +302,23 @@ def _block_sums(
                 active = active[_one_value_per_column(active, columns)]
             if len(active):
                 probs = _probabilities(model, rows, active, columns, fast)
-                sums.append([active, *_sums(rows, base, active, probs)])
+                sums.append([active, *_sums(rows, weights, base, active, probs)])
     return sums
 
 
 def _sums(
-    rows: np.ndarray, base: np.ndarray, active: np.ndarray, probs: np.ndarray
+    rows: np.ndarray, weights: np.ndarray, base: np.ndarray, active: np.ndarray, probs: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """Per probe over these rows: sums of P, of the change and its square, rows predicting each
-    class, rows unchanged (that already have all of the probe's features)."""
-    unchanged = (rows[:, active] > 0).all(axis=2).sum(axis=0)
+    """Per probe over these rows, each counted ``weights`` times: sums of P, of the change and
+    its square, rows predicting each class, rows unchanged (already with the probe's features)."""
+    unchanged = (rows[:, active] > 0).all(axis=2).T @ weights
     change = probs.astype(np.float64) - base[None]
     predicted = probs.argmax(axis=2)
-    counts = np.stack([(predicted == c).sum(axis=1) for c in range(probs.shape[2])], axis=1)
-    return (
-        probs.sum(axis=1, dtype=np.float64),
-        change.sum(axis=1),
-        (change**2).sum(axis=1),
-        (counts),
-        unchanged,
-    )
+    counts = np.stack([(predicted == c) @ weights for c in range(probs.shape[2])], axis=1)
+    total = np.tensordot(probs.astype(np.float64), weights, axes=([1], [0]))
+    moved = np.tensordot(change, weights, axes=([1], [0]))
+    squares = np.tensordot(change**2, weights, axes=([1], [0]))
+    return total, moved, squares, counts, unchanged
 
 
 def _means(n: int, *sums: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -318,7 +326,7 @@ def _means(n: int, *sums: np.ndarray) -> tuple[np.ndarray, ...]:
     probs, change, squares, counts, unchanged = sums
     mean = change / n
     spread = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
-    return probs / n, mean, spread, counts / n, unchanged
+    return probs / n, mean, spread, counts / n, np.rint(unchanged).astype(np.int64)
 
 
 def _context_table(

@@ -274,3 +274,33 @@ def test_rows_must_be_multi_hot_and_a_repeated_value_is_one_value():
     with pytest.raises(DataError, match="not multi-hot"):
         Context.of_rows("hand-made", np.array([[2.0, 0.0, 1.0, 0.0]]), {})
     check_probe(TWO_COLUMNS, ["A=a1", "A=a1"])  # the same value twice sets one value
+
+
+def test_a_repeated_row_is_swept_once_and_counted_as_often_as_it_occurs():
+    space = FeatureSpace(("t1", "t2", "A=a1", "A=a2"), "tokens", ("A",))
+    weights = np.random.default_rng(3).normal(size=(4, 2))
+    seen: list[int] = []
+
+    def forward(x):
+        seen.append(len(x))
+        return x @ weights
+
+    model = from_callable(forward, space, ["p", "q"], outputs="logits")
+    seen.clear()  # (adapting the model made a call of its own)
+    once = space.encode_sets([["t1", "A=a1"], ["A=a2"], ["t2", "A=a1"]])
+    skewed = once[[0, 0, 0, 1, 2, 2]]  # the first row three times, the last twice
+    table = run_context_sweep(model, Context.of_rows("rows", skewed, {}), order=1).table
+    # Three distinct rows: the rows' own predictions, the zero probe and the 4 singles, each on
+    # 3 rows, never 6.
+    assert seen == [3, 3, 12]
+    seen.clear()
+    # The means weigh each row by its count: the same as a plain pass over all six rows.
+    probed = once[[0, 0, 0, 1, 2, 2]].copy()
+    probed[:, 0] = 1.0  # t1 on every row
+    p_t1 = model.predict_proba(probed)
+    assert table.loc["t1", "P(p)"] == pytest.approx(p_t1[:, 0].mean(), abs=1e-9)
+    base = model.predict_proba(skewed)
+    change = p_t1 - base
+    assert table.loc["t1", "sd_dP(p)"] == pytest.approx(change[:, 0].std(), abs=1e-9)
+    assert table.loc["t1", "unchanged"] == 3 and table.loc["zero", "rows"] == 6
+    assert table.loc["t1", "share(p)"] == pytest.approx((p_t1.argmax(1) == 0).mean())
