@@ -80,10 +80,14 @@ class Context:
         return self.rows is None
 
     def digest(self) -> str:
-        """A short hash of the rows (a baseline records it to tell contexts apart)."""
+        """A short hash of the rows, whatever their order (a baseline records it to tell
+        contexts apart): of each distinct row and its count, as the sweep reads them."""
         if self.rows is None:
             return ZERO_CONTEXT
-        return hashlib.sha256(self.rows.tobytes()).hexdigest()[:16]
+        distinct, counts = distinct_rows(self.rows)
+        digest = hashlib.sha256(distinct.tobytes())
+        digest.update(counts.astype("<i8").tobytes())
+        return digest.hexdigest()[:16]
 
     def where(self, space: FeatureSpace, values: Mapping[str, Any]) -> Context:
         """The slice of rows that have every ``column: value`` (or token: true) of ``values``."""

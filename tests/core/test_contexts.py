@@ -304,3 +304,14 @@ def test_a_repeated_row_is_swept_once_and_counted_as_often_as_it_occurs():
     assert table.loc["t1", "sd_dP(p)"] == pytest.approx(change[:, 0].std(), abs=1e-9)
     assert table.loc["t1", "unchanged"] == 3 and table.loc["zero", "rows"] == 6
     assert table.loc["t1", "share(p)"] == pytest.approx((p_t1.argmax(1) == 0).mean())
+
+
+def test_the_digest_reads_the_rows_whatever_their_order_but_not_whatever_their_values():
+    rows = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0]], dtype=np.float32)
+    digest = Context.of_rows("r", rows, {}).digest()
+    assert Context.of_rows("r", rows[[2, 0, 1]], {}).digest() == digest
+    assert Context.of_rows("r", rows[[0, 1]], {}).digest() != digest  # a count changed
+    changed = rows.copy()
+    changed[0] = [0, 0, 1]
+    assert Context.of_rows("r", changed, {}).digest() != digest
+    assert Context.zero().digest() == "zero"
