@@ -133,7 +133,8 @@ def task_context(params: dict[str, Any]) -> dict[str, Any]:
     The first fast run is the memory figure (peak RSS increase over the process after setup)."""
     import numpy as np
 
-    from pytest_featureprobe.contexts import Context, applied, column_ids, run_context_sweep
+    from pytest_featureprobe.context_sweep import run_context_sweep
+    from pytest_featureprobe.contexts import Context, applied, column_ids
     from pytest_featureprobe.probes import ProbeGroup
 
     n, order, n_rows = int(params["features"]), int(params["order"]), int(params["rows"])

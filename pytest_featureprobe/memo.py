@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .confinement import resolve
-from .contexts import Context, run_context_sweep
+from .context_sweep import run_context_sweep
+from .contexts import Context
 from .data import prepare, read_table
 from .errors import DataError
 from .features import FeatureSpace
@@ -130,11 +131,14 @@ class ProbeSession:
             self._calibration.discard(id(self._sweeps[key]))
         return self._sweeps[key]
 
-    def rows(self, model: ProbeModel, data: str | Path, base_dir: str | Path | None) -> np.ndarray:
-        """Rows of a data file encoded in the model's feature space (for checks over real rows)."""
+    def rows(
+        self, model: ProbeModel | FeatureSpace, data: str | Path, base_dir: str | Path | None
+    ) -> np.ndarray:
+        """Rows of a data file encoded in the model's feature space (or in ``space``)."""
         frame, name = self.frame(data, base_dir)
+        space = model if isinstance(model, FeatureSpace) else model.space
         try:
-            return model.space.encode(frame)
+            return space.encode(frame)
         except DataError as exc:  # placed by the caller, at the key that names the file
             raise DataError(f"{name}: {exc.message}") from None
 

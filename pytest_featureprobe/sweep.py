@@ -52,6 +52,16 @@ def interaction_column(cls: str) -> str:
     return f"interaction({cls})"
 
 
+def spread_column(cls: str) -> str:
+    """In context: the spread of dP(cls) over the rows."""
+    return f"sd_dP({cls})"
+
+
+def share_column(cls: str) -> str:
+    """In context: the share of rows predicted as cls with the probe applied."""
+    return f"share({cls})"
+
+
 def iter_probabilities(
     model: ProbeModel, groups: Iterable[ProbeGroup], chunk_size: int = DEFAULT_CHUNK_SIZE
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -91,7 +101,9 @@ class Sweep:
     def context_line(self) -> str:
         """The context in one line, for failure text and reports."""
         rows = self.context_rows
-        return f"context: {self.context}" + (f" ({rows} rows)" if rows is not None else "")
+        if rows is None:
+            return f"context: {self.context}"
+        return f"context: {self.context} ({rows} row{'' if rows == 1 else 's'})"
 
     def name_of(self, features: Iterable[Any]) -> str:
         """The probe name of a feature set (order-independent); unknown features raise."""

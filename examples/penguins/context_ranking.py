@@ -10,7 +10,8 @@ Run: python examples/penguins/context_ranking.py [--class Adelie]
 import argparse
 from pathlib import Path
 
-from pytest_featureprobe.contexts import Context, run_context_sweep
+from pytest_featureprobe.context_sweep import run_context_sweep
+from pytest_featureprobe.contexts import Context
 from pytest_featureprobe.memo import ProbeSession
 from pytest_featureprobe.runner import declared_model
 from pytest_featureprobe.spec import load_document

@@ -151,11 +151,9 @@ def recorded_text(
     lines.append(f"  - biased_toward: {yaml_scalar(zero['predicted'])}")
     lines += margin_lines(float(zero["margin"]))
     count += 1
-    singles = table[table["order"] == 1]
-    for name, features in zip(singles.index, singles["features"], strict=True):
-        lines.append(f"  - alone: {yaml_scalar(features[0])}")
-        lines += _predicts_lines(sweep, name, slack, margin_lines)
-        count += 1
+    singles, recorded = _singles_lines(sweep, slack, margin_lines)
+    lines += singles
+    count += recorded
     lines += [
         "drift:",
         f"  order: {order}",
@@ -170,10 +168,27 @@ def recorded_text(
     return "\n".join(lines) + "\n", count
 
 
+def _singles_lines(sweep: Sweep, slack: float, margin_lines: Any) -> tuple[list[str], int]:
+    """Each feature alone and what it predicts; how many were recorded (a feature with which
+    no class takes most rows of a context is left out, with a comment saying so)."""
+    table, lines, count = sweep.table, [], 0
+    singles = table[table["order"] == 1]
+    for name, features in zip(singles.index, singles["features"], strict=True):
+        predicts = _predicts_lines(sweep, name, slack, margin_lines)
+        if predicts[0].lstrip().startswith("#"):  # nothing that would hold can be required
+            lines.append(f"  # alone: {yaml_scalar(features[0])}: {predicts[0].lstrip('# ')}")
+            continue
+        lines.append(f"  - alone: {yaml_scalar(features[0])}")
+        lines += predicts
+        count += 1
+    return lines, count
+
+
 def _predicts_lines(sweep: Sweep, name: str, slack: float, margin_lines: Any) -> list[str]:
     """What one probe predicts: on the zero vector its class and margin; in context the class
     most rows take with it, and the share of rows required."""
-    from ..contexts import share_column
+    from ..expectations.probe import DEFAULT_SHARE
+    from ..sweep import share_column
 
     row = sweep.table.loc[name]
     if sweep.context_rows is None:
@@ -181,10 +196,12 @@ def _predicts_lines(sweep: Sweep, name: str, slack: float, margin_lines: Any) ->
     shares = {c: float(row[share_column(c)]) for c in sweep.classes}
     top = max(shares, key=shares.get)  # ties: the first class
     wanted = _floor(shares[top] * slack)
-    return [
-        f"    predicts: {yaml_scalar(top)}",
-        f"    min_fraction: {wanted:g}   # observed {shares[top]:.3f} of {sweep.context_rows} rows",
-    ]
+    observed = f"observed {shares[top]:.3f} of {sweep.context_rows} rows"
+    if wanted > 0:
+        return [f"    predicts: {yaml_scalar(top)}", f"    min_fraction: {wanted:g}   # {observed}"]
+    if shares[top] >= DEFAULT_SHARE:  # most rows: the check's default share holds
+        return [f"    predicts: {yaml_scalar(top)}   # most rows ({observed})"]
+    return [f"# no class takes most rows (the largest, {top}, {observed}): not recorded"]
 
 
 def _rounding_ties(stored: Baseline, exact: Baseline) -> list[str]:

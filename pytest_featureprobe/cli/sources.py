@@ -134,7 +134,7 @@ def context_of(
         decl = ContextDecl(decl.kind, decl.rows, sample, 0, decl.where, decl.reference)
     base_dir = source.path.parent if document is not None else Path.cwd()
     try:
-        context = declared_context(session, decl, model_decl, source.model, base_dir)
+        context = declared_context(session, decl, model_decl, source.model.space, base_dir)
     except FeatureProbeError as exc:
         raise CommandError(f"--context: {exc.message}") from None
     return context, decl
@@ -150,6 +150,6 @@ def source_sweep(
         from .progress import sweep_with_progress
 
         return sweep_with_progress(source.model, order), context, decl
-    from ..contexts import run_context_sweep
+    from ..context_sweep import run_context_sweep
 
     return run_context_sweep(source.model, context, order=order), context, decl

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..contexts import row_text, rows_with_probe, share_column
-from ..sweep import Sweep, prob_column
+from ..contexts import row_text, rows_with_probe
+from ..sweep import Sweep, prob_column, share_column
 from .outcome import MAX_LISTED, CheckContext, Outcome, format_probs, text_table
 
 DEFAULT_SHARE = 0.5  # in context, ``predicts`` without min_fraction: most rows
@@ -117,7 +117,8 @@ class ProbeExpectation:
             "expected": expected,
         }
         if len(names) == 1:
-            outcome = _single_outcome(sweep, names[0], expected, failures, passed, props)
+            by_share = in_rows and not self.mean_prediction
+            outcome = _single_outcome(sweep, names[0], expected, failures, passed, props, by_share)
             if not passed and in_rows:
                 outcome.lines += self._worst_rows(context, sweep.table.loc[names[0], "features"])
             return outcome
@@ -203,20 +204,22 @@ def _single_outcome(
     failures: list[tuple[str, Any, float]],
     passed: bool,
     props: dict,
+    by_share: bool = False,
 ) -> Outcome:
-    """The outcome of a check on one probe: what it predicts and all its class probabilities."""
+    """The outcome of a check on one probe: what it predicts (``by_share``: each class's share
+    of the context's rows) and all its class probabilities."""
     row = sweep.table.loc[name]
     probs = {c: float(row[prob_column(c)]) for c in sweep.classes}
     props.update(probe=name, observed=row["predicted"], probabilities=format_probs(probs))
     if passed:
         return Outcome(True, properties=props)
-    if sweep.context_rows is None:
-        observed = f"{row['predicted']} (margin {row['margin']:.3f})"
-        mean = ""
-    else:  # in context: each class's share of the rows, and the mean probabilities
+    mean = "" if sweep.context_rows is None else "mean "
+    observed = f"{row['predicted']} (margin {row['margin']:.3f})"
+    if mean and not by_share:
+        observed = f"the mean prediction {row['predicted']} (margin {row['margin']:.3f})"
+    elif by_share:  # in context: each class's share of the rows, and the mean probabilities
         shares = {c: float(row[share_column(c)]) for c in sweep.classes}
         observed = "rows predicted " + ", ".join(f"{c} {s:.1%}" for c, s in shares.items())
-        mean = "mean "
     lines = [
         f"probe {name}: expected {expected}; observed {observed}, missed by {failures[0][2]:.3f}",
         f"{mean}class probabilities: {format_probs(probs)}",

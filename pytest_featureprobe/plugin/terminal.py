@@ -154,5 +154,7 @@ def write_summary(
     if config.get_verbosity() > 0:
         for sweep in sweeps:
             terminalreporter.write_line("")
-            terminalreporter.write_line(f"sweep of {sweep.model_description} (order {sweep.order})")
+            terminalreporter.write_line(
+                f"sweep of {sweep.model_description} (order {sweep.order}; {sweep.context_line()})"
+            )
             terminalreporter.write_line(sweep.to_string(max_rows=40))

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..contexts import spread_column
-from ..sweep import delta_column, interaction_column, prob_column
+from ..sweep import delta_column, interaction_column, prob_column, spread_column
 
 if TYPE_CHECKING:
     from ..sweep import Sweep

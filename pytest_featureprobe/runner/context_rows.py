@@ -18,7 +18,7 @@ from ..errors import FeatureProbeError, SpecError
 from ..features import FeatureSpace
 from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
-from ..spec import Document, ModelDecl
+from ..spec import Document, ItemSpec, ModelDecl
 from ..spec.context_decl import TRAINING, ContextDecl
 
 
@@ -48,14 +48,15 @@ def warn_zero_default(model: ProbeModel) -> None:
 def declared_context(
     session: ProbeSession,
     decl: ContextDecl,
-    model_decl: ModelDecl,
-    model: ProbeModel,
+    model_decl: ModelDecl | None,
+    space: FeatureSpace,
     base_dir: str | Path,
 ) -> Context:
-    """The rows ``decl`` names, for ``model``; a mistake (an unknown column in ``where``, a
-    sample larger than the rows) raises with ``decl``'s key, or the sub-key it concerns."""
+    """The rows ``decl`` names, encoded in ``space`` (the model's; known at collection for a
+    model trained from data); a mistake (an unknown column in ``where``, a sample larger than
+    the rows) raises with ``decl``'s key, or the sub-key it concerns."""
     try:
-        return _context(session, decl, model_decl, model, base_dir)
+        return _context(session, decl, model_decl, space, base_dir)
     except FeatureProbeError as exc:
         if exc.path is None:  # an error in a data file keeps that file
             exc.key = decl.key + (f".{exc.key}" if exc.key else "")
@@ -65,29 +66,25 @@ def declared_context(
 def _context(
     session: ProbeSession,
     decl: ContextDecl,
-    model_decl: ModelDecl,
-    model: ProbeModel,
+    model_decl: ModelDecl | None,
+    space: FeatureSpace,
     base_dir: str | Path,
 ) -> Context:
     definition = decl.definition()
     if decl.is_zero:
         return Context.zero()
-    space = model.space
     if decl.kind == "reference":
         records = [dict(r) for r in decl.reference]
         rows = reference_rows(space, records)
         plural = "s" if len(rows) > 1 else ""
         return Context.of_rows(f"{len(rows)} reference row{plural}", rows, definition)
     if decl.names_training:
-        if model_decl.kind != "train":
-            raise SpecError(
-                f"'training' names the training data of a model trained from data; this file's "
-                f"model is given by {model_decl.kind}: (name a data file instead)"
-            )
+        if model_decl is None or model_decl.kind != "train":
+            raise SpecError(needs_training_rows(decl, model_decl))
         data, name = model_decl.values["data"], "training rows"
     else:
         data, name = decl.rows, f"rows of {Path(str(decl.rows)).name}"
-    context = Context.of_rows(name, session.rows(model, data, base_dir), {"kind": "rows"})
+    context = Context.of_rows(name, session.rows(space, data, base_dir), {"kind": "rows"})
     if decl.where:
         context = context.where(space, dict(decl.where))
     if decl.sample is not None:
@@ -97,6 +94,21 @@ def _context(
             f"the mode of {context.name}", mode_row(space, context.rows), definition
         )
     return Context(context.name, context.rows, definition)
+
+
+def needs_training_rows(decl: ContextDecl, model_decl: ModelDecl | None) -> str:
+    """Why a context that reads the training rows cannot be had, and what to write instead."""
+    kind = f"{model_decl.kind}:" if model_decl is not None else "a .keras file"
+    if decl.kind == "mode":
+        return (
+            "mode is the most common values of the training rows, which only a model trained "
+            f"from data has; this file's model is given by {kind} (write {{reference: mode, "
+            "rows: <data file>}} for a data file's)"
+        )
+    return (
+        "'training' names the training data of a model trained from data; this file's model "
+        f"is given by {kind} (name a data file instead)"
+    )
 
 
 def refuse_training_rows(document: Document) -> SpecError | None:
@@ -115,8 +127,7 @@ def refuse_training_rows(document: Document) -> SpecError | None:
             continue
         key = context.key if item is None else f"expect[{item.index}].{context.key}"
         error = SpecError(
-            f"'training' names the training data of a model trained from data; this file's "
-            f"model is given by {decl.kind}: (name a data file instead)",
+            needs_training_rows(context, decl),
             path=document.path,
             line=context.line,
             key=key,
@@ -151,3 +162,52 @@ def refuse_mixed_probes(document: Document, space: FeatureSpace) -> None:
                 line=spec.line_of(key),
                 key=f"expect[{spec.index}].{key}",
             )
+
+
+def read_contexts(
+    session: ProbeSession, document: Document, space: FeatureSpace
+) -> tuple[dict[ContextDecl, Context], SpecError | FeatureProbeError | None]:
+    """Every context the file declares, read once the space is known (at collection for a model
+    trained from data or loaded with its space): the contexts made, to be reused, and the
+    mistakes placed at their file, line and key (an entry's on the entry, drift's on the drift
+    checks; the model section's is returned: it fails the whole file)."""
+    drift = document.drift
+    declared = [(None, document.model.context), (None, drift.context if drift else None)]
+    declared += [(i, i.context) for i in document.items if i.index is not None]
+    made: dict[ContextDecl, Context] = {}
+    failed: dict[ContextDecl, FeatureProbeError] = {}
+    whole_file = None
+    for item, decl in declared:
+        if decl is None or decl.is_zero or (item is not None and item.error is not None):
+            continue
+        if decl not in made and decl not in failed:
+            try:
+                made[decl] = declared_context(
+                    session, decl, document.model, space, document.path.parent
+                )
+            except FeatureProbeError as exc:
+                failed[decl] = exc
+        if decl in failed:
+            error = placed(failed[decl], decl, item, document.path)
+            if item is not None:
+                item.error = error
+            elif decl.key.startswith("drift"):
+                for drift_item in document.items:
+                    if drift_item.index is None:
+                        drift_item.error = drift_item.error or error
+            else:
+                whole_file = whole_file or error
+    return made, whole_file
+
+
+def placed(
+    exc: FeatureProbeError, decl: ContextDecl, item: ItemSpec | None, path: Path
+) -> FeatureProbeError:
+    """A copy of a context's error at its place: ``path``, the line of the (sub-)key it
+    concerns, the key under the entry (``item``) or section that declares it. An error in
+    another file (a context data file) keeps that file."""
+    if exc.path is not None and Path(exc.path) != Path(path):
+        return exc
+    key = exc.key or decl.key
+    full = f"expect[{item.index}].{key}" if item is not None else key
+    return type(exc)(exc.message, path=str(path), line=decl.line_of(key), key=full)

@@ -58,14 +58,21 @@ def declared_sweep(
 
 
 def swept_in(
-    session: ProbeSession, document: Document, model: ProbeModel, decl: ContextDecl | None
+    session: ProbeSession,
+    document: Document,
+    model: ProbeModel,
+    decl: ContextDecl | None,
+    context: Context | None = None,
 ) -> tuple[Context, Sweep]:
     """The context the items declared in ``decl`` read (None: the file's default, from the
-    model's feature space) and their sweep in it: what pytest and the command both check."""
+    model's feature space; ``context``: already read) and their sweep in it: what pytest and
+    the command both check."""
     from .context_rows import declared_context, default_context
 
     chosen = decl if decl is not None else default_context(document.model, model.space)
-    context = declared_context(session, chosen, document.model, model, document.path.parent)
+    if context is None:
+        base_dir = document.path.parent
+        context = declared_context(session, chosen, document.model, model.space, base_dir)
     return context, declared_sweep(session, document, model, context, decl)
 
 

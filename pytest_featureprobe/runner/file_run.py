@@ -39,6 +39,8 @@ from ..sweep import Sweep
 from .confined import refusals
 from .context_rows import (
     default_context,
+    placed,
+    read_contexts,
     refuse_mixed_probes,
     refuse_training_rows,
     warn_zero_default,
@@ -98,6 +100,7 @@ class FileRun:
         self.model: ProbeModel | None = None
         self.context: CheckContext | None = None  # in the file's own (default) context
         self._checks: dict[ContextDecl | None, CheckContext | FeatureProbeError] = {}
+        self._contexts: dict[ContextDecl, Context] = {}  # read at collection, reused
         self.baseline: Baseline | None = None  # as stored, read once
         self.written_baseline: str | None = None  # shown path, until reported once
 
@@ -186,6 +189,8 @@ class FileRun:
                         message, path=self.path, line=spec.line_of(key), key=f"expect[{n}].{key}"
                     )
         refuse_mixed_probes(self.document, space)
+        self._contexts, whole_file = read_contexts(self.session, self.document, space)
+        self.error = self.error or whole_file
 
     # --- running ------------------------------------------------------------------------------
 
@@ -237,10 +242,12 @@ class FileRun:
         if decl is None and chosen.is_zero and model.space.categorical:
             warn_zero_default(model)
         try:
-            context, sweep = swept_in(self.session, document, model, decl)
+            context, sweep = swept_in(
+                self.session, document, model, decl, self._contexts.get(chosen)
+            )
         except FeatureProbeError as exc:
             if exc.path is None and (exc.key or "").split(".")[0] in ("model", "drift"):
-                exc.path, exc.line = str(self.path), chosen.line
+                raise placed(exc, chosen, None, self.path) from None
             raise
         return CheckContext(
             model=model,
@@ -386,6 +393,8 @@ def located(exc: FeatureProbeError, spec: ItemSpec, path: Path) -> FeatureProbeE
     if key is None and spec.context is not None and spec.context.data_file is not None:
         key = spec.context.key  # an error reading the item's own rows
     exc.line = spec.line_of(key)
+    if spec.context is not None and key is not None and key.startswith(spec.context.key):
+        exc.line = spec.context.line_of(key)  # a sub-key of the item's context
     if key is not None and spec.index is not None and not key.startswith("expect["):
         exc.key = f"expect[{spec.index}].{key}"
     return exc

@@ -39,6 +39,12 @@ class ContextDecl:
     reference: tuple[tuple[tuple[str, Any], ...], ...] = ()
     key: str = field(default="model.context", compare=False)
     line: int = field(default=0, compare=False)
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line_of(self, key: str | None) -> int:
+        """The line of ``key`` (``model.context.sample``, or ``sample``) as written."""
+        sub = (key or "").removeprefix(self.key).lstrip(".").split(".")[0]
+        return self.key_lines.get(sub, self.line)
 
     @property
     def is_zero(self) -> bool:
@@ -63,7 +69,9 @@ class ContextDecl:
         if self.where:
             found["where"] = dict(self.where)
         if self.reference:
-            found["reference"] = [dict(r) for r in self.reference]
+            found["reference"] = [
+                {k: list(v) if isinstance(v, tuple) else v for k, v in r} for r in self.reference
+            ]
         return found
 
     def value(self, rows: str | None = None) -> Any:
@@ -97,13 +105,16 @@ def context_decl(value: Any, key: str, line: int, path: Path | None = None) -> C
     """Read a ``context:`` value written at ``key`` (line ``line``); the schema has checked its
     shape. A mistake is a SpecError at ``key`` or the sub-key it concerns."""
     try:
-        return _decl(value, key, line)
+        decl = _decl(value, key, line)
     except SpecError as exc:
         sub = exc.key
         exc.key = key + (f".{sub}" if sub else "")
         exc.line = value.key_lines.get(sub, line) if isinstance(value, LineDict) and sub else line
         exc.path = str(path) if path is not None else exc.path
         raise
+    if isinstance(value, LineDict):
+        object.__setattr__(decl, "key_lines", dict(value.key_lines))
+    return decl
 
 
 def _decl(value: Any, key: str, line: int) -> ContextDecl:
@@ -116,7 +127,7 @@ def _decl(value: Any, key: str, line: int) -> ContextDecl:
     values = plain_data(value)
     reference = values.get("reference")
     if reference is not None and reference != MODE:
-        for narrowing in ("rows", "sample", "where"):
+        for narrowing in ("rows", "sample", "seed", "where"):
             if narrowing in values:
                 raise SpecError(
                     f"{narrowing} narrows data rows; reference rows are given as they are",

@@ -51,7 +51,8 @@ def entry_item(entry: LineDict, line: int, source: str, path: Path, n: int) -> I
     except SpecError as exc:
         key = exc.key or ""
         exc.key = f"expect[{n}]" + (f".{key}" if key else "")
-        exc.line = entry.key_lines.get(key.split(".")[0], line) if key else line
+        if exc.line is None:  # (a context's mistake comes with the line of its own sub-key)
+            exc.line = entry.key_lines.get(key.split(".")[0], line) if key else line
         exc.path = str(path)
         item.error = exc
         item.name = item.name or f"expect-{n}"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pytest_featureprobe.context_sweep import run_context_sweep
 from pytest_featureprobe.contexts import (
     Context,
     applied,
@@ -17,7 +18,6 @@ from pytest_featureprobe.contexts import (
     column_ids,
     mode_row,
     reference_rows,
-    run_context_sweep,
 )
 from pytest_featureprobe.errors import DataError, SpecError
 from pytest_featureprobe.features import FeatureSpace

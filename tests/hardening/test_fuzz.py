@@ -58,7 +58,8 @@ from hypothesis import strategies as st
 
 from pytest_featureprobe import spec
 from pytest_featureprobe.baseline import Baseline, DriftCheck, check_compatible
-from pytest_featureprobe.contexts import Context, run_context_sweep
+from pytest_featureprobe.context_sweep import run_context_sweep
+from pytest_featureprobe.contexts import Context
 from pytest_featureprobe.errors import DataError, FeatureProbeError, SpecError
 from pytest_featureprobe.expectations import CheckContext, Outcome, check_names
 from pytest_featureprobe.features import FeatureSpace, feature_name

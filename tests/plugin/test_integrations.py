@@ -39,7 +39,9 @@ def test_verbose_prints_the_sweep_table(fruit):
     quiet = fruit.runpytest("-p", "no:cacheprovider")
     assert "sweep of callable fruit" not in quiet.stdout.str()
     verbose = fruit.runpytest("-p", "no:cacheprovider", "-v")
-    verbose.stdout.fnmatch_lines(["sweep of callable fruit (order 1)", "*P(apple)*P(banana)*"])
+    verbose.stdout.fnmatch_lines(
+        ["sweep of callable fruit (order 1; context: zero)", "*P(apple)*P(banana)*"]
+    )
 
 
 def test_junit_xml_carries_probe_expected_and_observed(fruit):
