@@ -47,10 +47,18 @@ class WorkerError(RuntimeError):
     pass
 
 
-def run_worker(task: str, **params: Any) -> dict[str, Any]:
-    """Run one task of ``benchmarks.worker`` in a fresh interpreter and return its result."""
+BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # set on CI machines; slow numpy
+
+
+def run_worker(task: str, blas_defaults: bool = False, **params: Any) -> dict[str, Any]:
+    """Run one task of ``benchmarks.worker`` in a fresh interpreter and return its result;
+    ``blas_defaults``: with ``BLAS_VARIABLES`` unset in that process (numpy's own BLAS
+    defaults), as a figure that says so."""
     command = [sys.executable, "-m", "benchmarks.worker", task, json.dumps(params)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_env())
+    env = _env()
+    for name in BLAS_VARIABLES if blas_defaults else ():
+        env.pop(name, None)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(MARKER):
             return json.loads(line[len(MARKER) :])
@@ -186,6 +194,7 @@ def in_context(plan: Plan) -> list[Row]:
         n, order, n_rows = params
         result = run_worker(
             "context",
+            blas_defaults=True,
             features=n,
             order=order,
             rows=n_rows,
@@ -206,7 +215,8 @@ def in_context(plan: Plan) -> list[Row]:
         row.notes.append(
             f"run_context_sweep (the whole table: means, spreads, shares) with the Dense shortcut "
             f"{'on' if result['shortcut'] else 'OFF'}; fast {spread(result['fast'])}, "
-            f"reference {spread(result['plain'])}"
+            f"reference {spread(result['plain'])}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset "
+            "in this worker (numpy's own BLAS defaults; TensorFlow's reference does not use them)"
         )
         rows += [row, sweep_memory_row(f"in context, {label.split(',')[0]}", result)]
     return rows
