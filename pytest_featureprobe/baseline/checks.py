@@ -15,12 +15,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import UPDATE_HINT
 from ..expectations.outcome import CheckContext, Outcome
 from ..provenance import recorded_elsewhere
 from ..sweep import Sweep
+from .churn import check_churn
 from .drift import check_flips, check_interaction_drift, check_probability_drift, probe_tolerances
 from .rank import check_rank_agreement
-from .record import Baseline
+from .record import Baseline, BaselineError
 from .seed_band import BAND_FACTOR, check_band
 
 
@@ -106,6 +108,35 @@ class BandLimit:
 
 
 @dataclass
+class ChurnLimit:
+    """At most ``max_churn`` of the context's rows change their predicted class, and no slice
+    (the rows with one or two values in common, at least ``min_rows`` of them) more than
+    ``slice_max`` of its rows. Reads the rows the baseline kept, through today's model."""
+
+    max_churn: float | None = None
+    slice_max: float | None = None
+    min_rows: int = 20
+    kind: str = "churn"
+
+    def compare_in(self, baseline: Baseline, context: CheckContext) -> Outcome:
+        if baseline.rows is None:
+            raise BaselineError(
+                "this baseline holds no rows to count churn on (it was written before the "
+                f"churn check or on the zero vector); write it anew with {UPDATE_HINT}"
+            )
+        after = context.model.predict_proba(baseline.rows.encoded(baseline.space))
+        return check_churn(
+            baseline.rows,
+            after,
+            baseline.space,
+            baseline.classes,
+            self.max_churn,
+            self.slice_max,
+            self.min_rows,
+        )
+
+
+@dataclass
 class DriftCheck:
     """One drift check of a file's ``drift:`` section, run like an expectation."""
 
@@ -124,7 +155,10 @@ class DriftCheck:
 
     def check(self, context: CheckContext) -> Outcome:
         baseline: Baseline = context.baseline()
-        outcome = self.gate.compare(baseline, context.sweep)
+        if isinstance(self.gate, ChurnLimit):  # reads rows through the model, not the sweep
+            outcome = self.gate.compare_in(baseline, context)
+        else:
+            outcome = self.gate.compare(baseline, context.sweep)
         if not outcome.passed:
             note = recorded_elsewhere(baseline.versions, baseline.platform)
             if note:

@@ -21,6 +21,7 @@ from ..features import FeatureSpace
 from ..probes import probe_features
 from ..provenance import library_versions, platform_facts
 from ..sweep import Sweep, prob_column
+from .churn import RowPredictions
 from .seed_band import SeedBand
 
 FORMAT_VERSION = 1
@@ -69,6 +70,7 @@ class Baseline:
     band: SeedBand | None = None  # the calibration seeds' spread around each probability
     precision: int = PRECISION
     context: dict[str, Any] = field(default_factory=lambda: dict(ZERO_CONTEXT))  # name, ...
+    rows: RowPredictions | None = None  # the context's rows and their predictions (churn)
 
     @classmethod
     def from_sweep(
@@ -80,6 +82,7 @@ class Baseline:
         max_order: int | None = None,
         band_floor: float = 0.1,
         band_cap: float = 10.0,
+        rows: RowPredictions | None = None,
     ) -> Baseline:
         """A baseline of ``sweep``'s probes up to ``max_order`` (default: the sweep's order);
         ``band`` sweeps (the same spec with other seeds) give the seed band."""
@@ -96,6 +99,7 @@ class Baseline:
             versions=library_versions(),
             platform=platform_facts(),
             context=context_facts(sweep),
+            rows=rows,
         )
         if band:
             stack = np.stack([s.table.loc[names, columns].to_numpy(dtype=np.float64) for s in band])
@@ -172,6 +176,11 @@ class Baseline:
                 record["spread"] = _rounded(self.band.spread[i], digits)
             records.append("    " + json.dumps(record, sort_keys=True))
         lines.append(",\n".join(records))
+        if self.rows is not None:  # the context's rows, one per line (the churn checks')
+            lines.append("  ],")
+            lines.append('  "rows": [')
+            rows = [json.dumps(r, sort_keys=True) for r in self.rows.records(digits)]
+            lines.append(",\n".join(f"    {r}" for r in rows))
         lines.append("  ]")
         lines.append("}")
         return "\n".join(lines) + "\n"
@@ -210,6 +219,8 @@ class Baseline:
                 precision=int(data.get("precision", PRECISION)),
                 context=_context(data.get("context")),
             )
+            if "rows" in data:
+                baseline.rows = RowPredictions.from_records(data["rows"], len(classes))
             if records and "center" in records[0]:
                 baseline.band = SeedBand.from_file(
                     data["band"],

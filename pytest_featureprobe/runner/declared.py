@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..baseline.churn import RowPredictions
 from ..baseline.record import Baseline, model_facts
 from ..confinement import resolve
-from ..contexts import Context
+from ..contexts import Context, distinct_rows
 from ..data import class_indices, feature_columns, prepare
 from ..errors import DataError, ModelError, SpecError
 from ..features import FeatureSpace, feature_name
@@ -178,4 +179,22 @@ def declared_baseline(
         max_order=drift.order if drift.order is not None else sweep.order,
         band_floor=settings.get("floor", 0.1),
         band_cap=settings.get("cap", 10.0),
+        rows=_row_predictions(document, model, context),
     )
+
+
+def _row_predictions(
+    document: Document, model: ProbeModel, context: Context | None
+) -> RowPredictions | None:
+    """With a churn check, the drift context's distinct rows and their predictions today (what
+    the check compares against); else None. The zero vector has no rows to count churn on."""
+    if "churn" not in document.drift.gates():
+        return None
+    if context is None or context.is_zero:
+        raise SpecError(
+            "max_churn and slice_churn count the rows of a context, and the drift checks read "
+            "the zero vector: give drift.context (training or a data file)",
+            key="drift",
+        )
+    rows, counts = distinct_rows(context.rows)
+    return RowPredictions.of(model.space, rows, counts, model.predict_proba(rows))

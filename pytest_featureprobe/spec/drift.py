@@ -9,6 +9,7 @@ from typing import Any
 
 from ..baseline.checks import (
     BandLimit,
+    ChurnLimit,
     DriftCheck,
     FlipLimit,
     InteractionTolerance,
@@ -28,6 +29,7 @@ DRIFT_CHECKS = {  # item name -> the keys that declare it
     "rank": ("rank",),
     "interaction": ("interaction",),
     "band": ("band",),
+    "churn": ("max_churn", "slice_churn"),
 }
 
 
@@ -81,6 +83,11 @@ class DriftDecl:
         if "band" in values:
             band = values["band"]
             gates["band"] = BandLimit(band.get("max_score"), band.get("factor", BAND_FACTOR))
+        if "max_churn" in values or "slice_churn" in values:
+            slices = values.get("slice_churn", {})
+            gates["churn"] = ChurnLimit(
+                values.get("max_churn"), slices.get("max"), slices.get("min_rows", 20)
+            )
         return gates
 
     def items(self) -> list[ItemSpec]:
@@ -167,7 +174,7 @@ def drift_decl(
     if not declared:
         raise SpecError(
             "declare at least one drift check: max_flips, allow_flips, max_abs_delta, per_order, "
-            "per_probe, rank, interaction or band",
+            "per_probe, rank, interaction, band, max_churn or slice_churn",
             path=path,
             line=line,
             key="drift",

@@ -1,0 +1,189 @@
+"""Prediction churn on real rows: which rows of the drift context changed their predicted class
+since the baseline, overall and slice by slice (the rows with one value, or two values, in
+common), so a gate sees a change that lives in one part of the data and says where it is.
+
+``RowPredictions`` is what a baseline keeps of its context's rows: each distinct row (by its
+feature names), how often it occurs, and its class probabilities then. ``churn_slices`` groups
+the changed rows; ``check_churn`` is the ``max_churn`` / ``slice_churn`` gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..expectations.outcome import MAX_LISTED, Outcome, text_table
+
+if TYPE_CHECKING:
+    from ..features import FeatureSpace
+
+MAX_SLICE_FEATURES = 200  # the most frequent features whose slices (and pairs) are read
+
+
+@dataclass
+class RowPredictions:
+    """The distinct rows of a context, their counts and their class probabilities (rows,
+    classes), as a baseline stores them."""
+
+    features: list[tuple[str, ...]]
+    counts: np.ndarray
+    probabilities: np.ndarray
+
+    @classmethod
+    def of(
+        cls, space: FeatureSpace, rows: np.ndarray, counts: np.ndarray, probabilities: np.ndarray
+    ) -> RowPredictions:
+        names = [space.names(np.flatnonzero(row > 0)) for row in rows]
+        return cls(names, np.asarray(counts, dtype=np.int64), np.asarray(probabilities, float))
+
+    def encoded(self, space: FeatureSpace) -> np.ndarray:
+        """The rows, multi-hot in ``space`` (the baseline's, which today's must equal)."""
+        return space.encode_sets(self.features)
+
+    def records(self, digits: int) -> list[dict[str, Any]]:
+        return [
+            {"count": int(n), "features": list(f), "p": [round(float(v), digits) for v in p]}
+            for f, n, p in zip(self.features, self.counts, self.probabilities, strict=True)
+        ]
+
+    @classmethod
+    def from_records(cls, records: Sequence[dict[str, Any]], n_classes: int) -> RowPredictions:
+        probabilities = np.array([r["p"] for r in records], dtype=np.float64)
+        if probabilities.shape != (len(records), n_classes):
+            raise ValueError("row probabilities do not match the classes")
+        return cls(
+            [tuple(str(f) for f in r["features"]) for r in records],
+            np.array([int(r["count"]) for r in records], dtype=np.int64),
+            probabilities,
+        )
+
+
+@dataclass
+class Slice:
+    """The rows that share one or two feature values, and how many of them changed."""
+
+    features: tuple[str, ...]
+    rows: int
+    changed: int
+    change: str  # the most common change, "Adelie -> Chinstrap (58)"
+
+    @property
+    def churn(self) -> float:
+        return self.changed / self.rows if self.rows else 0.0
+
+
+def churn_slices(
+    before: RowPredictions,
+    after: np.ndarray,
+    space: FeatureSpace,
+    classes: Sequence[str],
+    min_rows: int,
+) -> list[Slice]:
+    """Every slice of one feature, or two features of different columns, with at least
+    ``min_rows`` rows, largest churn first (ties: more changed rows, then name order)."""
+    rows = before.encoded(space).astype(bool)
+    weights = before.counts.astype(np.float64)
+    old, new = before.probabilities.argmax(axis=1), after.argmax(axis=1)
+    changed = (old != new).astype(np.float64) * weights
+    sizes = rows.T.astype(np.float64) @ weights
+    frequent = np.flatnonzero(sizes >= min_rows)
+    frequent = frequent[np.argsort(-sizes[frequent], kind="stable")][:MAX_SLICE_FEATURES]
+    frequent.sort()
+    part = rows[:, frequent].astype(np.float64)
+    pair_sizes = part.T @ (part * weights[:, None])
+    pair_changed = part.T @ (part * changed[:, None])
+    columns = _columns(space, frequent)
+    found = []
+    for a in range(len(frequent)):
+        for b in range(a, len(frequent)):
+            if b > a and columns[a] >= 0 and columns[a] == columns[b]:
+                continue  # two values of one column: no row has both
+            if pair_sizes[a, b] < min_rows or pair_changed[a, b] == 0:
+                continue
+            positions = (frequent[a],) if a == b else (frequent[a], frequent[b])
+            members = rows[:, list(positions)].all(axis=1)
+            found.append(
+                Slice(
+                    space.names(positions),
+                    round(pair_sizes[a, b]),
+                    round(pair_changed[a, b]),
+                    _most_common_change(old, new, weights, members, classes),
+                )
+            )
+    found.sort(key=lambda s: (-s.churn, -s.changed, s.features))
+    return found
+
+
+def _columns(space: FeatureSpace, positions: np.ndarray) -> list[int]:
+    """Per position, its categorical column's number, or -1 for a token."""
+    from ..contexts import column_ids
+
+    ids = column_ids(space)
+    return [int(ids[p]) for p in positions]
+
+
+def _most_common_change(
+    old: np.ndarray,
+    new: np.ndarray,
+    weights: np.ndarray,
+    members: np.ndarray,
+    classes: Sequence[str],
+) -> str:
+    moved = members & (old != new)
+    pairs: dict[tuple[int, int], float] = {}
+    for i in np.flatnonzero(moved):
+        key = (int(old[i]), int(new[i]))
+        pairs[key] = pairs.get(key, 0.0) + weights[i]
+    (before, after), count = max(pairs.items(), key=lambda kv: (kv[1], -kv[0][0], -kv[0][1]))
+    return f"{classes[before]} -> {classes[after]} ({round(count)})"
+
+
+def check_churn(
+    before: RowPredictions,
+    after: np.ndarray,
+    space: FeatureSpace,
+    classes: Sequence[str],
+    max_churn: float | None,
+    slice_max: float | None,
+    min_rows: int,
+) -> Outcome:
+    """At most ``max_churn`` of the rows changed their predicted class, and no slice of at
+    least ``min_rows`` rows more than ``slice_max`` of its rows; the failure names the slices
+    that changed most."""
+    weights = before.counts.astype(np.float64)
+    changed_rows = before.probabilities.argmax(axis=1) != after.argmax(axis=1)
+    total, changed = float(weights.sum()), float(weights[changed_rows].sum())
+    churn = changed / total
+    slices = churn_slices(before, after, space, classes, min_rows)
+    worst = slices[0] if slices else None
+    props = {"churn": round(churn, 4), "rows": int(total), "changed_rows": int(changed)}
+    if worst is not None:
+        props["worst_slice"] = " + ".join(worst.features)
+        props["worst_slice_churn"] = round(worst.churn, 4)
+    problems = []
+    if max_churn is not None and churn > max_churn + 1e-12:
+        problems.append(
+            f"{churn:.1%} of the {int(total)} rows changed their predicted class "
+            f"({int(changed)}; at most {max_churn:.1%} allowed)"
+        )
+    over = [s for s in slices if slice_max is not None and s.churn > slice_max + 1e-12]
+    if over:
+        problems.append(
+            f"{len(over)} slices of at least {min_rows} rows changed more than {slice_max:.0%} "
+            f"of their rows; the worst: rows with {' and '.join(over[0].features)} "
+            f"({over[0].rows} rows): {over[0].churn:.0%} changed, {over[0].change}"
+        )
+    if not problems:
+        return Outcome(True, properties=props)
+    table = [
+        [" + ".join(s.features), s.rows, s.changed, f"{s.churn:.1%}", s.change]
+        for s in slices[:MAX_LISTED]
+    ]
+    lines = [*problems, f"the slices that changed most (of at least {min_rows} rows):"]
+    lines += text_table(["slice", "rows", "changed", "churn", "most common change"], table)
+    if len(slices) > MAX_LISTED:
+        lines.append(f"... and {len(slices) - MAX_LISTED} more slices with changed rows")
+    return Outcome(False, lines, props)
