@@ -120,6 +120,27 @@ def reference_rows(space: FeatureSpace, records: Sequence[Mapping[str, Any]]) ->
     space does not know is refused with its row."""
     import pandas as pd
 
+    columns = [*([space.token_column] if space.token_column else []), *space.categorical]
+    for number, record in enumerate(records, 1):
+        for column, value in record.items():
+            if column not in columns:
+                known = ", ".join(quoted(c) for c in columns) or "none"
+                raise DataError(
+                    f"reference row {number}: unknown column {quoted(column)} (columns: {known})",
+                    key="reference",
+                )
+            if isinstance(value, (list, tuple)) and column != space.token_column:
+                raise DataError(
+                    f"reference row {number}: {quoted(column)} holds one value, not a list",
+                    key="reference",
+                )
+        missing = [c for c in space.categorical if c not in record]
+        if missing:  # a real row holds one value of each column
+            raise DataError(
+                f"reference row {number}: give {quoted(missing[0])} a value (a real row has "
+                "one value of each column)",
+                key="reference",
+            )
     frame = pd.DataFrame([dict(r) for r in records])
     try:
         return space.encode(frame)

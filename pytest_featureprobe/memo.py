@@ -8,6 +8,7 @@ models, the sweep and training.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,8 @@ class ProbeSession:
         ``calibration``: made only for a seed band, so ``sweeps()`` leaves it out."""
         context = Context.zero() if context is None else context
         probe_sets = [tuple(p) for p in probes]
-        key = (id(model), order, frozenset(probe_sets), context.name, context.digest())
+        definition = json.dumps(context.definition, sort_keys=True, default=str)  # recorded
+        key = (id(model), order, frozenset(probe_sets), context.name, definition, context.digest())
         if key not in self._sweeps:
             self._sweeps[key] = run_context_sweep(model, context, order=order, probes=probe_sets)
             if calibration:

@@ -60,7 +60,7 @@ def _other_side(args: argparse.Namespace, before: Baseline) -> tuple[Sweep, str,
         return after.as_sweep(f"baseline {Path(args.b).name}"), f"baseline {args.b}", after
     session = make_session(args)
     source = load_source(args, session, args.b)
-    sweep, _, _ = source_sweep(args, source, session, before.order)
+    sweep, _, _ = source_sweep(args, source, session, before.order, drift=True)
     return sweep, f"{source.model.description} ({args.b})", None
 
 

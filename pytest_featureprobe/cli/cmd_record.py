@@ -8,6 +8,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,10 +66,18 @@ def _model_section(
     elif decl is not None and decl.sha256 is not None:
         section["sha256"] = decl.sha256
     if not context.is_zero or source.model.space.categorical:
-        base = source.path.parent if source.document is not None else Path.cwd()
-        file = context.data_file
-        section["context"] = context.value(_relative(base / file, out_dir) if file else None)
+        section["context"] = context.value()  # as recorded_context names it
     return section
+
+
+def recorded_context(source: Source, out_dir: Path, context: ContextDecl) -> ContextDecl:
+    """``context`` as the recorded file in ``out_dir`` declares it: a data file named relative
+    to that folder (so the baseline records the definition pytest will read)."""
+    file = context.data_file
+    if file is None:
+        return context
+    base = source.path.parent if source.document is not None else Path.cwd()
+    return replace(context, rows=_relative(base / file, out_dir))
 
 
 def _load_section(
@@ -197,11 +206,11 @@ def _predicts_lines(sweep: Sweep, name: str, slack: float, margin_lines: Any) ->
     top = max(shares, key=shares.get)  # ties: the first class
     wanted = _floor(shares[top] * slack)
     observed = f"observed {shares[top]:.3f} of {sweep.context_rows} rows"
+    if shares[top] < DEFAULT_SHARE:  # a behaviour of some rows only is not the probe's
+        return [f"# no class takes most rows (the largest, {top}, {observed}): not recorded"]
     if wanted > 0:
         return [f"    predicts: {yaml_scalar(top)}", f"    min_fraction: {wanted:g}   # {observed}"]
-    if shares[top] >= DEFAULT_SHARE:  # most rows: the check's default share holds
-        return [f"    predicts: {yaml_scalar(top)}   # most rows ({observed})"]
-    return [f"# no class takes most rows (the largest, {top}, {observed}): not recorded"]
+    return [f"    predicts: {yaml_scalar(top)}   # most rows ({observed})"]
 
 
 def _rounding_ties(stored: Baseline, exact: Baseline) -> list[str]:
@@ -279,6 +288,8 @@ def run(args: argparse.Namespace) -> int:
         pin = _pin(args, source)
     order = max(args.order, 1)
     sweep, context, decl = source_sweep(args, source, session, order)
+    decl = recorded_context(source, out_path.parent, decl)
+    sweep = replace(sweep, context_definition=decl.definition())  # as the recorded file reads
     baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
     stored = Baseline.from_text(baseline.to_text(), target)  # as pytest will read it
     text, count = recorded_text(

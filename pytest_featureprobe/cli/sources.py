@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ALLOW_HINT as ALLOW_HINT_CORE
 from ..errors import FeatureProbeError, quoted
 from ..keras_runtime import start_keras_quietly
 from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, csv_list, existing
@@ -102,13 +103,14 @@ def command_roots(document: Document, args: argparse.Namespace) -> Sequence[Path
 
 
 def context_of(
-    args: argparse.Namespace, source: Source, session: ProbeSession
+    args: argparse.Namespace, source: Source, session: ProbeSession, drift: bool = False
 ) -> tuple[Context, ContextDecl]:
     """``--context zero|training|FILE`` (and ``--sample N``) as a Context of the source's model,
     with its declaration. Without ``--context``: an expectation file's own context (its
-    ``model.context:``, else the default of its feature space), the zero vector for a .keras
-    file."""
+    ``model.context:``, or with ``drift`` its drift checks', else the default of its feature
+    space), the zero vector for a .keras file."""
     from ..runner.context_rows import declared_context, default_context
+    from ..runner.declared import drift_context
     from ..spec.context_decl import ContextDecl
 
     given = getattr(args, "context", None)
@@ -116,7 +118,8 @@ def context_of(
     document = source.document
     model_decl = document.model if document is not None else None
     if given is None and model_decl is not None:
-        decl = model_decl.context or default_context(model_decl, source.model.space)
+        declared = drift_context(document) if drift else model_decl.context
+        decl = declared or default_context(model_decl, source.model.space)
     elif given in (None, "zero"):
         decl = ContextDecl("zero")
     elif given == "training":
@@ -127,9 +130,9 @@ def context_of(
             )
         decl = ContextDecl("rows", "training")
     else:
-        decl = ContextDecl("rows", str(existing(given, "context data file").resolve()))
+        decl = ContextDecl("rows", str(_confined_file(args, given)))
     if sample is not None:
-        if decl.is_zero:
+        if decl.is_zero or decl.kind == "reference":
             raise CommandError("--sample narrows real rows: give --context training or FILE")
         decl = ContextDecl(decl.kind, decl.rows, sample, 0, decl.where, decl.reference)
     base_dir = source.path.parent if document is not None else Path.cwd()
@@ -141,11 +144,16 @@ def context_of(
 
 
 def source_sweep(
-    args: argparse.Namespace, source: Source, session: ProbeSession, order: int
+    args: argparse.Namespace,
+    source: Source,
+    session: ProbeSession,
+    order: int,
+    drift: bool = False,
 ) -> tuple[Sweep, Context, ContextDecl]:
     """The source's sweep up to ``order`` in the context ``--context`` names (see
-    ``context_of``): with a progress line on the zero vector, as means over rows in context."""
-    context, decl = context_of(args, source, session)
+    ``context_of``; ``drift``: by default the drift checks' context): with a progress line on
+    the zero vector, as means over rows in context."""
+    context, decl = context_of(args, source, session, drift)
     if context.is_zero:
         from .progress import sweep_with_progress
 
@@ -153,3 +161,16 @@ def source_sweep(
     from ..context_sweep import run_context_sweep
 
     return run_context_sweep(source.model, context, order=order), context, decl
+
+
+def _confined_file(args: argparse.Namespace, given: str) -> Path:
+    """``--context FILE`` as an absolute path, refused outside the working directory and the
+    --allow-path folders (a recorded file naming it would be refused by pytest too)."""
+    from ..confinement import outside, outside_refusal
+
+    path = existing(given, "context data file").resolve()
+    roots = [Path.cwd(), *(Path(p) for p in getattr(args, "allow_path", None) or [])]
+    if outside(path, roots):
+        message = outside_refusal(given, roots).replace(ALLOW_HINT_CORE, ALLOW_HINT)
+        raise CommandError(f"--context: {message}")
+    return path

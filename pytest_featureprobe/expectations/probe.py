@@ -88,7 +88,12 @@ class ProbeExpectation:
             mean = "mean " if in_rows else ""
             wants.append(f"{mean}P({self.predicts}) >= {self.min_prob:g}")
             worst = max(worst, self.min_prob - probs[self.predicts])
-        if self.min_margin is not None:
+        if self.min_margin is not None and self.predicts is not None and in_rows:
+            # in rows C may take most rows without the top mean: bound C's own lead
+            lead = probs[self.predicts] - max(p for c, p in probs.items() if c != self.predicts)
+            wants.append(f"mean margin of {self.predicts} >= {self.min_margin:g}")
+            worst = max(worst, self.min_margin - lead)
+        elif self.min_margin is not None:
             wants.append(f"margin >= {self.min_margin:g}")
             worst = max(worst, self.min_margin - float(row["margin"]))
         if self.probability is not None:

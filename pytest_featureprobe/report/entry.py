@@ -26,3 +26,9 @@ class ReportEntry:
     results: list[tuple[str, str]] = field(default_factory=list)  # (test, outcome)
     notes: list[str] = field(default_factory=list)
     band: dict[str, Any] | None = None  # the file's drift.band settings (max_score, factor)
+    drift_sweep: Sweep | None = None  # the sweep drift compares (its own context's), if another
+
+    @property
+    def compared(self) -> Sweep | None:
+        """The sweep the baseline is compared with: drift's own, else the entry's."""
+        return self.drift_sweep if self.drift_sweep is not None else self.sweep

@@ -104,7 +104,7 @@ def _results_html(results: Sequence[tuple[str, str]]) -> str:
 
 def _drift_summary(entry: ReportEntry, rows: Sequence[dict[str, Any]]) -> str:
     """One paragraph: flips, moves beyond tolerance, the largest move and the seed band score."""
-    baseline, sweep = entry.baseline, entry.sweep
+    baseline, sweep = entry.baseline, entry.compared
     flips = sum(r["flipped"] for r in rows)
     beyond = sum(r["beyond"] for r in rows)
     largest = max(rows, key=lambda r: abs(r["difference"]))
@@ -166,7 +166,7 @@ def _drift_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def _drift_html(entry: ReportEntry) -> tuple[str, str]:
     """The drift section and the status badge of the model."""
-    baseline, sweep = entry.baseline, entry.sweep
+    baseline, sweep = entry.baseline, entry.compared
     if baseline is None or sweep is None:
         return "", ""
     rows = drift_rows(baseline, sweep, entry.tolerance)

@@ -58,9 +58,16 @@ def declared_context(
     try:
         return _context(session, decl, model_decl, space, base_dir)
     except FeatureProbeError as exc:
-        if exc.path is None:  # an error in a data file keeps that file
-            exc.key = decl.key + (f".{exc.key}" if exc.key else "")
-        raise
+        raise keyed(exc, decl) from None
+
+
+def keyed(exc: FeatureProbeError, decl: ContextDecl) -> FeatureProbeError:
+    """A copy of an error reading ``decl`` (its key a sub-key or None) under ``decl``'s key;
+    an error in a data file keeps that file and its key."""
+    if exc.path is not None:
+        return exc
+    key = decl.key + (f".{exc.key}" if exc.key else "")
+    return type(exc)(exc.message, line=exc.line, key=key)
 
 
 def _context(
@@ -103,7 +110,7 @@ def needs_training_rows(decl: ContextDecl, model_decl: ModelDecl | None) -> str:
         return (
             "mode is the most common values of the training rows, which only a model trained "
             f"from data has; this file's model is given by {kind} (write {{reference: mode, "
-            "rows: <data file>}} for a data file's)"
+            "rows: <data file>} for a data file's)"
         )
     return (
         "'training' names the training data of a model trained from data; this file's model "
@@ -144,12 +151,25 @@ def refuse_training_rows(document: Document) -> SpecError | None:
 
 
 def refuse_mixed_probes(document: Document, space: FeatureSpace) -> None:
-    """A probe with two values of one column, in a context of real rows: no row can hold
-    it, so it is refused (at its subject's key) before anything is trained."""
+    """What a context cannot hold, refused at its key before anything is trained: a probe with
+    two values of one column in real rows (no row can hold it), and ``min_fraction`` on the
+    zero vector (it counts rows; the zero vector is one input)."""
     decl = document.model
     for spec in document.items:
         context = document.context_of(spec) or default_context(decl, space)
-        if spec.error is not None or spec.expectation is None or context.is_zero:
+        if spec.error is not None or spec.expectation is None:
+            continue
+        if context.is_zero and "min_fraction" in spec.key_lines:
+            rows = "training or context: <data file>" if decl.kind == "train" else "<data file>"
+            spec.error = SpecError(
+                "min_fraction counts rows of a context, and this item is read on the zero "
+                f"vector: add context: {rows}",
+                path=document.path,
+                line=spec.line_of("min_fraction"),
+                key=f"expect[{spec.index}].min_fraction",
+            )
+            continue
+        if context.is_zero:
             continue
         key = next((k for k in ("alone", "together") if k in spec.key_lines), "expect")
         try:
@@ -182,13 +202,11 @@ def read_contexts(
             continue
         if decl not in made and decl not in failed:
             try:
-                made[decl] = declared_context(
-                    session, decl, document.model, space, document.path.parent
-                )
+                made[decl] = _context(session, decl, document.model, space, document.path.parent)
             except FeatureProbeError as exc:
-                failed[decl] = exc
+                failed[decl] = exc  # keyed below for each declaration that shares it
         if decl in failed:
-            error = placed(failed[decl], decl, item, document.path)
+            error = placed(keyed(failed[decl], decl), decl, item, document.path)
             if item is not None:
                 item.error = error
             elif decl.key.startswith("drift"):

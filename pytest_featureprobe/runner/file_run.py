@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import DEFAULT_BASELINE_FOLDER
-from ..baseline.checks import BandLimit, DriftCheck, ProbabilityTolerance
+from ..baseline.checks import DriftCheck
 from ..baseline.record import Baseline, BaselineError
 from ..baseline.store import baseline_path, check_compatible, read_baseline, write_baseline
 from ..confinement import resolve
@@ -45,7 +45,12 @@ from .context_rows import (
     refuse_training_rows,
     warn_zero_default,
 )
-from .declared import declared_baseline, declared_model, declared_names, swept_in
+from .declared import (
+    declared_baseline,
+    declared_model,
+    declared_names,
+    swept_in,
+)
 
 FixtureLookup = Callable[[str], Any]  # a fixture name -> its value (raises SpecError if none)
 WriteOnce = Callable[[Path, Callable[[], None]], bool]  # (path, write) -> whether it wrote
@@ -98,7 +103,6 @@ class FileRun:
         self.document: Document | None = None
         self.error: FeatureProbeError | None = None  # the whole file's, found once
         self.model: ProbeModel | None = None
-        self.context: CheckContext | None = None  # in the file's own (default) context
         self._checks: dict[ContextDecl | None, CheckContext | FeatureProbeError] = {}
         self._contexts: dict[ContextDecl, Context] = {}  # read at collection, reused
         self.baseline: Baseline | None = None  # as stored, read once
@@ -194,18 +198,17 @@ class FileRun:
 
     # --- running ------------------------------------------------------------------------------
 
-    def build(self, fixture: FixtureLookup | None = None) -> CheckContext:
-        """The model and its sweep in the file's own context, built once for all items; the
-        file's error (found at collection or now) is raised instead, for every item."""
-        if self.context is None and self.error is None:
+    def build(self, fixture: FixtureLookup | None = None) -> ProbeModel:
+        """The model, built once for all items; the file's error (found at collection or now) is
+        raised instead, for every item. Each context's sweep is made when an item asks for it."""
+        if self.model is None and self.error is None:
             try:
-                self.model = self.model or self._build_model(fixture)
-                self.context = self.context_for(self.document.model.context)
+                self.model = self._build_model(fixture)
             except FeatureProbeError as exc:
                 self.error = self._model_error(exc)
         if self.error is not None:
             raise self.error.with_traceback(None)
-        return self.context
+        return self.model
 
     def _build_model(self, fixture: FixtureLookup | None) -> ProbeModel:
         decl, base_dir = self.document.model, self.path.parent
@@ -301,16 +304,6 @@ class FileRun:
                 context = self.context_for(self.document.context_of(spec))
             except FeatureProbeError as exc:
                 raise located(exc, spec, self.path) from None
-            if "min_fraction" in spec.key_lines and not context.in_rows:
-                rows = "training or context: <data file>"
-                rows = rows if self.document.model.kind == "train" else "<data file>"
-                raise SpecError(
-                    "min_fraction counts rows of a context, and this item is read on the zero "
-                    f"vector: add context: {rows}",
-                    path=self.path,
-                    line=spec.line_of("min_fraction"),
-                    key=f"expect[{spec.index}].min_fraction",
-                )
             return check_item(spec, context, self.path)
         except FeatureProbeError as exc:
             raise self.settings.worded(exc).with_traceback(None) from None
@@ -333,41 +326,10 @@ class FileRun:
     # --- the report ------------------------------------------------------------------------------
 
     def report_entry(self, title: str, results: list[tuple[str, str]]) -> ReportEntry:
-        """This file's section of the HTML report: its sweep and, when it has a drift gate, the
-        baseline with the tolerances its checks apply (the gate's own reading of the file)."""
-        if self.context is None:
-            error = self.error
-            note = f"not probed: {error.message}" if error is not None else "not probed"
-            return ReportEntry(title, None, results=results, notes=[note])
-        sweep = self.context.sweep
-        entry = ReportEntry(title, sweep, results=results)
-        drift_items = [i for i in self.document.items if isinstance(i.expectation, DriftCheck)]
-        if not drift_items:
-            return entry
-        refused = next((i.error for i in drift_items if i.error is not None), None)
-        if refused is not None:  # e.g. a baseline outside the project: not read, not drawn
-            entry.notes.append(f"no drift figures: {refused.message}")
-            return entry
-        baseline = self.baseline
-        if baseline is None:
-            path = self.baseline_path()
-            try:
-                baseline = read_baseline(path)
-                check_compatible(baseline, sweep, path)
-            except FeatureProbeError as exc:
-                entry.notes.append(f"no drift figures: {exc.message}")
-                return entry
-        entry.baseline = baseline
-        for item in drift_items:
-            gate = item.expectation.gate
-            if isinstance(gate, ProbabilityTolerance):
-                try:
-                    entry.tolerance = gate.tolerances(baseline, sweep).tolist()
-                except FeatureProbeError as exc:  # e.g. per_probe names an unknown feature
-                    entry.notes.append(f"no declared tolerances: {exc.message}")
-            elif isinstance(gate, BandLimit):
-                entry.band = {"max_score": gate.max_score, "factor": gate.factor}
-        return entry
+        """This file's section of the HTML report (see ``file_report``)."""
+        from .file_report import report_entry
+
+        return report_entry(self, title, results)
 
 
 def check_item(spec: ItemSpec, context: CheckContext, path: Path) -> Outcome:

@@ -150,7 +150,10 @@ def _probe(entry: LineDict, subject: str) -> tuple[ProbeExpectation, str]:
     checks = ("min_margin",) if subject == "biased_toward" else PROBE_CHECKS
     if "min_fraction" in entry and "predicts" not in entry:
         raise SpecError(
-            "min_fraction is the share of rows predicted as a class: add predicts",
+            "biased_toward reads the rows' mean prediction, not a share of rows: write "
+            f"zero: true with predicts: {entry['biased_toward']} to count rows"
+            if subject == "biased_toward"
+            else "min_fraction is the share of rows predicted as a class: add predicts",
             key="min_fraction",
         )
     _allow_only(entry, subject, checks)

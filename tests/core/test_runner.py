@@ -125,7 +125,7 @@ def test_collect_returns_the_items_with_unknown_names_marked_at_their_keys(tmp_p
         "together-1+2+3-probability-Z-0-1": "featureprobe_run.yaml:20: expect[5].probability."
         "class: unknown class 'Z'; classes are A, C",
     }
-    assert run.context is None  # nothing trained at collection
+    assert run.model is None  # nothing trained at collection
 
 
 def test_the_baseline_is_in_the_baseline_folder_unless_declared(tmp_path, session):
@@ -154,8 +154,8 @@ def test_check_gives_outcomes_and_raises_the_errors_of_items(tmp_path, session):
     assert info.value is items["alone-4_7-predicts-A"].error
     # The model and its one sweep: order 2 (drift.order); the probe 1+2+3 is named only by an
     # item refused at collection (unknown class 'Z'), so it is not swept.
-    assert len(run.context.sweep) == 1 + 6 + 15
-    assert "1+2+3" not in run.context.sweep.table.index
+    assert len(run.context_for(None).sweep) == 1 + 6 + 15
+    assert "1+2+3" not in run.context_for(None).sweep.table.index
 
 
 def test_an_update_writes_the_baseline_once_and_reports_it_once(tmp_path, session):
@@ -296,7 +296,7 @@ def test_a_missing_data_file_is_an_error_of_the_whole_file_raised_by_build(tmp_p
         with pytest.raises(SpecError) as info:
             run.build()
         assert info.value.describe(tmp_path) == expected
-    assert run.context is None
+    assert run.model is None
 
 
 def test_a_missing_label_column_is_placed_at_the_label_key(tmp_path, session):
@@ -347,7 +347,7 @@ def test_report_entry_gives_the_sweep_the_baseline_and_the_tolerance_the_check_a
     run.check(items["drift-max_abs_delta"])
     entry = run.report_entry("featureprobe_run.yaml", [("drift-max_abs_delta", "passed")])
     assert entry.title == "featureprobe_run.yaml"
-    assert entry.sweep is run.context.sweep
+    assert entry.sweep is run.context_for(None).sweep
     assert entry.results == [("drift-max_abs_delta", "passed")]
     assert entry.notes == []
     baseline = entry.baseline
@@ -374,7 +374,7 @@ def test_report_entry_without_a_baseline_notes_why(tmp_path, session):
     run = file_run(project(tmp_path), session)
     run.check(by_name(run.collect())["zero-probability-A-0-1"])
     entry = run.report_entry("t", [])
-    assert entry.sweep is run.context.sweep
+    assert entry.sweep is run.context_for(None).sweep
     assert entry.baseline is None
     assert entry.notes == ["no drift figures: no baseline"]
 
@@ -414,7 +414,8 @@ def test_check_item_places_an_error_at_the_key_of_its_expectation(tmp_path, sess
     run = file_run(path, session)
     items = by_name(run.collect())
     adding = items["adding-4-moves_at_most-1-on-bad_rows.csv"]
-    context = run.build()
+    run.build()
+    context = run.context_for(None)
     with pytest.raises(DataError) as info:  # reading the item's own context, its on: rows
         run.check(adding)
     assert info.value.describe(tmp_path) == (
