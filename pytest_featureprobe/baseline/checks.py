@@ -15,11 +15,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import UPDATE_HINT
+from ..errors import UPDATE_HINT, SpecError
 from ..expectations.outcome import CheckContext, Outcome
 from ..provenance import recorded_elsewhere
 from ..sweep import Sweep
-from .churn import check_churn
+from .churn import ZERO_CHURN, check_churn
 from .drift import check_flips, check_interaction_drift, check_probability_drift, probe_tolerances
 from .rank import check_rank_agreement
 from .record import Baseline, BaselineError
@@ -119,10 +119,13 @@ class ChurnLimit:
     kind: str = "churn"
 
     def compare_in(self, baseline: Baseline, context: CheckContext) -> Outcome:
+        if not context.in_rows:  # before the baseline: no update could give it rows
+            raise SpecError(ZERO_CHURN, key="drift")
         if baseline.rows is None:
             raise BaselineError(
                 "this baseline holds no rows to count churn on (it was written before the "
-                f"churn check or on the zero vector); write it anew with {UPDATE_HINT}"
+                f"churn check or on the zero vector); write it anew with {UPDATE_HINT}",
+                key="drift",  # the drift item's own line, not its context's
             )
         after = context.model.predict_proba(baseline.rows.encoded(baseline.space))
         return check_churn(

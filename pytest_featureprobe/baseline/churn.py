@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from ..features import FeatureSpace
 
 MAX_SLICE_FEATURES = 200  # the most frequent features whose slices (and pairs) are read
+ZERO_CHURN = (
+    "max_churn and slice_churn count the rows of a context, and the drift checks read the zero "
+    "vector: give drift.context (training or a data file)"
+)
 
 
 @dataclass
@@ -178,6 +182,8 @@ def check_churn(
         )
     if not problems:
         return Outcome(True, properties=props)
+    if not slices:
+        return Outcome(False, problems, props)
     table = [
         [" + ".join(s.features), s.rows, s.changed, f"{s.churn:.1%}", s.change]
         for s in slices[:MAX_LISTED]

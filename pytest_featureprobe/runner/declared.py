@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..baseline.churn import RowPredictions
+from ..baseline.churn import ZERO_CHURN, RowPredictions
 from ..baseline.record import Baseline, model_facts
 from ..confinement import resolve
 from ..contexts import Context, distinct_rows
@@ -191,10 +191,6 @@ def _row_predictions(
     if "churn" not in document.drift.gates():
         return None
     if context is None or context.is_zero:
-        raise SpecError(
-            "max_churn and slice_churn count the rows of a context, and the drift checks read "
-            "the zero vector: give drift.context (training or a data file)",
-            key="drift",
-        )
+        raise SpecError(ZERO_CHURN, key="drift")
     rows, counts = distinct_rows(context.rows)
     return RowPredictions.of(model.space, rows, counts, model.predict_proba(rows))

@@ -358,11 +358,6 @@ def test_no_changed_rows_passes_every_limit():
     assert outcome.properties == {"churn": 0.0, "rows": 48, "changed_rows": 0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when max_churn fails and no slice reaches min_rows, the failure still prints "
-    "'the slices that changed most (of at least 100 rows):' and a table header with no rows",
-)
 def test_max_churn_without_a_slice_of_min_rows_prints_no_empty_table():
     outcome = check(0.1, None, min_rows=100)
     assert not outcome.passed
