@@ -81,6 +81,22 @@ class ProbeSession:
             )
         return self._models[key]
 
+    def is_cached(
+        self,
+        data: str | Path | pd.DataFrame,
+        features: str | Mapping[str, Any],
+        label: str,
+        *,
+        base_dir: str | Path | None = None,
+        **spec: Any,
+    ) -> bool:
+        """Whether ``train`` with these arguments would find its weights in the disk cache."""
+        if self.cache is None:
+            return False
+        frame, _ = self.frame(data, base_dir)
+        key = ModelCache.key(prepare(frame, features, label), TrainSpec.from_mapping(spec))
+        return (self.cache.entry(key) / "meta.json").is_file()
+
     def load(
         self,
         model: Any,

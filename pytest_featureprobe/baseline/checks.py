@@ -24,6 +24,7 @@ from .drift import check_flips, check_interaction_drift, check_probability_drift
 from .rank import check_rank_agreement
 from .record import Baseline, BaselineError
 from .seed_band import BAND_FACTOR, check_band
+from .seed_test import check_seed_test, needed_seeds, slice_means
 
 
 class Gate(Protocol):
@@ -94,14 +95,39 @@ class InteractionTolerance:
 @dataclass
 class BandLimit:
     """The seed band score stays within its threshold (``max_score``, else ``factor`` x the
-    largest leave-one-out score)."""
+    largest leave-one-out score); with ``false_alarm``, the seed test instead (``seed_test``:
+    every probe and slice, a rank threshold with that false-alarm rate)."""
 
     max_score: float | None = None
     factor: float = BAND_FACTOR
+    false_alarm: float | None = None
     kind: str = "band"
 
     def compare(self, baseline: Baseline, sweep: Sweep) -> Outcome:
         return check_band(baseline, sweep, self.max_score, self.factor)
+
+    def compare_in(self, baseline: Baseline, context: CheckContext) -> Outcome:
+        if self.false_alarm is None:
+            return self.compare(baseline, context.sweep)
+        cells = baseline.seed_cells
+        if cells is None or len(cells.seeds) < needed_seeds(self.false_alarm):
+            have = "no seed test" if cells is None else f"{len(cells.seeds)} calibration seeds"
+            raise BaselineError(
+                f"false_alarm {self.false_alarm:g} needs the cells of at least "
+                f"{needed_seeds(self.false_alarm)} calibration seeds, and this baseline holds "
+                f"{have}; write it anew with {UPDATE_HINT}",
+                key="drift",
+            )
+        rows = None
+        means = np.zeros((0, len(baseline.classes)))
+        if baseline.rows is not None:
+            after = context.model.predict_proba(baseline.rows.encoded(baseline.space))
+            means = slice_means(baseline.rows, after, baseline.space, cells.slices)
+            rows = (baseline.rows, after, baseline.space)
+        today = (baseline.current(context.sweep), means)
+        return check_seed_test(
+            cells, self.false_alarm, baseline.probes, baseline.classes, today, rows
+        )
 
     def threshold(self, baseline: Baseline) -> float:
         return baseline.band.threshold(self.max_score, self.factor)
@@ -158,7 +184,7 @@ class DriftCheck:
 
     def check(self, context: CheckContext) -> Outcome:
         baseline: Baseline = context.baseline()
-        if isinstance(self.gate, ChurnLimit):  # reads rows through the model, not the sweep
+        if hasattr(self.gate, "compare_in"):  # reads rows through the model, not the sweep
             outcome = self.gate.compare_in(baseline, context)
         else:
             outcome = self.gate.compare(baseline, context.sweep)

@@ -79,6 +79,43 @@ class Slice:
         return self.changed / self.rows if self.rows else 0.0
 
 
+def slice_positions(
+    before: RowPredictions, space: FeatureSpace, min_rows: int
+) -> list[tuple[int, ...]]:
+    """The slices of at least ``min_rows`` rows, as feature positions: each feature, and each
+    two features of different columns, of the ``MAX_SLICE_FEATURES`` most frequent; in
+    position order (a slice's rows: those that hold all of its features)."""
+    rows = before.encoded(space)
+    weights = before.counts.astype(np.float64)
+    sizes = rows.T.astype(np.float64) @ weights
+    frequent = np.flatnonzero(sizes >= min_rows)
+    frequent = frequent[np.argsort(-sizes[frequent], kind="stable")][:MAX_SLICE_FEATURES]
+    frequent.sort()
+    part = rows[:, frequent].astype(np.float64)
+    pair_sizes = part.T @ (part * weights[:, None])
+    columns = _columns(space, frequent)
+    found = []
+    for a in range(len(frequent)):
+        for b in range(a, len(frequent)):
+            if b > a and columns[a] >= 0 and columns[a] == columns[b]:
+                continue  # two values of one column: no row has both
+            if pair_sizes[a, b] >= min_rows:
+                found.append(
+                    (int(frequent[a]),) if a == b else (int(frequent[a]), int(frequent[b]))
+                )
+    return found
+
+
+def members(before: RowPredictions, space: FeatureSpace, slices: Sequence[Sequence[int]]):
+    """(slices, rows) weights: each distinct row's count where it belongs to the slice, else 0."""
+    rows = before.encoded(space) > 0
+    weights = before.counts.astype(np.float64)
+    found = np.zeros((len(slices), len(rows)))
+    for number, positions in enumerate(slices):
+        found[number] = rows[:, list(positions)].all(axis=1) * weights
+    return found
+
+
 def churn_slices(
     before: RowPredictions,
     after: np.ndarray,
@@ -87,36 +124,24 @@ def churn_slices(
     min_rows: int,
 ) -> list[Slice]:
     """Every slice of one feature, or two features of different columns, with at least
-    ``min_rows`` rows, largest churn first (ties: more changed rows, then name order)."""
-    rows = before.encoded(space).astype(bool)
+    ``min_rows`` rows and a changed row, largest churn first (ties: more changed rows, then
+    name order)."""
     weights = before.counts.astype(np.float64)
     old, new = before.probabilities.argmax(axis=1), after.argmax(axis=1)
-    changed = (old != new).astype(np.float64) * weights
-    sizes = rows.T.astype(np.float64) @ weights
-    frequent = np.flatnonzero(sizes >= min_rows)
-    frequent = frequent[np.argsort(-sizes[frequent], kind="stable")][:MAX_SLICE_FEATURES]
-    frequent.sort()
-    part = rows[:, frequent].astype(np.float64)
-    pair_sizes = part.T @ (part * weights[:, None])
-    pair_changed = part.T @ (part * changed[:, None])
-    columns = _columns(space, frequent)
-    found = []
-    for a in range(len(frequent)):
-        for b in range(a, len(frequent)):
-            if b > a and columns[a] >= 0 and columns[a] == columns[b]:
-                continue  # two values of one column: no row has both
-            if pair_sizes[a, b] < min_rows or pair_changed[a, b] == 0:
-                continue
-            positions = (frequent[a],) if a == b else (frequent[a], frequent[b])
-            members = rows[:, list(positions)].all(axis=1)
-            found.append(
-                Slice(
-                    space.names(positions),
-                    round(pair_sizes[a, b]),
-                    round(pair_changed[a, b]),
-                    _most_common_change(old, new, weights, members, classes),
-                )
-            )
+    changed = (old != new).astype(np.float64)
+    slices = slice_positions(before, space, min_rows)
+    weight = members(before, space, slices)
+    sizes, moved = weight.sum(axis=1), weight @ changed
+    found = [
+        Slice(
+            space.names(positions),
+            round(sizes[n]),
+            round(moved[n]),
+            _most_common_change(old, new, weights, weight[n] > 0, classes),
+        )
+        for n, positions in enumerate(slices)
+        if moved[n] > 0
+    ]
     found.sort(key=lambda s: (-s.churn, -s.changed, s.features))
     return found
 

@@ -23,6 +23,7 @@ from ..provenance import library_versions, platform_facts
 from ..sweep import Sweep, prob_column
 from .churn import RowPredictions
 from .seed_band import SeedBand
+from .seed_test import SEED_DIGITS, SeedCells
 
 FORMAT_VERSION = 1
 PRECISION = 6
@@ -71,6 +72,7 @@ class Baseline:
     precision: int = PRECISION
     context: dict[str, Any] = field(default_factory=lambda: dict(ZERO_CONTEXT))  # name, ...
     rows: RowPredictions | None = None  # the context's rows and their predictions (churn)
+    seed_cells: SeedCells | None = None  # each calibration seed's cells (the seed test)
 
     @classmethod
     def from_sweep(
@@ -83,6 +85,7 @@ class Baseline:
         band_floor: float = 0.1,
         band_cap: float = 10.0,
         rows: RowPredictions | None = None,
+        seed_cells: SeedCells | None = None,
     ) -> Baseline:
         """A baseline of ``sweep``'s probes up to ``max_order`` (default: the sweep's order);
         ``band`` sweeps (the same spec with other seeds) give the seed band."""
@@ -100,6 +103,7 @@ class Baseline:
             platform=platform_facts(),
             context=context_facts(sweep),
             rows=rows,
+            seed_cells=seed_cells,
         )
         if band:
             stack = np.stack([s.table.loc[names, columns].to_numpy(dtype=np.float64) for s in band])
@@ -164,6 +168,9 @@ class Baseline:
             header["platform"] = self.platform
         if self.band is not None:
             header["band"] = self.band.header()
+        cells = self.seed_cells
+        if cells is not None:
+            header["seed_test"] = {"floor": cells.floor, "min_rows": cells.min_rows}
         lines = ["{"]
         for key in sorted(header):
             lines.append(f"  {json.dumps(key)}: {json.dumps(header[key], sort_keys=True)},")
@@ -174,8 +181,27 @@ class Baseline:
             if self.band is not None:
                 record["center"] = _rounded(self.band.center[i], digits)
                 record["spread"] = _rounded(self.band.spread[i], digits)
+            if cells is not None:  # each calibration seed's probabilities, seed by seed
+                record["seeds"] = [_rounded(v, SEED_DIGITS) for v in cells.probes[:, i]]
             records.append("    " + json.dumps(record, sort_keys=True))
         lines.append(",\n".join(records))
+        if cells is not None:  # each slice's mean probabilities, seed by seed, one per line
+            lines.append("  ],")
+            lines.append('  "slices": [')
+            slices = [
+                json.dumps(
+                    {
+                        "rows": rows,
+                        "seeds": [_rounded(v, SEED_DIGITS) for v in cells.slice_means[:, n]],
+                        "slice": list(features),
+                    },
+                    sort_keys=True,
+                )
+                for n, (features, rows) in enumerate(
+                    zip(cells.slices, cells.slice_rows, strict=True)
+                )
+            ]
+            lines.append(",\n".join(f"    {r}" for r in slices))
         if self.rows is not None:  # the context's rows, one per line (the churn checks')
             lines.append("  ],")
             lines.append('  "rows": [')
@@ -221,6 +247,8 @@ class Baseline:
             )
             if "rows" in data:
                 baseline.rows = RowPredictions.from_records(data["rows"], len(classes))
+            if "seed_test" in data:
+                baseline.seed_cells = _seed_cells(data, records, len(classes))
             if records and "center" in records[0]:
                 baseline.band = SeedBand.from_file(
                     data["band"],
@@ -244,6 +272,27 @@ def _context(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
         raise TypeError("the context is a mapping with a digest")
     return {**value, "name": str(value.get("name", "?"))}
+
+
+def _seed_cells(data: dict[str, Any], records: list[dict], n_classes: int) -> SeedCells:
+    """The seed test's cells as a baseline file stores them (per probe, and per slice)."""
+    settings, slices = data["seed_test"], data["slices"]
+    seeds = [int(s) for s in data["band"]["seeds"]]
+    probes = np.array([r["seeds"] for r in records], dtype=np.float64).transpose(1, 0, 2)
+    means = np.array([r["seeds"] for r in slices], dtype=np.float64).reshape(
+        len(slices), len(seeds), n_classes
+    )
+    if probes.shape != (len(seeds), len(records), n_classes):
+        raise ValueError("the seeds' probabilities do not match the seeds and classes")
+    return SeedCells(
+        seeds,
+        probes,
+        [tuple(str(f) for f in r["slice"]) for r in slices],
+        [int(r["rows"]) for r in slices],
+        means.transpose(1, 0, 2),
+        float(settings["floor"]),
+        int(settings["min_rows"]),
+    )
 
 
 def _rounded(values: np.ndarray, digits: int) -> list[float]:

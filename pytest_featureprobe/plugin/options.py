@@ -5,7 +5,9 @@ One option group, written once; ``run_settings`` turns them into the runner's ``
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +58,10 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="let expectation files name files under DIR, outside the project root (repeatable)",
     )
+    _add_ini_values(parser)
+
+
+def _add_ini_values(parser: pytest.Parser) -> None:
     parser.addini(
         "featureprobe_allowed_paths",
         "folders outside the project root whose files expectation files may name",
@@ -72,6 +78,13 @@ def add_options(parser: pytest.Parser) -> None:
         "featureprobe_baseline_dir",
         "folder (beside each expectation file) that holds its drift baseline",
         default=DEFAULT_BASELINE_FOLDER,
+    )
+    parser.addini(
+        "featureprobe_calibration_workers",
+        "processes that train a baseline's calibration seeds under --featureprobe-update "
+        "(default auto: one per core, at most 4, when the seeds train slower than processes "
+        "start; 1 trains them in the test process)",
+        default="auto",
     )
     parser.addini(
         "featureprobe_order",
@@ -121,4 +134,37 @@ def run_settings(config: pytest.Config) -> RunSettings:
         baseline_folder=baseline_folder(config),
         update=bool(config.getoption("featureprobe_update")),
         invocation_dir=config.invocation_params.dir,
+        calibration_workers=calibration_workers(config),
+        progress=progress_line(config),
     )
+
+
+def calibration_workers(config: pytest.Config) -> int | None:
+    """The ``featureprobe_calibration_workers`` ini value, checked (auto: None)."""
+    raw = str(config.getini("featureprobe_calibration_workers")).strip()
+    if raw == "auto":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise pytest.UsageError(
+            f"featureprobe_calibration_workers must be auto or a whole number of at least 1, "
+            f"not {raw!r}"
+        )
+    return int(raw)
+
+
+def progress_line(config: pytest.Config) -> Callable[[str], None] | None:
+    """Lines on pytest's terminal while a baseline is calibrated (not on pytest-xdist workers,
+    whose output nobody sees, nor under -q)."""
+    if hasattr(config, "workerinput") or config.option.verbose < 0:
+        return None
+
+    def line(text: str) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.ensure_newline()
+            reporter.write_line(f"featureprobe: {text}")
+
+    return line

@@ -3,13 +3,16 @@ without Keras, the seed band's retrains and the baseline to write."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..baseline.churn import ZERO_CHURN, RowPredictions
 from ..baseline.record import Baseline, model_facts
+from ..baseline.seed_test import SEED_TEST_FLOOR, SLICE_MIN_ROWS, SeedCells
 from ..confinement import resolve
 from ..contexts import Context, distinct_rows
 from ..data import class_indices, feature_columns, prepare
@@ -22,6 +25,7 @@ from ..spec import Document, ModelDecl
 from ..spec.context_decl import ContextDecl
 from ..spec.document import ALL_CONTEXTS
 from ..sweep import Sweep
+from .calibration import TRAINED_S, Progress, seed_decl, train_missing_seeds
 
 OnSeed = Callable[[int, ProbeModel], None]
 
@@ -127,24 +131,39 @@ def seed_sweeps(
     probes: Iterable[Iterable[Any]] = (),
     on_seed: OnSeed | None = None,
     context: Context | None = None,
-) -> list[Sweep]:
-    """Sweeps of the declared training spec retrained with each seed: the seed band's data.
+    rows: np.ndarray | None = None,
+    workers: int | None = 1,
+    progress: Progress | None = None,
+) -> tuple[list[Sweep], list[np.ndarray]]:
+    """Sweeps of the declared training spec retrained with each seed (the seed band's data),
+        and each seed model's probabilities of ``rows`` (none without rows). The seeds not cached
+        are trained in ``workers`` processes (None: auto; see ``calibration``) once the first has
+    said how long one takes, with ``progress`` lines.
 
-    ``on_seed(seed, model)`` is called after each seed's model is trained (for progress).
+        ``on_seed(seed, model)`` is called after each seed's model is trained (for progress).
     """
     if decl.kind != "train":
         raise SpecError("seed calibration needs a model trained from data (model: train:)")
+    seeds = [int(s) for s in seeds]
     probe_sets = list(probes)
-    sweeps = []
-    for seed in seeds:
-        retrained = replace(decl, values={**decl.values, "seed": int(seed)})
-        model = declared_model(session, retrained, base_dir)
+    sweeps, predictions = [], []
+    decided = False
+    for number, seed in enumerate(seeds):
+        started = time.perf_counter()
+        model = declared_model(session, seed_decl(decl, seed), base_dir)
+        took = time.perf_counter() - started
+        if not decided and (took > TRAINED_S or number == len(seeds) - 1):
+            decided = True  # the first seed trained here says how long one takes
+            rest = seeds[number + 1 :]
+            train_missing_seeds(session, decl, base_dir, rest, workers, took, progress)
         if on_seed is not None:
             on_seed(int(seed), model)
         sweeps.append(
             session.sweep(model, order=order, probes=probe_sets, context=context, calibration=True)
         )
-    return sweeps
+        if rows is not None:
+            predictions.append(model.predict_proba(rows))
+    return sweeps, predictions
 
 
 def declared_baseline(
@@ -155,23 +174,39 @@ def declared_baseline(
     seeds: Sequence[int] | None = None,
     on_seed: OnSeed | None = None,
     context: Context | None = None,
+    workers: int | None = 1,
+    progress: Progress | None = None,
 ) -> Baseline:
     """The baseline a file's ``drift:`` section asks for: today's sweep up to ``drift.order``
-    and, with a band check (or ``seeds``), the seed band of the calibration seeds.
-
-    ``on_seed(seed, model)`` is called after each calibration seed is trained (progress);
-    ``context`` is the one ``sweep`` was taken in (the band's retrains are swept in it too).
-    """
+    and, with a band check (or ``seeds``), the seed band of the calibration seeds (with
+    ``false_alarm``, each seed's cells for the seed test). ``on_seed(seed, model)``: called
+    after each seed is trained; ``context``: the one ``sweep`` was taken in (the seeds are
+    swept in it too); ``workers`` and ``progress``: see ``seed_sweeps``."""
     drift, decl = document.drift, document.model
     if seeds is None and "band" in drift.values:
         seeds = drift.calibration_seeds(int(decl.values.get("seed", 0)))
-    band = []
+    settings = drift.values.get("band", {})
+    seed_test = "false_alarm" in drift.values
+    rows = _row_predictions(document, model, context, seed_test)
+    band, predictions = [], []
     if seeds:
         probes = [p for p in sweep.table["features"] if len(p) > sweep.order]
         base_dir = document.path.parent
-        band = seed_sweeps(session, decl, base_dir, seeds, sweep.order, probes, on_seed, context)
-    settings = drift.values.get("band", {})
-    return Baseline.from_sweep(
+        encoded = rows.encoded(model.space) if rows is not None and seed_test else None
+        band, predictions = seed_sweeps(
+            session,
+            decl,
+            base_dir,
+            seeds,
+            sweep.order,
+            probes,
+            on_seed,
+            context,
+            encoded,
+            workers,
+            progress,
+        )
+    baseline = Baseline.from_sweep(
         sweep,
         model_facts(model),
         band,
@@ -179,16 +214,40 @@ def declared_baseline(
         max_order=drift.order if drift.order is not None else sweep.order,
         band_floor=settings.get("floor", 0.1),
         band_cap=settings.get("cap", 10.0),
-        rows=_row_predictions(document, model, context),
+        rows=rows,
+    )
+    if seed_test and band:
+        baseline.seed_cells = _seed_cells(baseline, band, predictions, seeds, settings)
+    return baseline
+
+
+def _seed_cells(
+    baseline: Baseline,
+    sweeps: Sequence[Sweep],
+    predictions: Sequence[np.ndarray],
+    seeds: Sequence[int],
+    settings: dict[str, Any],
+) -> SeedCells:
+    """The seed test's cells of the calibration ``sweeps`` and their rows' ``predictions``."""
+    return SeedCells.of_seeds(
+        list(seeds),
+        np.stack([baseline.current(s) for s in sweeps]),
+        baseline.rows,
+        predictions,
+        baseline.space,
+        float(settings.get("floor", SEED_TEST_FLOOR)),
+        int(settings.get("min_rows", SLICE_MIN_ROWS)),
     )
 
 
 def _row_predictions(
-    document: Document, model: ProbeModel, context: Context | None
+    document: Document, model: ProbeModel, context: Context | None, seed_test: bool = False
 ) -> RowPredictions | None:
-    """With a churn check, the drift context's distinct rows and their predictions today (what
-    the check compares against); else None. The zero vector has no rows to count churn on."""
-    if "churn" not in document.drift.gates():
+    """With a churn check (or the seed test on rows), the drift context's distinct rows and
+    their predictions today (what the checks compare against); else None. The zero vector has
+    no rows: churn is refused there, and the seed test reads only the probes."""
+    wanted = "churn" in document.drift.gates() or seed_test
+    if not wanted or (seed_test and (context is None or context.is_zero)):
         return None
     if context is None or context.is_zero:
         raise SpecError(ZERO_CHURN, key="drift")

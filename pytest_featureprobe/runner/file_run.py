@@ -67,6 +67,8 @@ class RunSettings:
     update_command: str = "pytest {file} --featureprobe-update"  # how to create a baseline
     update_hint: str = UPDATE_HINT  # how messages say to write a baseline anew
     allow_hint: str = ALLOW_HINT  # how messages say to allow a folder outside the project
+    calibration_workers: int | None = 1  # processes for calibration seeds (None: auto)
+    progress: Callable[[str], None] | None = None  # where calibration says how far it got
 
     def worded(self, error: FeatureProbeError) -> FeatureProbeError:
         """``error`` with its hints in this run's words (the command's flags, not pytest's)."""
@@ -289,9 +291,33 @@ class FileRun:
     def _write_baseline(
         self, path: Path, model: ProbeModel, sweep: Sweep, context: Context
     ) -> None:
-        baseline = declared_baseline(self.session, self.document, model, sweep, context=context)
+        settings = self.settings
+        baseline = declared_baseline(
+            self.session,
+            self.document,
+            model,
+            sweep,
+            on_seed=self._seed_progress(path),
+            context=context,
+            workers=settings.calibration_workers,
+            progress=settings.progress,
+        )
         # Only a declared path can name a file that is not ours (README, package.json...).
         write_baseline(path, baseline, replace_any=self.document.drift.baseline is None)
+
+    def _seed_progress(self, path: Path) -> Callable[[int, ProbeModel], None] | None:
+        """A line per calibration seed, when the run shows progress."""
+        progress = self.settings.progress
+        if progress is None:
+            return None
+        shown, done = self.settings.shown(path), []
+
+        def report(seed: int, model: ProbeModel) -> None:
+            done.append(seed)
+            how = "from the cache" if model.info.get("from_cache") else "trained"
+            progress(f"calibrating {shown}: seed {seed} ({len(done)}) {how}")
+
+        return report
 
     def check(self, spec: ItemSpec, fixture: FixtureLookup | None = None) -> Outcome:
         """Check one item: the file's error, then the item's own, then its expectation; an

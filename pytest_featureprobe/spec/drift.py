@@ -17,6 +17,7 @@ from ..baseline.checks import (
     RankAgreement,
 )
 from ..baseline.seed_band import BAND_FACTOR
+from ..baseline.seed_test import needed_seeds
 from ..errors import SpecError
 from ..features import feature_name
 from .context_decl import ContextDecl, context_decl
@@ -28,7 +29,7 @@ DRIFT_CHECKS = {  # item name -> the keys that declare it
     "max_abs_delta": ("max_abs_delta", "per_order", "per_probe"),
     "rank": ("rank",),
     "interaction": ("interaction",),
-    "band": ("band",),
+    "band": ("band", "false_alarm"),
     "churn": ("max_churn", "slice_churn"),
 }
 
@@ -54,7 +55,9 @@ class DriftDecl:
 
     def calibration_seeds(self, spec_seed: int) -> list[int]:
         """The seeds of the seed band: a list as given, or K seeds from the spec's own seed."""
-        seeds = self.values.get("calibrate", {}).get("seeds", 5)
+        false_alarm = self.values.get("false_alarm")
+        default = needed_seeds(false_alarm) if false_alarm is not None else 5
+        seeds = self.values.get("calibrate", {}).get("seeds", default)
         if isinstance(seeds, int):
             return list(range(spec_seed, spec_seed + seeds))
         return [int(s) for s in seeds]
@@ -82,7 +85,9 @@ class DriftDecl:
             gates["interaction"] = InteractionTolerance(values["interaction"])
         if "band" in values:
             band = values["band"]
-            gates["band"] = BandLimit(band.get("max_score"), band.get("factor", BAND_FACTOR))
+            gates["band"] = BandLimit(
+                band.get("max_score"), band.get("factor", BAND_FACTOR), values.get("false_alarm")
+            )
         if "max_churn" in values or "slice_churn" in values:
             slices = values.get("slice_churn", {})
             gates["churn"] = ChurnLimit(
@@ -95,7 +100,7 @@ class DriftDecl:
         gates = self.gates()
         items = []
         for kind, keys in DRIFT_CHECKS.items():
-            present = sorted((k for k in keys if k in self.values), key=self.key_lines.get)
+            present = sorted((k for k in keys if k in self.key_lines), key=self.key_lines.get)
             if not present:
                 continue
             line = self.key_lines[present[0]]
@@ -126,11 +131,11 @@ def _refuse_combinations(section: LineDict, path: Path, model_kind: str) -> None
         raise refuse("interaction compares pairs: set drift.order to 2 or more", "interaction")
     if "rank" in section and order == 0:
         raise refuse("rank compares single features: drift.order must be 1 or more", "rank")
-    if "band" in section and model_kind != "train":
+    if ("band" in section or "false_alarm" in section) and model_kind != "train":
         raise refuse(
             f"the seed band retrains the model with other seeds, so it needs model: train: "
             f"(this file's model is {model_kind}:)",
-            "band",
+            "band" if "band" in section else "false_alarm",
         )
 
 
@@ -140,6 +145,25 @@ def _refuse_settings(values: dict[str, Any], section: LineDict, path: Path) -> N
     def refuse(message: str, key: str, where: str) -> SpecError:
         return SpecError(message, path=path, line=section.key_lines[where], key=f"drift.{key}")
 
+    false_alarm = values.get("false_alarm")
+    if false_alarm is not None:
+        for key in ("max_score", "factor", "cap"):
+            if key in values["band"]:
+                raise refuse(
+                    f"false_alarm sets the seed test's threshold by rank; band.{key} belongs to "
+                    "the mean band it replaces",
+                    f"band.{key}",
+                    "band" if "band" in section else "false_alarm",
+                )
+        needed = needed_seeds(false_alarm)
+        given = len(DriftDecl(values, 0, {}, [], path).calibration_seeds(0))
+        if given < needed:
+            raise refuse(
+                f"false_alarm {false_alarm:g} needs at least {needed} calibration seeds "
+                f"(1/(K+1) <= {false_alarm:g}); calibrate.seeds gives {given}",
+                "calibrate.seeds",
+                "calibrate" if "calibrate" in section else "false_alarm",
+            )
     if "calibrate" in values and "band" not in values:
         raise refuse(
             "calibrate stores a seed band that only the band check reads: add band",
@@ -174,12 +198,14 @@ def drift_decl(
     if not declared:
         raise SpecError(
             "declare at least one drift check: max_flips, allow_flips, max_abs_delta, per_order, "
-            "per_probe, rank, interaction, band, max_churn or slice_churn",
+            "per_probe, rank, interaction, band, false_alarm, max_churn or slice_churn",
             path=path,
             line=line,
             key="drift",
         )
     if "band" in section and section["band"] is True:
+        values["band"] = {}
+    if "false_alarm" in values and "band" not in values:  # the seed test is the band's gate
         values["band"] = {}
     if "band" in values and "calibrate" not in values:
         values["calibrate"] = {}

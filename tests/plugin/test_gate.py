@@ -591,7 +591,7 @@ def test_each_drift_check_is_its_own_item_at_its_line(pytester):
         (
             "order: 2",
             "6: drift: declare at least one drift check: max_flips, allow_flips, max_abs_delta, "
-            "per_order, per_probe, rank, interaction, band, max_churn or slice_churn",
+            "per_order, per_probe, rank, interaction, band, false_alarm, max_churn or slice_churn",
         ),
         (
             "max_flips: 0\ncalibrate: {seeds: 3}",
