@@ -170,7 +170,11 @@ class Baseline:
             header["band"] = self.band.header()
         cells = self.seed_cells
         if cells is not None:
-            header["seed_test"] = {"floor": cells.floor, "min_rows": cells.min_rows}
+            header["seed_test"] = {
+                "floor": cells.floor,
+                "min_rows": cells.min_rows,
+                "seeds": cells.seeds,
+            }
         lines = ["{"]
         for key in sorted(header):
             lines.append(f"  {json.dumps(key)}: {json.dumps(header[key], sort_keys=True)},")
@@ -277,7 +281,7 @@ def _context(value: Any) -> dict[str, Any]:
 def _seed_cells(data: dict[str, Any], records: list[dict], n_classes: int) -> SeedCells:
     """The seed test's cells as a baseline file stores them (per probe, and per slice)."""
     settings, slices = data["seed_test"], data["slices"]
-    seeds = [int(s) for s in data["band"]["seeds"]]
+    seeds = [int(s) for s in settings["seeds"]]
     probes = np.array([r["seeds"] for r in records], dtype=np.float64).transpose(1, 0, 2)
     means = np.array([r["seeds"] for r in slices], dtype=np.float64).reshape(
         len(slices), len(seeds), n_classes
