@@ -56,3 +56,6 @@ def start_keras_quietly() -> None:
             import tensorflow as tf
 
             tf.config.list_physical_devices()
+            # "N out of the last N calls ... triggered tf.function retracing": each calibration
+            # seed is a new model, so its training function is traced anew, as it must be
+            tf.get_logger().setLevel("ERROR")

@@ -166,10 +166,11 @@ def check_seed_test(
     if rows is not None:
         lines += _churn_lines(*rows, classes, cells.min_rows)
     lines += _cell_lines(cells, result, probes, classes)
+    reach = round(result.p_value * (k + 1))
     lines.append(
         f"score {result.score:.2f} (the largest deviation, in seed spreads) is above {above} of "
-        f"the {k} seeds' scores (largest {result.seed_scores.max():.2f}); a change is flagged "
-        f"when at most {false_alarm:g} x {k + 1} of the {k + 1} scores reach today's"
+        f"the {k} seeds' scores (largest {result.seed_scores.max():.2f}): {reach} of the {k + 1} "
+        f"scores reach it, p = {reach}/{k + 1}"
     )
     return Outcome(False, lines, props)
 

@@ -16,6 +16,7 @@ from .common import (
     YAML_SUFFIXES,
     CommandError,
     allow_path_option,
+    bounded,
     cache_dir_option,
     existing,
     make_session,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 def _calibrated_file(args: argparse.Namespace) -> tuple[Document, list[int], Path]:
     """The expectation file, its calibration seeds and where its baseline goes, all checked."""
     from ..baseline import baseline_path
+    from ..baseline.seed_test import needed_seeds
     from ..spec import load_document
 
     path = existing(args.file, "expectation file")
@@ -56,6 +58,12 @@ def _calibrated_file(args: argparse.Namespace) -> tuple[Document, list[int], Pat
         seeds = drift.calibration_seeds(spec_seed)
     if len(seeds) < 2:
         raise CommandError("the seed band needs at least 2 calibration seeds")
+    false_alarm = drift.values.get("false_alarm")
+    if false_alarm is not None and len(seeds) < needed_seeds(false_alarm):
+        raise CommandError(
+            f"{path.name}: false_alarm {false_alarm:g} needs at least "
+            f"{needed_seeds(false_alarm)} calibration seeds; --seeds gives {len(seeds)}"
+        )
     target = Path(args.baseline) if args.baseline else baseline_path(path, drift.baseline)
     check_confined(document, args, None if args.baseline else target)
     return document, seeds, target
@@ -67,6 +75,16 @@ def _print_band(document: Document, baseline: Baseline, accuracies: list[float])
     from ..expectations import text_table
 
     band = baseline.band
+    cells = baseline.seed_cells
+    if cells is not None:  # the seed test: its cells, and how the threshold is set
+        false_alarm = document.drift.values["false_alarm"]
+        print(
+            f"seed test: {len(cells.seeds)} seeds x ({len(baseline.probes)} probes + "
+            f"{len(cells.slices)} slices of at least {cells.min_rows} rows) x "
+            f"{len(baseline.classes)} classes; fails when at most {false_alarm:g} of the "
+            f"{len(cells.seeds) + 1} scores (the seeds' and today's) reach today's"
+        )
+        return
     rows = [
         [seed, accuracy, score]
         for seed, accuracy, score in zip(band.seeds, accuracies, band.loo_scores, strict=True)
@@ -101,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
             f"(training accuracy {accuracies[-1]:.3f})"
         )
 
-    baseline = declared_baseline(session, document, model, sweep, seeds, report_seed, context)
+    baseline = declared_baseline(
+        session, document, model, sweep, seeds, report_seed, context, args.workers, progress.line
+    )
     write_baseline(target, baseline, replace_any=args.baseline is not None or not drift.baseline)
     print(
         f"calibrated {display_path(path)}: {len(seeds)} seeds, {len(baseline.probes)} probes up to "
@@ -136,6 +156,14 @@ def add_parser(commands: Any) -> None:
     )
     calibrate.add_argument(
         "--baseline", metavar="FILE", help="write here (default: where pytest looks for it)"
+    )
+    calibrate.add_argument(
+        "--workers",
+        type=bounded(int, 1, None, "a whole number of at least 1"),
+        default=None,
+        metavar="N",
+        help="processes that train the seeds not yet cached (default: auto, one per core up to "
+        "4 when that is faster; needs --cache-dir, through which the weights come back)",
     )
     cache_dir_option(calibrate)
     allow_path_option(calibrate)

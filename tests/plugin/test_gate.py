@@ -13,6 +13,7 @@ import math
 import re
 import shutil
 import stat
+import sys
 import textwrap
 from pathlib import Path
 
@@ -706,7 +707,9 @@ def test_retrain_gate_example(pytester):
         source,
         pytester.path,
         dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns(".*", "__pycache__"),
+        ignore=shutil.ignore_patterns(
+            ".*", "__pycache__", "*slices*", "penguins.csv", "relabel_slice.py"
+        ),
     )
     baseline = pytester.path / "__featureprobe__/featureprobe_gate.json"
     committed = baseline.read_text()
@@ -734,3 +737,38 @@ def test_retrain_gate_example(pytester):
     assert re.fullmatch(r"\d+ probes changed their predicted class \(at most 2 allowed\)", flips[0])
     assert baseline.read_text() == committed  # never written without the flag
     assert "baseline written" not in result.stdout.str()
+
+
+def test_retrain_gate_example_on_real_rows_names_the_slice_that_changed(pytester):
+    """The walk-through's second part (README.md there): the committed seed-test baseline of the
+    penguins model; another seed passes; the Dream males relabelled fail, the slice named."""
+    source = EXAMPLES / "retrain_gate"
+    for name in ("featureprobe_slices.yaml", "penguins.csv", "relabel_slice.py"):
+        shutil.copy(source / name, pytester.path / name)
+    (pytester.path / "__featureprobe__").mkdir()
+    committed = (source / "__featureprobe__/featureprobe_slices.json").read_text()
+    (pytester.path / "__featureprobe__/featureprobe_slices.json").write_text(committed)
+    assert json.loads(committed)["seed_test"]["seeds"] == list(range(19))
+
+    spec = pytester.path / "featureprobe_slices.yaml"
+    spec.write_text(spec.read_text().replace("    seed: 0\n", "    seed: 7\n"))
+    run(pytester).assert_outcomes(passed=2)  # step 2: another seed is a retrain like the 19
+
+    spec.write_text(spec.read_text().replace("    seed: 7\n", "    seed: 0\n"))
+    relabel = pytester.run(sys.executable, "relabel_slice.py")
+    assert relabel.ret == 0
+    assert "relabelled 62 rows (island=Dream, sex=male) as Gentoo" in relabel.stdout.str()
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    said = explanation(result, "drift-band")
+    assert said[0] == (
+        "today's model sits further from the 19 calibration seeds than a retrain with another "
+        "seed would (p = 0.050 <= false_alarm 0.05)"
+    )
+    assert "62 of the 344 rows changed their predicted class since the baseline" in said
+    worst = said[said.index("the slices that changed most (of at least 20 rows):") + 2]
+    assert worst.split()[:6] == ["island=Dream", "+", "sex=male", "62", "62", "100.0%"]
+    assert "-> Gentoo" in worst
+    assert said[-1].startswith("score ") and "is above 19 of the 19 seeds' scores" in said[-1]
+    stored = (pytester.path / "__featureprobe__/featureprobe_slices.json").read_text()
+    assert stored == committed  # never written without the flag
