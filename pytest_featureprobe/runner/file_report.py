@@ -12,6 +12,7 @@ from ..report.entry import ReportEntry
 from .declared import drift_context
 
 if TYPE_CHECKING:
+    from ..baseline.record import Baseline
     from ..sweep import Sweep
     from .file_run import FileRun
 
@@ -51,7 +52,19 @@ def report_entry(run: FileRun, title: str, results: list[tuple[str, str]]) -> Re
                 entry.notes.append(f"no declared tolerances: {exc.message}")
         elif isinstance(gate, BandLimit):
             entry.band = {"max_score": gate.max_score, "factor": gate.factor}
+            if gate.false_alarm is not None:
+                entry.band["seed_test"] = _seed_test(run, gate, baseline, entry)
     return entry
+
+
+def _seed_test(run: FileRun, gate: BandLimit, baseline: Baseline, entry: ReportEntry) -> dict:
+    """The seed test's figures (p-value, score), as the drift-band item computed them."""
+    try:
+        context = run.context_for(drift_context(run.document))
+        return gate.compare_in(baseline, context).properties
+    except FeatureProbeError as exc:
+        entry.notes.append(f"no seed test figures: {exc.message}")
+        return {}
 
 
 def _entries_sweep(run: FileRun) -> tuple[Sweep | None, str]:

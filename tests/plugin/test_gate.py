@@ -752,7 +752,12 @@ def test_retrain_gate_example_on_real_rows_names_the_slice_that_changed(pytester
 
     spec = pytester.path / "featureprobe_slices.yaml"
     spec.write_text(spec.read_text().replace("    seed: 0\n", "    seed: 7\n"))
-    run(pytester).assert_outcomes(passed=2)  # step 2: another seed is a retrain like the 19
+    # step 2: another seed is a retrain like the 19; the report gives the gate's own reading
+    run(pytester, "--featureprobe-report=report").assert_outcomes(passed=2)
+    page = (pytester.path / "report" / "index.html").read_text()
+    assert re.search(
+        r"Seed test p = 0\.\d{3} \(false_alarm 0\.05, 19 seeds; score \d+\.\d\d\)", page
+    )
 
     spec.write_text(spec.read_text().replace("    seed: 7\n", "    seed: 0\n"))
     relabel = pytester.run(sys.executable, "relabel_slice.py")
