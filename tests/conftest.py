@@ -24,6 +24,8 @@ def _preload_for_pytester() -> None:
     if _preloaded:
         return
     _preloaded = True
+    import concurrent.futures.process  # noqa: F401  (calibration's worker pool pickles its own)
+
     import jsonschema  # noqa: F401
     import numpy  # noqa: F401
     import pandas  # noqa: F401

@@ -25,7 +25,7 @@ from .fixtures import (  # noqa: F401  (pytest finds fixtures among the plugin's
     featureprobe_sweep,
     featureprobe_train,
 )
-from .options import add_options, sweep_order
+from .options import add_options, calibration_workers, sweep_order
 from .run import FeatureProbeRun
 from .stash import RUN_KEY
 
@@ -39,6 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     (not after the run) and register the report writer. Without the option nothing of the report
     is imported."""
     sweep_order(config)  # a bad ini value stops the run before any model trains
+    calibration_workers(config)
     run = FeatureProbeRun(config)
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, "featureprobe-run")

@@ -132,8 +132,9 @@ def _refuse_combinations(section: LineDict, path: Path, model_kind: str) -> None
     if "rank" in section and order == 0:
         raise refuse("rank compares single features: drift.order must be 1 or more", "rank")
     if ("band" in section or "false_alarm" in section) and model_kind != "train":
+        gate = "seed band" if "false_alarm" not in section else "seed test"
         raise refuse(
-            f"the seed band retrains the model with other seeds, so it needs model: train: "
+            f"the {gate} retrains the model with other seeds, so it needs model: train: "
             f"(this file's model is {model_kind}:)",
             "band" if "band" in section else "false_alarm",
         )
