@@ -23,7 +23,7 @@ from ..provenance import library_versions, platform_facts
 from ..sweep import Sweep, prob_column
 from .churn import RowPredictions
 from .seed_band import SeedBand
-from .seed_test import SEED_DIGITS, SeedCells
+from .seed_test import SeedCells
 
 FORMAT_VERSION = 1
 PRECISION = 6
@@ -170,15 +170,10 @@ class Baseline:
             header["band"] = self.band.header()
         cells = self.seed_cells
         if cells is not None:
-            header["seed_test"] = {
-                "floor": cells.floor,
-                "min_rows": cells.min_rows,
-                "seeds": cells.seeds,
-            }
+            header["seed_test"] = cells.header()
         lines = ["{"]
         for key in sorted(header):
             lines.append(f"  {json.dumps(key)}: {json.dumps(header[key], sort_keys=True)},")
-        lines.append('  "probes": [')
         records = []
         for i, name in enumerate(self.probes):
             record = {"probe": name, "p": _rounded(self.probabilities[i], digits)}
@@ -186,32 +181,21 @@ class Baseline:
                 record["center"] = _rounded(self.band.center[i], digits)
                 record["spread"] = _rounded(self.band.spread[i], digits)
             if cells is not None:  # each calibration seed's probabilities, seed by seed
-                record["seeds"] = [_rounded(v, SEED_DIGITS) for v in cells.probes[:, i]]
-            records.append("    " + json.dumps(record, sort_keys=True))
-        lines.append(",\n".join(records))
-        if cells is not None:  # each slice's mean probabilities, seed by seed, one per line
-            lines.append("  ],")
-            lines.append('  "slices": [')
-            slices = [
-                json.dumps(
-                    {
-                        "rows": rows,
-                        "seeds": [_rounded(v, SEED_DIGITS) for v in cells.slice_means[:, n]],
-                        "slice": list(features),
-                    },
-                    sort_keys=True,
-                )
-                for n, (features, rows) in enumerate(
-                    zip(cells.slices, cells.slice_rows, strict=True)
-                )
-            ]
-            lines.append(",\n".join(f"    {r}" for r in slices))
-        if self.rows is not None:  # the context's rows, one per line (the churn checks')
-            lines.append("  ],")
-            lines.append('  "rows": [')
-            rows = [json.dumps(r, sort_keys=True) for r in self.rows.records(digits)]
-            lines.append(",\n".join(f"    {r}" for r in rows))
-        lines.append("  ]")
+                record["seeds"] = cells.probe_seeds(i)
+            records.append(json.dumps(record, sort_keys=True))
+        blocks = [("probes", records)]  # one entry per line
+        if cells is not None:  # each slice's mean probabilities, seed by seed
+            blocks.append(
+                ("slices", [json.dumps(r, sort_keys=True) for r in cells.slice_records()])
+            )
+        if self.rows is not None:  # the context's rows (the churn checks' and the seed test's)
+            blocks.append(
+                ("rows", [json.dumps(r, sort_keys=True) for r in self.rows.records(digits)])
+            )
+        for number, (name, entries) in enumerate(blocks):
+            lines.append(f"  {json.dumps(name)}: [")
+            lines.append(",\n".join(f"    {e}" for e in entries))
+            lines.append("  ]," if number < len(blocks) - 1 else "  ]")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -252,7 +236,9 @@ class Baseline:
             if "rows" in data:
                 baseline.rows = RowPredictions.from_records(data["rows"], len(classes))
             if "seed_test" in data:
-                baseline.seed_cells = _seed_cells(data, records, len(classes))
+                baseline.seed_cells = SeedCells.from_file(
+                    data["seed_test"], records, data["slices"], len(classes)
+                )
             if records and "center" in records[0]:
                 baseline.band = SeedBand.from_file(
                     data["band"],
@@ -276,27 +262,6 @@ def _context(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
         raise TypeError("the context is a mapping with a digest")
     return {**value, "name": str(value.get("name", "?"))}
-
-
-def _seed_cells(data: dict[str, Any], records: list[dict], n_classes: int) -> SeedCells:
-    """The seed test's cells as a baseline file stores them (per probe, and per slice)."""
-    settings, slices = data["seed_test"], data["slices"]
-    seeds = [int(s) for s in settings["seeds"]]
-    probes = np.array([r["seeds"] for r in records], dtype=np.float64).transpose(1, 0, 2)
-    means = np.array([r["seeds"] for r in slices], dtype=np.float64).reshape(
-        len(slices), len(seeds), n_classes
-    )
-    if probes.shape != (len(seeds), len(records), n_classes):
-        raise ValueError("the seeds' probabilities do not match the seeds and classes")
-    return SeedCells(
-        seeds,
-        probes,
-        [tuple(str(f) for f in r["slice"]) for r in slices],
-        [int(r["rows"]) for r in slices],
-        means.transpose(1, 0, 2),
-        float(settings["floor"]),
-        int(settings["min_rows"]),
-    )
 
 
 def _rounded(values: np.ndarray, digits: int) -> list[float]:

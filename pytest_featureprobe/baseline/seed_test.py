@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -77,6 +77,46 @@ class SeedCells:
         slices = [space.names(p) if p else () for p in positions]
         return cls(seeds, probes, slices, [round(n) for n in sizes], means, floor, min_rows)
 
+    @classmethod
+    def from_file(
+        cls,
+        header: dict[str, Any],
+        probe_records: Sequence[dict[str, Any]],
+        slice_records: Sequence[dict[str, Any]],
+        n_classes: int,
+    ) -> SeedCells:
+        """The cells as a baseline file stores them: a header, a ``seeds`` list on each probe's
+        record, and a record per slice."""
+        seeds = [int(s) for s in header["seeds"]]
+        shape = (len(seeds), n_classes)
+        probes = np.array([r["seeds"] for r in probe_records], dtype=np.float64)
+        means = np.array([r["seeds"] for r in slice_records], dtype=np.float64)
+        if probes.shape[1:] != shape or means.reshape(-1, *shape).shape[0] != len(slice_records):
+            raise ValueError("the seeds' probabilities do not match the seeds and classes")
+        return cls(
+            seeds,
+            probes.reshape(len(probe_records), *shape).transpose(1, 0, 2),
+            [tuple(str(f) for f in r["slice"]) for r in slice_records],
+            [int(r["rows"]) for r in slice_records],
+            means.reshape(len(slice_records), *shape).transpose(1, 0, 2),
+            float(header["floor"]),
+            int(header["min_rows"]),
+        )
+
+    def header(self) -> dict[str, Any]:
+        return {"floor": self.floor, "min_rows": self.min_rows, "seeds": self.seeds}
+
+    def probe_seeds(self, probe: int) -> list[list[float]]:
+        """Each seed's probabilities of one probe, as a baseline's probe line holds them."""
+        return [_rounded(v) for v in self.probes[:, probe]]
+
+    def slice_records(self) -> list[dict[str, Any]]:
+        """One record per slice: its features, rows and each seed's mean probabilities."""
+        return [
+            {"rows": rows, "seeds": [_rounded(v) for v in self.slice_means[:, n]], "slice": list(f)}
+            for n, (f, rows) in enumerate(zip(self.slices, self.slice_rows, strict=True))
+        ]
+
     def stack(self) -> np.ndarray:
         """(seeds, cells): each seed's probe cells, then its slice cells."""
         k = len(self.seeds)
@@ -98,6 +138,10 @@ class SeedCells:
         stack = self.stack()
         center, spread = stack.mean(0), np.maximum(stack.std(0, ddof=1), self.floor)
         return SeedTest(score, seeds, p_value, center, spread, today)
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), SEED_DIGITS) for v in values]
 
 
 def _score(cells: np.ndarray, others: np.ndarray, floor: float) -> float:

@@ -25,6 +25,7 @@ from ..errors import (
     UPDATE_HINT,
     DataError,
     FeatureProbeError,
+    ModelError,
     SpecError,
     display_path,
     quoted,
@@ -251,6 +252,8 @@ class FileRun:
                 self.session, document, model, decl, self._contexts.get(chosen)
             )
         except FeatureProbeError as exc:
+            if isinstance(exc, ModelError) and exc.key is None:  # the model failed to sweep
+                raise self._model_error(exc) from None
             if exc.path is None and (exc.key or "").split(".")[0] in ("model", "drift"):
                 raise placed(exc, chosen, None, self.path) from None
             raise
