@@ -29,6 +29,7 @@ class FileFacts:
     outcomes: dict[str, int] = field(default_factory=dict)
     worst_delta: float | None = None
     band_score: tuple[float, float] | None = None  # (score, threshold)
+    seed_test: tuple[float, float] | None = None  # (p-value, false_alarm)
 
 
 class RunSummary:
@@ -58,6 +59,11 @@ class RunSummary:
                 float(properties["featureprobe_band_score"]),
                 float(properties["featureprobe_band_threshold"]),
             )
+        if "featureprobe_seed_test_p_value" in properties:
+            facts.seed_test = (
+                float(properties["featureprobe_seed_test_p_value"]),
+                float(properties["featureprobe_false_alarm"]),
+            )
         if "featureprobe_baseline_written" in properties:
             self.written.append(str(properties["featureprobe_baseline_written"]))
 
@@ -72,6 +78,9 @@ class RunSummary:
                 parts.append(
                     f"band score {facts.band_score[0]:.2f} (max {facts.band_score[1]:.2f})"
                 )
+            if facts.seed_test is not None:
+                p_value, false_alarm = facts.seed_test
+                parts.append(f"seed test p {p_value:.2f} (fails at {false_alarm:g})")
             rows.append(" ".join(parts[:2]) + "; " + "; ".join(parts[2:]))
         return rows
 

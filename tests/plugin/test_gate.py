@@ -753,7 +753,10 @@ def test_retrain_gate_example_on_real_rows_names_the_slice_that_changed(pytester
     spec = pytester.path / "featureprobe_slices.yaml"
     spec.write_text(spec.read_text().replace("    seed: 0\n", "    seed: 7\n"))
     # step 2: another seed is a retrain like the 19; the report gives the gate's own reading
-    run(pytester, "--featureprobe-report=report").assert_outcomes(passed=2)
+    result = run(pytester, "--featureprobe-report=report")
+    result.assert_outcomes(passed=2)
+    summary = "featureprobe_slices.yaml: dense classifier on penguins.csv (seed 7); 15 probes; "
+    result.stdout.fnmatch_lines([summary + "2 passed; seed test p 0.* (fails at 0.05)"])
     page = (pytester.path / "report" / "index.html").read_text()
     assert re.search(
         r"Seed test p = 0\.\d{3} \(false_alarm 0\.05, 19 seeds; score \d+\.\d\d\)", page
