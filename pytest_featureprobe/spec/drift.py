@@ -147,6 +147,12 @@ def _refuse_settings(values: dict[str, Any], section: LineDict, path: Path) -> N
         return SpecError(message, path=path, line=section.key_lines[where], key=f"drift.{key}")
 
     false_alarm = values.get("false_alarm")
+    if false_alarm is None and "min_rows" in values.get("band", {}):
+        raise refuse(
+            "band.min_rows is the smallest slice the seed test reads: add false_alarm",
+            "band.min_rows",
+            "band",
+        )
     if false_alarm is not None:
         for key in ("max_score", "factor", "cap"):
             if key in values["band"]:

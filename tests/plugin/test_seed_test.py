@@ -279,8 +279,21 @@ def test_a_relabelled_slice_fails_the_seed_test_and_is_named(shapes):
             "13: drift.false_alarm: 0 is less than or equal to the minimum of 0",
         ),
         ("  false_alarm: 0.7\n", "13: drift.false_alarm: 0.7 is greater than the maximum of 0.5"),
+        (
+            "  band: {min_rows: 5}\n",
+            "13: drift.band.min_rows: band.min_rows is the smallest slice the seed test reads: "
+            "add false_alarm",
+        ),
     ],
-    ids=["max-score", "factor", "too-few-seeds", "too-few-listed-seeds", "zero", "above-half"],
+    ids=[
+        "max-score",
+        "factor",
+        "too-few-seeds",
+        "too-few-listed-seeds",
+        "zero",
+        "above-half",
+        "min-rows-without-false-alarm",
+    ],
 )
 def test_contradicting_seed_test_settings_are_refused_in_one_line(shapes, drift, message):
     write(shapes, drift)
