@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
+
+from . import reports
+from .reports import one_line, section
 
 CONFTEST = """
 import json
@@ -108,30 +110,7 @@ def run(pytester: pytest.Pytester, drift: str | None = None, *args: str) -> pyte
 
 
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
-    """Each item's outcome, by its id (from the -rA short summary)."""
-    found = {}
-    for line in result.outlines:
-        match = re.match(rf"^(PASSED|FAILED|ERROR) {FILE}::(\S+)", line)
-        if match:
-            found[match.group(2)] = match.group(1)
-    return found
-
-
-def section(result: pytest.RunResult, name: str) -> list[str]:
-    """The report of one failed or errored item: the lines between its header and the next."""
-    text = result.stdout.str()
-    header = rf"^_+ (?:ERROR at setup of )?\S+:\d+: {re.escape(name)} _+$\n"
-    match = re.search(header + r"(.*?)(?=^[_=]{3,})", text, re.M | re.S)
-    assert match, f"no report for {name!r} in:\n{text}"
-    return [line for line in match.group(1).splitlines() if line.strip()]
-
-
-def one_line(result: pytest.RunResult, name: str) -> str:
-    """A FeatureProbeError report: one line, no traceback."""
-    lines = section(result, name)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("featureprobe: "), lines
-    return lines[0].removeprefix("featureprobe: ")
+    return reports.outcomes(result, FILE)
 
 
 def stored(pytester: pytest.Pytester) -> dict[tuple[str, ...], tuple[int, list[float]]]:

@@ -19,7 +19,6 @@ colour=red there reads a mean P(yes) of 0.582 (two rows of four yes); on the zer
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 
 import numpy as np
@@ -30,32 +29,10 @@ from pytest_featureprobe.memo import ProbeSession
 from pytest_featureprobe.models import from_callable
 from pytest_featureprobe.runner import FileRun, RunSettings
 
-CONFTEST = """
-import numpy as np
-import pytest
+from . import reports
+from .reports import explanation, one_line
+from .test_contexts import CONFTEST, QUIET, ROWS
 
-from pytest_featureprobe.features import FeatureSpace
-from pytest_featureprobe.models import from_callable
-
-BIAS = -1.5
-WEIGHTS = np.array([-1.2, 3.0, 2.5, -3.0])  # colour=green, colour=red, size=big, size=small
-
-
-def shade(x):
-    p = 1 / (1 + np.exp(-(BIAS + np.asarray(x, dtype=float) @ WEIGHTS)))
-    return np.stack([1 - p, p], axis=1)
-
-
-@pytest.fixture(scope="session")
-def shade_model():
-    space = FeatureSpace(
-        ("colour=green", "colour=red", "size=big", "size=small"), categorical=("colour", "size")
-    )
-    return from_callable(shade, space, ["no", "yes"])
-"""
-
-ROWS = "colour,size\nred,big\nred,small\ngreen,big\ngreen,small\n"
-QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 FILE = "featureprobe_shade.yaml"
 IN_ROWS = "model:\n  fixture: shade_model\n  context: rows.csv\n"
 
@@ -76,38 +53,8 @@ def run(pytester: pytest.Pytester, text: str | None = None, *args: str) -> pytes
     return result
 
 
-def section(result: pytest.RunResult, name: str) -> list[str]:
-    """The report of one failed or errored item: the lines between its header and the next."""
-    text = result.stdout.str()
-    header = rf"^_+ (?:ERROR at setup of )?\S+:\d+: {re.escape(name)} _+$\n"
-    match = re.search(header + r"(.*?)(?=^[_=]{3,})", text, re.M | re.S)
-    assert match, f"no report for {name!r} in:\n{text}"
-    return [line for line in match.group(1).splitlines() if line.strip()]
-
-
-def explanation(result: pytest.RunResult, name: str) -> list[str]:
-    """What a failed expectation says after its header and the entry's YAML source."""
-    lines = section(result, name)
-    assert lines[0].endswith(f"expectation {name!r} failed"), lines
-    return [line[2:] for line in lines[1:] if not line.startswith("    ")]
-
-
-def one_line(result: pytest.RunResult, name: str) -> str:
-    """A FeatureProbeError report: one line, no traceback."""
-    lines = section(result, name)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("featureprobe: "), lines
-    return lines[0].removeprefix("featureprobe: ")
-
-
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
-    """Each item's outcome, by its id (from the -rA short summary)."""
-    found = {}
-    for line in result.outlines:
-        match = re.match(rf"^(PASSED|FAILED|ERROR|XFAIL|XPASS) {FILE}::(\S+)", line)
-        if match:
-            found[match.group(2)] = match.group(1)
-    return found
+    return reports.outcomes(result, FILE)
 
 
 def shade_model():

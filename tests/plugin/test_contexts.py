@@ -25,6 +25,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from . import reports
+from .reports import explanation, one_line, section
+
 CONFTEST = """
 import numpy as np
 import pytest
@@ -76,38 +79,8 @@ def run(pytester: pytest.Pytester, text: str | None = None, *args: str) -> pytes
     return result
 
 
-def section(result: pytest.RunResult, name: str) -> list[str]:
-    """The report of one failed or errored item: the lines between its header and the next."""
-    text = result.stdout.str()
-    header = rf"^_+ (?:ERROR at setup of )?\S+:\d+: {re.escape(name)} _+$\n"
-    match = re.search(header + r"(.*?)(?=^[_=]{3,})", text, re.M | re.S)
-    assert match, f"no report for {name!r} in:\n{text}"
-    return [line for line in match.group(1).splitlines() if line.strip()]
-
-
-def explanation(result: pytest.RunResult, name: str) -> list[str]:
-    """What a failed expectation says after its header and the entry's YAML source."""
-    lines = section(result, name)
-    assert lines[0].endswith(f"expectation {name!r} failed"), lines
-    return [line[2:] for line in lines[1:] if not line.startswith("    ")]
-
-
-def one_line(result: pytest.RunResult, name: str) -> str:
-    """A FeatureProbeError report: one line, no traceback."""
-    lines = section(result, name)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("featureprobe: "), lines
-    return lines[0].removeprefix("featureprobe: ")
-
-
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
-    """Each item's outcome, by its id (from the -rA short summary)."""
-    found = {}
-    for line in result.outlines:
-        match = re.match(rf"^(PASSED|FAILED|ERROR|XFAIL|XPASS) {FILE}::(\S+)", line)
-        if match:
-            found[match.group(2)] = match.group(1)
-    return found
+    return reports.outcomes(result, FILE)
 
 
 ROWS_TABLE = "row  with probe  P(no)  P(yes)  features (before)"

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from . import reports
+from .reports import one_line, section
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 DATA = "colour,size,shape,label\n" + "".join(
@@ -107,38 +110,12 @@ def stored(pytester: pytest.Pytester, path: str = BASELINE) -> dict:
 
 
 def outcomes(result: pytest.RunResult, file: str = FILE) -> dict[str, str]:
-    """Each item's outcome, by its id (from the -rA short summary)."""
-    found = {}
-    for line in result.outlines:
-        match = re.match(rf"^(PASSED|FAILED|ERROR|XFAIL|XPASS) {re.escape(file)}::(\S+)", line)
-        if match:
-            found[match.group(2)] = match.group(1)
-    return found
-
-
-def section(result: pytest.RunResult, name: str) -> list[str]:
-    """The report of one failed or errored item: the lines between its header and the next."""
-    text = result.stdout.str()
-    header = rf"^_+ (?:ERROR at setup of )?\S+:\d+: {re.escape(name)} _+$\n"
-    match = re.search(header + r"(.*?)(?=^[_=]{3,})", text, re.M | re.S)
-    assert match, f"no report for {name!r} in:\n{text}"
-    return [line for line in match.group(1).splitlines() if line.strip()]
+    return reports.outcomes(result, file)
 
 
 def explanation(result: pytest.RunResult, name: str) -> list[str]:
     """What a failed drift check says after its header and its YAML source."""
-    lines = section(result, name)
-    assert lines[0].endswith(f"expectation {name!r} failed"), lines
-    assert lines[1] == "  drift:", lines
-    return [line[2:] for line in lines[2:] if not line.startswith("    ")]
-
-
-def one_line(result: pytest.RunResult, name: str) -> str:
-    """A FeatureProbeError report: one line, no traceback."""
-    lines = section(result, name)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("featureprobe: "), lines
-    return lines[0].removeprefix("featureprobe: ")
+    return reports.explanation(result, name, "  drift:")
 
 
 def progress(result: pytest.RunResult) -> list[str]:
