@@ -10,8 +10,6 @@ into a cache that the in-process pytest runs share (pytest's cache folder
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import shutil
@@ -21,14 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pytest_featureprobe import cli
 from pytest_featureprobe.cli.cmd_record import _singles_lines
 from pytest_featureprobe.context_sweep import run_context_sweep
 from pytest_featureprobe.contexts import Context
 from pytest_featureprobe.features import FeatureSpace
 from pytest_featureprobe.models import from_callable
 
-from .support import EXAMPLES, one_line
+from .support import EXAMPLES, cache_args, one_line
+from .support import in_process as main
 
 PENGUINS = EXAMPLES / "penguins"
 PENGUINS_YAML = PENGUINS / "featureprobe_penguins.yaml"
@@ -56,18 +54,6 @@ expect:
 def cache_root(tmp_path_factory) -> Path:
     """pytest's cache folder for the in-process runs; the command caches weights inside it."""
     return tmp_path_factory.mktemp("pytest-cache")
-
-
-def cache_args(cache_root: Path) -> list[str]:
-    return ["--cache-dir", str(cache_root / "d" / "featureprobe")]
-
-
-def main(*args: str) -> tuple[int, str, str]:
-    """``featureprobe ARGS`` in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(list(args))
-    return status, out.getvalue(), err.getvalue()
 
 
 def penguins_file(folder: Path, context: str, extra: str = "") -> Path:

@@ -8,19 +8,17 @@ The model is trained once for the module, into a cache that the in-process pytes
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from pytest_featureprobe import cli
 from pytest_featureprobe.spec import load_document
 from pytest_featureprobe.spec.context_decl import ContextDecl
 
-from .support import EXAMPLES, one_line
+from .support import EXAMPLES, cache_args, one_line
+from .support import in_process as main
 
 PENGUINS = EXAMPLES / "penguins"
 PENGUINS_YAML = PENGUINS / "featureprobe_penguins.yaml"
@@ -31,18 +29,6 @@ FEATURES = 14  # 3 islands, 2 sexes, 3 bands of each of 4 measurements (less one
 def cache_root(tmp_path_factory) -> Path:
     """pytest's cache folder for the in-process runs; the command caches weights inside it."""
     return tmp_path_factory.mktemp("pytest-cache")
-
-
-def cache_args(cache_root: Path) -> list[str]:
-    return ["--cache-dir", str(cache_root / "d" / "featureprobe")]
-
-
-def main(*args: str) -> tuple[int, str, str]:
-    """``featureprobe ARGS`` in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(list(args))
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
