@@ -401,6 +401,7 @@ def main() -> None:
             retrains=args.retrains,
             first_seed=args.first_seed,
             false_alarm=args.false_alarm,
+            cache_dir=args.cache_dir,
         )
         measured = list(pool.map(run, names))
     print(

@@ -106,13 +106,38 @@ def slice_positions(
     return found
 
 
-def members(before: RowPredictions, space: FeatureSpace, slices: Sequence[Sequence[int]]):
-    """(slices, rows) weights: each distinct row's count where it belongs to the slice, else 0."""
-    rows = before.encoded(space) > 0
-    weights = before.counts.astype(np.float64)
-    found = np.zeros((len(slices), len(rows)))
+def slice_sums(
+    before: RowPredictions,
+    space: FeatureSpace,
+    slices: Sequence[Sequence[int]],
+    values: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per slice (feature positions; () is every row), the count-weighted sum of ``values``
+    (distinct rows, m) over its rows, and its number of rows. Each slice's rows are found from
+    its features' row lists, so time and memory follow the rows the slices hold."""
+    counts = before.counts.astype(np.float64)
+    weighted = np.asarray(values, dtype=np.float64) * counts[:, None]
+    holding = _rows_holding(before, space)
+    sums, sizes = np.zeros((len(slices), weighted.shape[1])), np.zeros(len(slices))
     for number, positions in enumerate(slices):
-        found[number] = rows[:, list(positions)].all(axis=1) * weights
+        member = _member(holding, positions, len(counts))
+        sums[number], sizes[number] = weighted[member].sum(axis=0), counts[member].sum()
+    return sums, sizes
+
+
+def _rows_holding(before: RowPredictions, space: FeatureSpace) -> list[np.ndarray]:
+    """Per feature position, the (sorted) distinct rows that hold it."""
+    rows = before.encoded(space) > 0
+    return [np.flatnonzero(rows[:, p]) for p in range(rows.shape[1])]
+
+
+def _member(holding: list[np.ndarray], positions: Sequence[int], n_rows: int) -> np.ndarray:
+    """The distinct rows that hold every feature of a slice (all rows for ())."""
+    if not positions:
+        return np.arange(n_rows)
+    found = holding[positions[0]]
+    for position in positions[1:]:
+        found = np.intersect1d(found, holding[position], assume_unique=True)
     return found
 
 
@@ -130,17 +155,19 @@ def churn_slices(
     old, new = before.probabilities.argmax(axis=1), after.argmax(axis=1)
     changed = (old != new).astype(np.float64)
     slices = slice_positions(before, space, min_rows)
-    weight = members(before, space, slices)
-    sizes, moved = weight.sum(axis=1), weight @ changed
+    moved, sizes = slice_sums(before, space, slices, changed[:, None])
+    holding = _rows_holding(before, space)
     found = [
         Slice(
             space.names(positions),
             round(sizes[n]),
-            round(moved[n]),
-            _most_common_change(old, new, weights, weight[n] > 0, classes),
+            round(moved[n, 0]),
+            _most_common_change(
+                old, new, weights, _member(holding, positions, len(weights)), classes
+            ),
         )
         for n, positions in enumerate(slices)
-        if moved[n] > 0
+        if moved[n, 0] > 0
     ]
     found.sort(key=lambda s: (-s.churn, -s.changed, s.features))
     return found
@@ -161,13 +188,13 @@ def _most_common_change(
     members: np.ndarray,
     classes: Sequence[str],
 ) -> str:
-    moved = members & (old != new)
-    pairs: dict[tuple[int, int], float] = {}
-    for i in np.flatnonzero(moved):
-        key = (int(old[i]), int(new[i]))
-        pairs[key] = pairs.get(key, 0.0) + weights[i]
-    (before, after), count = max(pairs.items(), key=lambda kv: (kv[1], -kv[0][0], -kv[0][1]))
-    return f"{classes[before]} -> {classes[after]} ({round(count)})"
+    """The commonest change among a slice's rows (``members``: their indices), "A -> B (n)";
+    ties go to the earlier class before, then after."""
+    moved = members[old[members] != new[members]]
+    n = len(classes)
+    counts = np.bincount(old[moved] * n + new[moved], weights=weights[moved], minlength=n * n)
+    code = int(np.argmax(counts))
+    return f"{classes[code // n]} -> {classes[code % n]} ({round(counts[code])})"
 
 
 def check_churn(

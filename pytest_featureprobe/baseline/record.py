@@ -239,6 +239,7 @@ class Baseline:
                 baseline.seed_cells = SeedCells.from_file(
                     data["seed_test"], records, data["slices"], len(classes)
                 )
+                _check_slices(baseline)
             if records and "center" in records[0]:
                 baseline.band = SeedBand.from_file(
                     data["band"],
@@ -262,6 +263,16 @@ def _context(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
         raise TypeError("the context is a mapping with a digest")
     return {**value, "name": str(value.get("name", "?"))}
+
+
+def _check_slices(baseline: Baseline) -> None:
+    """The seed test's slices are of the baseline's rows, in its feature space."""
+    cells = baseline.seed_cells
+    if cells.slices and baseline.rows is None:
+        raise ValueError("the seed test's slices have no rows")
+    unknown = [f for s in cells.slices for f in s if f not in baseline.space]
+    if unknown:
+        raise ValueError(f"slice feature {unknown[0]!r} is not in the feature space")
 
 
 def _rounded(values: np.ndarray, digits: int) -> list[float]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..expectations.outcome import MAX_LISTED, Outcome, text_table
-from .churn import RowPredictions, churn_slices, members, slice_positions
+from .churn import RowPredictions, churn_slices, slice_positions, slice_sums
 
 if TYPE_CHECKING:
     from ..features import FeatureSpace
@@ -38,7 +38,7 @@ CHURN_LISTED = 5  # slices with the most changed rows a failure lists
 
 def needed_seeds(false_alarm: float) -> int:
     """The fewest calibration seeds K with 1 / (K + 1) <= ``false_alarm``."""
-    return max(1, math.ceil(1 / false_alarm - 1 - 1e-9))
+    return max(2, math.ceil(1 / false_alarm - 1 - 1e-9))  # 2: a spread needs two others
 
 
 @dataclass
@@ -71,9 +71,9 @@ class SeedCells:
             empty = np.zeros((len(seeds), 0, probes.shape[2]))
             return cls(seeds, probes, [], [], empty, floor, min_rows)
         positions = [(), *slice_positions(rows, space, min_rows)]
-        weight = members(rows, space, positions)
-        sizes = weight.sum(axis=1)
-        means = np.stack([weight @ p / sizes[:, None] for p in predictions])
+        k, n_classes = len(predictions), probes.shape[2]
+        sums, sizes = slice_sums(rows, space, positions, np.hstack(list(predictions)))
+        means = (sums / sizes[:, None]).reshape(len(positions), k, n_classes).transpose(1, 0, 2)
         slices = [space.names(p) if p else () for p in positions]
         return cls(seeds, probes, slices, [round(n) for n in sizes], means, floor, min_rows)
 
@@ -89,10 +89,17 @@ class SeedCells:
         record, and a record per slice."""
         seeds = [int(s) for s in header["seeds"]]
         shape = (len(seeds), n_classes)
+        for record in slice_records:
+            if not isinstance(record["slice"], list) or not all(
+                isinstance(f, str) for f in record["slice"]
+            ):
+                raise ValueError("a slice is a list of feature names")
         probes = np.array([r["seeds"] for r in probe_records], dtype=np.float64)
         means = np.array([r["seeds"] for r in slice_records], dtype=np.float64)
         if probes.shape[1:] != shape or means.reshape(-1, *shape).shape[0] != len(slice_records):
             raise ValueError("the seeds' probabilities do not match the seeds and classes")
+        if not (np.isfinite(probes).all() and np.isfinite(means).all()):
+            raise ValueError("the seeds' probabilities are not all numbers")
         return cls(
             seeds,
             probes.reshape(len(probe_records), *shape).transpose(1, 0, 2),
@@ -177,8 +184,8 @@ def slice_means(
     if not slices:
         return np.zeros((0, probabilities.shape[1]))
     positions = [tuple(space.index(f) for f in s) for s in slices]
-    weight = members(rows, space, positions)
-    return weight @ probabilities / weight.sum(axis=1, keepdims=True)
+    sums, sizes = slice_sums(rows, space, positions, probabilities)
+    return sums / sizes[:, None]
 
 
 def check_seed_test(

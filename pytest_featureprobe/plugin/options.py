@@ -142,9 +142,9 @@ def run_settings(config: pytest.Config) -> RunSettings:
 def calibration_workers(config: pytest.Config) -> int | None:
     """The ``featureprobe_calibration_workers`` ini value, checked (auto: None)."""
     raw = str(config.getini("featureprobe_calibration_workers")).strip()
-    if raw == "auto":
-        return None
-    if not raw.isdigit() or int(raw) < 1:
+    if raw == "auto":  # on a pytest-xdist worker the cores are the other workers'
+        return 1 if hasattr(config, "workerinput") else None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise pytest.UsageError(
             f"featureprobe_calibration_workers must be auto or a whole number of at least 1, "
             f"not {raw!r}"

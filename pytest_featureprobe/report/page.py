@@ -115,14 +115,14 @@ def _drift_summary(entry: ReportEntry, rows: Sequence[dict[str, Any]]) -> str:
         f"(probe {largest['probe']}, class {largest['class']})."
     )
     band, settings = baseline.band, entry.band or {}
-    if settings.get("seed_test"):  # the gate's own reading: the seed test's p-value
-        test = settings["seed_test"]
+    test = settings.get("seed_test")  # the gate's own reading ({}: a note says why there is none)
+    if test:
         summary += (
             f" Seed test p = {test['seed_test_p_value']:.3f} (false_alarm "
             f"{test['false_alarm']:g}, {test['calibration_seeds']} seeds; score "
             f"{test['seed_test_score']:.2f})."
         )
-    elif band is not None:
+    elif band is not None and test is None:
         score = band.score(baseline.current(sweep))
         threshold = band.threshold(settings.get("max_score"), settings.get("factor", BAND_FACTOR))
         summary += (

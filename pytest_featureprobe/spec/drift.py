@@ -147,6 +147,8 @@ def _refuse_settings(values: dict[str, Any], section: LineDict, path: Path) -> N
         return SpecError(message, path=path, line=section.key_lines[where], key=f"drift.{key}")
 
     false_alarm = values.get("false_alarm")
+    if false_alarm is not None and not 0.01 <= false_alarm < 0.5:  # NaN, which the schema lets by
+        raise refuse("false_alarm is a share from 0.01 to below 0.5", "false_alarm", "false_alarm")
     if false_alarm is None and "min_rows" in values.get("band", {}):
         raise refuse(
             "band.min_rows is the smallest slice the seed test reads: add false_alarm",

@@ -25,12 +25,12 @@ CLASSES = ("no", "yes")
 
 
 @pytest.mark.parametrize(
-    ("false_alarm", "seeds"), [(0.05, 19), (0.1, 9), (0.2, 4), (0.25, 3), (0.5, 1), (0.01, 99)]
+    ("false_alarm", "seeds"), [(0.05, 19), (0.1, 9), (0.2, 4), (0.25, 3), (0.4, 2), (0.01, 99)]
 )
 def test_needed_seeds_is_the_fewest_k_with_one_in_k_plus_one_at_most_alpha(false_alarm, seeds):
     assert needed_seeds(false_alarm) == seeds
     assert 1 / (seeds + 1) <= false_alarm + 1e-12
-    assert seeds == 1 or 1 / seeds > false_alarm
+    assert seeds == 2 or 1 / seeds > false_alarm  # two at least: a spread of the others
 
 
 def cells(stack: np.ndarray) -> SeedCells:
@@ -197,3 +197,73 @@ def test_a_failure_names_the_slices_that_changed_then_the_cells_then_the_score()
         (rows, rows.probabilities, SPACE),
     )
     assert passed.passed and passed.lines == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda d: d.pop("rows"), "the seed test's slices have no rows"),
+        (lambda d: d["slices"][1].update(slice="colour=red"), "a slice is a list of feature names"),
+        (
+            lambda d: d["slices"][1].update(slice=["colour=purple"]),
+            "slice feature 'colour=purple' is not in the feature space",
+        ),
+        (
+            lambda d: d["probes"][0]["seeds"][0].__setitem__(0, None),
+            "the seeds' probabilities are not all numbers",
+        ),
+    ],
+    ids=["no-rows", "slice-not-a-list", "unknown-slice-feature", "null-probability"],
+)
+def test_a_hand_edited_seed_test_is_a_corrupt_baseline(edit, reason):
+    import json
+
+    from pytest_featureprobe.baseline.record import BaselineError
+
+    data = json.loads(seeded_baseline().to_text())
+    edit(data)
+    with pytest.raises(BaselineError) as info:
+        Baseline.from_text(json.dumps(data), "b.json")
+    assert reason in info.value.message
+    assert info.value.message.startswith("corrupt baseline (ValueError: ")
+
+
+def test_the_report_shows_the_seed_test_and_never_the_mean_band_in_its_place():
+    from pytest_featureprobe.report.entry import ReportEntry
+    from pytest_featureprobe.report.page import _drift_summary
+
+    model = from_callable(
+        lambda x: np.stack([1 - 0.2 - 0.5 * x[:, 1], 0.2 + 0.5 * x[:, 1]], axis=1), SPACE, CLASSES
+    )
+    sweep = model.sweep(order=1)
+    baseline = Baseline.from_sweep(sweep, band=[sweep, sweep], band_seeds=[0, 1])
+    rows = [{"probe": "zero", "class": "yes", "difference": 0.0, "flipped": False, "beyond": False}]
+    figures = {"seed_test_p_value": 0.45, "false_alarm": 0.05, "calibration_seeds": 19}
+    shown = ReportEntry(
+        "f", sweep, baseline, band={"seed_test": {**figures, "seed_test_score": 2.1}}
+    )
+    assert "Seed test p = 0.450 (false_alarm 0.05, 19 seeds; score 2.10)." in _drift_summary(
+        shown, rows
+    )
+    unread = ReportEntry("f", sweep, baseline, band={"seed_test": {}})  # a note says why
+    assert "Seed" not in _drift_summary(unread, rows)
+    mean_band = ReportEntry("f", sweep, baseline, band={"max_score": None, "factor": 1.5})
+    assert "Seed band score" in _drift_summary(mean_band, rows)
+
+
+def test_auto_calibration_workers_are_one_on_a_pytest_xdist_worker():
+    from pytest_featureprobe.plugin.options import calibration_workers
+
+    class Config:
+        def __init__(self, value, worker):
+            self.value = value
+            if worker:
+                self.workerinput = {}
+
+        def getini(self, name):
+            assert name == "featureprobe_calibration_workers"
+            return self.value
+
+    assert calibration_workers(Config("auto", worker=False)) is None
+    assert calibration_workers(Config("auto", worker=True)) == 1
+    assert calibration_workers(Config("3", worker=True)) == 3

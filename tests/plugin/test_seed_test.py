@@ -253,9 +253,20 @@ def test_a_relabelled_slice_fails_the_seed_test_and_is_named(shapes):
         ),
         (
             "  false_alarm: 0\n",
-            "13: drift.false_alarm: 0 is less than or equal to the minimum of 0",
+            "13: drift.false_alarm: 0 is less than the minimum of 0.01",
         ),
-        ("  false_alarm: 0.7\n", "13: drift.false_alarm: 0.7 is greater than the maximum of 0.5"),
+        (
+            "  false_alarm: 0.5\n",
+            "13: drift.false_alarm: 0.5 is greater than or equal to the maximum of 0.5",
+        ),
+        (
+            "  false_alarm: 1e-300\n",
+            "13: drift.false_alarm: 1e-300 is less than the minimum of 0.01",
+        ),
+        (
+            "  false_alarm: .nan\n",
+            "13: drift.false_alarm: false_alarm is a share from 0.01 to below 0.5",
+        ),
         (
             "  band: {min_rows: 5}\n",
             "13: drift.band.min_rows: band.min_rows is the smallest slice the seed test reads: "
@@ -268,7 +279,9 @@ def test_a_relabelled_slice_fails_the_seed_test_and_is_named(shapes):
         "too-few-seeds",
         "too-few-listed-seeds",
         "zero",
-        "above-half",
+        "half",
+        "tiny",
+        "nan",
         "min-rows-without-false-alarm",
     ],
 )
@@ -389,7 +402,7 @@ def test_seeds_trained_in_worker_processes_give_the_same_baseline(shapes, monkey
     assert (fresh / BASELINE).read_text() == parallel
 
 
-@pytest.mark.parametrize("value", ["0", "many"])
+@pytest.mark.parametrize("value", ["0", "many", "\u00b2"])
 def test_an_invalid_calibration_workers_value_is_a_usage_error(shapes, value):
     shapes.makeini(f"[pytest]\nfeatureprobe_calibration_workers = {value}\n")
     write(shapes, SEED_TEST)
