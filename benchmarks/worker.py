@@ -100,6 +100,13 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
             counts += np.bincount(probabilities.argmax(axis=1), minlength=n_classes)
         return int(counts.sum())
 
+    floor = matrix_floor(keras_model, len(group), DEFAULT_CHUNK_SIZE)
+
+    def table() -> None:
+        from pytest_featureprobe.sweep import run_sweep
+
+        run_sweep(model, order=order)
+
     gc.collect()
     before = peak_rss_bytes()
     started = time.perf_counter()
@@ -108,22 +115,57 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
     after = peak_rss_bytes()
     if rows != len(group):
         raise RuntimeError(f"the sweep produced {rows} rows, expected {len(group)}")
-    plain_times = []
-    for index in range(max(repeats - 1, plain_repeats)):
+    plain_times, floor_times, table_times = [], [], []
+    for index in range(max(repeats - 1, plain_repeats, repeats)):
         if index < plain_repeats:
             plain_times.append(timed(plain))
         if index < repeats - 1:
             fast_times.append(timed(fast))
+        if index < repeats:  # alternating with the others: the same machine load
+            floor_times.append(timed(floor))
+            table_times.append(timed(table))
     return {
         "probes": len(group),
         "shortcut": model.shortcut is not None,
         "fast": fast_times,
         "plain": plain_times,
+        "floor": floor_times,
+        "table": table_times,
         "rss_before": before,
         "rss_increase": after - before,
         "rss_peak": peak_rss_bytes(),
         "dense_bytes": len(group) * n * 4,
     }
+
+
+def matrix_floor(keras_model, n_probes: int, chunk: int) -> Callable[[], None]:
+    """The matrix products no sweep of this Dense model can avoid for ``n_probes`` probes: each
+    layer after the first (the first is a gather of weight rows for a multi-hot probe) as one
+    float32 product per chunk of ``chunk`` rows, into buffers made once. Timed beside the sweep
+    it is the floor the sweep's ratio is read against (issue 14)."""
+    import numpy as np
+
+    kernels = [
+        np.asarray(layer.get_weights()[0], dtype=np.float32) for layer in _dense(keras_model)
+    ]
+    later = kernels[1:]
+    rng = np.random.default_rng(0)
+    inputs = [rng.random((chunk, w.shape[0]), dtype=np.float32) for w in later]
+    outputs = [np.empty((chunk, w.shape[1]), dtype=np.float32) for w in later]
+
+    def run() -> None:
+        done = 0
+        while done < n_probes:
+            rows = min(chunk, n_probes - done)
+            for w, x, out in zip(later, inputs, outputs, strict=True):
+                np.matmul(x[:rows], w, out=out[:rows])
+            done += rows
+
+    return run
+
+
+def _dense(keras_model) -> list:
+    return [layer for layer in keras_model.layers if layer.get_weights()]
 
 
 def task_context(params: dict[str, Any]) -> dict[str, Any]:
