@@ -404,7 +404,28 @@ def example_suite(plan: Plan) -> list[Row]:
         for row in (cold_row, warm_row):
             row.result = MISS
         cold_row.notes.append("the example suite FAILED: " + "; ".join(failures))
-    return [cold_row, warm_row]
+    imported = best([_import_tensorflow() for _ in range(rounds + 1)])
+    import_row = Row(
+        "import tensorflow alone (python -c 'import tensorflow')",
+        seconds(imported),
+        f"{seconds(best(warm))} (the warm example suite)",
+        f"{imported / best(warm):.2f}",
+        "report",
+    )
+    import_row.notes.append(
+        f"of the warm example suite, {seconds(best(warm) - imported)} is beyond importing "
+        "TensorFlow (pytest, our collection, cache hits, sweeps, checks)"
+    )
+    return [cold_row, warm_row, import_row]
+
+
+def _import_tensorflow() -> float:
+    """Seconds a fresh interpreter takes to import TensorFlow (and exit)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "import tensorflow"], capture_output=True, env=_env(), check=True
+    )
+    return time.perf_counter() - started
 
 
 FIGURES = {
