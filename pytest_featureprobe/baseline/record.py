@@ -221,6 +221,7 @@ class Baseline:
             probabilities = np.array([r["p"] for r in records], dtype=np.float64)
             if probabilities.shape != (len(records), len(classes)):
                 raise ValueError("probability rows do not match the classes")
+            _check_probabilities(text, path, records, probabilities, classes)
             baseline = cls(
                 space=FeatureSpace.from_dict(data["space"]),
                 classes=classes,
@@ -263,6 +264,31 @@ def _context(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
         raise TypeError("the context is a mapping with a digest")
     return {**value, "name": str(value.get("name", "?"))}
+
+
+def _check_probabilities(
+    text: str,
+    path: str | Path,
+    records: list[dict[str, Any]],
+    probabilities: np.ndarray,
+    classes: tuple[str, ...],
+) -> None:
+    """Every stored probability is a finite number from 0 to 1: a NaN would pass every drift
+    comparison without a word. The first that is not is named, with its probe and line."""
+    bad = ~(np.isfinite(probabilities) & (probabilities >= 0) & (probabilities <= 1))
+    if not bad.any():
+        return
+    row, column = (int(i) for i in np.argwhere(bad)[0])
+    probe = str(records[row].get("probe"))
+    marker = f'"probe": {json.dumps(probe)}'
+    line = next((n for n, t in enumerate(text.splitlines(), 1) if marker in t), None)
+    value = float(probabilities[row, column])
+    raise BaselineError(
+        f"corrupt baseline: probe {probe}: P({classes[column]}) is {value} (probabilities are "
+        f"finite numbers from 0 to 1); recreate it with {UPDATE_HINT}",
+        path=path,
+        line=line,
+    )
 
 
 def _check_slices(baseline: Baseline) -> None:

@@ -8,6 +8,7 @@ one-line ``SpecError`` at its line. ``line_of``, ``key_path``, ``duplicate_key``
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,6 +114,22 @@ def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
 
 
 _LineLoader.add_constructor(_INT_TAG, _construct_int)
+
+
+def _construct_float(loader: _LineLoader, node: yaml.ScalarNode) -> float:
+    """A YAML 1.2 float, finite: every comparison with NaN is false, so a threshold of ``.nan``
+    (or ``.inf``, or 1e400) would let a check pass without a word."""
+    value = loader.construct_yaml_float(node)
+    if not math.isfinite(value):
+        text = loader.construct_scalar(node)
+        raise SpecError(
+            f"invalid YAML: {text} is not a finite number (thresholds, shares and seeds must be)",
+            line=node.start_mark.line + 1,
+        )
+    return value
+
+
+_LineLoader.add_constructor(_FLOAT_TAG, _construct_float)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:

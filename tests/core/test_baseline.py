@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -85,6 +86,25 @@ def test_corrupt_baseline_is_a_clear_error(tmp_path, text):
         read_baseline(path)
     assert "b.json" in str(info.value)
     assert "baseline" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-0.2", "1.5"])
+def test_a_stored_probability_that_is_not_one_is_refused_with_its_probe_and_line(tmp_path, value):
+    """NaN compares false with every tolerance: a baseline holding one would gate nothing."""
+    text = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])).to_text()
+    lines = text.splitlines()
+    number = next(n for n, line in enumerate(lines) if '"probe": "b"' in line)
+    lines[number] = re.sub(r'"p": \[[^,\]]+', f'"p": [{value}', lines[number])
+    path = tmp_path / "b.json"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    shown = {"NaN": "nan", "Infinity": "inf"}.get(value, value)
+    assert info.value.line == number + 1
+    assert info.value.message == (
+        f"corrupt baseline: probe b: P(no) is {shown} (probabilities are finite numbers from 0 "
+        "to 1); recreate it with --featureprobe-update"
+    )
 
 
 def test_missing_baseline(tmp_path):

@@ -5,7 +5,6 @@ tests/hardening; here each function is called on its own."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
@@ -128,11 +127,22 @@ def test_integers_follow_yaml_1_2():
 
 
 def test_floats_follow_yaml_1_2():
-    values = load_yaml("a: [1.5, 1e3, .5, 1.0, .inf, -.Inf, .nan, 1_000.5, 1.2.3]\n", "f.yaml")["a"]
-    assert values[:6] == [1.5, 1000.0, 0.5, 1.0, math.inf, -math.inf]
-    assert all(isinstance(v, float) for v in values[:7])
-    assert math.isnan(values[6])
-    assert values[7:] == ["1_000.5", "1.2.3"]
+    values = load_yaml("a: [1.5, 1e3, .5, 1.0, -2.5e-3, 1_000.5, 1.2.3]\n", "f.yaml")["a"]
+    assert values[:5] == [1.5, 1000.0, 0.5, 1.0, -0.0025]
+    assert all(isinstance(v, float) for v in values[:5])
+    assert values[5:] == ["1_000.5", "1.2.3"]
+
+
+@pytest.mark.parametrize("text", [".nan", ".NaN", ".inf", "-.Inf", "+.INF", "1e400", "-1e999"])
+def test_a_number_that_is_not_finite_is_refused_at_its_line(text):
+    """Every comparison with NaN is false: a threshold of .nan would pass any check."""
+    with pytest.raises(SpecError) as info:
+        load_yaml(f"expect:\n  - adding: red\n    by: {text}\n", "f.yaml")
+    assert info.value.describe() == (
+        f"f.yaml:3: invalid YAML: {text} is not a finite number (thresholds, shares and seeds "
+        "must be)"
+    )
+    assert load_yaml(f"name: '{text}'\n", "f.yaml") == {"name": text}  # quoted: a string
 
 
 def test_null_stays_null():

@@ -265,7 +265,7 @@ def test_a_relabelled_slice_fails_the_seed_test_and_is_named(shapes):
         ),
         (
             "  false_alarm: .nan\n",
-            "13: drift.false_alarm: false_alarm is a share from 0.01 to below 0.5",
+            "13: invalid YAML: .nan is not a finite number (thresholds, shares and seeds must be)",
         ),
         (
             "  band: {min_rows: 5}\n",
