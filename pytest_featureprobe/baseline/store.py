@@ -125,10 +125,23 @@ def check_compatible(
         problems.append("the feature space changed: " + ("; ".join(detail) or "new order"))
     if not problems:
         missing = [p for p in baseline.probes if p not in sweep.table.index]
+        table = sweep.table
+        kept = set(baseline.probes)
+        unchecked = [p for p in table.index[table["order"] <= baseline.order] if p not in kept]
         if missing:
+            why = (
+                f" (today's sweep goes to order {sweep.order}, the baseline's to {baseline.order})"
+                if sweep.order < baseline.order
+                else ""
+            )
             problems.append(
-                f"{len(missing)} baseline probes are not in today's sweep "
-                f"(e.g. {missing[0]}); sweep order {sweep.order} < {baseline.order}?"
+                f"{len(missing)} baseline probes are not in today's sweep (e.g. {missing[0]}){why}"
+            )
+        elif unchecked:  # a probe line removed from the file would go unchecked without a word
+            shown = ", ".join(unchecked[:5]) + (" ..." if len(unchecked) > 5 else "")
+            problems.append(
+                f"it lacks {len(unchecked)} of today's probes up to order {baseline.order} "
+                f"({shown}), which would go unchecked"
             )
         elif order is not None and baseline.order != order:
             problems.append(

@@ -107,6 +107,21 @@ def test_a_stored_probability_that_is_not_one_is_refused_with_its_probe_and_line
     )
 
 
+def test_a_baseline_missing_a_probe_line_is_refused_naming_it(tmp_path):
+    """A probe line deleted from the file would otherwise go unchecked without a word."""
+    sweep = sweep_of([1.0, 0.0, 0.0])
+    data = json.loads(Baseline.from_sweep(sweep).to_text())
+    data["probes"] = [r for r in data["probes"] if r["probe"] != "a+c"]
+    trimmed = Baseline.from_text(json.dumps(data), "b.json")
+    assert "a+c" not in trimmed.probes
+    with pytest.raises(BaselineError) as info:
+        check_compatible(trimmed, sweep, "b.json")
+    assert info.value.message.startswith(
+        "the baseline no longer matches the model: it lacks 1 of today's probes up to order 2 "
+        "(a+c), which would go unchecked."
+    )
+
+
 def test_missing_baseline(tmp_path):
     with pytest.raises(BaselineError, match="no baseline"):
         read_baseline(tmp_path / "absent.json")
