@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import DataError, display_path, not_utf8, quoted
 from .features import FeatureSpace, _is_missing, feature_name
+from .files import unreadable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,8 +36,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     path = Path(path)
     shown = display_path(path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {shown}")
+    problem = unreadable(path, "data file", shown)
+    if problem is not None:
+        raise DataError(problem)
     suffix = path.suffix.lower()
     if suffix not in (*READERS, ".jsonl", ".json"):
         raise DataError(

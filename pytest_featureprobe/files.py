@@ -19,6 +19,18 @@ from typing import Any
 TEMPORARY_SUFFIX = ".tmp"
 
 
+def unreadable(path: Path, what: str, shown: str | Path) -> str | None:
+    """Why ``path`` is not a regular file to read (None when it is): not found, a folder, or a
+    FIFO, device or socket (reading one could block for ever)."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"{what} {shown} is a folder, not a file"
+    if path.exists():
+        return f"{what} {shown} is not a regular file (a FIFO, device or socket)"
+    return f"{what} not found: {shown}"
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

@@ -21,6 +21,7 @@ from .contexts import Context
 from .data import prepare, read_table
 from .errors import DataError
 from .features import FeatureSpace
+from .files import unreadable
 from .model_cache import ModelCache
 from .models.adapt import as_probe_model
 from .models.keras_files import from_keras
@@ -188,8 +189,9 @@ class ProbeSession:
             return features
         if isinstance(features, (str, Path)):
             path = resolve(features, base_dir)
-            if not path.is_file():
-                raise DataError(f"feature space file not found: {features}", key="features")
+            problem = unreadable(path, "feature space file", features)
+            if problem is not None:
+                raise DataError(problem, key="features")
             try:
                 return FeatureSpace.from_json(path.read_text(encoding="utf-8"))
             except (DataError, OSError, UnicodeDecodeError) as exc:

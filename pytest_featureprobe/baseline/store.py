@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import DEFAULT_BASELINE_FOLDER
 from ..errors import UPDATE_HINT
-from ..files import atomic_write
+from ..files import atomic_write, unreadable
 from ..sweep import Sweep
 from .record import Baseline, BaselineError
 
@@ -83,6 +83,8 @@ def _write_failure(error: OSError) -> str:
 
 def read_baseline(path: str | Path) -> Baseline:
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, or a FIFO whose read would block
+        raise BaselineError(unreadable(path, "the baseline", path.name), path=path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -124,29 +126,7 @@ def check_compatible(
             )
         problems.append("the feature space changed: " + ("; ".join(detail) or "new order"))
     if not problems:
-        missing = [p for p in baseline.probes if p not in sweep.table.index]
-        table = sweep.table
-        kept = set(baseline.probes)
-        unchecked = [p for p in table.index[table["order"] <= baseline.order] if p not in kept]
-        if missing:
-            why = (
-                f" (today's sweep goes to order {sweep.order}, the baseline's to {baseline.order})"
-                if sweep.order < baseline.order
-                else ""
-            )
-            problems.append(
-                f"{len(missing)} baseline probes are not in today's sweep (e.g. {missing[0]}){why}"
-            )
-        elif unchecked:  # a probe line removed from the file would go unchecked without a word
-            shown = ", ".join(unchecked[:5]) + (" ..." if len(unchecked) > 5 else "")
-            problems.append(
-                f"it lacks {len(unchecked)} of today's probes up to order {baseline.order} "
-                f"({shown}), which would go unchecked"
-            )
-        elif order is not None and baseline.order != order:
-            problems.append(
-                f"it holds probes up to order {baseline.order}, the file now asks for order {order}"
-            )
+        problems += _probe_problems(baseline, sweep, order)
     if problems:
         raise BaselineError(
             "the baseline no longer matches the model: "
@@ -154,3 +134,30 @@ def check_compatible(
             + f". If this change is intended, accept it with {UPDATE_HINT}",
             path=path,
         )
+
+
+def _probe_problems(baseline: Baseline, sweep: Sweep, order: int | None) -> list[str]:
+    """Probes the baseline holds that today's sweep lacks, today's probes the baseline lacks
+    (a probe line removed by hand would go unchecked), or another probe order than asked for."""
+    missing = [p for p in baseline.probes if p not in sweep.table.index]
+    table = sweep.table
+    kept = set(baseline.probes)
+    unchecked = [p for p in table.index[table["order"] <= baseline.order] if p not in kept]
+    if missing:
+        why = (
+            f" (today's sweep goes to order {sweep.order}, the baseline's to {baseline.order})"
+            if sweep.order < baseline.order
+            else ""
+        )
+        return [f"{len(missing)} baseline probes are not in today's sweep (e.g. {missing[0]}){why}"]
+    if unchecked:
+        shown = ", ".join(unchecked[:5]) + (" ..." if len(unchecked) > 5 else "")
+        return [
+            f"it lacks {len(unchecked)} of today's probes up to order {baseline.order} "
+            f"({shown}), which would go unchecked"
+        ]
+    if order is not None and baseline.order != order:
+        return [
+            f"it holds probes up to order {baseline.order}, the file now asks for order {order}"
+        ]
+    return []

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..files import unreadable
+
 if TYPE_CHECKING:
     from ..memo import ProbeSession
 
@@ -44,10 +46,9 @@ def csv_list(text: str | None) -> list[str] | None:
 
 def existing(path_text: str, what: str) -> Path:
     path = Path(path_text)
-    if not path.exists():
-        raise CommandError(f"{what} not found: {path_text}")
-    if not path.is_file():
-        raise CommandError(f"{what} is not a file: {path_text}")
+    problem = unreadable(path, what, path_text)
+    if problem is not None:
+        raise CommandError(problem)
     return path
 
 

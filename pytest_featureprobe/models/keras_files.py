@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ModelError, first_line
 from ..features import FeatureSpace
+from ..files import unreadable
 from ..keras_runtime import load_keras
 from .dense import dense_shortcut, verify_shortcut
 from .probe_model import ProbeModel
@@ -92,8 +93,9 @@ def load_keras_model(
     the check and the load. (The sidecar is not covered by the pin.)
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
+    problem = unreadable(path, "model file", path)
+    if problem is not None:
+        raise ModelError(problem)
     if sha256 is None:
         return _load_keras_file(path, path, space, classes, outputs)
     try:

@@ -31,6 +31,7 @@ from ..errors import (
     quoted,
 )
 from ..expectations import CheckContext, Outcome, check_names
+from ..files import unreadable
 from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
 from ..report.entry import ReportEntry
@@ -153,11 +154,13 @@ class FileRun:
         if key is None:
             return None
         name = decl.values["data" if decl.kind == "train" else "target"]
-        if resolve(name, self.path.parent).is_file():
-            return None
         what = "data file" if decl.kind == "train" else "model file"
+        problem = unreadable(resolve(name, self.path.parent), what, name)
+        if problem is None:
+            return None
+        hint = " (paths are relative to this file)" if "not found" in problem else ""
         return SpecError(
-            f"{what} not found: {name} (paths are relative to this file)",
+            problem + hint,
             path=self.path,
             line=decl.key_lines.get(key, decl.line),
             key=f"model.{key}",

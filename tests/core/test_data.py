@@ -101,7 +101,7 @@ def test_a_missing_file_outside_the_working_directory_is_named_in_full(here, tmp
 
 def test_a_folder_is_not_a_data_file(here):
     (here / "d.csv").mkdir()
-    assert refused(here / "d.csv").message == "data file not found: d.csv"
+    assert refused(here / "d.csv").message == "data file d.csv is a folder, not a file"
 
 
 def test_an_unsupported_suffix_is_refused(here):

@@ -155,3 +155,36 @@ def test_file_lock_makes_its_folder_and_can_be_acquired_and_released(tmp_path):
     with lock:
         assert lock.is_locked
     assert not lock.is_locked
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_only_regular_files_are_readable(tmp_path):
+    """A FIFO would block a read for ever; a folder is not "not found"."""
+    from pytest_featureprobe.files import unreadable
+
+    (tmp_path / "data.csv").write_text("a\n")
+    (tmp_path / "folder.csv").mkdir()
+    os.mkfifo(tmp_path / "pipe.csv")
+    assert unreadable(tmp_path / "data.csv", "data file", "data.csv") is None
+    assert unreadable(tmp_path / "folder.csv", "data file", "folder.csv") == (
+        "data file folder.csv is a folder, not a file"
+    )
+    assert unreadable(tmp_path / "pipe.csv", "data file", "pipe.csv") == (
+        "data file pipe.csv is not a regular file (a FIFO, device or socket)"
+    )
+    assert unreadable(tmp_path / "gone.csv", "data file", "gone.csv") == (
+        "data file not found: gone.csv"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_baseline_that_is_a_fifo_is_refused_not_read(tmp_path):
+    from pytest_featureprobe.baseline import read_baseline
+    from pytest_featureprobe.baseline.record import BaselineError
+
+    os.mkfifo(tmp_path / "b.json")
+    with pytest.raises(BaselineError) as info:
+        read_baseline(tmp_path / "b.json")  # without the check this blocks for ever
+    assert (
+        info.value.message == "the baseline b.json is not a regular file (a FIFO, device or socket)"
+    )
