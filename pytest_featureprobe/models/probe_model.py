@@ -88,6 +88,24 @@ class ProbeModel:
             raise ModelError(f"input must have shape (rows, {self.n_inputs}), not {x.shape}")
         return self._probabilities(self.forward(x), zero_rows=len(x))
 
+    def _numbers(self, raw: Any) -> np.ndarray:
+        """The model's raw outputs as real numbers, or a ModelError naming what it returned
+        instead (strings, objects, a generator, complex numbers: refused, not cast)."""
+        kind = type(raw).__name__
+        if hasattr(raw, "dtype") and np.issubdtype(np.asarray(raw).dtype, np.complexfloating):
+            raise ModelError(f"{self.description} returned complex numbers, not probabilities")
+        if isinstance(raw, (str, bytes)) or (not hasattr(raw, "__len__") and not np.isscalar(raw)):
+            raise ModelError(f"{self.description} returned a {kind}, not an array of numbers")
+        try:
+            out = np.asarray(raw)
+        except (TypeError, ValueError):  # ragged rows, say
+            raise ModelError(f"{self.description} returned a {kind} that is not an array") from None
+        if out.dtype.kind not in "biuf":  # bool, integers, floats; not text or objects
+            raise ModelError(
+                f"{self.description} returned values of dtype {out.dtype}, not numbers"
+            )
+        return out.astype(np.float64)
+
     def predict_active(self, active: np.ndarray) -> np.ndarray:
         """Probabilities for probes given as active input positions, shape (probes, order)."""
         active = np.asarray(active, dtype=np.intp).reshape(len(active), -1)
@@ -103,7 +121,7 @@ class ProbeModel:
         return self._probabilities(raw, zero_rows=rows)
 
     def _probabilities(self, raw: Any, zero_rows: int) -> np.ndarray:
-        out = np.asarray(raw, dtype=np.float64)
+        out = self._numbers(raw)
         expected = (zero_rows, len(self.classes))
         if out.shape != expected:
             raise ModelError(

@@ -542,3 +542,25 @@ def test_save_refuses_what_it_cannot_write(dense_model, tmp_path):
     with pytest.raises(ModelError, match=r"save to a \.keras file"):
         from_keras(dense_model, SPACE, CLASSES).save(tmp_path / "m.h5")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("returns", "message"),
+    [
+        (lambda x: np.array([["x", "y"]] * len(x)), "returned values of dtype <U1, not numbers"),
+        (
+            lambda x: np.array([[object()] * 2] * len(x)),
+            "returned values of dtype object, not numbers",
+        ),
+        (lambda x: (row for row in x), "returned a generator, not an array of numbers"),
+        (lambda x: np.full((len(x), 2), 0.5 + 0j), "returned complex numbers, not probabilities"),
+        (lambda x: "yes", "returned a str, not an array of numbers"),
+    ],
+    ids=["strings", "objects", "generator", "complex", "text"],
+)
+def test_outputs_that_are_not_numbers_are_refused_naming_the_model(returns, message):
+    """Refused in one line, not cast (a complex 0.5+0j is not the probability 0.5)."""
+    space = FeatureSpace.from_names(["a", "b"])
+    with pytest.raises(ModelError) as info:
+        from_callable(returns, space, ["no", "yes"]).predict_proba(np.zeros((1, 2)))
+    assert info.value.message == f"callable <lambda> {message}"
