@@ -131,6 +131,25 @@ def _construct_float(loader: _LineLoader, node: yaml.ScalarNode) -> float:
 
 _LineLoader.add_constructor(_FLOAT_TAG, _construct_float)
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    """A string that can be written back as UTF-8: a lone surrogate (from an escape such as
+    "\\ud800") would fail every file, cache entry or report that names it."""
+    value = loader.construct_yaml_str(node)
+    found = _SURROGATE.search(value)
+    if found:
+        raise SpecError(
+            f"invalid YAML: the text holds {found.group()!r}, half of a UTF-16 pair, which no "
+            "file can store",
+            line=node.start_mark.line + 1,
+        )
+    return value
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)  # merge keys (<<) put the merged pairs first

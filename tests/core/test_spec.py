@@ -958,3 +958,17 @@ def test_a_file_that_cannot_be_read_is_refused(tmp_path):
         load_document(tmp_path / "missing.yaml")
     assert info.value.message.startswith("cannot read the file: ")
     assert info.value.path == str(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff"])
+def test_a_lone_surrogate_is_refused_at_its_line(escape):
+    """Written back (a baseline, pytest's cache, the report) it would fail with a traceback."""
+    text = f'model:\n  fixture: m\nexpect:\n  - name: "x{escape}"\n'
+    with pytest.raises(SpecError) as info:
+        load_yaml(text, "f.yaml")
+    shown = repr(escape.encode().decode("unicode_escape"))
+    assert info.value.describe() == (
+        f"f.yaml:4: invalid YAML: the text holds {shown}, half of a UTF-16 pair, which no file "
+        "can store"
+    )
+    assert load_yaml('a: "\\u00e9\\U0001F600"\n', "f.yaml") == {"a": "\u00e9\U0001f600"}
