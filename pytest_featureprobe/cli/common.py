@@ -4,6 +4,7 @@ groups, the session and how paths are shown."""
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +69,8 @@ def bounded(kind: type, low: float, high: float | None, what: str):
         except ValueError:
             noun = "an integer" if kind is int else "a number"
             raise argparse.ArgumentTypeError(f"not {noun}: {value!r}") from None
+        if not math.isfinite(number):  # nan compares false with every bound: refuse it here
+            raise argparse.ArgumentTypeError(f"{what}, not {value}")
         if number < low or (high is not None and number > high):
             raise argparse.ArgumentTypeError(f"{what}, not {value}")
         return number

@@ -44,3 +44,17 @@ def test_run_as_a_module_shows_the_version(tmp_path):
     done = featureprobe("--version", cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.strip().startswith("featureprobe ")
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf"])
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("diff", "--max-abs-delta"), ("record", "--margin-slack"), ("diff", "--max-flips")],
+)
+def test_a_number_option_that_is_not_finite_is_a_usage_error(command, option, value, capsys):
+    """nan compares false with every bound, so it would pass as any fraction."""
+    args = ["a.json", "b.json"] if command == "diff" else ["m.keras", "-o", "x.yaml"]
+    assert cli.main([command, *args, option, value]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith(f"featureprobe {command}: error: argument {option}: ")
+    assert "Traceback" not in error
