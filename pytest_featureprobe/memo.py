@@ -58,10 +58,10 @@ class ProbeSession:
         batch_size, seed). The same data and spec give the same model object within a session and
         a cached one across sessions.
         """
-        frame, data_name = self.frame(data, base_dir)
-        train_spec = TrainSpec.from_mapping(spec)
-        encoded = prepare(frame, features, label)
-        key = "train:" + ModelCache.key(encoded, train_spec)
+        encoded, train_spec, data_name, cache_key = self._training(
+            data, features, label, base_dir, spec
+        )
+        key = "train:" + cache_key
         if key not in self._models:
             trained = train_classifier(encoded, train_spec, self.cache)
             self._models[key] = from_keras(
@@ -94,9 +94,23 @@ class ProbeSession:
         """Whether ``train`` with these arguments would find its weights in the disk cache."""
         if self.cache is None:
             return False
-        frame, _ = self.frame(data, base_dir)
-        key = ModelCache.key(prepare(frame, features, label), TrainSpec.from_mapping(spec))
+        key = self._training(data, features, label, base_dir, spec)[3]
         return (self.cache.entry(key) / "meta.json").is_file()
+
+    def _training(
+        self,
+        data: str | Path | pd.DataFrame,
+        features: str | Mapping[str, Any],
+        label: str,
+        base_dir: str | Path | None,
+        spec: Mapping[str, Any],
+    ) -> tuple[Any, TrainSpec, str, str]:
+        """What ``train`` and ``is_cached`` both need: the encoded data, the spec, the data's
+        name and the cache key."""
+        frame, data_name = self.frame(data, base_dir)
+        train_spec = TrainSpec.from_mapping(dict(spec))
+        encoded = prepare(frame, features, label)
+        return encoded, train_spec, data_name, ModelCache.key(encoded, train_spec)
 
     def load(
         self,

@@ -32,8 +32,9 @@ class DenseShortcut:
     """
 
     #: A block's widest layer is kept about this size, so its bias, activation and the next
-    #: product read it from cache (measured on pairs of 1,000 features, Dense 256-256: 1,024
-    #: rows ran about 15% faster than 8,192; python -m benchmarks --only pairs).
+    #: product read it from cache (on pairs of 1,000 features, Dense 256-256, 1,024 rows ran
+    #: faster than 8,192 in one timing here; python -m benchmarks --only pairs shows the ratio
+    #: to the matrix-multiply floor to check a change against).
     block_bytes = 1 << 20
     #: Runs of consecutive last positions shorter than this on average use a row gather instead.
     min_mean_run = 8
