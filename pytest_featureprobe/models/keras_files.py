@@ -1,5 +1,6 @@
 """Keras models as ProbeModels: in memory (``from_keras``) or from a ``.keras`` file loaded in safe
-mode (``load_keras_model``), optionally pinned to a SHA-256 digest."""
+mode (``load_keras_model``), optionally pinned to a SHA-256 digest, after ``keras_archive`` has
+checked the archive's members, sizes and config."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..features import FeatureSpace
 from ..files import unreadable
 from ..keras_runtime import load_keras
 from .dense import dense_shortcut, verify_shortcut
+from .keras_archive import check_keras_archive, lambda_refusal
 from .probe_model import ProbeModel
 from .sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_space
 
@@ -164,18 +166,16 @@ def _load_keras_file(
         raise ModelError(
             f"cannot load {path.name}: not a .keras (zip) archive; is it corrupt or truncated?"
         )
+    # Members, sizes and the config's allow-list, before Keras inflates or deserializes anything
+    # (safe mode is no sandbox: a config may name any function Keras exports).
+    check_keras_archive(source, path.name)
     keras = load_keras()
     try:
         model = keras.saving.load_model(source, compile=False, safe_mode=True)
     except Exception as exc:  # corrupt, unsafe or foreign files all end here
         detail = first_line(exc).replace(str(source), str(path))  # not the temporary copy
         if "Lambda" in detail:
-            raise ModelError(
-                f"cannot load {path.name} in safe mode: it holds a Lambda layer, whose Python "
-                "code safe mode will not run (the code in a model file could do anything). "
-                "Rebuild the model without Lambda layers, or, if you trust the file, load it "
-                f"yourself in a conftest fixture and use model: fixture:"
-            ) from None
+            raise ModelError(lambda_refusal(path.name)) from None
         raise ModelError(f"cannot load {path.name} in safe mode: {detail}") from None
     return from_keras(
         model,
