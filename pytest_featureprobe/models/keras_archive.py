@@ -312,11 +312,13 @@ def _check_object(node: _Node, shown: str) -> Iterator[_Node]:
     if kind == "activation" and class_name == "function":
         _check_function(node, shown)
         return
-    _check_class(node, shown)
     layer = node.layer
-    if kind in ("layer", "model"):
+    if kind in ("layer", "model") and not node.top:
         inner = value.get("config")
-        layer = inner.get("name", layer) if isinstance(inner, dict) else layer
+        name = inner.get("name") if isinstance(inner, dict) else None
+        layer = name if isinstance(name, str) else layer
+    _check_class(_Node(value, kind, layer, node.top), shown)
+    if kind in ("layer", "model"):
         kind = "model" if class_name in MODELS else "layer"
     for key, item in value.items():
         if key in ("class_name", "module", "registered_name"):
@@ -332,16 +334,15 @@ def _check_object(node: _Node, shown: str) -> Iterator[_Node]:
 def _check_class(node: _Node, shown: str) -> None:
     value = node.value
     class_name, module = value.get("class_name"), value.get("module")
-    registered = value.get("registered_name")
     kind = KINDS.get(node.kind) if node.kind else None
     given = f"{module}.{class_name}" if isinstance(module, str) and module else class_name
     if kind is None:
-        raise _refusal(shown, node, given, "object", where="as data")
+        raise _refusal(shown, node, given, "object")
     modules = MODELS.get(class_name) or kind.modules
     if class_name not in kind.names or module not in modules:
         raise _refusal(shown, node, given, kind.what)
-    if registered not in (None, class_name):
-        raise _refusal(shown, node, f"{given} registered as {registered!r}", kind.what)
+    if value.get("registered_name") not in (None, class_name):
+        raise _refusal(shown, node, given, kind.what, value["registered_name"])
 
 
 def _check_function(node: _Node, shown: str) -> None:
@@ -352,23 +353,27 @@ def _check_function(node: _Node, shown: str) -> None:
     if module != "keras.activations" or name not in ACTIVATIONS:
         raise _refusal(shown, node, given, "activation")
     if value.get("registered_name") not in (None, name):
-        raise _refusal(
-            shown, node, f"{given} registered as {value['registered_name']!r}", "activation"
-        )
+        raise _refusal(shown, node, given, "activation", value["registered_name"])
 
 
-def _refusal(shown: str, node: _Node, given: Any, what: str, where: str = "") -> ModelError:
+def _refusal(shown: str, node: _Node, given: Any, what: str, registered: Any = None) -> ModelError:
     owner = f"layer {quoted(node.layer)}" if node.layer is not None else "the model"
     if what == "object":
         return ModelError(
-            f"cannot load {shown}: {owner} holds the object {quoted(given)} {where}, which is not "
-            "one of Keras' built-in layers, activations, initializers, regularizers or "
+            f"cannot load {shown}: {owner} holds the object {quoted(given)} as data, which is "
+            "not one of Keras' built-in layers, activations, initializers, regularizers or "
             "constraints; refused before Keras reads it"
         )
-    allowed = _kind_named(what).names
+    names = f"is a {what}" if what in ("layer", "model") else f"names the {what}"
+    if registered is not None:
+        given = f"{quoted(given)} registered as {quoted(registered)}"
+        return ModelError(
+            f"cannot load {shown}: {owner} {names} {given}: a registered name is another "
+            f"package's object, not one of Keras' built-in {what}s"
+        )
     return ModelError(
-        f"cannot load {shown}: {owner} names the {what} {quoted(given)}, which is not one of "
-        f"Keras' built-in {what}s (allowed: {preview(allowed, width=70)})"
+        f"cannot load {shown}: {owner} {names} {quoted(given)}, which is not one of Keras' "
+        f"built-in {what}s (allowed: {preview(_kind_named(what).names, width=70)})"
     )
 
 
