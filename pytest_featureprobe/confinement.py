@@ -6,7 +6,7 @@ the files it names must lie inside the project root (under pytest its rootdir, f
 working directory) or a folder allowed explicitly (``--featureprobe-allow-path``, ini
 ``featureprobe_allowed_paths``). Symbolic links are followed before the check, so a link inside
 the project to a file outside is refused too. These are the primitives; which files a document
-names is the runner's business (``runner.confined``). Imports errors.
+names is the runner's business (``runner.confined``). Imports errors and files.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ALLOW_HINT
+from .files import resolved
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^//|^\\\\")
 
@@ -40,9 +41,11 @@ def resolve(value: str | Path, base_dir: str | Path | None) -> Path:
 
 
 def outside(path: Path, roots: Iterable[Path]) -> bool:
-    """Whether ``path`` (symbolic links followed) lies outside every folder of ``roots``."""
-    real = path.resolve()
-    return not any(real.is_relative_to(Path(root).resolve()) for root in roots)
+    """Whether ``path`` (symbolic links followed) lies outside every folder of ``roots``. A path
+    that cannot be resolved (a link loop, a NUL byte) is judged as written: it cannot be read
+    either, and reading it says why (``files.unreadable``)."""
+    real = resolved(path)
+    return not any(real.is_relative_to(resolved(root)) for root in roots)
 
 
 def outside_refusal(value: str, roots: list[Path]) -> str:

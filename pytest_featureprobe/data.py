@@ -58,56 +58,88 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 # header: every column would then be shifted.
                 raise DataError(f"cannot read {shown}: {_extra_fields(path, READERS[suffix])}")
             return frame
+        problem = _json_problem(path, suffix)  # pandas takes a list with non-records in it
+        if problem is not None:
+            raise DataError(f"cannot read {shown}: {problem}")
         if suffix == ".jsonl":
             return pd.read_json(path, lines=True)
         return pd.read_json(path, orient="records")
-    except (ValueError, TypeError, pd.errors.ParserError) as exc:  # TypeError: mixed JSON items
+    except (ValueError, TypeError, pd.errors.ParserError, OSError) as exc:
         raise DataError(f"cannot read {shown}: {_unreadable(path, suffix, exc)}") from None
 
 
 def _unreadable(path: Path, suffix: str, exc: Exception) -> str:
     """Why a data file cannot be read, with the line of the file where that is known."""
-    raw = path.read_bytes()
+    if isinstance(exc, OSError):
+        return (exc.strerror or str(exc)).lower()
+    problem = _json_problem(path, suffix) if suffix in (".json", ".jsonl") else None
+    if problem is None:
+        problem = _text_problem(path.read_bytes())
+    if problem is not None:
+        return problem
+    message = str(exc).strip().splitlines()
+    return message[0] if message else type(exc).__name__
+
+
+def _text_problem(raw: bytes) -> str | None:
     if not raw.strip():
         return "the file is empty"
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as bad:
         return not_utf8(raw, bad)[0]
-    if suffix == ".json":
+    return None
+
+
+def _json_problem(path: Path, suffix: str) -> str | None:
+    """Why a JSON data file does not hold records (None when it does): not text, invalid JSON
+    (with its line), nested too deep for the parser, or an item that is not a record."""
+    raw = path.read_bytes()
+    problem = _text_problem(raw)
+    if problem is not None:
+        return problem
+    text = raw.decode("utf-8")
+    lines = [(1, text)] if suffix == ".json" else enumerate(text.splitlines(), start=1)
+    for number, line in lines:
+        if not line.strip():
+            continue
         try:
-            data = json.loads(text)
+            data = json.loads(line)
         except json.JSONDecodeError as error:
-            return f"invalid JSON on line {error.lineno}: {error.msg}"
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            return f"invalid JSON on line {number + error.lineno - 1}: {error.msg}"
+        except RecursionError:
+            return f"JSON nested too deeply on line {number} (the parser's limit)"
+        if suffix == ".jsonl" and not isinstance(data, dict):
+            return f"line {number} is not a JSON object (a .jsonl file holds one per line)"
+        if suffix == ".json" and not isinstance(data, list):
             return "a .json data file holds a list of records ([{column: value, ...}, ...])"
-    if suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                return f"invalid JSON on line {number}: {error.msg}"
-            if not isinstance(record, dict):
-                return f"line {number} is not a JSON object (a .jsonl file holds one per line)"
-    message = str(exc).strip().splitlines()
-    return message[0] if message else type(exc).__name__
+        if suffix == ".json":
+            item = next((n for n, r in enumerate(data, start=1) if not isinstance(r, dict)), None)
+            if item is not None:
+                return (
+                    f"item {item} of the list is {type(data[item - 1]).__name__}, not a record "
+                    "(a .json data file holds a list of records: [{column: value, ...}, ...])"
+                )
+    return None
 
 
 def _extra_fields(path: Path, separator: str) -> str:
     import csv
 
+    header: list[str] = []
     with path.open(newline="", encoding="utf-8") as stream:
         rows = csv.reader(stream, delimiter=separator)
-        header = next(rows, [])
-        for row in rows:
-            if len(row) > len(header):
-                return (
-                    f"line {rows.line_num} has {len(row)} fields but the header has "
-                    f"{len(header)} ({', '.join(header)}); quote values that hold "
-                    f"{separator!r}"
-                )
+        try:
+            header = next(rows, [])
+            for row in rows:
+                if len(row) > len(header):
+                    return (
+                        f"line {rows.line_num} has {len(row)} fields but the header has "
+                        f"{len(header)} ({', '.join(header)}); quote values that hold "
+                        f"{separator!r}"
+                    )
+        except csv.Error as exc:  # a field over csv's limit (128 KB)
+            return f"line {rows.line_num}: {exc}, and rows have more fields than the header"
     return f"rows have more fields than the header ({', '.join(header)})"
 
 

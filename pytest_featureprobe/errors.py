@@ -8,6 +8,7 @@ one. Imports nothing of ours.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,11 @@ def display_path(path: str | Path, relative_to: str | Path | None = None) -> str
     relative when inside it. The one way every message and report line shows a path."""
     base = Path.cwd() if relative_to is None else Path(relative_to)
     try:
-        return str(Path(path).resolve().relative_to(base.resolve()))
+        real = Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte: as written
+        real = Path(os.path.abspath(path))
+    try:
+        return str(real.relative_to(base.resolve()))
     except ValueError:
         return str(path)
 

@@ -10,7 +10,9 @@ nothing of ours.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,16 +21,59 @@ from typing import Any
 TEMPORARY_SUFFIX = ".tmp"
 
 
-def unreadable(path: Path, what: str, shown: str | Path) -> str | None:
-    """Why ``path`` is not a regular file to read (None when it is): not found, a folder, or a
-    FIFO, device or socket (reading one could block for ever)."""
-    if path.is_file():
+def unreadable(path: str | Path, what: str, shown: str | Path) -> str | None:
+    """Why ``path`` is not a regular file to read (None when it is): not found, a folder, a FIFO,
+    device or socket (reading one could block for ever), a symbolic link loop, a name the file
+    system refuses (too long, a NUL byte) or any other error of ``stat``. The one place that says
+    why a path cannot be read; it never raises."""
+    shown = _shortened(str(shown))
+    try:
+        mode = os.stat(path).st_mode
+    except ValueError:  # a NUL byte in the path
+        return f"{what} {shown}: a file name cannot hold a NUL byte"
+    except OSError as exc:
+        return _stat_failure(exc, what, shown)
+    if stat.S_ISREG(mode):
         return None
-    if path.is_dir():
+    if stat.S_ISDIR(mode):
         return f"{what} {shown} is a folder, not a file"
-    if path.exists():
-        return f"{what} {shown} is not a regular file (a FIFO, device or socket)"
-    return f"{what} not found: {shown}"
+    return f"{what} {shown} is not a regular file (a FIFO, device or socket)"
+
+
+def _stat_failure(error: OSError, what: str, shown: str) -> str:
+    if error.errno in (errno.ENOENT, errno.ENOTDIR):
+        return f"{what} not found: {shown}"
+    if error.errno == errno.ELOOP:
+        return f"{what} {shown} is a symbolic link loop (a link that leads back to itself)"
+    if error.errno == errno.ENAMETOOLONG:
+        return f"{what} {shown}: the name is too long for the file system"
+    return f"cannot read {what} {shown}: {(error.strerror or str(error)).lower()}"
+
+
+def _shortened(text: str, keep: int = 60) -> str:
+    """A name as a message shows it: a very long one cut in the middle, with its length; control
+    characters (a NUL) escaped."""
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    if len(text) <= 2 * keep:
+        return text
+    return f"{text[:keep]}...{text[-keep // 2 :]} ({len(text)} characters)"
+
+
+def resolved(path: str | Path) -> Path:
+    """``path`` made absolute with symbolic links followed, as far as that can be done: a path
+    that cannot be resolved (a link loop, a NUL byte, a name too long) is made absolute as
+    written, so that its read or write reports it (``unreadable``) rather than this."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def is_regular_file(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file (links followed); False, not an error, for any path
+    that cannot be looked at."""
+    return unreadable(path, "", "") is None
 
 
 def _umask() -> int:

@@ -21,7 +21,7 @@ from .contexts import Context
 from .data import prepare, read_table
 from .errors import DataError
 from .features import FeatureSpace
-from .files import unreadable
+from .files import resolved, unreadable
 from .model_cache import ModelCache
 from .models.adapt import as_probe_model
 from .models.keras_files import from_keras
@@ -131,7 +131,7 @@ class ProbeSession:
         space = self.space(features, base_dir)
         if isinstance(model, (str, Path)):
             path = resolve(model, base_dir)
-            key = f"load:{path.resolve()}:{outputs}:{sha256}"
+            key = f"load:{resolved(path)}:{outputs}:{sha256}"
             if key not in self._models:
                 self._models[key] = as_probe_model(
                     path, space, classes, outputs=outputs, sha256=sha256
@@ -179,7 +179,7 @@ class ProbeSession:
         """A data file (relative to ``base_dir``) read once per session, or a DataFrame as given;
         with its name for messages."""
         if isinstance(data, (str, Path)):
-            path = resolve(data, base_dir).resolve()
+            path = resolved(resolve(data, base_dir))  # a loop: read_table says so
             if path not in self._frames:
                 self._frames[path] = read_table(path)
             return self._frames[path], path.name

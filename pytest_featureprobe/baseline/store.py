@@ -2,12 +2,16 @@
 fits today's model.
 
 A baseline is written only on request, atomically (``files.atomic_write``), so an interrupted
-write leaves the old one; an existing file that is not a baseline is not replaced.
+write leaves the old one; an existing file that is not a baseline (by its parsed structure,
+``not_a_baseline``) is not replaced.
 """
 
 from __future__ import annotations
 
 import errno
+import json
+import os
+import re
 from pathlib import Path
 
 from .. import DEFAULT_BASELINE_FOLDER
@@ -34,15 +38,16 @@ def write_baseline(path: str | Path, baseline: Baseline, *, replace_any: bool = 
     Whatever goes wrong (an exception, KeyboardInterrupt, a full disk), the old baseline is left
     as it was and no temporary file remains (``files.atomic_write``). A folder that cannot be
     written is a BaselineError naming the file and the reason, not a traceback. An existing file
-    that is not a baseline is not replaced unless ``replace_any`` (files in the baseline folder
-    are baselines by name).
+    that is not a baseline (``not_a_baseline``) is not replaced unless ``replace_any`` (files in
+    the baseline folder are baselines by name; the command's ``--force``).
     """
     path = Path(path)
     text = baseline.to_text()
-    if not replace_any and path.exists() and not _replaceable(path):
+    refusal = None if replace_any else not_a_baseline(path)
+    if refusal is not None:
         raise BaselineError(
-            "refusing to replace a file that is not a featureprobe baseline (name another "
-            "file in drift.baseline, or remove this one)",
+            f"refusing to replace it: {refusal}; name another file in drift.baseline, or "
+            "remove this one",
             path=path,
         )
     try:
@@ -54,15 +59,65 @@ def write_baseline(path: str | Path, baseline: Baseline, *, replace_any: bool = 
         raise BaselineError(message, path=path) from None
 
 
-def _replaceable(path: Path) -> bool:
-    """Whether an existing file may be overwritten by a baseline: one that is a baseline, even
-    a damaged one (its first lines name the format or hold the probes), not any other file."""
+#: How much of an existing file is read to decide whether it is a baseline; a larger file is
+#: judged by its first part only (a baseline's header, where its format marker is).
+READ_LIMIT = 64 * 1024 * 1024
+_FORMAT_LINE = re.compile(rb'^  "format": [0-9]+,\r?$', re.MULTILINE)
+
+
+def not_a_baseline(path: str | Path) -> str | None:
+    """What an existing ``path`` is when it is not a file we made, to say what replacing it
+    would lose (None when nothing is there, or it is a baseline).
+
+    A baseline is a JSON object with an integer ``format`` (any version), a ``probes`` list, a
+    ``classes`` list and a ``space`` object, parsed, not searched for words. A damaged baseline
+    (truncated, a merge conflict in it: JSON no more) is ours when it holds the format marker as
+    ``to_text`` writes it, a line ``  "format": <integer>,`` (two spaces, a top-level key). A JSON
+    Schema (``"format": "email"``) or a ``package.json`` (``"scripts": {"format": ...}``) is
+    neither. A folder, a FIFO, a link loop or a link to nothing is not a file we made either."""
+    path = Path(path)
+    if not os.path.lexists(path):
+        return None
+    shown = path.name
+    problem = unreadable(path, "", shown)
+    if problem is not None:
+        if problem.startswith(" not found"):
+            return f"{shown} is a symbolic link to a file that does not exist"
+        return problem.strip()
     try:
+        size = path.stat().st_size
         with open(path, "rb") as stream:
-            head = stream.read(4096)
-    except OSError:
-        return True  # a folder or an unreadable file: the write reports it
-    return head.lstrip().startswith(b"{") and (b'"format"' in head or b'"probes"' in head)
+            raw = stream.read(READ_LIMIT)
+    except OSError as exc:
+        return f"{shown} cannot be read ({(exc.strerror or str(exc)).lower()})"
+    if _is_baseline(raw, complete=size <= READ_LIMIT):
+        return None
+    return f"{shown} is not a featureprobe baseline ({_what_it_holds(raw, size)})"
+
+
+def _is_baseline(raw: bytes, complete: bool) -> bool:
+    if complete:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            data = None  # damaged, perhaps: judged by its lines below
+        else:
+            return (
+                isinstance(data, dict)
+                and type(data.get("format")) is int
+                and isinstance(data.get("probes"), list)
+                and isinstance(data.get("classes"), list)
+                and isinstance(data.get("space"), dict)
+            )
+    return _FORMAT_LINE.search(raw) is not None
+
+
+def _what_it_holds(raw: bytes, size: int) -> str:
+    """What would be lost: the file's size, and its lines when it is text."""
+    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
+    if b"\0" in raw[:8192]:
+        return f"{size} bytes of binary data"
+    return f"{size} bytes, {lines} line{'s' if lines != 1 else ''}"
 
 
 def _write_failure(error: OSError) -> str:
@@ -83,8 +138,9 @@ def _write_failure(error: OSError) -> str:
 
 def read_baseline(path: str | Path) -> Baseline:
     path = Path(path)
-    if path.exists() and not path.is_file():  # a folder, or a FIFO whose read would block
-        raise BaselineError(unreadable(path, "the baseline", path.name), path=path)
+    problem = unreadable(path, "the baseline", path.name)  # a FIFO's read would block
+    if problem is not None and not problem.startswith("the baseline not found"):
+        raise BaselineError(problem, path=path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

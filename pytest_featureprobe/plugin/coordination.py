@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ..files import file_lock
+from ..files import file_lock, resolved
 
 _run_id_key = pytest.StashKey[str]()
 
@@ -54,7 +54,7 @@ def run_id(config: pytest.Config) -> str:
 def _lock_name(path: Path) -> str:
     import hashlib
 
-    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    return hashlib.sha256(str(resolved(path)).encode()).hexdigest()[:24]
 
 
 def run_marker(config: pytest.Config, path: Path) -> Path | None:

@@ -124,6 +124,7 @@ class ExpectationFile(pytest.Module):
 
     def collect(self):
         from ..errors import FeatureProbeError
+        from ..files import resolved
         from ..spec import ItemSpec
 
         run = featureprobe_run(self.config)
@@ -136,6 +137,6 @@ class ExpectationFile(pytest.Module):
             return
         run.seen.files.add(self.path)
         if self.file_run.document.drift is not None:
-            run.seen.used.add(self.file_run.baseline_path().resolve())
+            run.seen.used.add(resolved(self.file_run.baseline_path()))
         for spec in specs:
             yield ExpectationItem.for_spec(self, spec)

@@ -76,6 +76,93 @@ def test_interrupted_write_leaves_old_baseline(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["b.json"]  # no temporary left behind
 
 
+# --- only baselines are replaced -----------------------------------------------------------------
+
+FOREIGN = {
+    "package.json": '{"name": "web", "scripts": {"format": "prettier ."}, "probes": []}\n',
+    "schema.json": '{"type": "object", "properties": {"mail": {"format": "email"}}}\n',
+    "format-string.json": '{\n  "format": "1",\n  "probes": [],\n  "classes": [],\n'
+    '  "space": {}\n}\n',
+    "nested.json": '{"data": {"format": 1, "probes": [], "classes": [], "space": {}}}\n',
+    "README.md": '# Project\n\nThe "format" of "probes" is described here.\n',
+    "array.json": "[1, 2, 3]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOREIGN))
+def test_a_file_that_is_not_a_baseline_is_not_replaced_and_the_message_says_what_it_holds(
+    tmp_path, name
+):
+    path = tmp_path / name
+    path.write_text(FOREIGN[name])
+    before = path.read_bytes()
+    with pytest.raises(BaselineError) as info:
+        write_baseline(path, Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])))
+    lines = FOREIGN[name].count("\n")
+    assert info.value.message == (
+        f"refusing to replace it: {name} is not a featureprobe baseline ({len(before)} bytes, "
+        f"{lines} line{'s' if lines != 1 else ''}); name another file in drift.baseline, or "
+        "remove this one"
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary left behind
+
+
+def _baseline_text() -> str:
+    return Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])).to_text()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text,
+        lambda text: text[: len(text) // 2],
+        lambda text: "<<<<<<< HEAD\n" + text + "=======\n>>>>>>> other\n",
+        lambda text: text.replace('"format": 1', '"format": 99'),
+        lambda text: text.replace("\n", "\r\n")[:200],
+    ],
+    ids=["intact", "truncated", "merge-conflict", "another-version", "crlf-cut"],
+)
+def test_a_baseline_even_a_damaged_one_is_replaced(tmp_path, damage):
+    path = tmp_path / "b.json"
+    path.write_bytes(damage(_baseline_text()).encode())
+    baseline = Baseline.from_sweep(sweep_of([-2.0, 0.0, 0.0]))
+    write_baseline(path, baseline)
+    assert path.read_text() == baseline.to_text()
+
+
+def test_not_a_baseline_names_folders_fifos_loops_and_links_to_nothing(tmp_path):
+    from pytest_featureprobe.baseline.store import not_a_baseline
+
+    assert not_a_baseline(tmp_path / "absent.json") is None
+    (tmp_path / "dir.json").mkdir()
+    assert not_a_baseline(tmp_path / "dir.json") == "dir.json is a folder, not a file"
+    (tmp_path / "loop.json").symlink_to("loop.json")
+    assert "loop.json is a symbolic link loop" in not_a_baseline(tmp_path / "loop.json")
+    (tmp_path / "dangling.json").symlink_to("nowhere.json")
+    assert not_a_baseline(tmp_path / "dangling.json") == (
+        "dangling.json is a symbolic link to a file that does not exist"
+    )
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.json")  # never opened: the check would block on it
+        assert "fifo.json is not a regular file" in not_a_baseline(tmp_path / "fifo.json")
+    (tmp_path / "bin.json").write_bytes(b"\x00\x01" * 10)
+    assert not_a_baseline(tmp_path / "bin.json") == (
+        "bin.json is not a featureprobe baseline (20 bytes of binary data)"
+    )
+
+
+def test_a_file_over_the_read_limit_is_judged_by_its_header(tmp_path, monkeypatch):
+    from pytest_featureprobe.baseline import store
+
+    monkeypatch.setattr(store, "READ_LIMIT", 300)
+    path = tmp_path / "big.json"
+    path.write_text(_baseline_text() * 3)  # larger than the limit: read in part
+    assert store.not_a_baseline(path) is None
+    path.write_text('{"format": "email", "x": "' + "y" * 1000 + '"}')
+    assert "is not a featureprobe baseline" in store.not_a_baseline(path)
+
+
 @pytest.mark.parametrize(
     "text", ["{", "[]", '{"format": 1}', '{"format": 9, "probes": []}', "not json"]
 )

@@ -50,7 +50,8 @@ def refused(path: Path) -> DataError:
         (
             "d.json",
             '[{"problems": [1], "results": "A"}, 2]',
-            "a .json data file holds a list of records ([{column: value, ...}, ...])",
+            "item 2 of the list is int, not a record (a .json data file holds a list of "
+            "records: [{column: value, ...}, ...])",
         ),
     ],
     ids=["jsonl-line-not-an-object", "json-item-not-a-record"],
@@ -157,6 +158,37 @@ def test_an_unreadable_file_says_why(here, name, content, reason):
     error = refused(write(here, name, content))
     assert error.message.startswith(f"cannot read {name}: {reason}")
     assert error.key is None
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("deep.json", "[" * 5000 + "]" * 5000, "JSON nested too deeply on line 1"),
+        ("deep.jsonl", '{"a": 1}\n' + "[" * 5000 + "]" * 5000, "JSON nested too deeply on line 2"),
+        ("first.json", '[5, {"a": 1}]', "item 1 of the list is int, not a record"),
+        ("lists.json", "[[1], [2]]", "item 1 of the list is list, not a record"),
+        (
+            "wide.csv",
+            'a,b\n"' + "x" * 140_000 + '",1,2\n',
+            "line 2: field larger than field limit (131072)",
+        ),
+    ],
+    ids=["json-deep", "jsonl-deep", "json-first-item-a-number", "json-list-of-lists", "csv-limit"],
+)
+def test_parser_limits_and_non_records_are_a_data_error(here, name, content, reason):
+    """RecursionError, csv's field limit and a list pandas would take are the file's error."""
+    assert refused(write(here, name, content)).message.startswith(f"cannot read {name}: {reason}")
+
+
+def test_paths_that_cannot_be_looked_at_say_why(here):
+    (here / "loop.csv").symlink_to("loop.csv")
+    assert refused(here / "loop.csv").message == (
+        "data file loop.csv is a symbolic link loop (a link that leads back to itself)"
+    )
+    assert refused(here / "a\0b.csv").message.endswith("a file name cannot hold a NUL byte")
+    long = refused(here / ("x" * 300 + ".csv")).message
+    assert long.endswith("the name is too long for the file system")
+    assert "(304 characters)" in long and len(long) < 250
 
 
 # --- feature_columns -----------------------------------------------------------------------------

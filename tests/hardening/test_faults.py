@@ -13,6 +13,7 @@ import errno
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -794,3 +795,131 @@ def test_failing_drift_check_notes_other_versions_and_platform(fruit):
     result = fruit.runpytest(*QUIET)
     result.assert_outcomes(passed=3)
     assert "note:" not in result.stdout.str()
+
+
+# --- errors stay with their file: one folder, one of each bad path or data file ------------------
+
+GOOD_FRUIT = "model:\n  fixture: fruit_model\nexpect:\n  - alone: red\n    predicts: apple\n"
+
+
+def _trained_from(data: str) -> str:
+    """A file whose model trains from ``data`` (``data:`` is line 3); it never gets to train."""
+    return (
+        f"model:\n  train:\n    data: {data}\n    features: fruit\n    label: kind\n"
+        "expect:\n  - alone: red\n    predicts: apple\n"
+    )
+
+
+LONG_NAME = "x" * 300 + ".csv"
+WIDE_CELL = "y" * 140_000  # over csv's field limit (128 KB)
+
+# file -> (its text, the one line its items fail with, after "featureprobe: ")
+BAD_FILES = {
+    "featureprobe_loop.yaml": (
+        _trained_from("loop.csv"),
+        "featureprobe_loop.yaml:3: model.train.data: data file loop.csv is a symbolic link "
+        "loop (a link that leads back to itself)",
+    ),
+    "featureprobe_nul.yaml": (
+        _trained_from('"a\\0b.csv"'),
+        "featureprobe_nul.yaml:3: model.train.data: data file a\\x00b.csv: a file name cannot "
+        "hold a NUL byte",
+    ),
+    "featureprobe_long.yaml": (
+        _trained_from(LONG_NAME),
+        f"featureprobe_long.yaml:3: model.train.data: data file {'x' * 60}...{'x' * 26}.csv "
+        "(304 characters): the name is too long for the file system",
+    ),
+    "featureprobe_wide.yaml": (
+        _trained_from("wide.csv"),
+        "featureprobe_wide.yaml:3: model.train.data: cannot read wide.csv: line 2: field "
+        "larger than field limit (131072), and rows have more fields than the header",
+    ),
+    "featureprobe_item.yaml": (
+        _trained_from("item.json"),
+        "featureprobe_item.yaml:3: model.train.data: cannot read item.json: item 2 of the list "
+        "is int, not a record (a .json data file holds a list of records: [{column: value, "
+        "...}, ...])",
+    ),
+    "featureprobe_deep.yaml": (
+        _trained_from("deep.json"),
+        "featureprobe_deep.yaml:3: model.train.data: cannot read deep.json: JSON nested too "
+        "deeply on line 1 (the parser's limit)",
+    ),
+    "featureprobe_model.yaml": (
+        "model:\n  load: loop.keras\n  features: [red]\n  classes: [apple, lime]\n"
+        "expect:\n  - alone: red\n    predicts: apple\n",
+        "featureprobe_model.yaml:2: model.load: model file loop.keras is a symbolic link loop "
+        "(a link that leads back to itself)",
+    ),
+    "featureprobe_rows.yaml": (
+        GOOD_FRUIT + "  - adding: shiny\n    moves_at_most: 0.2\n    on: loop.csv\n",
+        "featureprobe_rows.yaml:8: expect[1].on: data file loop.csv is a symbolic link loop "
+        "(a link that leads back to itself)",
+    ),
+    "featureprobe_drift.yaml": (
+        GOOD_FRUIT + "drift:\n  order: 1\n  max_flips: 0\n",
+        "__featureprobe__/featureprobe_drift.json: the baseline featureprobe_drift.json is a "
+        "symbolic link loop (a link that leads back to itself)",
+    ),
+}
+
+
+def _bad_folder(folder: Path) -> None:
+    (folder / "featureprobe_good.yaml").write_text(GOOD_FRUIT)
+    for name, (text, _) in BAD_FILES.items():
+        (folder / name).write_text(text)
+    (folder / "loop.csv").symlink_to("loop.csv")
+    (folder / "loop.keras").symlink_to("loop.keras")
+    (folder / "wide.csv").write_text(f'fruit,kind\n"{WIDE_CELL}",apple,extra\n')
+    (folder / "item.json").write_text('[{"fruit": ["red"], "kind": "apple"}, 5]\n')
+    (folder / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    baselines = folder / "__featureprobe__"
+    baselines.mkdir()
+    (baselines / "featureprobe_drift.json").symlink_to("featureprobe_drift.json")
+    (baselines / "stale.json").symlink_to("stale.json")  # read by the terminal summary
+
+
+def _links_and_bytes(folder: Path) -> dict[str, str | bytes]:
+    """Every entry under ``folder`` (pytest's bytecode excepted): a link's target, else bytes."""
+    state: dict[str, str | bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        if "__pycache__" in path.parts:
+            continue
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            state[name] = os.readlink(path)
+        elif path.is_file():
+            state[name] = path.read_bytes()
+    return state
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_folder_of_bad_paths_and_data_files_runs_and_only_they_fail(fruit):
+    """Symbolic link loops, a NUL byte, a name too long, csv's field limit, a JSON list with a
+    number in it and JSON nested 5,000 deep: each file's items fail with their one line, the
+    good file passes, the run is not interrupted and the summary lists the stale link."""
+    _bad_folder(fruit.path)
+    before = _links_and_bytes(fruit.path)
+    result = fruit.runpytest(*QUIET, "-rA")
+    output = result.stdout.str() + "\n" + result.stderr.str()
+    assert result.ret == 1, output
+    assert "Interrupted" not in output and "Traceback" not in output, output
+    assert "pytest_featureprobe/" not in output and not re.search(r"^E\s", output, re.M), output
+    assert "PASSED featureprobe_good.yaml::alone-red-predicts-apple" in output, output
+    lines = output.splitlines()
+    for name, (_, expected) in BAD_FILES.items():
+        found = [n for n, line in enumerate(lines) if line == f"featureprobe: {expected}"]
+        assert found, f"{name}: no line {expected!r}\n{output}"
+        for n in found:  # one line: what follows is the next section or the summary
+            assert n + 1 == len(lines) or re.match(r"[_=-]|$", lines[n + 1]), lines[n : n + 3]
+        assert re.search(rf"^(FAILED|ERROR) {re.escape(name)}::", output, re.M), output
+    reports = {line for line in lines if line.startswith("featureprobe: ")}
+    assert reports == {f"featureprobe: {expected}" for _, expected in BAD_FILES.values()}
+    stale = "baseline unused (no selected expectation file uses it): __featureprobe__/stale.json"
+    assert stale in lines, output
+    # The good entries of the files whose model was built passed.
+    for name in ("featureprobe_rows.yaml", "featureprobe_drift.yaml"):
+        assert f"PASSED {name}::alone-red-predicts-apple" in output, output
+    assert result.parseoutcomes()["passed"] == 3, output
+    assert _links_and_bytes(fruit.path) == before

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import re
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -422,6 +424,80 @@ def test_a_lambda_layer_is_refused_with_the_reason_and_a_way_out(tmp_path):
     assert "\n" not in message
 
 
+# --- .keras archives: checked before Keras opens them ---------------------------------------------
+
+BOSTON = {
+    "module": "keras.datasets.boston_housing",
+    "class_name": "function",
+    "config": "load_data",
+}
+
+
+def keras_bomb(path: Path) -> None:
+    """40 MiB of spaces as config.json, deflated to about 40 KB (the limit is 32 MiB)."""
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("config.json", "w", force_zip64=True) as member,
+    ):
+        for _ in range(40):
+            member.write(b" " * (1 << 20))
+
+
+def keras_boston(path: Path) -> None:
+    """A Dense layer whose activation is a function that downloads a data set."""
+    dense = {"name": "dense", "units": 3, "activation": BOSTON}
+    layers = [{"module": "keras.layers", "class_name": "Dense", "config": dense}]
+    config = {"module": "keras", "class_name": "Sequential", "config": {"layers": layers}}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("metadata.json", "{}")
+
+
+@pytest.mark.parametrize(
+    "make, pin, message",
+    [
+        (
+            keras_bomb,
+            False,
+            "cannot load m.keras: its 'config.json' would inflate to 41,943,040 bytes (at most "
+            "33,554,432); refused as a possible zip bomb (if the model is genuine, "
+            "FEATUREPROBE_MAX_MODEL_BYTES raises the limit)",
+        ),
+        (keras_bomb, True, "cannot load m.keras: its 'config.json' would inflate to 41,943,040"),
+        (
+            keras_boston,
+            False,
+            "cannot load m.keras: layer 'dense' names the activation "
+            "'keras.datasets.boston_housing.load_data', which is not one of Keras' built-in "
+            "activations (allowed: relu, softmax, sigmoid, tanh, ",
+        ),
+    ],
+    ids=["zip-bomb", "zip-bomb-pinned", "boston-housing-activation"],
+)
+def test_a_keras_archive_is_refused_before_keras_opens_it(fruit, monkeypatch, make, pin, message):
+    monkeypatch.delenv("FEATUREPROBE_MAX_MODEL_BYTES", raising=False)
+    make(fruit.path / "m.keras")
+    digest = hashlib.sha256((fruit.path / "m.keras").read_bytes()).hexdigest()
+    (fruit.path / "featureprobe_good.yaml").write_text(GOOD)
+    (fruit.path / "featureprobe_m.yaml").write_text(
+        "model:\n  load: m.keras\n"
+        "  features: [red, green, round, long, sweet, sour, shiny]\n"
+        "  classes: [apple, banana, lime]\n"
+        + (f"  sha256: {digest}\n" if pin else "")
+        + "expect:\n  - alone: red\n    predicts: apple\n  - alone: long\n    predicts: banana\n"
+    )
+    before = snapshot(fruit.path)
+    started = time.perf_counter()
+    result = run(fruit)
+    assert time.perf_counter() - started < 30
+    result.assert_outcomes(passed=1, failed=2)  # both items of the file, the other file runs
+    has_line(result, f"featureprobe: featureprobe_m.yaml:2: model.load: {message}")
+    output = result.stdout.str()
+    assert sum(line.startswith("featureprobe: ") for line in output.splitlines()) == 2, output
+    assert "Traceback" not in output and "tmp" not in output.split("featureprobe_m.yaml:2:")[1]
+    assert snapshot(fruit.path) == before
+
+
 # --- marks stay data ------------------------------------------------------------------------
 
 
@@ -513,8 +589,8 @@ def test_a_json_file_that_is_not_a_baseline_is_not_replaced(fruit):
     result.assert_outcomes(passed=1, failed=1)
     has_line(
         result,
-        "featureprobe: package.json: refusing to replace a file that is not a featureprobe "
-        "baseline",
+        "featureprobe: package.json: refusing to replace it: package.json is not a featureprobe "
+        "baseline (36 bytes, 1 line); name another file in drift.baseline, or remove this one",
     )
     assert snapshot(fruit.path) == before
     # A baseline (even a damaged one) is replaced as asked.
