@@ -5,8 +5,10 @@ Training is one ``fit`` call over a shuffled, repeated dataset with ``steps_per_
 per-epoch overhead) and ``steps_per_execution`` equal to all the steps (no per-step overhead: one
 graph loop runs them all). Every random choice is seeded from ``TrainSpec.seed``: initialisers carry
 explicit seeds and the data order comes from a seeded shuffle, so the same data, spec and seed give
-bit-identical weights on one machine and library version set. Imports data, the model cache and
-(when training) Keras.
+bit-identical weights on one machine and library version set. Every option has a range that
+TensorFlow and NumPy take (the schema's maxima are the same numbers), and a training that Keras
+ends early (its data ran out) or that diverges (a loss or weight that is not finite) is an error,
+raised before the cache is written. Imports data, the model cache and (when training) Keras.
 """
 
 from __future__ import annotations
@@ -21,13 +23,25 @@ from typing import Any
 import numpy as np
 
 from .data import LabelledData
-from .errors import SpecError, did_you_mean, quoted
+from .errors import ModelError, SpecError, did_you_mean, quoted
 from .keras_runtime import load_keras
 from .model_cache import CacheWarning, ModelCache
 
 __all__ = ["ACTIVATIONS", "CacheWarning", "ModelCache", "TrainSpec", "train_classifier"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "silu", "swish", "softplus")
+
+# The ranges of the options (schema.json gives the same maxima; tests/core/test_training.py checks
+# that they agree). Seeds: what TensorFlow, NumPy and Python's random all take. Steps: the whole
+# training is one graph loop of that many steps, far inside int32 (3,000,000,000 wrapped round and
+# Keras ran none). Steps also bound ``epochs`` times the batches of an epoch.
+MAX_SEED = 2**31 - 1
+MAX_EPOCHS = 100_000
+MAX_STEPS = 10_000_000
+MAX_BATCH_SIZE = 2**20
+MAX_LAYERS = 64
+MAX_LAYER_SIZE = 2**16
+LAYERS_HINT = f"a list of at most {MAX_LAYERS} positive layer sizes up to {MAX_LAYER_SIZE:,}"
 
 
 @dataclass(frozen=True)
@@ -59,27 +73,29 @@ class TrainSpec:
             if isinstance(hidden, int) and not isinstance(hidden, bool):
                 hidden = [hidden]
             if not isinstance(hidden, (list, tuple)) or not all(_positive_int(h) for h in hidden):
-                raise SpecError("a list of positive layer sizes, e.g. [16, 16]", key="hidden")
+                raise SpecError(f"{LAYERS_HINT}, e.g. [16, 16]", key="hidden")
             kwargs["hidden"] = tuple(int(h) for h in hidden)
         spec = cls(**kwargs)
         spec.validate()
         return spec
 
     def validate(self) -> None:
-        if not self.hidden or not all(_positive_int(h) for h in self.hidden):
-            raise SpecError("a list of positive layer sizes, e.g. [16, 16]", key="hidden")
+        hidden = self.hidden
+        sizes = all(_positive_int(h, MAX_LAYER_SIZE) for h in hidden)
+        if not hidden or len(hidden) > MAX_LAYERS or not sizes:
+            raise SpecError(f"{LAYERS_HINT}, e.g. [16, 16]", key="hidden")
         if self.activation not in ACTIVATIONS:
             raise SpecError(
                 f"{quoted(self.activation)} is not one of {', '.join(ACTIVATIONS)}",
                 key="activation",
             )
-        for key in ("epochs", "batch_size"):
-            if not _positive_int(getattr(self, key)):
-                raise SpecError("a positive integer", key=key)
-        if self.steps is not None and not _positive_int(self.steps):
-            raise SpecError("a positive integer", key="steps")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise SpecError("a non-negative integer", key="seed")
+        for key, top in (("epochs", MAX_EPOCHS), ("batch_size", MAX_BATCH_SIZE)):
+            if not _positive_int(getattr(self, key), top):
+                raise SpecError(f"a positive integer up to {top:,}", key=key)
+        if self.steps is not None and not _positive_int(self.steps, MAX_STEPS):
+            raise SpecError(f"a positive integer up to {MAX_STEPS:,}", key="steps")
+        if not (_is_int(self.seed) and 0 <= self.seed <= MAX_SEED):
+            raise SpecError(f"a non-negative integer up to {MAX_SEED:,} (2**31 - 1)", key="seed")
         rate = self.learning_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 10:
             raise SpecError("a positive number below 10", key="learning_rate")
@@ -95,9 +111,26 @@ class TrainSpec:
             return self.steps
         return self.epochs * math.ceil(n_rows / min(self.batch_size, n_rows))
 
+    def check_steps(self, n_rows: int) -> int:
+        """``total_steps``, refused (at ``epochs``) above MAX_STEPS."""
+        steps = self.total_steps(n_rows)
+        if steps > MAX_STEPS:
+            batches = steps // self.epochs
+            raise SpecError(
+                f"{self.epochs:,} epochs of {batches:,} batches are {steps:,} optimizer steps, "
+                f"more than the {MAX_STEPS:,} one training may take: lower epochs, raise "
+                "batch_size or give steps",
+                key="epochs",
+            )
+        return steps
 
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive_int(value: Any, top: int | None = None) -> bool:
+    return _is_int(value) and value > 0 and (top is None or value <= top)
 
 
 def build_classifier(n_inputs: int, n_classes: int, spec: TrainSpec):
@@ -170,13 +203,35 @@ def training_dataset(data: LabelledData, spec: TrainSpec) -> Any:
 
 
 def _fit(data: LabelledData, spec: TrainSpec):
-    steps = spec.total_steps(len(data.y))
+    steps = spec.check_steps(len(data.y))
     # Every step inside one graph loop: no Python round trip per step. The steps and their
     # arithmetic are the same as one step per call, so the weights are too.
     model = compiled_classifier(data, spec, steps_per_execution=steps)
     dataset = training_dataset(data, spec)
-    model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+    history = model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+    check_finished(model, history.history.get("loss", []), steps)
     return model, steps
+
+
+def check_finished(model: Any, losses: list[float], steps: int) -> None:
+    """Refuse a model that is not the one asked for: fewer optimizer steps than ``steps`` (Keras
+    ends a fit whose data runs out with a warning, not an error) or a loss or weight that is not
+    finite (a diverged training predicts the same for everything)."""
+    done = int(np.asarray(model.optimizer.iterations))
+    if done != steps:
+        raise ModelError(
+            f"training stopped after {done:,} of its {steps:,} optimizer steps (Keras ended it "
+            "early), so this is not the model asked for; nothing was cached"
+        )
+    loss = float(losses[-1]) if losses else math.nan
+    finite = all(np.isfinite(w).all() for w in model.get_weights())
+    if not (math.isfinite(loss) and finite):
+        what = "a weight is not finite" if math.isfinite(loss) else f"the loss is {loss:g}"
+        raise ModelError(
+            f"training diverged ({what} after {steps:,} steps): lower learning_rate; nothing "
+            "was cached",
+            key="learning_rate",
+        )
 
 
 def training_accuracy(model, data: LabelledData) -> float:
@@ -196,6 +251,7 @@ def train_classifier(
     """
     spec = spec or TrainSpec()
     spec.validate()
+    spec.check_steps(len(data.y))
     key = ModelCache.key(data, spec)
     if cache is None:
         return _train(data, spec, key, None)

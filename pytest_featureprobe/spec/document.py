@@ -9,6 +9,7 @@ from typing import Any
 
 from ..confinement import is_url, url_refusal
 from ..errors import SpecError, not_utf8
+from ..training import MAX_SEED
 from .context_decl import ContextDecl
 from .declarations import DeclaredPath, ItemSpec, ModelDecl, model_decl
 from .drift import DriftDecl, drift_decl
@@ -175,6 +176,7 @@ def load_document(path: str | Path) -> Document:
     drift = None
     if "drift" in data:
         drift = drift_decl(data["drift"], lines, path, model.kind, data.key_lines["drift"])
+        _refuse_seeds_past_the_last(drift, model, path)
         items.extend(drift.items())
     document = Document(path, model, order, items, drift)
     for declared in document.declared_paths():
@@ -185,6 +187,23 @@ def load_document(path: str | Path) -> Document:
             if document.refuse_path(declared, error) is not None:
                 raise error
     return document
+
+
+def _refuse_seeds_past_the_last(drift: DriftDecl, model: ModelDecl, path: Path) -> None:
+    """Counted calibration seeds run on from the model's seed: each must be a seed training
+    takes (a list is checked by the schema)."""
+    if "band" not in drift.values or model.kind != "train":
+        return
+    first = int(model.values.get("seed", 0))
+    last = max(drift.calibration_seeds(first))
+    if last > MAX_SEED:
+        raise SpecError(
+            f"the calibration seeds run from the model's seed {first:,} to {last:,}, past the "
+            f"largest seed {MAX_SEED:,}: list the seeds, or lower model.train.seed",
+            path=path,
+            line=drift.key_lines.get("calibrate", drift.line),
+            key="drift.calibrate.seeds" if "calibrate" in drift.key_lines else "drift",
+        )
 
 
 def _source(lines: list[str], starts: list[int], n: int) -> str:

@@ -43,6 +43,7 @@ from pytest_featureprobe.spec import (
 from pytest_featureprobe.spec.drift import drift_decl
 from pytest_featureprobe.spec.entries import bracket_free, entry_item, name_items
 from pytest_featureprobe.spec.marks import parse_marks
+from pytest_featureprobe.spec.schema import schema
 from pytest_featureprobe.spec.yaml_lines import duplicate_key
 
 # --- yaml_lines: containers with line numbers ----------------------------------------------------
@@ -342,6 +343,117 @@ def test_a_whole_number_float_is_not_a_schema_integer():
         4,
         "sweep.order",
         "2.0 is not of type 'integer'",
+    )
+
+
+def test_a_whole_number_float_is_not_an_integer_for_top():
+    text = "model:\n  fixture: m\nexpect:\n  - top: 2.0\n    toward: a\n    include: [b]\n"
+    error = schema_errors(load_yaml(text, "f"), "f")[0]
+    assert error.describe() == "f:4: expect[0].top: 2.0 is not of type 'integer'"
+
+
+def test_every_number_in_the_schema_has_a_range():
+    """Issue 19: a number without a maximum reached NumPy or TensorFlow as it was written."""
+
+    def numbers(node, where):
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number") and "const" not in node:
+                yield where, node
+            for key, value in node.items():
+                yield from numbers(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                yield from numbers(value, f"{where}[{n}]")
+
+    found = list(numbers(schema(), "schema"))
+    assert len(found) > 30
+    for where, node in found:
+        assert {"minimum", "exclusiveMinimum"} & set(node), where
+        assert {"maximum", "exclusiveMaximum"} & set(node), where
+
+
+TRAINED = (
+    "model:\n  train:\n    data: d.csv\n    features: t\n    label: y\n    {option}\n"
+    "expect:\n  - zero: true\n    predicts: a\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("option", "shown"),
+    [
+        (
+            "seed: 4294967296",
+            "model.train.seed: 4294967296 is greater than the maximum of 2147483647",
+        ),
+        (
+            "seed: 2147483648",
+            "model.train.seed: 2147483648 is greater than the maximum of 2147483647",
+        ),
+        (
+            "steps: 3000000000",
+            "model.train.steps: 3000000000 is greater than the maximum of 10000000",
+        ),
+        ("epochs: 1e20", "model.train.epochs: 1e+20 is not of type 'integer'"),
+        ("epochs: 100001", "model.train.epochs: 100001 is greater than the maximum of 100000"),
+        ("batch_size: 2000000", "model.train.batch_size: 2000000 is greater than the maximum of"),
+        ("hidden: [8, 100000]", "model.train.hidden[1]: 100000 is greater than the maximum of"),
+    ],
+    ids=["seed-2**32", "seed-2**31", "steps-3e9", "epochs-1e20", "epochs", "batch", "hidden"],
+)
+def test_a_training_number_out_of_range_is_refused_at_its_line(tmp_path, option, shown):
+    path = tmp_path / "f.yaml"
+    path.write_text(TRAINED.format(option=option))
+    with pytest.raises(SpecError) as info:
+        load_document(path)
+    assert info.value.describe(tmp_path).startswith(f"f.yaml:6: {shown}")
+
+
+def test_the_largest_training_numbers_are_read(tmp_path):
+    path = tmp_path / "f.yaml"
+    option = "seed: 2147483647\n    steps: 10000000\n    batch_size: 1048576"
+    path.write_text(TRAINED.format(option=option))
+    values = load_document(path).model.values
+    assert (values["seed"], values["steps"], values["batch_size"]) == (2**31 - 1, 10**7, 2**20)
+
+
+@pytest.mark.parametrize(
+    ("drift", "shown"),
+    [
+        (
+            "drift:\n  band: true\n  calibrate: {seeds: 5}\n",
+            "f.yaml:12: drift.calibrate.seeds: the calibration seeds run from the model's seed "
+            "2,147,483,644 to 2,147,483,648, past the largest seed 2,147,483,647: list the seeds, "
+            "or lower model.train.seed",
+        ),
+        (
+            "drift:\n  band: true\n",
+            "f.yaml:10: drift: the calibration seeds run from the model's seed 2,147,483,644 to "
+            "2,147,483,648, past the largest seed 2,147,483,647: list the seeds, or lower "
+            "model.train.seed",
+        ),
+    ],
+    ids=["count", "default"],
+)
+def test_counted_calibration_seeds_past_the_largest_seed_are_refused(tmp_path, drift, shown):
+    path = tmp_path / "f.yaml"
+    path.write_text(TRAINED.format(option="seed: 2147483644") + drift)
+    with pytest.raises(SpecError) as info:
+        load_document(path)
+    assert info.value.describe(tmp_path) == shown
+    path.write_text(TRAINED.format(option="seed: 2147483643") + drift)
+    assert load_document(path).drift.calibration_seeds(2147483643)[-1] == 2**31 - 1
+
+
+def test_listed_calibration_seeds_are_in_range(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        TRAINED.format(option="seed: 1") + "drift:\n  band: true\n  calibrate:\n"
+        "    seeds: [1, 4294967296]\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_document(path)
+    assert info.value.describe(tmp_path) == (
+        "f.yaml:13: drift.calibrate.seeds[1]: 4294967296 is greater than the maximum of 2147483647"
     )
 
 

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from pytest_featureprobe import training
 from pytest_featureprobe.data import prepare, read_table
-from pytest_featureprobe.errors import DataError, SpecError
+from pytest_featureprobe.errors import DataError, ModelError, SpecError
 from pytest_featureprobe.models import from_keras
+from pytest_featureprobe.spec.schema import schema
 from pytest_featureprobe.sweep import run_sweep
-from pytest_featureprobe.training import ModelCache, TrainSpec, train_classifier
+from pytest_featureprobe.training import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_LAYER_SIZE,
+    MAX_LAYERS,
+    MAX_SEED,
+    MAX_STEPS,
+    ModelCache,
+    TrainSpec,
+    train_classifier,
+)
 
 SEED_CSV = Path(__file__).resolve().parents[2] / "examples" / "problems" / "problems.csv"
 QUICK = {"hidden": (8, 8), "epochs": 15}
@@ -98,6 +112,16 @@ def test_from_mapping_normalises_values():
         ({"learning_rate": 10}, "learning_rate", "positive number"),
         ({"learning_rate": "0.1"}, "learning_rate", "positive number"),
         ({"learning_rate": True}, "learning_rate", "positive number"),
+        # Every option has a range TensorFlow and NumPy take (issue 19): above it, refused here,
+        # not a traceback from NumPy or a training that Keras ends at once.
+        ({"seed": 2**31}, "seed", "non-negative integer up to 2,147,483,647"),
+        ({"seed": 4294967296}, "seed", "non-negative integer up to 2,147,483,647"),
+        ({"steps": 3_000_000_000}, "steps", "positive integer up to 10,000,000"),
+        ({"epochs": 100_001}, "epochs", "positive integer up to 100,000"),
+        ({"epochs": 1e20}, "epochs", "positive integer up to 100,000"),
+        ({"batch_size": 2**20 + 1}, "batch_size", "positive integer up to 1,048,576"),
+        ({"hidden": [16, 65537]}, "hidden", "positive layer sizes up to 65,536"),
+        ({"hidden": [4] * 65}, "hidden", "at most 64 positive layer sizes"),
     ],
 )
 def test_from_mapping_errors_name_the_key(values, key, fragment):
@@ -106,6 +130,46 @@ def test_from_mapping_errors_name_the_key(values, key, fragment):
     assert info.value.key == key
     assert fragment in info.value.message
     assert str(info.value).startswith(f"{key}: ")
+
+
+def test_the_largest_values_are_taken():
+    values = {"seed": MAX_SEED, "steps": MAX_STEPS, "epochs": MAX_EPOCHS}
+    spec = TrainSpec.from_mapping({**values, "batch_size": MAX_BATCH_SIZE, "hidden": [2**16]})
+    assert (spec.seed, spec.steps, spec.epochs, spec.batch_size) == (
+        2**31 - 1,
+        10_000_000,
+        100_000,
+        2**20,
+    )
+
+
+def test_the_schema_gives_the_same_ranges():
+    """schema.json and TrainSpec refuse the same values (the schema first, for YAML files)."""
+    train = schema()["properties"]["model"]["properties"]["train"]["properties"]
+    assert train["seed"]["minimum"] == 0 and train["seed"]["maximum"] == MAX_SEED
+    for key, top in (("epochs", MAX_EPOCHS), ("steps", MAX_STEPS), ("batch_size", MAX_BATCH_SIZE)):
+        assert (train[key]["type"], train[key]["minimum"], train[key]["maximum"]) == (
+            "integer",
+            1,
+            top,
+        )
+    assert train["hidden"]["items"]["maximum"] == MAX_LAYER_SIZE
+    assert train["hidden"]["maxItems"] == MAX_LAYERS
+
+
+def test_epochs_that_come_to_too_many_steps_are_refused_at_epochs(seed_data):
+    assert TrainSpec(epochs=MAX_STEPS, batch_size=5).check_steps(5) == MAX_STEPS
+    spec = TrainSpec(epochs=100_000, batch_size=1)
+    with pytest.raises(SpecError) as info:
+        spec.check_steps(200)
+    assert str(info.value) == (
+        "epochs: 100,000 epochs of 200 batches are 20,000,000 optimizer steps, more than the "
+        "10,000,000 one training may take: lower epochs, raise batch_size or give steps"
+    )
+    # Before the cache is looked at or Keras is called.
+    with pytest.raises(SpecError) as info:
+        train_classifier(seed_data, TrainSpec(epochs=MAX_STEPS, batch_size=2), "not a cache")
+    assert info.value.key == "epochs"
 
 
 def test_total_steps():
@@ -275,6 +339,85 @@ def test_changed_seed_misses_the_cache(seed_data, tmp_path):
     assert not first.from_cache and not other.from_cache
     assert other.cache_key != first.cache_key
     assert len(list((tmp_path / "models").iterdir())) == 2
+
+
+# --- a training that stops early or diverges --------------------------------------------------
+
+
+def test_the_largest_seed_trains(seed_data):
+    trained = train_classifier(seed_data, TrainSpec(hidden=(4,), steps=3, seed=MAX_SEED))
+    assert trained.steps == 3
+    assert all(np.isfinite(w).all() for w in weights_of(trained))
+
+
+def assert_nothing_cached(cache: ModelCache, root: Path) -> None:
+    models = root / "models"
+    leftovers = sorted(p.name for p in models.iterdir()) if models.exists() else []
+    assert [name for name in leftovers if not name.endswith(".lock")] == []
+
+
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")
+def test_a_training_whose_data_runs_out_is_an_error_and_is_not_cached(
+    seed_data, tmp_path, monkeypatch
+):
+    """Keras ends a fit whose data runs out with a warning only: that model was cached as trained
+    (as with steps: 3000000000, which wrapped round in int32 and ran no step)."""
+    whole = training.training_dataset
+    monkeypatch.setattr(training, "training_dataset", lambda data, spec: whole(data, spec).take(3))
+    cache = ModelCache(tmp_path)
+    spec = TrainSpec(**QUICK, seed=11)
+    with pytest.raises(ModelError) as info:
+        train_classifier(seed_data, spec, cache)
+    assert info.value.message == (
+        "training stopped after 3 of its 15 optimizer steps (Keras ended it early), so this is "
+        "not the model asked for; nothing was cached"
+    )
+    assert cache.load(ModelCache.key(seed_data, spec)) is None
+    assert_nothing_cached(cache, tmp_path)
+    monkeypatch.setattr(training, "training_dataset", whole)
+    assert train_classifier(seed_data, spec, cache).from_cache is False  # and now it trains
+
+
+def test_a_training_that_diverges_is_an_error_and_is_not_cached(seed_data, tmp_path):
+    broken = dataclasses.replace(seed_data, x=np.full_like(seed_data.x, np.nan))
+    cache = ModelCache(tmp_path)
+    with pytest.raises(ModelError) as info:
+        train_classifier(broken, TrainSpec(**QUICK), cache)
+    assert info.value.key == "learning_rate"
+    assert info.value.message.startswith("training diverged (")
+    assert info.value.message.endswith(" after 15 steps): lower learning_rate; nothing was cached")
+    assert_nothing_cached(cache, tmp_path)
+
+
+class Fitted:
+    """What ``check_finished`` reads of a fitted Keras model."""
+
+    def __init__(self, iterations: int, weights: list[np.ndarray]) -> None:
+        self.optimizer = SimpleNamespace(iterations=np.int64(iterations))
+        self.weights = weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        return self.weights
+
+
+@pytest.mark.parametrize(
+    ("iterations", "losses", "weight", "shown"),
+    [
+        (0, [], 1.0, "training stopped after 0 of its 3,000 optimizer steps (Keras ended it"),
+        (2999, [0.5], 1.0, "training stopped after 2,999 of its 3,000 optimizer steps"),
+        (3000, [0.5, np.nan], 1.0, "training diverged (the loss is nan after 3,000 steps)"),
+        (3000, [np.inf], 1.0, "training diverged (the loss is inf after 3,000 steps)"),
+        (3000, [], 1.0, "training diverged (the loss is nan after 3,000 steps)"),
+        (3000, [0.5], np.nan, "training diverged (a weight is not finite after 3,000 steps)"),
+    ],
+)
+def test_check_finished_refuses_what_is_not_the_model_asked_for(iterations, losses, weight, shown):
+    model = Fitted(iterations, [np.ones((2, 2)), np.array([0.0, weight])])
+    with pytest.raises(ModelError) as info:
+        training.check_finished(model, losses, 3000)
+    assert info.value.message.startswith(shown)
+    assert info.value.message.endswith("nothing was cached")
+    training.check_finished(Fitted(3000, [np.ones(2)]), [0.25], 3000)
 
 
 # --- the seed data ------------------------------------------------------------------------------
