@@ -130,6 +130,37 @@ def load(extra: str = DECLARED, target: str = "m.keras") -> str:
     return f"model:\n  load: {target}\n{extra}expect:\n  - alone: red\n    predicts: apple\n"
 
 
+def keras_zip(members: Mapping[str, bytes | str], *, bomb_mib: int = 0) -> bytes:
+    """A ``.keras``-like archive made by hand (Keras never sees it: the checks refuse it first);
+    with ``bomb_mib``, a config.json of that many MiB of spaces, deflated to a few KB."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        if bomb_mib:
+            with archive.open("config.json", "w", force_zip64=True) as member:
+                for _ in range(bomb_mib):
+                    member.write(b" " * (1 << 20))
+    return buffer.getvalue()
+
+
+def keras_config(activation: object = "softmax", **layer: object) -> str:
+    """config.json of a Sequential model with one Dense layer named 'dense'."""
+    dense = {"module": "keras.layers", "class_name": "Dense", "registered_name": None}
+    dense |= {"config": {"name": "dense", "units": 3, "activation": activation}} | layer
+    model = {"module": "keras", "class_name": "Sequential", "registered_name": None}
+    return json.dumps(model | {"config": {"name": "sequential", "layers": [dense]}})
+
+
+BOSTON = {
+    "module": "keras.datasets.boston_housing",
+    "class_name": "function",
+    "config": "load_data",
+}
+
+
 # --- baselines: written by a first run with --featureprobe-update, then damaged ------------------
 
 DRIFT = entry("drift:\n  order: 1\n  max_flips: 0\n")  # drift: line 6, max_flips: line 8
@@ -763,6 +794,56 @@ CASES: list[Case] = [
         before=edited_baseline(lambda data: data.update(format=99)),
         passed=1,
     ),
+    Case(
+        "keras-config-zip-bomb",
+        load(),
+        f"{BAD}:2: model.load",
+        "cannot load m.keras: its 'config.json' would inflate to 41,943,040 bytes (at most "
+        "33,554,432); refused as a possible zip bomb (if the model is genuine, "
+        "FEATUREPROBE_MAX_MODEL_BYTES raises the limit)",
+        files={"m.keras": keras_zip({}, bomb_mib=40)},
+    ),
+    Case(
+        "keras-members-inflate-far-beyond-the-file",
+        load(),
+        f"{BAD}:2: model.load",
+        " (at most 100 times); refused as a possible zip bomb (if the model is genuine, "
+        "FEATUREPROBE_MAX_MODEL_RATIO raises the limit)",
+        files={
+            "m.keras": keras_zip(
+                {"config.json": keras_config(), "model.weights.h5": bytes(20 << 20)}
+            )
+        },
+    ),
+    Case(
+        "keras-member-escaping-assets",
+        load(),
+        f"{BAD}:2: model.load",
+        "cannot load m.keras: it holds 'assets/../../conftest.py', which is not a member of a "
+        "Keras 3 archive",
+        files={
+            "m.keras": keras_zip({"config.json": keras_config(), "assets/../../conftest.py": ""})
+        },
+    ),
+    Case(
+        "keras-activation-boston-housing",
+        load(),
+        f"{BAD}:2: model.load",
+        "cannot load m.keras: layer 'dense' names the activation "
+        "'keras.datasets.boston_housing.load_data', which is not one of Keras' built-in "
+        "activations (allowed: relu, softmax, sigmoid, tanh, ",
+        files={"m.keras": keras_zip({"config.json": keras_config(BOSTON)})},
+    ),
+    Case(
+        "keras-layer-of-another-package",
+        load(),
+        f"{BAD}:2: model.load",
+        "cannot load m.keras: layer 'dense' is a layer 'keras.layers.Dense' registered as "
+        "'my_package>Dense': a registered name is another package's object",
+        files={
+            "m.keras": keras_zip({"config.json": keras_config(registered_name="my_package>Dense")})
+        },
+    ),
     # To come with their implementation: an alias bomb, URLs as paths, paths outside the project
     # root, sha256 pins of model files, a key written twice in one entry.
 ]
@@ -808,7 +889,7 @@ KERAS_CASES: list[Case] = [
         "keras-zip-without-a-model",
         load(),
         f"{BAD}:2: model.load",
-        "cannot load m.keras in safe mode: ",
+        "cannot load m.keras: it holds 'notes.txt', which is not a member of a Keras 3 archive",
         files={"m.keras": KerasFile("junk_zip")},
     ),
     Case(
