@@ -338,6 +338,8 @@ def _check_class(node: _Node, shown: str) -> None:
     given = f"{module}.{class_name}" if isinstance(module, str) and module else class_name
     if kind is None:
         raise _refusal(shown, node, given, "object")
+    if not isinstance(class_name, str) or not isinstance(module, str):
+        raise _refusal(shown, node, given, kind.what)
     modules = MODELS.get(class_name) or kind.modules
     if class_name not in kind.names or module not in modules:
         raise _refusal(shown, node, given, kind.what)

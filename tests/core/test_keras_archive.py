@@ -370,6 +370,23 @@ def test_a_config_naming_anything_but_a_keras_built_in_is_refused(config, messag
     assert "\n" not in str(info.value) and len(str(info.value)) <= 300
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"class_name": ["Sequential"], "config": {}},
+        {"class_name": "Sequential", "module": ["keras"], "config": {}},
+        sequential({"class_name": {"a": 1}, "module": "keras.layers", "config": {"name": 1}}),
+        sequential(dense(activation={"class_name": "function", "config": {"x": 1}})),
+        sequential(dense(activation={"class_name": "function", "module": None, "config": 3})),
+        sequential(dense(dtype={"class_name": "DTypePolicy", "module": 7})),
+        sequential({"class_name": "Dense", "module": "keras.layers", "config": [BOSTON]}),
+    ],
+)
+def test_odd_json_in_a_config_is_a_model_error_not_a_crash(config):
+    with pytest.raises(ModelError, match=r"^cannot load m\.keras: "):
+        check_config(config, "m.keras")
+
+
 def test_a_lambda_layer_is_refused_with_its_own_message():
     lam = layer("Lambda", function={"class_name": "__lambda__", "config": {"value": "e30="}})
     with pytest.raises(ModelError) as info:
