@@ -1,61 +1,112 @@
 """The one place that imports Keras, so the cost is paid only when a model is really needed.
 
-``load_keras`` quietens TensorFlow's C++ logs and picks the TensorFlow backend unless the user
-chose another; ``start_keras_quietly`` also lets TensorFlow probe its devices with those logs
-muted (the command line uses it: its stderr is a person's terminal). Imports nothing of ours.
+``load_keras`` picks the TensorFlow backend unless the user chose another, and keeps
+TensorFlow's start-up lines (absl's preamble, oneDNN, CUDA, cuInit, CPU features) out of the
+user's terminal and out of pytest's "Captured stderr": while Keras is imported and TensorFlow
+probes its devices, file descriptor 2 goes to a temporary file, and only the lines that are not
+such log lines are written back. ``TF_CPP_MIN_LOG_LEVEL`` is set to 2 for that import only, when
+the user has not set it; a user who sets it to 0 or 1 sees everything. ``TF_ENABLE_ONEDNN_OPTS``
+is never touched (it changes the numbers). ``start_keras_quietly`` also quietens TensorFlow's
+Python logger (the command line uses it). Imports nothing of ours.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import ModuleType
+
+#: TensorFlow's native log lines, of any level: absl's (``I0000 00:00:1796285.5  123 port.cc:153]
+#: ...``), the older TF format (``2024-01-02 10:00:00.123: I tensorflow/...cc:12] ...``), absl's
+#: note that logging is not initialised yet, and the second line of the CPU-feature notice.
+START_UP_LINE = re.compile(
+    rb"[IWEF]\d{4} [\d:.]+ +\d+ [\w.\-]+:\d+\] "
+    rb"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] [\w./\-]+:\d+\] "
+    rb"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    rb"|To enable the following instructions: .* in other operations, rebuild TensorFlow"
+)
+LOUD_LEVELS = ("0", "1")  # TF_CPP_MIN_LOG_LEVEL values that ask for TensorFlow's notices
+
+_started = False
 
 
 def load_keras() -> ModuleType:
-    """Import Keras (TensorFlow backend unless the user chose another), TF's C++ logs quietened."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Import Keras (TensorFlow backend unless the user chose another); the first call keeps
+    TensorFlow's start-up lines off stderr."""
+    global _started
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if not _started:
+        _started = True
+        with start_up_lines_dropped():
+            import keras
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()  # where CUDA reports, e.g. cuInit
     import keras
 
     return keras
 
 
 @contextmanager
-def native_stderr_muted() -> Iterator[None]:
-    """Silence file descriptor 2 (TensorFlow's C++ start-up logs bypass Python's sys.stderr)."""
+def start_up_lines_dropped() -> Iterator[None]:
+    """Inside, TF_CPP_MIN_LOG_LEVEL is 2 unless the user set it, and what is written to file
+    descriptor 2 is kept back; on leaving, the variable is as it was and every line of it but
+    TensorFlow's log lines is written to stderr (all of it, when the user asked for the logs)."""
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    if level is None:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     try:
-        sys.stderr.flush()
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
+        with _stderr_kept(keep_all=level in LOUD_LEVELS):
+            yield
+    finally:
+        if level is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+@contextmanager
+def _stderr_kept(keep_all: bool) -> Iterator[None]:
+    try:
+        os.fstat(2)
+        kept = tempfile.TemporaryFile()  # noqa: SIM115  (closed below, after descriptor 2)
+    except OSError:  # no descriptor 2 (a daemon), or nowhere to keep it: nothing to filter
         yield
         return
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    _flush_stderr()
+    saved = os.dup(2)
     try:
-        os.dup2(devnull, fd)
+        os.dup2(kept.fileno(), 2)
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, fd)
+        _flush_stderr()
+        os.dup2(saved, 2)
         os.close(saved)
-        os.close(devnull)
+        kept.seek(0)
+        lines = kept.read().splitlines(keepends=True)
+        kept.close()
+        shown = memoryview(b"".join(x for x in lines if keep_all or not START_UP_LINE.match(x)))
+        while shown:
+            shown = shown[os.write(2, shown) :]
+
+
+def _flush_stderr() -> None:
+    with suppress(AttributeError, OSError, ValueError):
+        sys.stderr.flush()
 
 
 def start_keras_quietly() -> None:
-    """Import Keras and let TensorFlow probe its devices with its C++ logs silenced (oneDNN and
-    CUDA notices on every start). Set TF_CPP_MIN_LOG_LEVEL=0 or 1 to see them."""
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") in ("0", "1"):
-        load_keras()
-        return
-    with native_stderr_muted():
-        keras = load_keras()
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
+    """Import Keras as ``load_keras`` does, and quieten TensorFlow's Python logger: "N out of
+    the last N calls ... triggered tf.function retracing" is expected here, since each
+    calibration seed is a new model whose training function is traced anew."""
+    keras = load_keras()
+    if keras.backend.backend() == "tensorflow" and os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in (
+        LOUD_LEVELS
+    ):
+        import tensorflow as tf
 
-            tf.config.list_physical_devices()
-            # "N out of the last N calls ... triggered tf.function retracing": each calibration
-            # seed is a new model, so its training function is traced anew, as it must be
-            tf.get_logger().setLevel("ERROR")
+        tf.get_logger().setLevel("ERROR")
