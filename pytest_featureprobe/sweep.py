@@ -168,28 +168,21 @@ def run_sweep(
     space, classes = model.space, model.classes
     groups = standard_probes(len(space), order)
     # Explicit probes up to ``order`` are already among the standard ones.
-    extra = [g for g in explicit_probes(space, probes) if g.order > order]
-    actives, probabilities = [], []
-    for active, probs in iter_probabilities(model, groups + extra, chunk_size):
+    groups += [g for g in explicit_probes(space, probes) if g.order > order]
+    columns = _FloatColumns(
+        len(classes), sum(len(g) for g in groups), None if order >= 1 else _zero_and_singles(model)
+    )
+    actives = []
+    for active, probs in iter_probabilities(model, groups, chunk_size):
         actives.append(active)
-        probabilities.append(probs)
-    probs = np.concatenate(probabilities)
-    reference = probs[: 1 + len(space)] if order >= 1 else _zero_and_singles(model)
-    zero = reference[0]
-
+        columns.add(active, probs)
+    block = columns.block
     feature_names, names = _probe_labels(actives, space)
-    probe_orders = np.concatenate([np.full(len(a), a.shape[1], dtype=np.int64) for a in actives])
+    probe_orders = np.repeat([a.shape[1] for a in actives], [len(a) for a in actives])
 
-    # The float columns are written into one (columns x probes) array that becomes the frame's
-    # float block as it is: no per-column copies and no consolidation pass.
+    # The float columns are one (columns x probes) array that becomes the frame's float block as
+    # it is: no per-column copies and no consolidation pass.
     n_classes = len(classes)
-    block = np.empty((3 * n_classes + 1, len(probs)))
-    block[:n_classes] = probs.T
-    top2 = np.partition(probs, -2, axis=1)[:, -2:]
-    np.subtract(top2[:, 1], top2[:, 0], out=block[n_classes])
-    deltas = probs - zero
-    block[n_classes + 1 : 2 * n_classes + 1] = deltas.T
-    block[2 * n_classes + 1 :] = _interactions(actives, deltas, reference[1:] - zero).T
     float_names = (
         [prob_column(c) for c in classes]
         + ["margin"]
@@ -200,7 +193,7 @@ def run_sweep(
     table = pd.DataFrame(block.T, index=index, columns=float_names, copy=False)
     table.insert(0, "order", probe_orders)
     table.insert(1, "features", feature_names)
-    predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+    predicted = np.asarray(classes, dtype=object)[columns.predicted]
     table.insert(2 + n_classes, "predicted", predicted)
     return Sweep(
         table=table,
@@ -240,15 +233,48 @@ def _zero_and_singles(model: ProbeModel) -> np.ndarray:
     return np.concatenate([zero, singles])
 
 
-def _interactions(
-    actives: list[np.ndarray], deltas: np.ndarray, single_deltas: np.ndarray
-) -> np.ndarray:
-    """Pair rows: dP(pair) - dP(first) - dP(second); NaN on every other row."""
-    result = np.full(deltas.shape, np.nan)
-    offset = 0
-    for active in actives:
-        rows = slice(offset, offset + len(active))
-        if active.shape[1] == 2:
-            result[rows] = deltas[rows] - single_deltas[active[:, 0]] - single_deltas[active[:, 1]]
-        offset += len(active)
-    return result
+class _FloatColumns:
+    """A sweep table's float columns as one (columns x probes) array: P(c), margin, dP(c) and
+    interaction(c), filled chunk by chunk while each chunk's probabilities are in cache.
+
+    The zero probe and the singles are the sweep's own first rows, or ``reference`` (zero and
+    singles, (1 + n, classes)) for a sweep of order 0."""
+
+    def __init__(self, n_classes: int, probes: int, reference: np.ndarray | None) -> None:
+        self.k = n_classes
+        self.block = np.empty((3 * n_classes + 1, probes))
+        self.predicted = np.empty(probes, dtype=np.intp)
+        self.offset = 0
+        self._zero = None if reference is None else np.ascontiguousarray(reference[0])
+        self._singles = None if reference is None else (reference[1:] - reference[0]).T
+
+    def add(self, active: np.ndarray, probs: np.ndarray) -> None:
+        k, start = self.k, self.offset
+        stop = self.offset = start + len(probs)
+        p, deltas = self.block[:k, start:stop], self.block[k + 1 : 2 * k + 1, start:stop]
+        p[...] = probs.T
+        self.predicted[start:stop] = _top_two(p, self.block[k, start:stop])
+        zero = self.block[:k, 0] if self._zero is None else self._zero
+        np.subtract(p, zero[:, None], out=deltas)
+        interactions = self.block[2 * k + 1 :, start:stop]
+        if active.shape[1] != 2:
+            interactions.fill(np.nan)
+            return
+        # Pairs: dP(pair) - dP(first) - dP(second); the singles' rows are already filled.
+        singles = self.block[k + 1 : 2 * k + 1, 1:] if self._singles is None else self._singles
+        np.subtract(deltas, singles[:, active[:, 0]], out=interactions)
+        interactions -= singles[:, active[:, 1]]
+
+
+def _top_two(p: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """The top class of each column of ``p`` (classes x probes; the first of equal ones, as
+    argmax), with top-1 minus top-2 written into ``margin``: a pass per class over whole
+    rows, where numpy's reductions along a row of ten would be several times slower."""
+    first, second = p[0].copy(), np.full(p.shape[1], -np.inf)
+    top = np.zeros(p.shape[1], dtype=np.intp)
+    for c in range(1, len(p)):
+        np.maximum(second, np.minimum(first, p[c]), out=second)
+        np.copyto(top, c, where=p[c] > first)
+        np.maximum(first, p[c], out=first)
+    np.subtract(first, second, out=margin)
+    return top

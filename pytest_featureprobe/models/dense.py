@@ -9,13 +9,16 @@ forward pass before it is used.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..keras_runtime import load_keras
+from .numpy_layers import NUMPY_ACTIVATIONS, TailStep, activation_step, tail_step
 from .probe_model import dense_rows
+from .threads import block_threads, run_in_threads
 
 if TYPE_CHECKING:
     from .probe_model import ProbeModel
@@ -44,57 +47,85 @@ class DenseShortcut:
         self.bias = np.ascontiguousarray(bias, dtype=np.float32)
         self.activation = activation
         self.tail = list(tail)
-        self._activate = _activation_step(activation)
-        self._steps = [_tail_step(layer) for layer in self.tail]
-        widths = [len(self.bias), *(getattr(step, "width", 0) for step in self._steps)]
+        self._activate = activation_step(activation)
+        self._steps = [tail_step(layer) for layer in self.tail]
+        widths = [len(self.bias), *(step.width or 0 for step in self._steps)]
         #: Rows per internal block (a power of two from 256 to 8,192; see ``block_bytes``).
         self.block_rows = min(8192, max(256, _power_of_two(self.block_bytes // (4 * max(widths)))))
+        #: The output width when every layer runs in numpy (blocks may then run in threads).
+        self.numpy_width = _numpy_width(len(self.bias), self._activate, self._steps)
+        self._local = threading.local()
 
     def __call__(self, active: np.ndarray) -> np.ndarray:
         active = np.asarray(active, dtype=np.intp)
         if active.ndim != 2:
             active = active.reshape(len(active), -1)
-        rows = len(active)
-        block = max(1, int(self.block_rows))
-        hidden = np.empty((min(rows, block), len(self.bias)), dtype=np.float32)
-        buffers = self._buffers(min(rows, block))
-        result: np.ndarray | None = None
-        for start in range(0, max(rows, 1), block):  # one (empty) pass when rows == 0
-            part = active[start : start + block]
-            out = hidden[: len(part)]
-            self.first_layer(part, out)
-            out = self._activate(out)
-            for step, buffer in zip(self._steps, buffers, strict=True):
-                out = step(out, None if buffer is None else buffer[: len(part)])
-            if result is None:
-                result = np.empty((rows, *out.shape[1:]), dtype=out.dtype)
-            result[start : start + len(part)] = out
-        return result
 
-    def _buffers(self, rows: int) -> list[np.ndarray | None]:
-        """One output buffer per numpy tail layer, made once per call and reused by each block
-        (a fresh array per block costs page faults the products then wait on)."""
-        return [
-            None if width is None else np.empty((rows, width), dtype=np.float32)
-            for width in (getattr(step, "width", None) for step in self._steps)
-        ]
+        def first(start: int, stop: int, hidden: np.ndarray) -> np.ndarray:
+            return self.first_layer(active[start:stop], hidden)
+
+        return self._blocks(len(active), first)
 
     def finish(self, pre: np.ndarray, in_place: bool = False) -> np.ndarray:
         """The network's outputs from first-layer pre-activations ``pre`` (rows x hidden, float32),
         in blocks of ``block_rows``; ``in_place`` lets the activation overwrite ``pre``."""
+
+        def given(start: int, stop: int, hidden: np.ndarray) -> np.ndarray:
+            if in_place:
+                return pre[start:stop]
+            np.copyto(hidden, pre[start:stop])
+            return hidden
+
+        return self._blocks(len(pre), given)
+
+    def _blocks(self, rows: int, first: Callable[[int, int, np.ndarray], np.ndarray]) -> np.ndarray:
+        """Outputs of ``rows`` rows, block by block: ``first(start, stop, buffer)`` gives a
+        block's first-layer pre-activations (written into ``buffer`` or not), the activation and
+        the tail follow. Blocks are spread over threads when every layer runs in numpy."""
         block = max(1, int(self.block_rows))
-        buffers = self._buffers(min(len(pre), block))
-        result: np.ndarray | None = None
-        for start in range(0, max(len(pre), 1), block):
-            part = pre[start : start + block]
-            out = part if in_place else np.array(part, dtype=np.float32)
-            out = self._activate(out)
-            for step, buffer in zip(self._steps, buffers, strict=True):
-                out = step(out, None if buffer is None else buffer[: len(part)])
-            if result is None:
-                result = np.empty((len(pre), *out.shape[1:]), dtype=out.dtype)
-            result[start : start + len(out)] = out
+        starts = list(range(0, rows, block)) or [0]  # one (empty) pass when rows == 0
+        threads = block_threads(len(starts)) if self.numpy_width is not None else 1
+        if threads == 1:
+            return self._run(starts, rows, first, None)
+        result = np.empty((rows, self.numpy_width), dtype=np.float32)
+        run_in_threads(lambda share: self._run(share, rows, first, result), starts, threads)
         return result
+
+    def _run(
+        self,
+        starts: Sequence[int],
+        rows: int,
+        first: Callable[[int, int, np.ndarray], np.ndarray],
+        result: np.ndarray | None,
+    ) -> np.ndarray:
+        """The blocks at ``starts``, written into ``result`` (made here when None)."""
+        size = min(rows, max(1, int(self.block_rows)))
+        hidden, buffers = self._buffers(size)
+        for start in starts:
+            stop = min(start + size, rows)
+            out = self._activate(first(start, stop, hidden[: stop - start]))
+            for step, buffer in zip(self._steps, buffers, strict=True):
+                out = step(out, None if buffer is None else buffer[: stop - start])
+            if result is None:
+                result = np.empty((rows, *out.shape[1:]), dtype=out.dtype)
+            result[start:stop] = out
+        return result
+
+    def _buffers(self, size: int) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """This thread's block buffers (the first layer's, one per numpy tail layer), made once
+        and reused by every block and call: a fresh array per block costs page faults the
+        products then wait on."""
+        held = getattr(self._local, "buffers", None)
+        if held is None or len(held[0]) < size:
+            rows = max(size, int(self.block_rows))
+            hidden = np.empty((rows, len(self.bias)), dtype=np.float32)
+            tail = [
+                None if s.width is None else np.empty((rows, s.width), np.float32)
+                for s in self._steps
+            ]
+            held = self._local.buffers = (hidden, tail)
+        hidden, tail = held
+        return hidden[:size], [None if b is None else b[:size] for b in tail]
 
     def first_layer(self, active: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Pre-activations of the first layer (bias + active weight rows) written into ``out``.
@@ -179,146 +210,20 @@ class RowsInContext:
         return self.shortcut.finish(self.pre_activations(active), in_place=True)
 
 
+def _numpy_width(width: int, activate: Any, steps: Sequence[TailStep]) -> int | None:
+    """The output width of a network that runs wholly in numpy; None if any layer needs Keras."""
+    if activate not in NUMPY_ACTIVATIONS.values():
+        return None
+    for step in steps:
+        if not step.numpy:
+            return None
+        width = step.width or width
+    return width
+
+
 def _power_of_two(n: int) -> int:
     """The largest power of two not above ``n`` (1 for n < 2)."""
     return 1 << max(int(n).bit_length() - 1, 0)
-
-
-# numpy versions of Keras' standard activations, each overwriting its float32 argument.
-
-
-def _np_linear(x: np.ndarray) -> np.ndarray:
-    return x
-
-
-def _np_relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, out=x)
-
-
-def _np_tanh(x: np.ndarray) -> np.ndarray:
-    return np.tanh(x, out=x)
-
-
-def _np_sigmoid(x: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-x)) without overflow: (1 + tanh(x / 2)) / 2.
-    x *= 0.5
-    np.tanh(x, out=x)
-    x += 1
-    x *= 0.5
-    return x
-
-
-def _np_softmax(x: np.ndarray) -> np.ndarray:
-    x -= x.max(axis=-1, keepdims=True)
-    np.exp(x, out=x)
-    x /= x.sum(axis=-1, keepdims=True)
-    return x
-
-
-def _np_silu(x: np.ndarray) -> np.ndarray:
-    gate = x * np.float32(0.5)
-    np.tanh(gate, out=gate)
-    gate += 1
-    gate *= 0.5
-    x *= gate
-    return x
-
-
-def _np_elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    negative = np.expm1(np.minimum(x, 0))
-    if alpha != 1.0:
-        negative *= np.float32(alpha)
-    np.copyto(x, negative, where=~(x > 0))
-    return x
-
-
-def _np_selu(x: np.ndarray) -> np.ndarray:
-    x = _np_elu(x, alpha=1.6732632423543772)
-    x *= np.float32(1.0507009873554805)
-    return x
-
-
-def _np_softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(x, np.float32(0), out=x)
-
-
-NUMPY_ACTIVATIONS = {
-    "linear": _np_linear,
-    "relu": _np_relu,
-    "tanh": _np_tanh,
-    "sigmoid": _np_sigmoid,
-    "softmax": _np_softmax,
-    "silu": _np_silu,
-    "elu": _np_elu,
-    "selu": _np_selu,
-    "softplus": _np_softplus,
-}
-
-
-def _numpy_activations() -> dict[Any, Callable[[np.ndarray], np.ndarray]]:
-    """Keras activation functions -> numpy versions that overwrite their float32 argument."""
-    keras = load_keras()
-    return {keras.activations.get(name): f for name, f in NUMPY_ACTIVATIONS.items()}
-
-
-_ACTIVATIONS: dict[Any, Callable[[np.ndarray], np.ndarray]] | None = None
-
-
-def _activation_step(activation: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """A numpy function for a standard Keras activation, else the activation itself via Keras."""
-    global _ACTIVATIONS
-    if _ACTIVATIONS is None:
-        _ACTIVATIONS = _numpy_activations()
-    if activation is None:
-        return _ACTIVATIONS[load_keras().activations.get("linear")]
-    try:
-        function = _ACTIVATIONS.get(activation)
-    except TypeError:  # unhashable callable object
-        function = None
-    if function is not None:
-        return function
-
-    def through_keras(x: np.ndarray) -> np.ndarray:
-        return np.asarray(activation(x), dtype=np.float32)
-
-    return through_keras
-
-
-def _tail_step(layer: Any) -> Callable[..., np.ndarray]:
-    """One tail layer as a function of a float32 block (and a buffer it may write into): numpy
-    for plain float32 Dense layers."""
-    keras = load_keras()
-    if _plain_dense(layer, keras):
-        kernel = np.ascontiguousarray(np.asarray(layer.kernel), dtype=np.float32)
-        bias = None if layer.bias is None else np.asarray(layer.bias, dtype=np.float32)
-        activate = _activation_step(layer.activation)
-
-        def dense(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-            out = np.matmul(x, kernel, out=out)
-            if bias is not None:
-                out += bias
-            return activate(out)
-
-        dense.width = kernel.shape[1]  # the buffer its products may be written into
-        return dense
-    if type(layer) is keras.layers.Dropout:
-        return lambda x, out=None: x  # dropout is the identity at inference
-
-    def through_keras(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.asarray(layer(x, training=False))
-
-    return through_keras
-
-
-def _plain_dense(layer: Any, keras: Any) -> bool:
-    """A stock Dense layer computing in float32 (not quantized, no LoRA, not subclassed)."""
-    return (
-        type(layer) is keras.layers.Dense
-        and getattr(layer, "quantization_mode", None) is None
-        and not getattr(layer, "lora_enabled", False)
-        and layer.compute_dtype == "float32"
-        and layer.variable_dtype == "float32"
-    )
 
 
 def _keras_chain(model: Any) -> list[Any] | None:

@@ -208,10 +208,10 @@ def test_no_probes_gives_no_rows(random_models):
     "name", ["linear", "relu", "tanh", "sigmoid", "softmax", "silu", "elu", "selu", "softplus"]
 )
 def test_numpy_activations_match_keras(keras, name):
-    from pytest_featureprobe.models.dense import _activation_step
+    from pytest_featureprobe.models.numpy_layers import activation_step
 
     function = keras.activations.get(name)
-    step = _activation_step(function)
+    step = activation_step(function)
     assert step.__name__ != "through_keras", f"{name} should run in numpy"
     rng = np.random.default_rng(1)
     x = np.concatenate(
@@ -227,12 +227,12 @@ def test_numpy_activations_match_keras(keras, name):
 
 
 def test_unknown_activation_goes_through_keras(keras):
-    from pytest_featureprobe.models.dense import _activation_step
+    from pytest_featureprobe.models.numpy_layers import activation_step
 
     def doubled_tanh(x):
         return keras.ops.tanh(x) * 2
 
-    step = _activation_step(doubled_tanh)
+    step = activation_step(doubled_tanh)
     x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
     np.testing.assert_allclose(step(x), 2 * np.tanh(x), atol=1e-6)
 

@@ -469,3 +469,39 @@ def test_sweep_lookups(hand):
     text = sweep.to_string()
     assert "P(A)" in text and "dP(C)" in text and "x+y" in text
     assert sweep.to_string(max_rows=2).endswith("... 5 more probes")
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 5, 16_384])
+@pytest.mark.parametrize("order", [0, 2, 3])
+def test_columns_built_chunk_by_chunk_match_a_plain_computation(numpy_model, chunk_size, order):
+    """The float columns are filled per chunk (singles may span chunks); they equal the columns
+    computed from the whole probability matrix at once, ties in the top class included."""
+    extra = [["f0", "f1"], ["f2", "f3", "f4"], ["f1", "f2", "f3", "f6"]]
+    table = run_sweep(numpy_model, order=order, probes=extra, chunk_size=chunk_size).table
+    classes = numpy_model.classes
+    probs = table[[f"P({c})" for c in classes]].to_numpy()
+    reference = run_sweep(numpy_model, order=1).table[[f"P({c})" for c in classes]].to_numpy()
+    ordered = np.sort(probs, axis=1)
+    np.testing.assert_array_equal(table["margin"].to_numpy(), ordered[:, -1] - ordered[:, -2])
+    assert list(table["predicted"]) == [classes[i] for i in probs.argmax(axis=1)]
+    deltas = table[[f"dP({c})" for c in classes]].to_numpy()
+    np.testing.assert_array_equal(deltas, probs - reference[0])
+    for name, row in table.iterrows():
+        got = row[[f"interaction({c})" for c in classes]].to_numpy(dtype=float)
+        if row["order"] != 2:
+            assert np.isnan(got).all(), name
+            continue
+        a, b = (numpy_model.space.index(f) + 1 for f in row["features"])
+        single = reference - reference[0]
+        np.testing.assert_allclose(
+            got, deltas[table.index.get_loc(name)] - single[a] - single[b], rtol=0, atol=1e-15
+        )
+
+
+def test_top_class_ties_go_to_the_first_class():
+    from pytest_featureprobe.sweep import _top_two
+
+    p = np.array([[0.4, 0.2, 0.5], [0.4, 0.5, 0.25], [0.2, 0.3, 0.25]])  # classes x probes
+    margin = np.empty(3)
+    assert _top_two(p, margin).tolist() == [0, 1, 0]
+    np.testing.assert_allclose(margin, [0.0, 0.2, 0.25])

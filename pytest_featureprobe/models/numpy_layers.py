@@ -1,0 +1,161 @@
+"""numpy versions of a Dense network's layers, for the shortcut's tail (``dense``).
+
+Each activation overwrites its float32 argument, so a block needs no new arrays. Stock Keras
+activations and plain float32 Dense layers run here; anything else runs through Keras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..keras_runtime import load_keras
+
+
+def _np_linear(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _np_relu(x: np.ndarray) -> np.ndarray:
+    # Against a row of zeros, not the scalar 0: numpy's maximum then takes its vectorised
+    # loop, about three times faster here (python -m benchmarks --only pairs shows it).
+    return np.maximum(x, np.zeros(x.shape[-1:], dtype=x.dtype), out=x)
+
+
+def _np_tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x, out=x)
+
+
+def _np_sigmoid(x: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-x)) without overflow: (1 + tanh(x / 2)) / 2.
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1
+    x *= 0.5
+    return x
+
+
+def _np_softmax(x: np.ndarray) -> np.ndarray:
+    x -= x.max(axis=-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=-1, keepdims=True)
+    return x
+
+
+def _np_silu(x: np.ndarray) -> np.ndarray:
+    gate = x * np.float32(0.5)
+    np.tanh(gate, out=gate)
+    gate += 1
+    gate *= 0.5
+    x *= gate
+    return x
+
+
+def _np_elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    negative = np.expm1(np.minimum(x, 0))
+    if alpha != 1.0:
+        negative *= np.float32(alpha)
+    np.copyto(x, negative, where=~(x > 0))
+    return x
+
+
+def _np_selu(x: np.ndarray) -> np.ndarray:
+    x = _np_elu(x, alpha=1.6732632423543772)
+    x *= np.float32(1.0507009873554805)
+    return x
+
+
+def _np_softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(x, np.float32(0), out=x)
+
+
+NUMPY_ACTIVATIONS = {
+    "linear": _np_linear,
+    "relu": _np_relu,
+    "tanh": _np_tanh,
+    "sigmoid": _np_sigmoid,
+    "softmax": _np_softmax,
+    "silu": _np_silu,
+    "elu": _np_elu,
+    "selu": _np_selu,
+    "softplus": _np_softplus,
+}
+
+
+def _numpy_activations() -> dict[Any, Callable[[np.ndarray], np.ndarray]]:
+    """Keras activation functions -> numpy versions that overwrite their float32 argument."""
+    keras = load_keras()
+    return {keras.activations.get(name): f for name, f in NUMPY_ACTIVATIONS.items()}
+
+
+_ACTIVATIONS: dict[Any, Callable[[np.ndarray], np.ndarray]] | None = None
+
+
+def activation_step(activation: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A numpy function for a standard Keras activation, else the activation itself via Keras."""
+    global _ACTIVATIONS
+    if _ACTIVATIONS is None:
+        _ACTIVATIONS = _numpy_activations()
+    if activation is None:
+        return _ACTIVATIONS[load_keras().activations.get("linear")]
+    try:
+        function = _ACTIVATIONS.get(activation)
+    except TypeError:  # unhashable callable object
+        function = None
+    if function is not None:
+        return function
+
+    def through_keras(x: np.ndarray) -> np.ndarray:
+        return np.asarray(activation(x), dtype=np.float32)
+
+    return through_keras
+
+
+class TailStep:
+    """One layer after the first, as a function of a float32 block and a buffer it may write
+    into. ``width`` is its output width when it runs in numpy (None: through Keras)."""
+
+    def __init__(self, function: Callable[..., np.ndarray], width: int | None, numpy: bool):
+        self.function = function
+        self.width = width
+        self.numpy = numpy  # safe to run from several threads at once
+
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return self.function(x, out)
+
+
+def tail_step(layer: Any) -> TailStep:
+    """One tail layer as a ``TailStep``: numpy for plain float32 Dense layers and Dropout."""
+    keras = load_keras()
+    if _plain_dense(layer, keras):
+        kernel = np.ascontiguousarray(np.asarray(layer.kernel), dtype=np.float32)
+        bias = None if layer.bias is None else np.asarray(layer.bias, dtype=np.float32)
+        activate = activation_step(layer.activation)
+
+        def dense(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+            out = np.matmul(x, kernel, out=out)
+            if bias is not None:
+                out += bias
+            return activate(out)
+
+        return TailStep(dense, kernel.shape[1], activate in NUMPY_ACTIVATIONS.values())
+    if type(layer) is keras.layers.Dropout:  # the identity at inference
+        return TailStep(lambda x, out=None: x, None, True)
+
+    def through_keras(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.asarray(layer(x, training=False))
+
+    return TailStep(through_keras, None, False)
+
+
+def _plain_dense(layer: Any, keras: Any) -> bool:
+    """A stock Dense layer computing in float32 (not quantized, no LoRA, not subclassed)."""
+    return (
+        type(layer) is keras.layers.Dense
+        and getattr(layer, "quantization_mode", None) is None
+        and not getattr(layer, "lora_enabled", False)
+        and layer.compute_dtype == "float32"
+        and layer.variable_dtype == "float32"
+    )
