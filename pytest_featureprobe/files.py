@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,30 @@ def _umask() -> int:
     return mask
 
 
+def unwritable(path: str | Path, what: str, shown: str | Path) -> str | None:
+    """Why no file can be written at ``path`` (None when one can, as far as can be told without
+    writing): a folder, FIFO or link loop in its place, or a file where a folder of its path
+    would be. Checked before work whose result would be lost; never raises."""
+    path = Path(path)
+    if os.path.lexists(path):
+        problem = unreadable(path, what, shown)
+        if problem is not None and not problem.startswith(f"{what} not found"):
+            return problem  # a link to nothing is replaced as the file it stands for
+    for folder in path.parents:
+        try:
+            mode = os.stat(folder).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # made by the write, or a file in the way (found further up)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, ValueError):
+                return f"{what} {_shortened(str(shown))}: a file name cannot hold a NUL byte"
+            return _stat_failure(exc, "the folder", _shortened(str(folder)))
+        if stat.S_ISDIR(mode):
+            return None
+        return f"cannot write {what} {_shortened(str(shown))}: {folder} is a file, not a folder"
+    return None
+
+
 @contextlib.contextmanager
 def staged_file(path: str | Path, *, make_folder: bool = True) -> Iterator[Path]:
     """A temporary file beside ``path``, renamed over ``path`` when the block ends normally.
@@ -90,24 +115,88 @@ def staged_file(path: str | Path, *, make_folder: bool = True) -> Iterator[Path]
     the temporary file is removed and ``path`` is left as it was. OSError from making or renaming
     the file propagates to the caller, who says what it means for the user.
     """
-    path = Path(path)
-    if make_folder:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent
-    )
-    temporary: Path | None = Path(name)
-    try:
-        os.close(handle)
-        # mkstemp makes the file private (0600); what we write are ordinary project files.
-        os.chmod(temporary, 0o666 & ~_umask())
+    with staged_files([path], make_folder=make_folder) as (temporary,):
         yield temporary
-        os.replace(temporary, path)
-        temporary = None
+
+
+@contextlib.contextmanager
+def staged_files(
+    paths: Sequence[str | Path], *, make_folder: bool = True, suffix: str = TEMPORARY_SUFFIX
+) -> Iterator[tuple[Path, ...]]:
+    """Temporary files beside each of ``paths``, renamed over them together when the block ends
+    normally: files that belong together (an expectation file and its baseline, a model and its
+    sidecar) are all replaced or none.
+
+    Before anything is renamed, a folder in the place of a path is an IsADirectoryError. The
+    renames go one by one; when one fails (or is interrupted), those already done are undone:
+    the old file, kept aside under a temporary name (a hard link, else a copy), goes back, and a
+    file that was not there is removed. If the block raises, nothing is renamed. Either way no
+    temporary file remains. ``suffix`` ends the temporary names (a writer that insists on the
+    ``.keras`` suffix gets ``.tmp.keras``). OSError propagates to the caller.
+    """
+    targets = [Path(p) for p in paths]
+    temporaries: list[Path] = []
+    try:
+        for path in targets:
+            if make_folder:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            temporaries.append(Path(name))
+            os.close(handle)
+            # mkstemp makes the file private (0600); what we write are ordinary project files.
+            os.chmod(name, 0o666 & ~_umask())
+        yield tuple(temporaries)
+        for path in targets:
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        _replace_together(temporaries, targets)
     finally:
-        if temporary is not None:
+        for temporary in temporaries:
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)
+
+
+def _replace_together(temporaries: list[Path], targets: list[Path]) -> None:
+    """Rename each temporary over its target; on any failure put back what was renamed."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its old file kept aside, or None)
+    try:
+        for number, (temporary, path) in enumerate(zip(temporaries, targets, strict=True)):
+            kept = _keep_aside(path) if number < len(targets) - 1 else None
+            try:
+                os.replace(temporary, path)
+            except BaseException:
+                if kept is not None:
+                    kept.unlink(missing_ok=True)
+                raise
+            done.append((path, kept))
+    except BaseException:
+        for path, kept in reversed(done):
+            with contextlib.suppress(OSError):
+                if kept is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    os.replace(kept, path)
+        raise
+    finally:
+        for _, kept in done:
+            if kept is not None:
+                with contextlib.suppress(OSError):
+                    kept.unlink(missing_ok=True)
+
+
+def _keep_aside(path: Path) -> Path | None:
+    """A second name for the file at ``path`` (None when there is none), to put it back."""
+    if not os.path.isfile(path):
+        return None
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old.tmp", dir=path.parent)
+    os.close(handle)
+    kept = Path(name)
+    try:
+        kept.unlink()
+        os.link(path, kept)
+    except OSError:
+        shutil.copy2(path, kept)
+    return kept
 
 
 def atomic_write(path: str | Path, data: str | bytes, *, make_folder: bool = True) -> None:

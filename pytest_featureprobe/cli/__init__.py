@@ -74,4 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_DRIFT
+    except OSError as exc:  # a file system's refusal no check foresaw: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{(exc.strerror or str(exc)).lower()}")
+    except RuntimeError as exc:  # a symbolic link loop met by pathlib
+        _error(str(exc))
     return EXIT_USAGE

@@ -66,7 +66,28 @@ def _calibrated_file(args: argparse.Namespace) -> tuple[Document, list[int], Pat
         )
     target = Path(args.baseline) if args.baseline else baseline_path(path, drift.baseline)
     check_confined(document, args, None if args.baseline else target)
+    _check_target(target, path, by_name=not args.baseline and not drift.baseline, args=args)
     return document, seeds, target
+
+
+def _check_target(target: Path, path: Path, by_name: bool, args: argparse.Namespace) -> None:
+    """Before any training: the baseline can be written at ``target``, and replaces only a
+    baseline (as pytest's update does; files in the baseline folder are baselines by name)
+    unless ``--force``, which the refusal names with what would be lost."""
+    from ..baseline.store import not_a_baseline
+    from ..files import resolved, unwritable
+
+    problem = unwritable(target, "the baseline", display_path(target))
+    if problem is not None:
+        raise CommandError(f"{problem}; nothing was written")
+    if resolved(target) == resolved(path):
+        raise CommandError(f"--baseline {args.baseline} is the expectation file itself")
+    refusal = None if by_name or args.force else not_a_baseline(target)
+    if refusal is not None:
+        raise CommandError(
+            f"refusing to write the baseline over {display_path(target)}: {refusal}; pass "
+            "--force to replace it (what it holds now is lost)"
+        )
 
 
 def _print_band(document: Document, baseline: Baseline, accuracies: list[float]) -> None:
@@ -122,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     baseline = declared_baseline(
         session, document, model, sweep, seeds, report_seed, context, args.workers, progress.line
     )
-    write_baseline(target, baseline, replace_any=args.baseline is not None or not drift.baseline)
+    write_baseline(target, baseline, replace_any=True)  # checked before training (--force)
     print(
         f"calibrated {display_path(path)}: {len(seeds)} seeds, {len(baseline.probes)} probes up to "
         f"order {baseline.order}, in {time.monotonic() - started:.1f} s"
@@ -156,6 +177,13 @@ def add_parser(commands: Any) -> None:
     )
     calibrate.add_argument(
         "--baseline", metavar="FILE", help="write here (default: where pytest looks for it)"
+    )
+    calibrate.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="replace the --baseline FILE (or the declared drift.baseline) even when it is not a "
+        "featureprobe baseline",
     )
     calibrate.add_argument(
         "--workers",

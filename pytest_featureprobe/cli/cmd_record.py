@@ -25,6 +25,8 @@ from .common import (
     make_session,
     model_options,
     order_arg,
+    refuse_to_replace,
+    write_failure,
 )
 from .sources import Source, load_source, source_sweep
 from .yaml_writer import yaml_lines, yaml_scalar
@@ -254,16 +256,18 @@ def _pin(args: argparse.Namespace, source: Source | None) -> str | None:
 
 
 def _write(out_path: Path, text: str, target: Path, baseline: Baseline, check: Any) -> None:
-    """The YAML file staged and checked (``check(document)``), then the baseline, then the
-    YAML file renamed into place."""
-    from ..baseline import write_baseline
-    from ..files import staged_file
+    """The YAML file and its baseline staged, the YAML checked (``check(document)``), then both
+    renamed into place together (``files.staged_files``): a failure leaves both as they were."""
+    from ..files import staged_files
     from ..spec import load_document
 
-    with staged_file(out_path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-        check(load_document(temporary))
-        write_baseline(target, baseline, replace_any=True)  # checked by run (--force)
+    try:
+        with staged_files([out_path, target]) as (staged_yaml, staged_baseline):
+            staged_yaml.write_text(text, encoding="utf-8")
+            check(load_document(staged_yaml))
+            staged_baseline.write_text(baseline.to_text(), encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"{write_failure(exc, out_path)}; nothing was written") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -273,11 +277,7 @@ def run(args: argparse.Namespace) -> int:
     if out_path.suffix not in YAML_SUFFIXES:
         raise CommandError(f"--output must be a .yaml file, not {args.output}")
     target = baseline_path(out_path)
-    present = [p for p in (out_path, target) if p.exists()]
-    if present and not args.force:
-        raise CommandError(
-            f"{display_path(present[0])} exists; pass --force to replace it (and its baseline)"
-        )
+    refuse_to_replace([out_path, target], args.force, "the expectation file and its baseline")
     session = make_session(args)
     pin = None
     if Path(args.model).suffix == ".keras":

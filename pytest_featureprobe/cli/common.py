@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..files import unreadable
+from ..files import unreadable, unwritable
 
 if TYPE_CHECKING:
     from ..memo import ProbeSession
@@ -51,6 +53,47 @@ def existing(path_text: str, what: str) -> Path:
     if problem is not None:
         raise CommandError(problem)
     return path
+
+
+def refuse_to_replace(paths: Sequence[Path], force: bool, what: str) -> None:
+    """Before any work: a path where no file can be written is refused; an existing file is
+    replaced only with ``--force``, and the refusal names what would be lost."""
+    from ..errors import display_path
+
+    for path in paths:
+        problem = unwritable(path, "output", display_path(path))
+        if problem is not None:
+            raise CommandError(f"{problem}; nothing was written")
+    present = [path for path in paths if os.path.lexists(path)]
+    if present and not force:
+        held = " and ".join(_held(path) for path in present)
+        raise CommandError(
+            f"{held} {'exists' if len(present) == 1 else 'exist'}; pass --force to replace "
+            f"{what} (what {'it holds' if len(present) == 1 else 'they hold'} now is lost)"
+        )
+
+
+def _held(path: Path) -> str:
+    """An existing file and what it holds, as a refusal to replace it says."""
+    from ..errors import display_path
+
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(1 << 20)
+        size = os.stat(path).st_size
+    except OSError:
+        return display_path(path)
+    lines = head.count(b"\n") + (0 if head.endswith(b"\n") or not head else 1)
+    more = "+" if size > len(head) else ""
+    return f"{display_path(path)} ({size} bytes, {lines}{more} line{'s' * (lines != 1)})"
+
+
+def write_failure(error: OSError, path: Path) -> str:
+    """One line: why ``path`` (or the file the error names) could not be written."""
+    from ..errors import display_path
+
+    where = display_path(error.filename) if error.filename else display_path(path)
+    return f"cannot write {where}: {(error.strerror or str(error)).lower()}"
 
 
 def make_session(args: argparse.Namespace) -> ProbeSession:

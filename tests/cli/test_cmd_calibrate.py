@@ -122,3 +122,81 @@ def test_calibrate_needs_a_trained_model_and_a_drift_section(saved_model, tmp_pa
     no_drift.write_text(CALIBRATE_YAML.split("drift:")[0])
     assert cli.main(["calibrate", str(no_drift)]) == 2
     assert "no drift: section" in one_line(capsys.readouterr().err)
+
+
+# --- only baselines are replaced, and only checked targets: before any training -----------------
+
+DECLARED_YAML = CALIBRATE_YAML.replace("drift:\n", "drift:\n  baseline: gate.json\n")
+
+
+@pytest.fixture
+def cal_folder(tmp_path, monkeypatch) -> Path:
+    shutil.copy(SEED_CSV, tmp_path)
+    (tmp_path / "featureprobe_cal.yaml").write_text(CALIBRATE_YAML)
+    (tmp_path / "README.md").write_text("# The project\n\nWhat it does.\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _bytes(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--baseline", "README.md"],
+            "featureprobe: error: refusing to write the baseline over README.md: README.md is "
+            "not a featureprobe baseline (29 bytes, 3 lines); pass --force to replace it (what "
+            "it holds now is lost)",
+        ),
+        (
+            ["--baseline", "featureprobe_cal.yaml", "--force"],
+            "featureprobe: error: --baseline featureprobe_cal.yaml is the expectation file itself",
+        ),
+        (
+            ["--baseline", "README.md/b.json", "--force"],
+            "featureprobe: error: cannot write the baseline README.md/b.json: README.md is a "
+            "file, not a folder; nothing was written",
+        ),
+        (
+            ["--baseline", "sub", "--force"],
+            "featureprobe: error: the baseline sub is a folder, not a file; nothing was written",
+        ),
+    ],
+    ids=["not-a-baseline", "the-yaml-itself", "below-a-file", "a-folder"],
+)
+def test_calibrate_refuses_a_target_before_training_and_changes_nothing(
+    cal_folder, capsys, monkeypatch, args, message
+):
+    from pytest_featureprobe import runner
+
+    (cal_folder / "sub").mkdir()
+    monkeypatch.setattr(runner, "declared_model", lambda *a: pytest.fail("trained"))
+    before = _bytes(cal_folder)
+    assert cli.main(["calibrate", "featureprobe_cal.yaml", *args]) == 2
+    assert one_line(capsys.readouterr().err) == message
+    assert _bytes(cal_folder) == before
+
+
+def test_calibrate_declared_baseline_replaces_a_baseline_and_with_force_any_file(
+    cal_folder, capsys
+):
+    (cal_folder / "featureprobe_cal.yaml").write_text(DECLARED_YAML)
+    (cal_folder / "gate.json").write_text('{"scripts": {"format": "prettier ."}}\n')
+    assert cli.main(["calibrate", "featureprobe_cal.yaml", "--seeds", "2"]) == 2
+    assert "gate.json is not a featureprobe baseline (38 bytes, 1 line)" in one_line(
+        capsys.readouterr().err
+    )
+    assert (cal_folder / "gate.json").read_text() == '{"scripts": {"format": "prettier ."}}\n'
+    assert cli.main(["calibrate", "featureprobe_cal.yaml", "--seeds", "2", "--force"]) == 0
+    first = read_baseline(cal_folder / "gate.json")
+    assert first.band.seeds == [0, 1]
+    # A baseline is replaced without --force, and so is README.md with it.
+    assert cli.main(["calibrate", "featureprobe_cal.yaml", "--seeds", "2"]) == 0
+    args = ["calibrate", "featureprobe_cal.yaml", "--seeds", "2", "--baseline", "README.md"]
+    assert cli.main([*args, "--force"]) == 0
+    assert read_baseline(cal_folder / "README.md").probes == first.probes

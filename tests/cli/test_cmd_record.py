@@ -21,7 +21,7 @@ from pytest_featureprobe.models import from_callable, load_keras_model
 from pytest_featureprobe.spec import load_document
 from pytest_featureprobe.spec.context_decl import ContextDecl
 
-from .support import SEED_CSV, SEED_YAML, featureprobe, run_pytest
+from .support import SEED_CSV, SEED_YAML, featureprobe, one_line, run_pytest
 
 # --- record, then pytest --------------------------------------------------------------------------
 
@@ -78,10 +78,95 @@ def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys
     first = out.read_text()
     out.write_text("# edited by hand\n")
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 2
-    assert "exists; pass --force" in capsys.readouterr().err
+    stored = (tmp_path / "__featureprobe__/featureprobe_m.json").read_bytes()
+    size, lines = len(stored), stored.count(b"\n")
+    assert one_line(capsys.readouterr().err) == (
+        f"featureprobe: error: {out} (17 bytes, 1 line) and "
+        f"{tmp_path}/__featureprobe__/featureprobe_m.json ({size} bytes, {lines} lines) exist; "
+        "pass "
+        "--force to replace the expectation file and its baseline (what they hold now is lost)"
+    )
     assert out.read_text() == "# edited by hand\n"
     assert cli.main(["record", str(saved_model), "-o", str(out), "--force"]) == 0
     assert out.read_text() == first
+
+
+def _entries(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under ``folder``: a file's bytes, a folder's name, a link's target."""
+    state: dict[str, bytes | str] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            state[name] = "-> " + os.readlink(path)
+        elif path.is_dir():
+            state[name] = "folder"
+        else:
+            state[name] = path.read_bytes()
+    return state
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        (
+            "featureprobe_dir.yaml",
+            "output featureprobe_dir.yaml is a folder, not a file; nothing was written",
+        ),
+        (
+            "plain.txt/featureprobe_m.yaml",
+            "cannot write output plain.txt/featureprobe_m.yaml: plain.txt is a file, not a "
+            "folder; nothing was written",
+        ),
+        (
+            "featureprobe_loop.yaml",
+            "output featureprobe_loop.yaml is a symbolic link loop (a link that leads back to "
+            "itself); nothing was written",
+        ),
+        (
+            "featureprobe_b.yaml",
+            "output __featureprobe__/featureprobe_b.json is a folder, not a file; nothing was "
+            "written",
+        ),
+    ],
+    ids=["yaml-is-a-folder", "below-a-file", "yaml-is-a-link-loop", "baseline-is-a-folder"],
+)
+def test_record_checks_both_files_first_and_writes_neither_when_one_cannot_be(
+    saved_model, tmp_path, monkeypatch, capsys, output, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "featureprobe_dir.yaml").mkdir()
+    (tmp_path / "plain.txt").write_text("notes\n")
+    (tmp_path / "featureprobe_loop.yaml").symlink_to("featureprobe_loop.yaml")
+    (tmp_path / "__featureprobe__/featureprobe_b.json").mkdir(parents=True)
+    before = _entries(tmp_path)
+    args = ["record", str(saved_model), "-o", output, "--force"]
+    assert cli.main(args) == 2
+    assert one_line(capsys.readouterr().err) == f"featureprobe: error: {message}"
+    assert _entries(tmp_path) == before
+
+
+def test_record_writes_both_files_or_neither(saved_model, tmp_path, monkeypatch, capsys):
+    """The second rename fails: the first is undone, and the old files are back as they were."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "featureprobe_m.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
+    out.write_text("# edited\n")
+    before = _entries(tmp_path)
+    real_replace = os.replace
+
+    def replace(source, target):
+        if str(target).endswith(".json"):
+            raise OSError(28, "No space left on device", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert cli.main(["record", str(saved_model), "-o", str(out), "--force"]) == 2
+    monkeypatch.undo()
+    assert one_line(capsys.readouterr().err) == (
+        "featureprobe: error: cannot write __featureprobe__/featureprobe_m.json: no space left "
+        "on device; nothing was written"
+    )
+    assert _entries(tmp_path) == before  # the YAML is back, and no temporary file is left
 
 
 def test_record_pin_writes_the_model_digest_and_sweep_checks_one(

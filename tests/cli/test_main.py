@@ -58,3 +58,48 @@ def test_a_number_option_that_is_not_finite_is_a_usage_error(command, option, va
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith(f"featureprobe {command}: error: argument {option}: ")
     assert "Traceback" not in error
+
+
+# --- no traceback from the file system ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error, line",
+    [
+        (
+            OSError(30, "Read-only file system", "out/featureprobe_m.yaml"),
+            "featureprobe: error: out/featureprobe_m.yaml: read-only file system",
+        ),
+        (OSError(28, "No space left on device"), "featureprobe: error: no space left on device"),
+        (
+            RuntimeError("Symlink loop from '/p/data.csv'"),
+            "featureprobe: error: Symlink loop from '/p/data.csv'",
+        ),
+    ],
+    ids=["read-only", "disk-full", "link-loop"],
+)
+def test_os_and_runtime_errors_do_not_escape_main(monkeypatch, capsys, error, line):
+    """A file system's refusal that no check foresaw is one line and a usage error's status."""
+    from pytest_featureprobe.cli import cmd_sweep
+
+    def run(args):
+        raise error
+
+    monkeypatch.setattr(cmd_sweep, "run", run)
+    assert cli.main(["sweep", "m.keras"]) == 2
+    assert capsys.readouterr().err.splitlines() == [line]
+
+
+def test_a_file_whose_data_is_a_link_loop_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop.csv").symlink_to("loop.csv")
+    (tmp_path / "featureprobe_l.yaml").write_text(
+        "model:\n  train:\n    data: loop.csv\n    features: fruit\n    label: kind\n"
+        "expect:\n  - alone: red\n    predicts: apple\n"
+    )
+    loop = "data file loop.csv is a symbolic link loop (a link that leads back to itself)"
+    assert cli.main(["sweep", "featureprobe_l.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"featureprobe: error: {loop}"]
+    assert cli.main(["record", "featureprobe_l.yaml", "-o", "featureprobe_o.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"featureprobe: error: {loop}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["featureprobe_l.yaml", "loop.csv"]

@@ -140,6 +140,94 @@ def test_staged_file_tolerates_a_block_that_removed_its_temporary_file(tmp_path)
     assert os.listdir(tmp_path) == []
 
 
+# --- staged_files: files that belong together, all replaced or none ------------------------------
+
+
+def _state(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_staged_files_replace_every_target_on_success(tmp_path):
+    (tmp_path / "a.yaml").write_bytes(OLD)
+    with files.staged_files([tmp_path / "a.yaml", tmp_path / "b" / "a.json"]) as (one, two):
+        one.write_text("yaml")
+        two.write_text("json")
+        assert one.parent == tmp_path and two.parent == tmp_path / "b"
+    assert (tmp_path / "a.yaml").read_text() == "yaml"
+    assert (tmp_path / "b" / "a.json").read_text() == "json"
+    assert sorted(os.listdir(tmp_path)) == ["a.yaml", "b"]
+    assert os.listdir(tmp_path / "b") == ["a.json"]
+
+
+@pytest.mark.parametrize("existed", [True, False], ids=["old-files", "new-files"])
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_staged_files_undo_the_first_rename_when_the_second_fails(
+    tmp_path, monkeypatch, existed, failure
+):
+    first, second = tmp_path / "m.yaml", tmp_path / "m.json"
+    if existed:
+        first.write_bytes(OLD)
+        second.write_bytes(OLD + b"2")
+    before = _state(tmp_path)
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(target) == second:
+            raise failure
+        return real_replace(source, target)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    with pytest.raises(type(failure)), files.staged_files([first, second]) as (one, two):
+        one.write_text("new yaml")
+        two.write_text("new json")
+    monkeypatch.undo()
+    assert _state(tmp_path) == before  # the old files back, nothing new, no temporary file
+
+
+def test_staged_files_refuse_a_folder_in_a_target_place_before_renaming_any(tmp_path):
+    (tmp_path / "m.yaml").write_bytes(OLD)
+    (tmp_path / "m.json").mkdir()
+    with (
+        pytest.raises(IsADirectoryError),
+        files.staged_files([tmp_path / "m.yaml", tmp_path / "m.json"]) as (one, _),
+    ):
+        one.write_text("new")
+    assert (tmp_path / "m.yaml").read_bytes() == OLD
+    assert sorted(os.listdir(tmp_path)) == ["m.json", "m.yaml"]
+
+
+def test_staged_files_keep_a_suffix_a_writer_insists_on(tmp_path):
+    with files.staged_files([tmp_path / "m.keras"], suffix=".tmp.keras") as (staged,):
+        assert staged.name.startswith(".m.keras.") and staged.name.endswith(".tmp.keras")
+        staged.write_text("zip")
+    assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def test_unwritable_says_why_before_any_work(tmp_path):
+    (tmp_path / "plain.txt").write_text("x")
+    (tmp_path / "dir.yaml").mkdir()
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    (tmp_path / "dangling.yaml").symlink_to("nowhere.yaml")
+    assert files.unwritable(tmp_path / "new" / "deep" / "f.yaml", "output", "f.yaml") is None
+    assert files.unwritable(tmp_path / "plain.txt", "output", "plain.txt") is None  # a file
+    assert files.unwritable(tmp_path / "dangling.yaml", "output", "d") is None
+    assert files.unwritable(tmp_path / "dir.yaml", "output", "dir.yaml") == (
+        "output dir.yaml is a folder, not a file"
+    )
+    assert "is a symbolic link loop" in files.unwritable(tmp_path / "loop.yaml", "output", "l")
+    assert files.unwritable(tmp_path / "plain.txt" / "a" / "f.yaml", "output", "f.yaml") == (
+        f"cannot write output f.yaml: {tmp_path / 'plain.txt'} is a file, not a folder"
+    )
+
+
+def test_unreadable_and_resolved_never_raise(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    for path in (tmp_path / "loop", tmp_path / "a\0b", tmp_path / ("n" * 300)):
+        assert files.unreadable(path, "data file", path.name) is not None
+        assert files.resolved(path).is_absolute()
+        assert not files.is_regular_file(path)
+
+
 # --- file_lock -----------------------------------------------------------------------------------
 
 
