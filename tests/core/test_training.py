@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -376,6 +377,32 @@ def test_a_training_whose_data_runs_out_is_an_error_and_is_not_cached(
     assert_nothing_cached(cache, tmp_path)
     monkeypatch.setattr(training, "training_dataset", whole)
     assert train_classifier(seed_data, spec, cache).from_cache is False  # and now it trains
+
+
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")
+def test_a_file_whose_training_stops_early_fails_at_model_train(tmp_path, monkeypatch):
+    """The same through an expectation file: its items fail at ``model.train``, none cached."""
+    from pytest_featureprobe.memo import ProbeSession
+    from pytest_featureprobe.runner import FileRun, RunSettings
+
+    shutil.copy(SEED_CSV, tmp_path / "problems.csv")
+    path = tmp_path / "featureprobe_early.yaml"
+    path.write_text(
+        "model:\n  train:\n    data: problems.csv\n    features: problems\n"
+        "    label: results\n    epochs: 5\nexpect:\n  - alone: 4\n    predicts: C\n"
+    )
+    whole = training.training_dataset
+    monkeypatch.setattr(training, "training_dataset", lambda data, spec: whole(data, spec).take(3))
+    session = ProbeSession(tmp_path / "cache")
+    run = FileRun(path, session, RunSettings(roots=[tmp_path], invocation_dir=tmp_path))
+    run.collect()
+    with pytest.raises(ModelError) as info:
+        run.build()
+    assert info.value.describe(tmp_path) == (
+        "featureprobe_early.yaml:2: model.train: training stopped after 3 of its 5 optimizer "
+        "steps (Keras ended it early), so this is not the model asked for; nothing was cached"
+    )
+    assert_nothing_cached(session.cache, tmp_path / "cache")
 
 
 def test_a_training_that_diverges_is_an_error_and_is_not_cached(seed_data, tmp_path):
