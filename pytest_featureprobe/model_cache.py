@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .files import file_lock, staging_folder
+from .files import file_lock, is_regular_file, staging_folder
 from .provenance import cache_platform, library_versions, platform_facts
 
 if TYPE_CHECKING:
@@ -95,10 +95,13 @@ class ModelCache:
         spec: Mapping[str, Any] | None = None,
     ) -> tuple[list[np.ndarray], dict[str, Any]] | None:
         """(weights, meta) of a stored entry, or None when it is absent or damaged: unreadable
-        files, a folder that is a file, meta without accuracy and steps, arrays that are not
-        floating point or, with ``shapes``, not of exactly those shapes, or meta recording
-        another training ``spec`` (a dict, as ``TrainSpec.to_dict``) than the one given."""
+        files or files that are not regular (a FIFO, a link loop), a folder that is a file, meta
+        without accuracy and steps, arrays that are not floating point or, with ``shapes``, not
+        of exactly those shapes, or meta recording another training ``spec`` (a dict, as
+        ``TrainSpec.to_dict``) than the one given."""
         folder = self.entry(key)
+        if not all(is_regular_file(folder / name) for name in ("meta.json", "weights.npz")):
+            return None  # a FIFO (a restored cache archive can hold one) would block a read
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             with np.load(folder / "weights.npz", allow_pickle=False) as stored:

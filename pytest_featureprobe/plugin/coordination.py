@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..files import file_lock, resolved
+from ..files import atomic_write, file_lock, is_regular_file, resolved
 
 _run_id_key = pytest.StashKey[str]()
 
@@ -71,16 +71,45 @@ def run_lock(config: pytest.Config, path: Path) -> Any:
 
 def write_once(config: pytest.Config) -> Callable[[Path, Callable[[], None]], bool]:
     """The runner's ``WriteOnce`` for this run: each baseline written once, even when
-    pytest-xdist workers share the files; returns whether this process wrote it."""
+    pytest-xdist workers share the files; returns whether this process wrote it. A lock or
+    run marker that cannot be taken, read or written is a warning: the baseline is still
+    written (it was asked for), only the coordination with other workers is lost."""
 
     def write(path: Path, do_write: Callable[[], None]) -> bool:
         marker = run_marker(config, path)
-        with run_lock(config, path):
-            if marker is not None and marker.is_file() and marker.read_text() == run_id(config):
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(run_lock(config, path))
+            except OSError as exc:
+                _cache_warning("cannot take the lock in the cache folder", exc)
+            if marker is not None and _marker_text(marker) == run_id(config):
                 return False
             do_write()
             if marker is not None:
-                marker.write_text(run_id(config))
+                try:
+                    atomic_write(marker, run_id(config))  # a FIFO there is replaced, not opened
+                except OSError as exc:
+                    _cache_warning("cannot note the baseline written in the cache folder", exc)
         return True
 
     return write
+
+
+def _marker_text(marker: Path) -> str | None:
+    """A run marker's text; None when there is none or it cannot be read (a FIFO is not read)."""
+    if not is_regular_file(marker):
+        return None
+    try:
+        return marker.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _cache_warning(what: str, error: OSError) -> None:
+    warnings.warn(
+        pytest.PytestCacheWarning(
+            f"featureprobe: {what} ({(error.strerror or str(error)).lower()}: "
+            f"{error.filename or ''}); going on without it"
+        ),
+        stacklevel=3,
+    )

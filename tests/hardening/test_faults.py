@@ -129,6 +129,14 @@ DAMAGE = {
     ),
     "empty-folder": lambda e: [p.unlink() for p in e.iterdir()],
     "file-instead-of-folder": lambda e: (shutil.rmtree(e), e.write_text("not a folder")),
+    # A restored CI cache archive can carry FIFOs: reading one would block for ever.
+    "meta-a-fifo": lambda e: ((e / "meta.json").unlink(), os.mkfifo(e / "meta.json")),
+    "weights-a-fifo": lambda e: ((e / "weights.npz").unlink(), os.mkfifo(e / "weights.npz")),
+    "meta-a-link-loop": lambda e: (
+        (e / "meta.json").unlink(),
+        (e / "meta.json").symlink_to("meta.json"),
+    ),
+    "folder-a-fifo": lambda e: (shutil.rmtree(e), os.mkfifo(e)),
 }
 
 
@@ -155,7 +163,8 @@ def test_damaged_cache_entry_is_a_miss_and_replaced(tmp_path, damage):
 # The kinds of damage named in the hardening issue, through training: each is retrained and
 # replaced by the entry a fresh training gives (the other kinds share this path: the test above).
 @pytest.mark.parametrize(
-    "damage", ["truncated-weights", "garbage-meta", "wrong-shapes", "file-instead-of-folder"]
+    "damage",
+    ["truncated-weights", "garbage-meta", "wrong-shapes", "file-instead-of-folder", "meta-a-fifo"],
 )
 def test_damaged_cache_entry_is_retrained_and_replaced(seed_data, reference, tmp_path, damage):
     weights, accuracy = reference
@@ -923,3 +932,37 @@ def test_a_folder_of_bad_paths_and_data_files_runs_and_only_they_fail(fruit):
         assert f"PASSED {name}::alone-red-predicts-apple" in output, output
     assert result.parseoutcomes()["passed"] == 3, output
     assert _links_and_bytes(fruit.path) == before
+
+
+# --- a cache that cannot note what was written: a warning, the run goes on ----------------------
+
+
+def _marker(folder: Path, baseline: Path) -> Path:
+    import hashlib
+
+    name = hashlib.sha256(str(baseline.resolve()).encode()).hexdigest()[:24]
+    return folder / ".pytest_cache" / "d" / "featureprobe" / "written" / name
+
+
+@pytest.mark.parametrize("blocker", ["folder", "fifo"])
+def test_a_run_marker_that_cannot_be_written_is_a_warning_after_the_baseline(fruit, blocker):
+    """A marker's place taken by a folder (as a full or broken cache file system would refuse
+    the write): the baseline is written, the run passes, a PytestCacheWarning says why. A FIFO
+    there is neither read nor opened for writing (either would block): it is replaced."""
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_GATE)
+    marker = _marker(fruit.path, fruit.path / FRUIT_BASELINE)
+    marker.parent.mkdir(parents=True)
+    if blocker == "folder":
+        (marker / "inside").mkdir(parents=True)
+    else:
+        os.mkfifo(marker)
+    result = fruit.runpytest("-p", "no:hypothesispytest", "--featureprobe-update")
+    output = result.stdout.str()
+    result.assert_outcomes(passed=3)
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+    assert "baseline written: __featureprobe__/featureprobe_fruit.json" in output
+    read_baseline(fruit.path / FRUIT_BASELINE)
+    if blocker == "folder":
+        assert "cannot note the baseline written in the cache folder" in output, output
+    else:
+        assert marker.is_file() and not marker.is_fifo()
