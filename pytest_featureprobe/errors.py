@@ -97,9 +97,10 @@ def display_path(path: str | Path, relative_to: str | Path | None = None) -> str
     except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte: as written
         real = Path(os.path.abspath(path))
     try:
-        return str(real.relative_to(base.resolve()))
+        shown = str(real.relative_to(base.resolve()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return shown if shown.isprintable() else repr(shown)[1:-1]  # a NUL byte, escaped
 
 
 def quoted(name: Any, limit: int = 60) -> str:

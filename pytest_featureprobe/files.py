@@ -88,6 +88,8 @@ def unwritable(path: str | Path, what: str, shown: str | Path) -> str | None:
     writing): a folder, FIFO or link loop in its place, or a file where a folder of its path
     would be. Checked before work whose result would be lost; never raises."""
     path = Path(path)
+    if "\0" in str(path):
+        return f"{what} {_shortened(str(shown))}: a file name cannot hold a NUL byte"
     if os.path.lexists(path):
         problem = unreadable(path, what, shown)
         if problem is not None and not problem.startswith(f"{what} not found"):
@@ -97,9 +99,7 @@ def unwritable(path: str | Path, what: str, shown: str | Path) -> str | None:
             mode = os.stat(folder).st_mode
         except (FileNotFoundError, NotADirectoryError):
             continue  # made by the write, or a file in the way (found further up)
-        except (OSError, ValueError) as exc:
-            if isinstance(exc, ValueError):
-                return f"{what} {_shortened(str(shown))}: a file name cannot hold a NUL byte"
+        except OSError as exc:
             return _stat_failure(exc, "the folder", _shortened(str(folder)))
         if stat.S_ISDIR(mode):
             return None

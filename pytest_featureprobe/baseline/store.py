@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import DEFAULT_BASELINE_FOLDER
 from ..errors import UPDATE_HINT
-from ..files import atomic_write, unreadable
+from ..files import atomic_write, unreadable, unwritable
 from ..sweep import Sweep
 from .record import Baseline, BaselineError
 
@@ -43,6 +43,9 @@ def write_baseline(path: str | Path, baseline: Baseline, *, replace_any: bool = 
     """
     path = Path(path)
     text = baseline.to_text()
+    problem = unwritable(path, "the baseline", path.name)  # a NUL byte, a file in the way
+    if problem is not None and not (replace_any and os.path.islink(path)):
+        raise BaselineError(problem, path=path)
     refusal = None if replace_any else not_a_baseline(path)
     if refusal is not None:
         raise BaselineError(

@@ -339,3 +339,22 @@ def test_band_survives_the_file(tmp_path):
     np.testing.assert_allclose(loaded.band.spread, baseline.band.spread, atol=1e-6)
     np.testing.assert_allclose(loaded.band.loo_scores, baseline.band.loo_scores, atol=1e-4)
     assert json.loads((tmp_path / "b.json").read_text())["band"]["seeds"] == [0, 1, 2]
+
+
+def test_a_baseline_path_that_cannot_be_written_is_a_baseline_error_not_a_traceback(tmp_path):
+    baseline = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0]))
+    with pytest.raises(BaselineError) as info:
+        write_baseline(tmp_path / "a\0b.json", baseline)
+    assert info.value.message == "the baseline a\\x00b.json: a file name cannot hold a NUL byte"
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(BaselineError) as info:
+        write_baseline(tmp_path / "plain" / "b.json", baseline, replace_any=True)
+    assert info.value.message.endswith("plain is a file, not a folder")
+    # A stale link loop is not replaced where a file is named; in the baseline folder it is.
+    loop = tmp_path / "loop.json"
+    loop.symlink_to("loop.json")
+    with pytest.raises(BaselineError, match=r"loop\.json is a symbolic link loop"):
+        write_baseline(loop, baseline)
+    assert loop.is_symlink()
+    write_baseline(loop, baseline, replace_any=True)
+    assert not loop.is_symlink() and read_baseline(loop).probes == baseline.probes
