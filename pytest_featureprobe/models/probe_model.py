@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ModelError, first_line, quoted
 from ..features import FeatureSpace, feature_name
-from .sidecar import OUTPUT_KINDS, write_sidecar
+from .sidecar import OUTPUT_KINDS, SIDECAR_SUFFIX, write_sidecar
 
 if TYPE_CHECKING:
     from ..sweep import Sweep
@@ -163,14 +163,19 @@ class ProbeModel:
         return run_sweep(self, order=order, probes=probes, **options)
 
     def save(self, path: str | Path) -> Path:
-        """Save a Keras-backed model as ``.keras`` plus a sidecar with its space and classes."""
+        """Save a Keras-backed model as ``.keras`` plus a sidecar with its space and classes,
+        renamed into place together: a failure leaves the old files (or none) as they were."""
         if self.keras_model is None:
             raise ModelError("only Keras-backed models can be saved")
         path = Path(path)
         if path.suffix != ".keras":
             raise ModelError(f"save to a .keras file, not {path.name}")
-        self.keras_model.save(path)
-        write_sidecar(path, self.space, self.classes, self.outputs)
+        from ..files import staged_files
+
+        sidecar = Path(f"{path}{SIDECAR_SUFFIX}")  # both files or neither (files.staged_files)
+        with staged_files([path, sidecar], suffix=".tmp.keras") as (staged, staged_sidecar):
+            self.keras_model.save(staged)
+            write_sidecar(path, self.space, self.classes, self.outputs, to=staged_sidecar)
         return path
 
 

@@ -104,9 +104,12 @@ def _json_kind(value: Any) -> str:
     return quoted(value)
 
 
-def write_sidecar(path: Path, space: FeatureSpace, classes: tuple[str, ...], outputs: str) -> Path:
-    """Write the sidecar of the model file ``path`` atomically; returns the sidecar's path."""
+def write_sidecar(
+    path: Path, space: FeatureSpace, classes: tuple[str, ...], outputs: str, to: Path | None = None
+) -> Path:
+    """Write the sidecar of the model file ``path`` atomically (to the staged file ``to`` when
+    the model and its sidecar are written together); returns the sidecar's path."""
     target = Path(str(path) + SIDECAR_SUFFIX)
     sidecar = {"space": space.to_dict(), "classes": list(classes), "outputs": outputs}
-    atomic_write(target, json.dumps(sidecar, indent=1))
+    atomic_write(to or target, json.dumps(sidecar, indent=1))
     return target

@@ -544,6 +544,33 @@ def test_save_refuses_what_it_cannot_write(dense_model, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_save_writes_the_model_and_its_sidecar_together_or_neither(
+    dense_model, tmp_path, monkeypatch
+):
+    """The sidecar's rename fails: the model file is put back as it was, nothing else is left."""
+    import os
+
+    from pytest_featureprobe import files
+
+    probe_model = from_keras(dense_model, SPACE, CLASSES)
+    path = probe_model.save(tmp_path / "m.keras")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert sorted(before) == ["m.keras", "m.keras" + SIDECAR_SUFFIX]
+    real_replace = os.replace
+
+    def replace(source, target):
+        if str(target).endswith(SIDECAR_SUFFIX):
+            raise OSError(28, "No space left on device")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    other = from_keras(dense_model, SPACE, ("x", "y", "z"))  # another sidecar
+    with pytest.raises(OSError, match="No space left"):
+        other.save(path)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 @pytest.mark.parametrize(
     ("returns", "message"),
     [
