@@ -150,7 +150,13 @@ def read_baseline(path: str | Path) -> Baseline:
         raise BaselineError("no baseline", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"cannot read the baseline: {exc}", path=path) from None
-    return Baseline.from_text(text, path)
+    try:
+        return Baseline.from_text(text, path)
+    except RecursionError:  # JSON nested deeper than the parser goes
+        raise BaselineError(
+            f"corrupt baseline: nested too deeply to parse; recreate it with {UPDATE_HINT}",
+            path=path,
+        ) from None
 
 
 def check_compatible(

@@ -358,3 +358,11 @@ def test_a_baseline_path_that_cannot_be_written_is_a_baseline_error_not_a_traceb
     assert loop.is_symlink()
     write_baseline(loop, baseline, replace_any=True)
     assert not loop.is_symlink() and read_baseline(loop).probes == baseline.probes
+
+
+def test_a_baseline_nested_too_deeply_is_a_corrupt_baseline(tmp_path):
+    path = tmp_path / "b.json"
+    path.write_text('{"format": 1, "probes": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert info.value.message.startswith("corrupt baseline: nested too deeply to parse")
