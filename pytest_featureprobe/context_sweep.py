@@ -147,12 +147,16 @@ def _sums(
     """Per probe over these rows, each counted ``weights`` times: sums of P, of the change and
     its square, rows predicting each class, rows unchanged (already with the probe's features)."""
     unchanged = (rows[:, active] > 0).all(axis=2).T @ weights
-    change = probs.astype(np.float64) - base[None]
     predicted = probs.argmax(axis=2)
     counts = np.stack([(predicted == c) @ weights for c in range(probs.shape[2])], axis=1)
-    total = np.tensordot(probs.astype(np.float64), weights, axes=([1], [0]))
-    moved = np.tensordot(change, weights, axes=([1], [0]))
-    squares = np.tensordot(change**2, weights, axes=([1], [0]))
+    # One copy, overwritten in turn by the change and its square; the weighted sums over rows
+    # as (rows,) @ (probes, rows, classes) products.
+    change = probs.astype(np.float64)
+    total = np.matmul(weights, change)
+    change -= base[None]
+    moved = np.matmul(weights, change)
+    np.square(change, out=change)
+    squares = np.matmul(weights, change)
     return total, moved, squares, counts, unchanged
 
 

@@ -180,34 +180,46 @@ class RowsInContext:
             int(c): self.rows[:, self.columns == c] @ kernel[self.columns == c]
             for c in np.unique(self.columns[self.columns >= 0])
         }
-
-    def pre_activations(self, active: np.ndarray) -> np.ndarray:
-        """(probes x rows, hidden) first-layer pre-activations of each probe on every row.
-
-        Written in one pass per probe feature: the base plus the feature's weight row, less the
-        weight row of the value it replaces (a token: less its own row where the row has it,
-        which touches only those few rows)."""
-        kernel, rows = self.shortcut.kernel, self.rows
-        out = np.empty((len(active), *self.base.shape), dtype=np.float32)
-        for j, probe in enumerate(active):
-            target, source = out[j], self.base
-            if len(probe) == 0:
-                target[...] = source
-            for position in probe:
-                weights = kernel[position]
-                np.add(source, weights, out=target)
-                source = target
-                column = int(self.columns[position])
-                if column >= 0:
-                    target -= self.values[column]
-                else:
-                    had = np.flatnonzero(rows[:, position] > 0)
-                    target[had] -= weights
-        return out.reshape(-1, out.shape[-1])
+        # Per position, the rows that hold it (sorted): a token probe subtracts its weight row
+        # again on those rows only.
+        positions, holders = np.nonzero(self.rows.T > 0)
+        self._holders = np.split(holders, np.searchsorted(positions, np.arange(1, rows.shape[1])))
 
     def outputs(self, active: np.ndarray) -> np.ndarray:
-        """The network's raw outputs for each probe on every row, (probes x rows, outputs)."""
-        return self.shortcut.finish(self.pre_activations(active), in_place=True)
+        """The network's raw outputs for each probe on every row, (probes x rows, outputs):
+        each block's pre-activations are written straight into the block's buffer (so no
+        probes x rows x hidden array is ever made) and blocks run as the zero-context ones do."""
+        active = np.asarray(active, dtype=np.intp).reshape(len(active), -1)
+        n_rows = len(self.rows)
+
+        def first(start: int, stop: int, hidden: np.ndarray) -> np.ndarray:
+            at = start
+            while at < stop:  # a block may span the rows of several probes
+                probe, row = divmod(at, n_rows)
+                end = min(n_rows, row + stop - at)
+                self._fill(active[probe], row, end, hidden[at - start : at - start + end - row])
+                at += end - row
+            return hidden
+
+        return self.shortcut._blocks(len(active) * n_rows, first)
+
+    def _fill(self, probe: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
+        """Pre-activations of one probe on rows ``start:stop``, written into ``out``."""
+        source = self.base[start:stop]
+        if len(probe) == 0:
+            np.copyto(out, source)
+        for position in probe:
+            weights = self.shortcut.kernel[position]
+            np.add(source, weights, out=out)
+            source = out
+            column = int(self.columns[position])
+            if column >= 0:
+                out -= self.values[column][start:stop]
+                continue
+            holders = self._holders[position]
+            had = holders[np.searchsorted(holders, start) : np.searchsorted(holders, stop)]
+            if len(had):
+                out[had - start] -= weights
 
 
 def _numpy_width(width: int, activate: Any, steps: Sequence[TailStep]) -> int | None:

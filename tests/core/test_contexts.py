@@ -249,6 +249,8 @@ def test_the_dense_shortcut_in_context_agrees_with_the_plain_pass():
     expected = run_context_sweep(plain, context, order=2, chunk_size=100).table
     got = run_context_sweep(fast, context, order=2, chunk_size=100).table
     blocked = run_context_sweep(fast, context, order=2, chunk_size=100, row_block=16).table
+    fast.shortcut.block_rows = 7  # blocks end inside one probe's rows and span two probes'
+    small_blocks = run_context_sweep(fast, context, order=2, chunk_size=100).table
     assert seen == []  # every probe, the rows' own predictions too, went through the shortcut
     assert (got["dP(p)"]["zero"], got["sd_dP(q)"]["zero"]) == (0.0, 0.0)
     numbers = [c for c in got.columns if c not in ("features", "predicted")]
@@ -256,6 +258,9 @@ def test_the_dense_shortcut_in_context_agrees_with_the_plain_pass():
         got[numbers].to_numpy(float), expected[numbers].to_numpy(float), atol=1e-5, rtol=0
     )
     assert (got["predicted"] == expected["predicted"]).all()
+    np.testing.assert_allclose(
+        small_blocks[numbers].to_numpy(float), got[numbers].to_numpy(float), atol=1e-6, rtol=0
+    )
     np.testing.assert_allclose(  # float32 products summed in another order: to 1e-6
         blocked[numbers].to_numpy(float), got[numbers].to_numpy(float), atol=1e-6, rtol=0
     )
