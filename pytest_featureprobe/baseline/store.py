@@ -57,7 +57,7 @@ def write_baseline(path: str | Path, baseline: Baseline, *, replace_any: bool = 
         atomic_write(path, text)
     except OSError as exc:
         message = _write_failure(exc)
-        if path.is_file():
+        if os.path.isfile(path):
             message += "; the old baseline is unchanged"
         raise BaselineError(message, path=path) from None
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     that cannot be read, is a one-line ModelError naming the sidecar and the key.
     """
     sidecar = Path(str(path) + SIDECAR_SUFFIX)
-    if not sidecar.is_file():
+    if not os.path.isfile(sidecar):  # False, not an error, for a name too long
         return {}
     raw = b""
     try:

@@ -7,6 +7,7 @@ it reads and writes, declared or not.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def refusals(
     model = document.model
     if model.kind == "load":
         sidecar = f"{model.values['target']}{SIDECAR_SUFFIX}"
-        if resolve(sidecar, base_dir).exists():
+        if os.path.exists(resolve(sidecar, base_dir)):  # False, not an error, for a bad name
             declared.append(DeclaredPath("model.load", model.key_lines["load"], sidecar))
     if baseline is not None and document.drift is not None and not document.drift.baseline:
         declared.append(DeclaredPath("drift", document.drift.line, str(baseline)))

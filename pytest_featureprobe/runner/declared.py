@@ -3,6 +3,7 @@ without Keras, the seed band's retrains and the baseline to write."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -109,7 +110,7 @@ def declared_names(
     if decl.kind == "fixture":
         return None
     path = resolve(decl.values["target"], base_dir)
-    sidecar = read_sidecar(path) if path.is_file() else {}
+    sidecar = read_sidecar(path) if os.path.isfile(path) else {}  # a bad name: not a file
     space = session.space(decl.features, base_dir)
     if space is None and "space" in sidecar:
         space = sidecar_space(path, sidecar)

@@ -861,6 +861,12 @@ BAD_FILES = {
         "featureprobe_model.yaml:2: model.load: model file loop.keras is a symbolic link loop "
         "(a link that leads back to itself)",
     ),
+    "featureprobe_longmodel.yaml": (  # its sidecar's name, looked up first, is longer still
+        "model:\n  load: " + "m" * 300 + ".keras\n  features: [red]\n  classes: [apple, lime]\n"
+        "expect:\n  - alone: red\n    predicts: apple\n",
+        f"featureprobe_longmodel.yaml:2: model.load: model file {'m' * 60}...{'m' * 24}.keras "
+        "(306 characters): the name is too long for the file system",
+    ),
     "featureprobe_rows.yaml": (
         GOOD_FRUIT + "  - adding: shiny\n    moves_at_most: 0.2\n    on: loop.csv\n",
         "featureprobe_rows.yaml:8: expect[1].on: data file loop.csv is a symbolic link loop "
