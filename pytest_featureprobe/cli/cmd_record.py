@@ -45,7 +45,9 @@ def _floor(value: float, digits: int = 3) -> float:
 
 
 def _relative(target: Path, start: Path) -> str:
-    target, start = target.resolve(), start.resolve()
+    from ..files import resolved
+
+    target, start = resolved(target), resolved(start)
     try:
         common = Path(os.path.commonpath([target, start]))
     except ValueError:  # another drive on Windows

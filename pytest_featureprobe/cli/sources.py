@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ALLOW_HINT as ALLOW_HINT_CORE
 from ..errors import FeatureProbeError, quoted
+from ..files import resolved
 from ..keras_runtime import start_keras_quietly
 from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, csv_list, existing
 
@@ -168,7 +169,7 @@ def _confined_file(args: argparse.Namespace, given: str) -> Path:
     --allow-path folders (a recorded file naming it would be refused by pytest too)."""
     from ..confinement import outside, outside_refusal
 
-    path = existing(given, "context data file").resolve()
+    path = resolved(existing(given, "context data file"))
     roots = [Path.cwd(), *(Path(p) for p in getattr(args, "allow_path", None) or [])]
     if outside(path, roots):
         message = outside_refusal(given, roots).replace(ALLOW_HINT_CORE, ALLOW_HINT)
