@@ -24,6 +24,7 @@ class ReportPlugin:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.outcomes: dict[str, str] = {}
+        self.failures: dict[str, str] = {}  # nodeid -> the failure text the terminal shows
         self.fixture_sweeps: list[Any] = []
         self.written: Path | None = None
         self.problem: str | None = None
@@ -32,6 +33,10 @@ class ReportPlugin:
         outcome = outcome_name(report)
         if outcome is not None and self.outcomes.get(report.nodeid) not in ("failed", "error"):
             self.outcomes[report.nodeid] = outcome
+        if outcome in ("failed", "error") and report.longrepr is not None:
+            before = self.failures.get(report.nodeid)
+            text = report.longreprtext
+            self.failures[report.nodeid] = text if before is None else f"{before}\n\n{text}"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: Any):
@@ -59,7 +64,11 @@ class ReportPlugin:
         entries = []
         for node, items in files.values():
             results = [(i.name, self.outcomes.get(i.nodeid, "not run")) for i in items]
-            entries.append(node.file_run.report_entry(node.nodeid, results))
+            entry = node.file_run.report_entry(node.nodeid, results)
+            entry.failures = {
+                i.name: self.failures[i.nodeid] for i in items if i.nodeid in self.failures
+            }
+            entries.append(entry)
         for sweep in self.fixture_sweeps:
             results = [(i.nodeid, self.outcomes.get(i.nodeid, "not run")) for i in fixture_items]
             entries.append(
@@ -67,6 +76,11 @@ class ReportPlugin:
                     f"featureprobe_sweep fixture: {sweep.model_description}",
                     sweep,
                     results=results if len(self.fixture_sweeps) == 1 else [],
+                    failures={
+                        i.nodeid: self.failures[i.nodeid]
+                        for i in fixture_items
+                        if i.nodeid in self.failures
+                    },
                 )
             )
         return entries

@@ -27,6 +27,7 @@ class ReportEntry:
     notes: list[str] = field(default_factory=list)
     band: dict[str, Any] | None = None  # the file's drift.band settings (max_score, factor)
     drift_sweep: Sweep | None = None  # the sweep drift compares (its own context's), if another
+    failures: dict[str, str] = field(default_factory=dict)  # test -> its failure text
 
     @property
     def compared(self) -> Sweep | None:

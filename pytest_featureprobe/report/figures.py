@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..sweep import delta_column, interaction_column, prob_column, spread_column
+from .labels import DIVERGING, LOWERS, RAISES, plain, tick_labels
 
 if TYPE_CHECKING:
     from ..sweep import Sweep
 
 DPI = 100
-MAX_HEATMAP_PROBES = 60
 MAX_BAR_FEATURES = 25
 MAX_MATRIX_FEATURES = 24
 MAX_CLASS_PANELS = 6
@@ -72,42 +72,6 @@ def png_bytes(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _label(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _strength(sweep: Sweep, names: Sequence[str]) -> np.ndarray:
-    columns = [delta_column(c) for c in sweep.classes]
-    return np.abs(sweep.table.loc[list(names), columns].to_numpy(dtype=np.float64)).max(axis=1)
-
-
-def heatmap_probes(sweep: Sweep) -> tuple[list[str], str]:
-    """The probes of the heatmap: all of them, or the zero probe and the strongest others (by
-    largest |dP|) in table order; and a note when some are left out."""
-    names = list(sweep.table.index)
-    if len(names) <= MAX_HEATMAP_PROBES:
-        return names, ""
-    others = names[1:]
-    strength = _strength(sweep, others)
-    keep = set(np.argsort(-strength, kind="stable")[: MAX_HEATMAP_PROBES - 1].tolist())
-    chosen = [names[0]] + [n for i, n in enumerate(others) if i in keep]
-    note = (
-        f"{len(chosen)} of {len(names)} probes: the zero probe and the {len(chosen) - 1} "
-        "that move a class probability most"
-    )
-    return chosen, note
-
-
-def single_features(sweep: Sweep, limit: int) -> list[str]:
-    """Single-feature probes: all, or the ``limit`` with the largest |dP| (feature order kept)."""
-    table = sweep.table
-    singles = list(table.index[table["order"] == 1])
-    if len(singles) <= limit:
-        return singles
-    keep = set(np.argsort(-_strength(sweep, singles), kind="stable")[:limit].tolist())
-    return [n for i, n in enumerate(singles) if i in keep]
-
-
 def _class_panels(classes: Sequence[str]) -> list[str]:
     return list(classes[:MAX_CLASS_PANELS])
 
@@ -118,8 +82,8 @@ def heatmap_figure(sweep: Sweep, probes: Sequence[str]) -> Any:
     figure = _figure(heatmap_pixels(len(probes), len(classes)))
     axes = figure.add_subplot()
     image = axes.imshow(values, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
-    axes.set_xticks(range(len(classes)), labels=[_label(c, 14) for c in classes])
-    axes.set_yticks(range(len(probes)), labels=[_label(p) for p in probes], fontsize=8)
+    axes.set_xticks(range(len(classes)), labels=tick_labels(classes, 14))
+    axes.set_yticks(range(len(probes)), labels=tick_labels(probes), fontsize=8)
     axes.xaxis.tick_top()
     if len(probes) * len(classes) <= 600:
         predicted = values.argmax(axis=1)
@@ -139,7 +103,16 @@ def heatmap_figure(sweep: Sweep, probes: Sequence[str]) -> Any:
     return figure
 
 
+def raises_lowers_legend(figure: Any) -> None:
+    """The legend of the one colour convention: blue raises P(class), red lowers it."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=RAISES, label="raises P(class)"), Patch(color=LOWERS, label="lowers")]
+    figure.legend(handles=handles, loc="outside upper right", ncols=2, fontsize=8, frameon=False)
+
+
 def attribution_figure(sweep: Sweep, features: Sequence[str]) -> Any:
+    """Bars dP(c) of each feature, ``features`` from the top (the strongest first)."""
     panels = _class_panels(sweep.classes)
     values = sweep.table.loc[list(features), [delta_column(c) for c in panels]].to_numpy(float)
     figure = _figure(attribution_pixels(len(features), len(panels)))
@@ -151,8 +124,9 @@ def attribution_figure(sweep: Sweep, features: Sequence[str]) -> Any:
         columns = [spread_column(c) for c in panels]
         spreads = sweep.table.loc[list(features), columns].to_numpy(float)
         limit = max(limit, float(np.abs(values).max() + spreads.max()) * 1.05)
+    labels = tick_labels(features)
     for j, (axes, cls) in enumerate(zip(axes_list, panels, strict=True)):
-        colors = ["#2b6cb0" if v >= 0 else "#c53030" for v in values[:, j]]
+        colors = [RAISES if v >= 0 else LOWERS for v in values[:, j]]
         error = None if spreads is None else spreads[:, j]
         axes.barh(
             positions,
@@ -164,15 +138,16 @@ def attribution_figure(sweep: Sweep, features: Sequence[str]) -> Any:
         )
         axes.axvline(0, color="#333333", linewidth=0.8)
         axes.set_xlim(-limit, limit)
-        axes.set_title(f"dP({_label(cls, 16)})", fontsize=10)
-        axes.set_yticks(positions, labels=[_label(f) for f in features], fontsize=8)
+        axes.set_title(f"dP({tick_labels([cls], 16)[0]})", fontsize=10)
+        axes.set_yticks(positions, labels=labels, fontsize=8)
         axes.tick_params(axis="x", labelsize=8)
         axes.grid(axis="x", color="#dddddd", linewidth=0.5)
+    raises_lowers_legend(figure)
     if spreads is None:
         figure.supxlabel("P(class | feature alone) - P(class | zero)", fontsize=9)
     else:
         figure.supxlabel(
-            f"mean change of P(class) when the value is set on each row ({sweep.context}); "
+            f"mean change of P(class) when the value is set on each row ({plain(sweep.context)}); "
             "whiskers: one standard deviation over rows",
             fontsize=9,
         )
@@ -194,55 +169,116 @@ def interaction_matrix(sweep: Sweep, features: Sequence[str], cls: str) -> np.nd
     return matrix
 
 
+def color_limit(values: np.ndarray, percentile: float = 98.0) -> float:
+    """The symmetric range of a diverging scale centred on zero: the ``percentile`` of |value|
+    (robust: one outlier does not wash the others out), else the largest, at least 0.01."""
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0:
+        return 0.01
+    robust = float(np.percentile(finite, percentile))
+    return max(robust if robust > 0 else float(finite.max()), 0.01)
+
+
 def interaction_figure(sweep: Sweep, features: Sequence[str]) -> Any:
     classes = list(sweep.classes)
     panels = classes[:1] if len(classes) == 2 else _class_panels(classes)
     figure = _figure(interaction_pixels(len(features), len(panels)))
     axes_list = figure.subplots(1, len(panels), squeeze=False)[0]
     matrices = [interaction_matrix(sweep, features, c) for c in panels]
-    finite = np.concatenate([m[np.isfinite(m)] for m in matrices] + [np.zeros(1)])
-    limit = max(float(np.abs(finite).max()), 0.01)
-    labels = [_label(f, 16) for f in features]
+    limit = color_limit(np.concatenate([m.ravel() for m in matrices]))
+    beyond = any(np.nanmax(np.abs(m), initial=0.0) > limit for m in matrices)
+    labels = tick_labels(features, 16)
     for axes, cls, matrix in zip(axes_list, panels, matrices, strict=True):
-        image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        image = axes.imshow(matrix, cmap=DIVERGING, vmin=-limit, vmax=limit)
         axes.set_xticks(range(len(features)), labels=labels, rotation=90, fontsize=7)
         axes.set_yticks(range(len(features)), labels=labels, fontsize=7)
-        title = f"interaction({_label(cls, 16)})"
+        title = f"interaction({tick_labels([cls], 16)[0]})"
         if len(classes) == 2:
-            title += f" = -interaction({_label(classes[1], 16)})"
+            title += f" = -interaction({tick_labels([classes[1]], 16)[0]})"
         axes.set_title(title, fontsize=9)
-    figure.colorbar(
-        image, ax=list(axes_list), label="dP(pair) - dP(first) - dP(second)", shrink=0.8
+    bar = figure.colorbar(
+        image, ax=list(axes_list), shrink=0.8, extend="both" if beyond else "neither"
     )
+    bar.set_label("interaction (blue raises, red lowers)", fontsize=8)
     return figure
 
 
-def drift_figure(rows: Sequence[dict[str, Any]]) -> Any:
-    shown = sorted(rows, key=lambda r: -abs(r["difference"]))[:MAX_DRIFT_BARS]
+FLIPPED, BEYOND, WITHIN = "#553c9a", "#dd6b20", "#a0aec0"  # purple, orange, grey: not raises/lowers
+
+
+def _patches(pairs: Sequence[tuple[str, str]]) -> list[Any]:
+    from matplotlib.patches import Patch
+
+    return [Patch(color=color, label=label) for color, label in pairs]
+
+
+def drift_figure(rows: Sequence[dict[str, Any]], declared: bool = True) -> Any:
+    """|dp| of the probes that moved most (flips and moves beyond tolerance first, as ``rows``
+    are ordered); the tolerance of each as a tick only when the file ``declared`` one."""
+    shown = list(rows[:MAX_DRIFT_BARS])
     figure = _figure(drift_pixels(len(shown)))
     axes = figure.add_subplot()
     positions = np.arange(len(shown))[::-1]
     sizes = [abs(r["difference"]) for r in shown]
-    colors = ["#c53030" if r["flipped"] or r["beyond"] else "#a0aec0" for r in shown]
+    colors = [FLIPPED if r["flipped"] else BEYOND if r["beyond"] else WITHIN for r in shown]
     axes.barh(positions, sizes, color=colors, height=0.7)
-    axes.scatter(
-        [r["tolerance"] for r in shown],
-        positions,
-        marker="|",
-        s=120,
-        color="#1a202c",
-        label="tolerance",
-        zorder=3,
-    )
+    handles = [("changed the predicted class", FLIPPED)]
+    limits = [0.01, *sizes]
+    if declared:
+        tolerances = [r["tolerance"] for r in shown]
+        limits += tolerances
+        handles += [("beyond its tolerance", BEYOND), ("within", WITHIN)]
+        axes.scatter(tolerances, positions, marker="|", s=120, color="#1a202c", zorder=3)
+    else:
+        handles.append(("kept its class", WITHIN))
+    legend = _patches([(color, label) for label, color in handles])
+    if declared:
+        from matplotlib.lines import Line2D
+
+        legend.append(
+            Line2D([], [], marker="|", ls="", ms=10, color="#1a202c", label="declared tolerance")
+        )
+    names = tick_labels([r["probe"] for r in shown])
     labels = [
-        _label(r["probe"])
-        + (f"  {r['predicted_before']}->{r['predicted_after']}" if r["flipped"] else "")
-        + f"  ({_label(r['class'], 12)})"
-        for r in shown
+        name
+        + (f"  {plain(r['predicted_before'])}->{plain(r['predicted_after'])}" * r["flipped"])
+        + f"  ({tick_labels([r['class']], 12)[0]})"
+        for name, r in zip(names, shown, strict=True)
     ]
     axes.set_yticks(positions, labels=labels, fontsize=8)
-    axes.set_xlim(0, max([*sizes, *(r["tolerance"] for r in shown), 0.01]) * 1.1)
+    axes.set_xlim(0, max(limits) * 1.1)
     axes.set_xlabel("|P now - P baseline| of the class that moved most", fontsize=9)
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(handles=legend, loc="lower right", fontsize=8)
+    axes.grid(axis="x", color="#dddddd", linewidth=0.5)
+    return figure
+
+
+def band_figure(
+    probes: Sequence[str], distances: np.ndarray, score: float, threshold: float, how: str
+) -> Any:
+    """The seed band check as declared: the score (the mean distance over every probe and class,
+    in seed spreads) against its threshold, and the probes that sit farthest (their mean)."""
+    order = np.argsort(-distances, kind="stable")[: MAX_DRIFT_BARS - 1]
+    names = ["band score (all probes)", *tick_labels([probes[i] for i in order])]
+    values = [score, *distances[order].tolist()]
+    figure = _figure(drift_pixels(len(values)))
+    axes = figure.add_subplot()
+    positions = np.arange(len(values))[::-1]
+    over = "#c53030" if score > threshold else "#38a169"
+    colors = [over, *(BEYOND if v > threshold else WITHIN for v in values[1:])]
+    axes.barh(positions, values, color=colors, height=0.7)
+    axes.axvline(threshold, color="#1a202c", linestyle="--", linewidth=1.2)
+    legend = _patches(
+        [(over, f"score {score:.3f}"), (BEYOND, "probe above the threshold"), (WITHIN, "below")]
+    )
+    from matplotlib.lines import Line2D
+
+    legend.append(
+        Line2D([], [], color="#1a202c", ls="--", label=f"threshold {threshold:.3f} ({plain(how)})")
+    )
+    axes.set_yticks(positions, labels=names, fontsize=8)
+    axes.set_xlim(0, max([*values, threshold, 0.01]) * 1.1)
+    axes.set_xlabel("mean distance from the calibration seeds' mean, in seed spreads", fontsize=9)
+    axes.legend(handles=legend, loc="lower right", fontsize=8)
     axes.grid(axis="x", color="#dddddd", linewidth=0.5)
     return figure

@@ -87,7 +87,7 @@ def test_large_sweeps_are_summarised(tmp_path):
     assert sizes["heatmap"] == report.heatmap_pixels(report.MAX_HEATMAP_PROBES, 2)
     assert sizes["attribution"] == report.attribution_pixels(report.MAX_BAR_FEATURES, 2)
     assert sizes["interaction"] == report.interaction_pixels(report.MAX_MATRIX_FEATURES, 1)
-    assert f"60 of {1 + n + n * (n - 1) // 2} probes" in page
+    assert f"60 of {1 + n + n * (n - 1) // 2:,} probes" in page
     assert f"the 25 strongest of {n}" in page
 
 

@@ -4,6 +4,7 @@ read them."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -13,6 +14,7 @@ import pytest
 from pytest_featureprobe import report
 
 from ..report_toy import CLASSES, FEATURES, QUIET, WEIGHTS, images
+from .reports import section
 
 CONFTEST = """
 import json
@@ -92,7 +94,27 @@ def test_report_of_a_run_with_drift_against_its_baseline(pytester):
     for kind, width, height, data in images(page):
         assert report.png_size(data) == (width, height), kind
     assert "<h3>Tests (3 failed, 1 passed)</h3>" in file_section
-    assert '<td class="failed">failed</td>' in file_section
+    assert re.search(
+        r'<td class="failed"><a href="#model-1-failure-\d">failed</a></td>', file_section
+    )
+    # Each failed item shows the text the terminal shows for it.
+    failures = re.findall(
+        r'<div class="failure" id="([^"]+)"><p>.*?</span> (.*?)</p><pre>(.*?)</pre>',
+        file_section,
+        re.S,
+    )
+    assert [name for _, name, _ in failures] == [
+        "alone-e-predicts-C",
+        "drift-flips",
+        "drift-max_abs_delta",
+    ]
+    for anchor, name, text in failures:
+        assert f'href="#{anchor}"' in file_section
+        terminal = [x for x in section(result, name) if not x.startswith("featureprobe report:")]
+        assert [line for line in html.unescape(text).splitlines() if line.strip()] == terminal
+    assert "observed A" in failures[0][2]
+    # The overview: counts as pytest counts them, the badge of the worst outcome.
+    assert '<span class="badge bad" title="3 failed, 1 passed">failed</span>' in page
     assert '<tr class="flip"><td>e</td><td>C → A</td>' in file_section
     assert "moved beyond tolerance (declared)" in file_section
     assert '<span class="badge bad">drift</span>' in page
@@ -157,4 +179,4 @@ def test_a_per_probe_key_naming_an_unknown_feature_fails_its_check_not_the_repor
     result.stdout.fnmatch_lines([f"featureprobe report: {pytester.path / 'out' / 'index.html'}"])
     page = (pytester.path / "out" / "index.html").read_text(encoding="utf-8")
     assert "no declared tolerances: unknown feature &#x27;zz&#x27;" in page
-    assert "<h3>Drift against the baseline</h3>" in page  # drawn with the display threshold
+    assert "<h3>Drift against the baseline</h3>" in page  # drawn, with no tolerance drawn
