@@ -913,6 +913,135 @@ KERAS_CASES: list[Case] = [
 ]
 
 
+# --- issue 19: paths that cannot be looked at, parser limits, files that are not ours ----------
+# (a block of their own, joined to CASES and KERAS_CASES at its end)
+
+
+def link_loop(name: str) -> Callable[[pytest.Pytester], None]:
+    """``name`` made a symbolic link to itself (``Path.resolve`` raises RuntimeError on it)."""
+
+    def before(pytester: pytest.Pytester) -> None:
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(path.name)
+
+    return before
+
+
+def meta_a_fifo(pytester: pytest.Pytester) -> None:
+    """A cache entry whose meta.json is a FIFO, as a restored CI cache archive can hold one."""
+    import os
+
+    pytester.runpytest(*QUIET, BAD).assert_outcomes(passed=1)
+    meta = cache_entry(pytester) / "meta.json"
+    meta.unlink()
+    os.mkfifo(meta)
+
+
+def stale_link_listed(pytester: pytest.Pytester, output: str) -> None:
+    line = "baseline unused (no selected expectation file uses it): __featureprobe__/stale.json"
+    assert line in output.splitlines(), output
+
+
+LOOP = "is a symbolic link loop (a link that leads back to itself)"
+ISSUE_19_CASES: list[Case] = [
+    Case(
+        "data-symlink-loop",
+        train("loop.csv"),
+        f"{BAD}:3: model.train.data",
+        f"data file loop.csv {LOOP}",
+        before=link_loop("loop.csv"),
+    ),
+    Case(
+        "data-path-with-a-nul-byte",
+        train('"a\\0b.csv"'),
+        f"{BAD}:3: model.train.data",
+        "data file a\\x00b.csv: a file name cannot hold a NUL byte",
+    ),
+    Case(
+        "data-name-too-long",
+        train("x" * 300 + ".csv"),
+        f"{BAD}:3: model.train.data",
+        "(304 characters): the name is too long for the file system",
+    ),
+    Case(
+        "data-csv-cell-over-the-field-limit",
+        train("f.csv"),
+        f"{BAD}:3: model.train.data",
+        "cannot read f.csv: line 2: field larger than field limit (131072)",
+        files={"f.csv": 'fruit,kind\n"' + "y" * 140_000 + '",apple,extra\n'},
+    ),
+    Case(
+        "data-json-first-item-not-a-record",
+        train("f.json"),
+        f"{BAD}:3: model.train.data",
+        "cannot read f.json: item 1 of the list is int, not a record",
+        files={"f.json": '[5, {"fruit": ["red"], "kind": "apple"}]'},
+    ),
+    Case(
+        "data-json-nested-5000-deep",
+        train("f.json"),
+        f"{BAD}:3: model.train.data",
+        "cannot read f.json: JSON nested too deeply on line 1 (the parser's limit)",
+        files={"f.json": "[" * 5000 + "]" * 5000},
+    ),
+    Case(
+        "rows-file-symlink-loop",
+        on_file("loop.csv"),
+        f"{BAD}:8: expect[1].on",
+        f"data file loop.csv {LOOP}",
+        before=link_loop("loop.csv"),
+        passed=1,
+    ),
+    Case(
+        "baseline-symlink-loop",
+        DRIFT,
+        BASELINE,
+        f"the baseline featureprobe_bad.json {LOOP}",
+        before=link_loop(BASELINE),
+        passed=1,
+    ),
+    Case(
+        "baseline-stale-link-in-the-baseline-folder",
+        HEAD,
+        None,
+        before=link_loop("__featureprobe__/stale.json"),
+        check=stale_link_listed,
+    ),
+    Case(
+        "baseline-declared-package-json-not-replaced",
+        entry("drift:\n  baseline: package.json\n  max_flips: 0\n"),
+        "package.json",
+        "refusing to replace it: package.json is not a featureprobe baseline (38 bytes, 1 line)",
+        files={"package.json": '{"scripts": {"format": "prettier ."}}\n'},
+        args=("--featureprobe-update",),
+        passed=1,
+    ),
+    Case(
+        "baseline-declared-json-schema-not-replaced",
+        entry("drift:\n  baseline: schema.json\n  max_flips: 0\n"),
+        "schema.json",
+        "refusing to replace it: schema.json is not a featureprobe baseline",
+        files={"schema.json": '{"properties": {"mail": {"type": "string", "format": "email"}}}\n'},
+        args=("--featureprobe-update",),
+        passed=1,
+    ),
+]
+ISSUE_19_KERAS_CASES: list[Case] = [
+    Case(
+        "cache-entry-meta-a-fifo",
+        train("f.csv"),
+        None,
+        files={"f.csv": FRUIT_CSV},
+        cache=True,
+        before=meta_a_fifo,
+        check=cache_replaced,
+    ),
+]
+CASES += ISSUE_19_CASES
+KERAS_CASES += ISSUE_19_KERAS_CASES
+
+
 @pytest.fixture(scope="module")
 def keras_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The .keras files of the cases, made once per module: name -> bytes."""
