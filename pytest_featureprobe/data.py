@@ -45,8 +45,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"{shown}: unsupported data file type {quoted(suffix)} "
             "(use .csv, .tsv, .json or .jsonl)"
         )
-    with path.open("rb") as stream:
-        head = stream.read(8192)
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(8192)
+    except OSError as exc:  # permission denied, an I/O error
+        raise DataError(f"cannot read {shown}: {(exc.strerror or str(exc)).lower()}") from None
     if b"\0" in head:  # pandas would read some binary files as text
         line = head.count(b"\n", 0, head.index(b"\0")) + 1
         raise DataError(f"cannot read {shown}: binary, not text (a NUL byte on line {line})")

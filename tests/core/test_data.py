@@ -180,6 +180,16 @@ def test_parser_limits_and_non_records_are_a_data_error(here, name, content, rea
     assert refused(write(here, name, content)).message.startswith(f"cannot read {name}: {reason}")
 
 
+def test_a_file_that_cannot_be_opened_says_why(here, monkeypatch):
+    path = write(here, "d.csv", "a\n1\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "open", denied)
+    assert refused(path).message == "cannot read d.csv: permission denied"
+
+
 def test_paths_that_cannot_be_looked_at_say_why(here):
     (here / "loop.csv").symlink_to("loop.csv")
     assert refused(here / "loop.csv").message == (
