@@ -1,10 +1,14 @@
-"""Writing files safely: one atomic writer and one inter-process lock for the whole package.
+"""Reading and writing files safely: why a path cannot be read or written, one atomic writer
+and one inter-process lock for the whole package.
 
 A file we write (a baseline, a sidecar, the HTML report, a recorded expectation file) is written
 to a temporary file in the same folder and renamed over the target, so a reader never sees half a
-file and an interrupted write leaves the old one; a cache entry (a folder) is filled in a staging
-folder and renamed the same way. Temporary names start with a dot and end with ``.tmp``. Imports
-nothing of ours.
+file and an interrupted write leaves the old one; files that belong together (a YAML and its
+baseline, a model and its sidecar) are renamed together or not at all (``staged_files``); a cache
+entry (a folder) is filled in a staging folder and renamed the same way. Temporary names start
+with a dot and end with ``.tmp`` (``.tmp.keras`` for Keras, which insists on its suffix).
+``unreadable``, ``unwritable`` and ``resolved`` never raise: a link loop, a NUL byte or a name too
+long is a reason in words, not a RuntimeError, ValueError or OSError. Imports nothing of ours.
 """
 
 from __future__ import annotations
