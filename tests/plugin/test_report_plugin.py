@@ -180,3 +180,36 @@ def test_a_per_probe_key_naming_an_unknown_feature_fails_its_check_not_the_repor
     page = (pytester.path / "out" / "index.html").read_text(encoding="utf-8")
     assert "no declared tolerances: unknown feature &#x27;zz&#x27;" in page
     assert "<h3>Drift against the baseline</h3>" in page  # drawn, with no tolerance drawn
+
+
+@pytest.mark.system
+def test_a_run_with_an_xfail_and_flips_only_counts_as_pytest_and_draws_no_tolerance(pytester):
+    """xfailed is counted as xfailed, the failing file's badge is "failed", and a drift section
+    that declares only max_flips gets no tolerance (no 0.100 the gate never declared)."""
+    pytest.importorskip("matplotlib")
+    pytester.makeconftest(CONFTEST.format(weights=WEIGHTS, features=FEATURES, classes=CLASSES))
+    pytester.makefile(
+        ".yaml",
+        featureprobe_toy=(
+            "model:\n  fixture: featureprobe_model\nexpect:\n"
+            "  - alone: a\n    predicts: A\n"
+            "  - alone: c\n    predicts: A\n    marks:\n      - xfail: c leans to B\n"
+            "drift:\n  order: 2\n  max_flips: 0\n"
+        ),
+    )
+    pytester.runpytest_subprocess(*QUIET, "--featureprobe-update").assert_outcomes(
+        passed=2, xfailed=1
+    )
+    changed = [*WEIGHTS[:4], [2, -1, -1], WEIGHTS[5]]
+    pytester.makeconftest(CONFTEST.format(weights=changed, features=FEATURES, classes=CLASSES))
+    result = pytester.runpytest_subprocess(*QUIET, "--featureprobe-report", "out")
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    page = (pytester.path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "<h3>Tests (1 failed, 1 passed, 1 xfailed)</h3>" in page
+    assert '<td class="xfailed">xfailed</td>' in page
+    assert '<span class="badge bad" title="1 failed, 1 passed, 1 xfailed">failed</span>' in page
+    assert "2 / 3" not in page and "no baseline" not in page
+    assert "no probability tolerance declared (max_abs_delta)" in page
+    table = page[page.index('<table class="drift-table">') :]
+    assert "0.100" not in table and '<td class="num">-</td></tr>' in table
+    assert "probes changed their predicted class" in page  # drift-flips' failure text
