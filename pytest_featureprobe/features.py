@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMAT_VERSION = 1
-_SEPARATORS = re.compile(r"[,\s;]+")
+#: One token of a cell: a quoted one keeps its spaces ('new york'), a bare one ends at a
+#: separator. A quote counts only at a token's start and end (don't stays one token).
+_TOKEN = re.compile(r"""(?<![^,\s;])(?:'([^']*)'|"([^"]*)")(?![^,\s;])|([^,\s;]+)""")
 
 
 def feature_name(value: Any) -> str:
@@ -61,7 +63,7 @@ def parse_tokens(cell: Any) -> list[str]:
         text = cell.strip()
         if text.startswith(("[", "(", "{")) and text.endswith(("]", ")", "}")):
             text = text[1:-1]
-        parts = (p.strip().strip("'\"") for p in _SEPARATORS.split(text))
+        parts = (one or two or bare.strip("'\"") for one, two, bare in _TOKEN.findall(text))
         return [feature_name(p) for p in parts if p]
     return [feature_name(cell)]
 

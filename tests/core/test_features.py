@@ -72,6 +72,28 @@ def test_cell_formats_agree_with_lists(seed_frame, to_cell):
     np.testing.assert_array_equal(space.encode(as_text), reference.encode(seed_frame))
 
 
+@pytest.mark.parametrize(
+    ("cell", "tokens"),
+    [
+        ("['new york', 'la']", ["new york", "la"]),  # a quoted token keeps its space
+        ('"san jose" boston', ["san jose", "boston"]),
+        ("don't stop", ["don't", "stop"]),  # an apostrophe inside a token is no quote
+        ("'a'b", ["a'b"]),
+        ("''", []),
+        ("a,,b;c", ["a", "b", "c"]),
+    ],
+)
+def test_quoted_tokens_keep_their_spaces(cell, tokens):
+    assert parse_tokens(cell) == tokens
+
+
+def test_a_quoted_token_with_a_space_is_one_feature():
+    frame = pd.DataFrame({"t": ["['new york', 'la']", "['la']"], "y": ["a", "b"]})
+    space = FeatureSpace.from_frame(frame, tokens="t")
+    assert space.features == ("la", "new york")
+    np.testing.assert_array_equal(space.encode(frame), [[1, 1], [1, 0]])
+
+
 def test_parse_tokens_formats():
     assert parse_tokens("1 2 3") == ["1", "2", "3"]
     assert parse_tokens("[1, 2, 3]") == ["1", "2", "3"]
