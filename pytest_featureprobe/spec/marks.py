@@ -11,6 +11,13 @@ from ..errors import SpecError, quoted
 UNSUPPORTED_MARKS = ("parametrize", "usefixtures", "filterwarnings")
 CONDITIONAL_MARKS = ("skipif", "xfail")
 _MARK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: The keywords pytest's own skip marks take, and the type each must have (anything else would
+#: fail inside pytest with its traceback, far from the file).
+BUILTIN_KEYWORDS: dict[str, dict[str, type]] = {
+    "skip": {"reason": str},
+    "skipif": {"condition": bool, "reason": str},
+    "xfail": {"condition": bool, "reason": str, "run": bool, "strict": bool},
+}
 
 
 def parse_marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
@@ -40,9 +47,10 @@ def parse_marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
                 raise SpecError(f"{quoted(key)} is not a keyword of the {name} mark", key="marks")
             if isinstance(argument, (dict, list)):
                 raise SpecError(f"{name}.{key} must be a plain value", key="marks")
+        if name == "xfail" and "raises" in kwargs:
+            raise SpecError(f"{name}.raises names a Python class: not in YAML", key="marks")
+        _check_builtin(name, kwargs)
         if name in CONDITIONAL_MARKS:
-            if "raises" in kwargs:
-                raise SpecError(f"{name}.raises names a Python class: not in YAML", key="marks")
             if not isinstance(kwargs.get("condition", True), bool):
                 raise SpecError(
                     f"{name}.condition must be true or false: pytest would evaluate a string as "
@@ -57,3 +65,20 @@ def parse_marks(marks: list[Any]) -> list[tuple[str, tuple, dict]]:
                 continue
         result.append((name, (), kwargs))
     return result
+
+
+def _check_builtin(name: str, kwargs: dict[str, Any]) -> None:
+    """pytest's skip, skipif and xfail take only their own keywords, each of one type."""
+    allowed = BUILTIN_KEYWORDS.get(name)
+    if allowed is None:
+        return
+    for key, argument in kwargs.items():
+        if key not in allowed:
+            raise SpecError(
+                f"the {name} mark has no keyword {quoted(key)} (it takes {', '.join(allowed)})",
+                key="marks",
+            )
+        kind = allowed[key]
+        if key != "condition" and not isinstance(argument, kind):
+            wanted = "text" if kind is str else "true or false"
+            raise SpecError(f"{name}.{key} must be {wanted}, not {argument!r}", key="marks")

@@ -698,6 +698,15 @@ def test_marks_are_read_as_plain_data():
         ("filterwarnings", "the 'filterwarnings' mark does not apply to an expectation"),
         ("not-a-name", "'not-a-name' is not a mark name"),
         ({3: "x"}, "3 is not a mark name"),
+        # pytest's own marks take their own keywords, of their own types (not pytest's traceback)
+        ({"skip": {"reason": 5}}, "skip.reason must be text, not 5"),
+        ({"xfail": {"strict": "yes"}}, "xfail.strict must be true or false, not 'yes'"),
+        ({"xfail": {"reason": "r", "run": 0}}, "xfail.run must be true or false, not 0"),
+        ({"skip": {"because": "x"}}, "the skip mark has no keyword 'because' (it takes reason)"),
+        (
+            {"skipif": {"condition": True, "reason": "r", "when": 1}},
+            "the skipif mark has no keyword 'when' (it takes condition, reason)",
+        ),
         ({"skip": {"bad-key": 1}}, "'bad-key' is not a keyword of the skip mark"),
         ({"skip": {"reason": ["a"]}}, "skip.reason must be a plain value"),
         ({"custom": {"options": {"a": 1}}}, "custom.options must be a plain value"),

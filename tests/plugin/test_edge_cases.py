@@ -155,3 +155,18 @@ def test_parametrize_mark_is_refused(fruit):
     result = run_file(fruit, "  - alone: red\n    predicts: apple\n    marks: [parametrize]\n")
     result.assert_outcomes(passed=1, errors=1)
     assert "expect[1].marks: the 'parametrize' mark does not apply" in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "mark, message",
+    [
+        ("{skip: {reason: 5}}", "expect[1].marks: skip.reason must be text, not 5"),
+        ("{xfail: {because: x}}", "expect[1].marks: the xfail mark has no keyword 'because'"),
+    ],
+)
+def test_a_mark_pytest_would_refuse_is_an_error_at_its_line(fruit, mark, message):
+    result = run_file(fruit, f"  - alone: red\n    predicts: apple\n    marks: [{mark}]\n")
+    result.assert_outcomes(passed=1, errors=1)
+    out = result.stdout.str()
+    assert message in out
+    assert "Traceback" not in out and "_pytest/" not in out
