@@ -104,6 +104,15 @@ class AddingExpectation:
             + (f"; {skipped} rows already have {self.feature} and are skipped)" if skipped else ")")
         ]
         order = failing[np.argsort(-missed[failing], kind="stable")][:MAX_LISTED]  # ties: row order
+        worst = int(order[0])
+        props.update(
+            worst_row=int(row_numbers[worst]) + 1, observed=self._observed(delta[worst], classes)
+        )
+        summary = (
+            f"adding {self.feature} -> {self._target()} on {self.min_fraction:.0%} of rows: "
+            f"holds on {fraction:.1%} ({len(delta) - len(failing)} of {len(delta)}); "
+            f"worst row {int(row_numbers[worst]) + 1}: {self._change(delta[worst], classes)}"
+        )
         headers = ["row", *[f"dP({c})" for c in classes], "missed by", "features"]
         space, rows_of = context.model.space, context.context.rows
         rows = [
@@ -118,7 +127,31 @@ class AddingExpectation:
         lines += text_table(headers, rows)
         if len(failing) > MAX_LISTED:
             lines.append(f"... and {len(failing) - MAX_LISTED} more failing rows")
-        return Outcome(False, lines, props)
+        return Outcome(False, lines, props, summary)
+
+    def _target(self) -> str:
+        """What the entry asks, short: ``raises P(C) by 0.1``, ``moves no class by > 0.05``."""
+        if self.direction == "invariant":
+            return f"moves no class by more than {self.at_most:g}"
+        return f"{self.direction} P({self.cls})" + (f" by {self.by:g}" if self.by else "")
+
+    def _observed(self, delta: np.ndarray, classes: list[str]) -> str:
+        """The change the check reads: the class's, signed, or (invariance) the largest size."""
+        if self.direction == "invariant":
+            return f"{float(np.abs(delta).max()):+.3f}"
+        return f"{float(delta[classes.index(self.cls)]):+.3f}"
+
+    def _change(self, delta: np.ndarray, classes: list[str]) -> str:
+        """One change with the bound it misses: ``dP(C)=+0.020 < 0.1``."""
+        if self.direction == "invariant":
+            j = int(np.argmax(np.abs(delta)))
+            return f"dP({classes[j]})={float(delta[j]):+.3f}, beyond {self.at_most:g}"
+        d, raises = float(delta[classes.index(self.cls)]), self.direction == "raises"
+        if self.by:
+            bound = f"< +{self.by:g}" if raises else f"> -{self.by:g}"
+        else:
+            bound = f"< -{self.tolerance:g}" if raises else f"> +{self.tolerance:g}"
+        return f"dP({self.cls})={d:+.3f} {bound}"
 
     def _zero_outcome(
         self,
@@ -131,14 +164,12 @@ class AddingExpectation:
     ) -> Outcome:
         """The outcome on the zero probe: one change, shown with both probes' probabilities."""
         delta = added - base
-        observed = (
-            float(np.abs(delta).max())
-            if self.direction == "invariant"
-            else float(delta[classes.index(self.cls)])
-        )
-        props.update(probe=self.feature, observed=f"{observed:+.3f}")
+        props.update(probe=self.feature, observed=self._observed(delta, classes))
         if missed <= 0:
             return Outcome(True, properties=props)
+        summary = (
+            f"adding {self.feature} -> {self._target()}: observed {self._change(delta, classes)}"
+        )
         moved = ", ".join(f"dP({c})={d:+.3f}" for c, d in zip(classes, delta, strict=True))
         return Outcome(
             False,
@@ -149,4 +180,5 @@ class AddingExpectation:
                 f"{format_probs(dict(zip(classes, added.tolist(), strict=True)))}",
             ],
             props,
+            summary,
         )

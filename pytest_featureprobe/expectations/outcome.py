@@ -33,11 +33,20 @@ class CheckContext:
 
 @dataclass
 class Outcome:
-    """The result of one check: pass/fail, the explanation lines and facts for JUnit properties."""
+    """The result of one check: pass/fail, the explanation lines, facts for JUnit properties and
+    ``summary``, the failure in one line with what was observed (pytest's short summary and the
+    JUnit failure message; the lines are the full text)."""
 
     passed: bool
     lines: list[str] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+    @property
+    def headline(self) -> str:
+        """The one-line summary: ``summary``, else the first line of the explanation."""
+        text = self.summary or next((line for line in self.lines if line.strip()), "")
+        return " ".join(text.split())
 
 
 def format_probs(probs: dict[str, float]) -> str:

@@ -124,11 +124,21 @@ class ProbeExpectation:
         if len(names) == 1:
             by_share = in_rows and not self.mean_prediction
             outcome = _single_outcome(sweep, names[0], expected, failures, passed, props, by_share)
+            if not passed:
+                outcome.summary = self.summary(names[0], sweep.table.loc[names[0]], sweep, in_rows)
             if not passed and in_rows:
                 outcome.lines += self._worst_rows(context, sweep.table.loc[names[0], "features"])
             return outcome
         if passed and not failures:
             return Outcome(True, properties=props)
+        worst, worst_row, _ = max(failures, key=lambda f: f[2])
+        props.update(  # the worst probe's figures beside the counts
+            worst_probe=worst,
+            observed=worst_row["predicted"],
+            probabilities=format_probs(
+                {c: float(worst_row[prob_column(c)]) for c in sweep.classes}
+            ),
+        )
         need = (
             "all must pass"
             if self.mostly >= 1
@@ -140,7 +150,47 @@ class ProbeExpectation:
         )
         if passed:
             return Outcome(True, [header], props)
-        return Outcome(False, [header, *self._failure_table(sweep, failures, in_rows)], props)
+        summary = (
+            f"{len(failures)} of {len(names)} probes fail ({passed_fraction:.1%} pass; {need}); "
+            f"worst: {self.summary(worst, worst_row, sweep, in_rows)}"
+        )
+        lines = [header, *self._failure_table(sweep, failures, in_rows)]
+        return Outcome(False, lines, props, summary)
+
+    def summary(self, name: str, row: Any, sweep: Sweep, in_rows: bool) -> str:
+        """A failing probe in one line: what it should give and what it gave, each failing bound
+        with the observed figure (``alone 4 -> C: observed A, P(C)=0.260 < 0.9``)."""
+        probs = {c: float(row[prob_column(c)]) for c in sweep.classes}
+        mean, wanted = ("mean " if in_rows else ""), self.predicts
+        seen = [f"observed {row['predicted']}"]
+        low_prob = self.min_prob is not None and probs.get(self.predicts, 1.0) < self.min_prob
+        if self.predicts is not None and in_rows and not self.mean_prediction:
+            need = DEFAULT_SHARE if self.min_fraction is None else self.min_fraction
+            share = float(row[share_column(self.predicts)])
+            below = f" < {need:.0%}" if share < need else ""
+            seen = [f"observed {self.predicts} on {share:.1%} of rows{below}"]
+        elif self.predicts is not None and row["predicted"] != self.predicts and not low_prob:
+            top = row["predicted"]
+            seen.append(
+                f"P({self.predicts})={probs[self.predicts]:.3f} < P({top})={probs[top]:.3f}"
+            )
+        if self.predicts is not None and low_prob:
+            seen.append(f"{mean}P({self.predicts})={probs[self.predicts]:.3f} < {self.min_prob:g}")
+        if self.min_margin is not None:
+            wanted = wanted or f"margin >= {self.min_margin:g}"
+            margin, what = float(row["margin"]), "margin"
+            if self.predicts is not None and in_rows:
+                rivals = [p for c, p in probs.items() if c != self.predicts]
+                margin, what = probs[self.predicts] - max(rivals), f"mean margin of {self.predicts}"
+            if margin < self.min_margin:
+                seen.append(f"{what} {margin:.3f} < {self.min_margin:g}")
+        if self.probability is not None:
+            cls, low, high = self.probability
+            wanted = wanted or f"{mean}P({cls}) in [{low:g}, {high:g}]"
+            if probs[cls] < low or probs[cls] > high:
+                bound = f"< {low:g}" if probs[cls] < low else f"> {high:g}"
+                seen.append(f"{mean}P({cls})={probs[cls]:.3f} {bound}")
+        return f"{probe_label(name, int(row['order']))} -> {wanted}: {', '.join(seen)}"
 
     def _failure_table(
         self, sweep: Sweep, failures: list[tuple[str, Any, float]], in_rows: bool
@@ -200,6 +250,13 @@ class ProbeExpectation:
             f"rows that miss it most ({int((missed > 0).sum())} of {len(per_row)} miss):",
             *text_table(headers, table),
         ]
+
+
+def probe_label(name: str, order: int) -> str:
+    """A probe as an entry names it: ``zero``, ``alone 4``, ``together 4+5``."""
+    if order == 0:
+        return "zero"
+    return f"{'alone' if order == 1 else 'together'} {name}"
 
 
 def _single_outcome(

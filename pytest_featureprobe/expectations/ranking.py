@@ -53,4 +53,8 @@ class RankingExpectation:
             + (f" (missing: {', '.join(missing)})" if missing else ""),
             *text_table(["rank", "feature", f"dP({self.cls})", "expected"], rows),
         ]
-        return Outcome(False, lines, props)
+        summary = (
+            f"top {self.k} toward {self.cls} -> {relation} {', '.join(sorted(wanted))}: "
+            f"observed {', '.join(top)}" + (f" (missing {', '.join(missing)})" if missing else "")
+        )
+        return Outcome(False, lines, props, summary)

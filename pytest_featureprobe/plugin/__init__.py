@@ -39,6 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
     (not after the run) and register the report writer. Without the option nothing of the report
     is imported."""
     sweep_order(config)  # a bad ini value stops the run before any model trains
+    config.addinivalue_line(
+        "markers", "featureprobe: an expectation of a featureprobe YAML file (every one has it)"
+    )
     calibration_workers(config)
     run = FeatureProbeRun(config)
     config.stash[RUN_KEY] = run

@@ -4,15 +4,26 @@ The file node is a ``pytest.Module`` (as pytest's own text doctests are) so fixt
 work for its items. Items are ``pytest.Function`` objects whose function checks one expectation, so
 fixtures, marks, ``-k``, ``--lf``, ``-x`` and JUnit properties behave as for Python tests. All the
 work is the runner's ``FileRun``; these nodes adapt it to pytest.
+
+An item's id is its entry's name folded to what ``-k`` parses (``P(Gentoo) high`` is
+``P-Gentoo-high``), cut to ``ID_WIDTH`` characters and a digest of the whole name when longer, and
+numbered when two entries fold to one id; the name itself heads the failure text and is the
+JUnit property ``featureprobe_name`` where it differs. Every item carries the ``featureprobe``
+mark. The model and the item's sweep are made in setup (so ``--durations`` counts them there);
+an error making them is the failure of the call, as it was when the check made them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
 
 from ..errors import quoted
 from .stash import featureprobe_run
@@ -21,6 +32,38 @@ if TYPE_CHECKING:
     from ..expectations import Outcome
     from ..runner import FileRun
     from ..spec import ItemSpec
+
+
+ID_WIDTH = 120  # characters of an id before the digest of the name
+NOT_IN_IDS = re.compile(r"[^\w+.\-]+")  # what -k cannot parse in a name (and ``[]``, ``:``, ``/``)
+
+
+def item_ids(names: Iterable[str]) -> list[str]:
+    """The ids of a file's entries, in order: each name as ``pytest_id`` folds it, and ``-2``,
+    ``-3`` on a repeat (one pass: a counter per id, so linear in the entries)."""
+    ids: list[str] = []
+    taken: set[str] = set()
+    next_number: dict[str, int] = {}
+    for name in names:
+        found = base = pytest_id(name)
+        if found in taken:
+            number = next_number.get(base, 2)
+            while f"{base}-{number}" in taken:
+                number += 1
+            found, next_number[base] = f"{base}-{number}", number + 1
+        taken.add(found)
+        ids.append(found)
+    return ids
+
+
+def pytest_id(name: str) -> str:
+    """A name as ``-k`` can take it: each run of other characters one ``-``; over ``ID_WIDTH``
+    characters, cut and followed by 8 hex digits of the whole name's SHA-256."""
+    folded = NOT_IN_IDS.sub("-", name).strip("-") or "expect"
+    if len(folded) <= ID_WIDTH:
+        return folded
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{folded[:ID_WIDTH].rstrip('-')}-{digest}"
 
 
 class ExpectationFailed(Exception):
@@ -55,17 +98,33 @@ def fixture_lookup(request: pytest.FixtureRequest):
     return lookup
 
 
+def prepare(file_run: FileRun, spec: ItemSpec, lookup: Any) -> None:
+    """Make the model and the sweep ``spec`` reads, so that its check only reads them. An error
+    of ours is kept by the FileRun, which raises it again from the check (a failure, as before)."""
+    from ..errors import FeatureProbeError
+
+    try:
+        file_run.build(lookup)
+        if spec.error is None:
+            file_run.context_for(file_run.document.context_of(spec))
+    except FeatureProbeError:
+        pass
+
+
 class ExpectationItem(pytest.Function):
     """One expectation of a file, run as a test."""
 
     spec: ItemSpec
 
+    setup_error: Exception | None = None  # making the model or sweep in setup: the call's
+
     @classmethod
-    def for_spec(cls, parent: ExpectationFile, spec: ItemSpec) -> ExpectationItem:
-        item = cls.from_parent(parent, name=spec.name, callobj=check_expectation)
+    def for_spec(cls, parent: ExpectationFile, spec: ItemSpec, name: str) -> ExpectationItem:
+        item = cls.from_parent(parent, name=name, callobj=check_expectation)
         item.spec = spec
-        for name, args, kwargs in spec.marks:
-            item._add_mark(name, args, kwargs)
+        item.add_marker(pytest.mark.featureprobe)
+        for mark, args, kwargs in spec.marks:
+            item._add_mark(mark, args, kwargs)
         return item
 
     def _add_mark(self, name: str, args: tuple, kwargs: dict) -> None:
@@ -97,23 +156,38 @@ class ExpectationItem(pytest.Function):
             # Raised afresh (without the traceback of collection, which pytest would render).
             raise self.spec.error.with_traceback(None)
         super().setup()
+        try:
+            prepare(self.parent.file_run, self.spec, fixture_lookup(self._request))
+        except Exception as exc:  # (a fixture's own error): still this item's failure
+            self.setup_error = exc
 
     def run_check(self, request: pytest.FixtureRequest) -> None:
+        if self.setup_error is not None:
+            raise self.setup_error
         file_run: FileRun = self.parent.file_run
         outcome = file_run.check(self.spec, fixture_lookup(request))
+        if self.spec.name != self.name:
+            self.user_properties.append(("featureprobe_name", self.spec.name))
         self.user_properties.extend(file_run.properties(self.spec, outcome))
         if not outcome.passed:
             raise ExpectationFailed(outcome)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.spec.line - 1, f"{self.path.name}:{self.spec.line}: {self.name}"
+        return self.path, self.spec.line - 1, f"{self.path.name}:{self.spec.line}: {self.spec.name}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]):
+        """A failed expectation: its one-line summary (the short summary, JUnit's message) and
+        the full text (the entry's source and the explanation)."""
         if isinstance(excinfo.value, ExpectationFailed):
+            outcome = excinfo.value.outcome
             where = f"{self.path.name}:{self.spec.line}"
             body = "\n".join("  " + line for line in self.spec.source.splitlines())
-            detail = "\n".join("  " + line for line in excinfo.value.outcome.lines)
-            return f"{where}: expectation {self.name!r} failed\n{body}\n{detail}"
+            detail = "\n".join("  " + line for line in outcome.lines)
+            text = f"{where}: expectation {self.spec.name!r} failed\n{body}\n{detail}\n"
+            crash = ReprFileLocation(str(self.path), self.spec.line, outcome.headline)
+            if self.config.getoption("tbstyle", "auto") == "line":  # the crash line says it all
+                return ReprExceptionInfo(ReprTracebackNative([]), crash)
+            return ReprExceptionInfo(ReprTracebackNative([text]), crash)
         return super().repr_failure(excinfo)
 
 
@@ -133,10 +207,10 @@ class ExpectationFile(pytest.Module):
             specs = self.file_run.collect()
         except FeatureProbeError as exc:
             spec = ItemSpec(name="invalid-file", line=exc.line or 1, source="", error=exc)
-            yield ExpectationItem.for_spec(self, spec)
+            yield ExpectationItem.for_spec(self, spec, spec.name)
             return
         run.seen.files.add(self.path)
         if self.file_run.document.drift is not None:
             run.seen.used.add(resolved(self.file_run.baseline_path()))
-        for spec in specs:
-            yield ExpectationItem.for_spec(self, spec)
+        for spec, name in zip(specs, item_ids(spec.name for spec in specs), strict=True):
+            yield ExpectationItem.for_spec(self, spec, name)

@@ -264,8 +264,10 @@ def _ranking(entry: LineDict) -> tuple[RankingExpectation, str]:
 
 
 def name_items(items: list[ItemSpec], path: Path) -> None:
-    """Explicit duplicate names are errors; derived ones get a -2, -3 suffix."""
+    """Explicit duplicate names are errors; derived ones get a -2, -3 suffix (the next number of
+    each name is kept, so naming is linear in the entries)."""
     seen: dict[str, int] = {}
+    next_count: dict[str, int] = {}
     for item in items:
         if item.name in seen:
             if item.explicit_name and item.error is None:
@@ -275,8 +277,9 @@ def name_items(items: list[ItemSpec], path: Path) -> None:
                     line=item.line_of("name"),
                     key=f"expect[{item.index}].name",
                 )
-            count = 2
+            count = next_count.get(item.name, 2)
             while _numbered(item.name, count) in seen:
                 count += 1
+            next_count[item.name] = count + 1
             item.name = _numbered(item.name, count)
         seen[item.name] = item.line

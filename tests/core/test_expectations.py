@@ -37,6 +37,7 @@ from pytest_featureprobe.expectations import (
     AddingExpectation,
     CheckContext,
     EveryProbe,
+    Outcome,
     ProbeExpectation,
     RankingExpectation,
     check_names,
@@ -211,7 +212,18 @@ def test_several_probes_table_the_failing_ones_worst_first(context):
         "y      B         0.250  0.600  0.150  0.350   0.350",
         "z      C         0.300  0.200  0.500  0.200   0.200",
     ]
-    assert outcome.properties == {"probes": 4, "failed_probes": 2, "expected": "predicts A"}
+    assert outcome.properties == {
+        "probes": 4,
+        "failed_probes": 2,
+        "expected": "predicts A",
+        "worst_probe": "y",  # the worst probe's figures beside the counts
+        "observed": "B",
+        "probabilities": "P(A)=0.250  P(B)=0.600  P(C)=0.150",
+    }
+    assert outcome.summary == (
+        "2 of 4 probes fail (50.0% pass; all must pass); "
+        "worst: alone y -> A: observed B, P(A)=0.250 < P(B)=0.600"
+    )
 
 
 def test_several_probes_that_all_pass(context):
@@ -270,7 +282,11 @@ def test_a_failure_lists_ten_probes_and_counts_the_rest(context):
         "probes": 11,
         "failed_probes": 11,
         "expected": "predicts C, P(C) >= 0.9",
+        "worst_probe": "x",  # the first of the worst (x and x+y miss by .800)
+        "observed": "A",
+        "probabilities": "P(A)=0.700  P(B)=0.200  P(C)=0.100",
     }
+    assert outcome.summary.endswith("worst: alone x -> C: observed A, P(C)=0.100 < 0.9")
 
 
 # --- EveryProbe -----------------------------------------------------------------------------------
@@ -502,7 +518,13 @@ def test_invariance_on_rows(context):
         "rows": 3,
         "failed_rows": 2,
         "pass_fraction": 0.3333,
+        "worst_row": 3,
+        "observed": "+0.100",
     }
+    assert outcome.summary == (
+        "adding w -> moves no class by more than 0.05 on 100% of rows: holds on 33.3% (1 of 3); "
+        "worst row 3: dP(B)=-0.100, beyond 0.05"
+    )
     lenient = AddingExpectation("w", "invariant", at_most=0.05, min_fraction=0.3)
     assert lenient.check(on_rows(context, rows)).passed
 
@@ -699,3 +721,45 @@ def test_unknown_names_among_many_long_names_are_one_short_line():
     assert any("did you mean" in m and "unknown class" in m for m in messages)
     assert any("classes are " in m and "(198 more)" in m for m in messages)
     assert any("features are " in m and "more)" in m for m in messages)
+
+
+# --- the one-line summary of a failure ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expectation", "summary"),
+    [
+        (
+            ProbeExpectation([("x", "y")], probability=("C", 0.5, 1.0)),
+            "together x+y -> P(C) in [0.5, 1]: observed A, P(C)=0.100 < 0.5",
+        ),
+        (
+            ProbeExpectation([("x",)], min_margin=0.9),
+            "alone x -> margin >= 0.9: observed A, margin 0.500 < 0.9",
+        ),
+        (
+            AddingExpectation("x", "lowers", cls="A"),
+            "adding x -> lowers P(A): observed dP(A)=+0.200 > +0.01",
+        ),
+        (
+            AddingExpectation("x", "invariant", at_most=0.01),
+            "adding x -> moves no class by more than 0.01: observed dP(A)=+0.200, beyond 0.01",
+        ),
+        (
+            RankingExpectation("C", 1, ("x",), exact=True),
+            "top 1 toward C -> are exactly x: observed z (missing x)",
+        ),
+    ],
+)
+def test_a_failure_summary_is_one_line_with_the_observed_value(context, expectation, summary):
+    outcome = expectation.check(context)
+    assert not outcome.passed
+    assert outcome.summary == outcome.headline == summary
+    assert len(outcome.lines) > 1  # the full text stays as it was
+
+
+def test_the_headline_of_an_outcome_without_a_summary_is_its_first_line():
+    assert Outcome(False, ["", "3 probes  changed\ttheir class", "table"]).headline == (
+        "3 probes changed their class"
+    )
+    assert Outcome(False, [], summary="given").headline == "given"

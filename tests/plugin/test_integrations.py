@@ -59,6 +59,60 @@ def test_junit_xml_carries_probe_expected_and_observed(fruit):
     assert failing.find("failure") is not None
 
 
+SUMMARY_FILE = """\
+model:
+  fixture: fruit_model
+expect:
+  - alone: long
+    predicts: apple
+  - name: sure of apples (zero)
+    zero: true
+    predicts: apple
+    min_prob: 0.9
+  - alone: [red, long, green]
+    predicts: apple
+"""
+
+# What each failure's line says (the fruit model's probabilities, see tests/conftest.py).
+SUMMARIES = {
+    "alone-long-predicts-apple": "alone long -> apple: observed banana, P(apple)=0.300 < "
+    "P(banana)=0.650",
+    "sure-of-apples-zero": "zero -> apple: observed apple, P(apple)=0.600 < 0.9",
+    "alone-red_long_green-predicts-apple": "2 of 3 probes fail (33.3% pass; all must pass); "
+    "worst: alone long -> apple: observed banana, P(apple)=0.300 < P(banana)=0.650",
+}
+
+
+def test_the_short_summary_is_one_line_with_the_observed_value(fruit):
+    (fruit.path / "featureprobe_fruit.yaml").write_text(SUMMARY_FILE)
+    result = fruit.runpytest("-p", "no:cacheprovider", "-rf", "-vv")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [f"FAILED featureprobe_fruit.yaml::{name} - {line}" for name, line in SUMMARIES.items()]
+    )
+    # --tb=line: one line per failure, at the entry's line
+    result = fruit.runpytest("-p", "no:cacheprovider", "--tb=line")
+    result.stdout.fnmatch_lines(["*featureprobe_fruit.yaml:6: zero -> apple: observed apple, *"])
+    assert "expectation 'sure of apples (zero)' failed" not in result.stdout.str()
+
+
+def test_junit_failure_message_is_the_summary_and_the_body_the_full_text(fruit):
+    (fruit.path / "featureprobe_fruit.yaml").write_text(SUMMARY_FILE)
+    fruit.runpytest("-p", "no:cacheprovider", "--junitxml=report.xml")
+    root = ET.parse(fruit.path / "report.xml").getroot()
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    for name, line in SUMMARIES.items():
+        failure = cases[name].find("failure")
+        assert failure.get("message") == line
+        assert failure.text.startswith("featureprobe_fruit.yaml:")
+        assert "expected predicts apple" in failure.text and len(failure.text.splitlines()) > 3
+    several = {p.get("name"): p.get("value") for p in cases[name].iter("property")}
+    assert several["featureprobe_failed_probes"] == "2"
+    assert several["featureprobe_worst_probe"] == "long"  # the worst probe's figures
+    assert several["featureprobe_observed"] == "banana"
+    assert "P(banana)=0.650" in several["featureprobe_probabilities"]
+
+
 # the folder's second walk-through (penguins, the seed test): not this fixture's subject
 SLICES_WALK_THROUGH = shutil.ignore_patterns("*slices*", "penguins.csv", "relabel_slice.py")
 

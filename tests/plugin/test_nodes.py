@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,7 @@ def test_each_expectation_is_an_item_with_a_readable_id(fruit):
             "featureprobe_ids.yaml::alone-red_round-predicts-apple",
             "featureprobe_ids.yaml::together-sweet+long-predicts-banana",  # as written
             "featureprobe_ids.yaml::together-green+sour_red+round-margin",
-            "featureprobe_ids.yaml::red fruit are apples",
+            "featureprobe_ids.yaml::red-fruit-are-apples",
             "featureprobe_ids.yaml::every-order2-containing-green-except-red-probability-banana-0-0.5",
             "featureprobe_ids.yaml::adding-red-raises-apple",
             "featureprobe_ids.yaml::adding-shiny-moves_at_most-0.15-on-fruits.csv",
@@ -133,7 +134,7 @@ def test_each_expectation_is_an_item_with_a_readable_id(fruit):
     )
     result = run(fruit, "-v")
     result.assert_outcomes(passed=12)
-    result.stdout.fnmatch_lines(fnm("featureprobe_ids.yaml::red fruit are apples PASSED*"))
+    result.stdout.fnmatch_lines(fnm("featureprobe_ids.yaml::red-fruit-are-apples PASSED*"))
 
 
 def test_ids_of_the_seed_data_read_as_the_method_does(pytester):
@@ -189,7 +190,7 @@ def test_the_header_of_a_failure_names_file_line_and_id(fruit):
             "      predicts: apple",
             "  probe long: expected predicts apple; observed banana (margin 0.350), "
             "missed by 0.350",
-            "FAILED featureprobe_where.yaml::long fruit - *",
+            "FAILED featureprobe_where.yaml::long-fruit - alone long -> apple: observed *",
         )
     )
     assert_no_traceback(result)
@@ -240,7 +241,7 @@ def test_last_failed_reruns_only_the_failed_expectations(fruit):
             "collecting ... collected 2 items",
             "run-last-failure: rerun previous 2 failures*",
             "featureprobe_sel.yaml::alone-long-predicts-apple FAILED*",
-            "featureprobe_sel.yaml::sour is sweet FAILED*",
+            "featureprobe_sel.yaml::sour-is-sweet FAILED*",
         )
     )
 
@@ -257,7 +258,7 @@ def test_x_stops_at_the_first_failed_expectation(fruit):
     [
         ("featureprobe_sel.yaml::alone-green-predicts-lime", "passed"),
         ("featureprobe_sel.yaml::together-long+sweet-predicts-banana", "passed"),
-        ("featureprobe_sel.yaml::sour is sweet", "failed"),
+        ("featureprobe_sel.yaml::sour-is-sweet", "failed"),
     ],
 )
 def test_node_id_selects_one_expectation(fruit, node_id, outcome):
@@ -265,6 +266,99 @@ def test_node_id_selects_one_expectation(fruit, node_id, outcome):
     result = run(fruit, node_id, "-v")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines(fnm(f"{node_id} {outcome.upper()}*"))
+
+
+def test_k_parses_an_id_made_from_a_name_with_spaces_and_parentheses(fruit):
+    write(
+        fruit,
+        "featureprobe_sel.yaml",
+        HEADER
+        + """\
+  - name: P(apple) when red [always]
+    alone: red
+    predicts: apple
+  - name: "P(banana): long"
+    alone: long
+    predicts: banana
+""",
+    )
+    result = run(fruit, "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        fnm(
+            "featureprobe_sel.yaml::P-apple-when-red-always",
+            "featureprobe_sel.yaml::P-banana-long",
+        )
+    )
+    result = run(fruit, "-k", "P-apple", "-v")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(fnm("featureprobe_sel.yaml::P-apple-when-red-always PASSED*"))
+    # The name as written heads the failure text, and JUnit records it beside the id.
+    write(
+        fruit,
+        "featureprobe_sel.yaml",
+        HEADER + "  - name: P(apple) long\n    alone: long\n    predicts: apple\n",
+    )
+    result = run(fruit, "--junitxml=r.xml")
+    result.stdout.fnmatch_lines(
+        fnm(
+            "*_ featureprobe_sel.yaml:4: P(apple) long _*",
+            "featureprobe_sel.yaml:4: expectation 'P(apple) long' failed",
+        )
+    )
+    case = ET.parse(fruit.path / "r.xml").getroot().find(".//testcase")
+    assert case.get("name") == "P-apple-long"
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["featureprobe_name"] == "P(apple) long"
+
+
+def test_ids_are_bounded_and_unique_whatever_the_names(fruit):
+    long_name = "red " * 1250  # 5,000 characters
+    write(
+        fruit,
+        "featureprobe_long.yaml",
+        HEADER
+        + f"  - name: {long_name}a\n    alone: red\n    predicts: apple\n"
+        + f"  - name: {long_name}b\n    alone: red\n    predicts: apple\n"
+        + "  - name: a b\n    alone: red\n    predicts: apple\n"
+        + "  - name: a(b)\n    alone: red\n    predicts: apple\n",
+    )
+    result = run(fruit, "--collect-only", "-q")
+    ids = [line.split("::", 1)[1] for line in result.outlines if "::" in line]
+    assert len(ids) == 4 and len(set(ids)) == 4, ids
+    for found in ids[:2]:
+        assert re.fullmatch(r"(red-){29}red-[0-9a-f]{8}", found), found
+    assert ids[2:] == ["a-b", "a-b-2"]  # two names that fold to one id: numbered
+    result = run(fruit, "--junitxml=r.xml")
+    result.assert_outcomes(passed=4)
+    cases = ET.parse(fruit.path / "r.xml").getroot().iter("testcase")
+    names = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
+    assert names[0]["featureprobe_name"] == long_name.strip() + " a"
+
+
+def test_ids_are_numbered_in_one_pass(monkeypatch):
+    from pytest_featureprobe.plugin import nodes
+
+    lookups = []
+
+    class CountingSet(set):
+        def __contains__(self, value):
+            lookups.append(value)
+            return super().__contains__(value)
+
+    monkeypatch.setattr(nodes, "set", CountingSet, raising=False)
+    ids = nodes.item_ids(["same"] * 20_000 + ["same-3"])
+    assert ids[:3] == ["same", "same-2", "same-3"] and ids[-2] == "same-20000"
+    assert ids[-1] == "same-3-2" and len(set(ids)) == 20_001
+    assert len(lookups) <= 3 * len(ids)  # a quadratic search would make about 2e8
+
+
+def test_a_file_of_5000_entries_collects(fruit):
+    entries = "".join("  - alone: red\n    predicts: apple\n" for _ in range(5000))
+    write(fruit, "featureprobe_many.yaml", HEADER + entries)
+    result = run(fruit, "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        fnm("featureprobe_many.yaml::alone-red-predicts-apple-5000", "5000 tests collected in *")
+    )
 
 
 # --- marks ----------------------------------------------------------------------------------------
@@ -309,6 +403,19 @@ def test_marks_skip_xfail_and_custom_markers(fruit):
     result.stdout.fnmatch_lines(fnm("featureprobe_marks.yaml::alone-red-predicts-apple PASSED*"))
     result = run(fruit, "-m", "not slow")
     result.assert_outcomes(failed=1, skipped=1, xfailed=1, deselected=1)
+
+
+def test_every_expectation_carries_the_featureprobe_marker(fruit):
+    write(fruit, "featureprobe_marks.yaml", GOOD)
+    fruit.makefile(".yaml", featureprobe_broken="model: {fixture: fruit_model}\nexpect: 3\n")
+    fruit.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = run(fruit, "-m", "not featureprobe", "--strict-markers", "-v")
+    result.assert_outcomes(passed=1, deselected=3)  # both entries and the broken file's item
+    result.stdout.fnmatch_lines(fnm("test_plain.py::test_plain PASSED*"))
+    result = run(fruit, "-m", "featureprobe", "--strict-markers")
+    result.assert_outcomes(passed=2, errors=1, deselected=1)
+    result = run(fruit, "--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.featureprobe: an expectation of a featureprobe*"])
 
 
 # --- which files are collected --------------------------------------------------------------------

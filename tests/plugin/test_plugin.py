@@ -195,6 +195,76 @@ def test_a_model_that_does_not_return_probabilities_is_one_short_line(pytester):
     assert "Traceback" not in result.stdout.str()
 
 
+# The callable model records the phase of the item pytest is running each time it is called.
+PHASES_CONFTEST = (
+    CALLABLE_CONFTEST
+    + """
+from pathlib import Path
+
+PHASE, CALLS = ["collection"], []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    PHASE[0] = "setup"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    PHASE[0] = "call"
+
+
+@pytest.fixture(scope="session")
+def recorded_model(featureprobe_load):
+    def model(x):
+        CALLS.append(PHASE[0])
+        return forward(x)
+
+    return featureprobe_load(model, features=["a", "b", "c", "d"], classes=["no", "yes"])
+
+
+@pytest.fixture(scope="session")
+def broken_model():
+    raise ValueError("no model today")
+
+
+def pytest_sessionfinish(session):
+    Path("calls.txt").write_text(" ".join(CALLS))
+"""
+)
+
+
+def test_the_model_and_its_sweep_are_made_in_setup(pytester):
+    """So --durations charges them to the setup of the file's first item, not to its call."""
+    pytester.makeconftest(PHASES_CONFTEST)
+    pytester.makefile(
+        ".yaml",
+        featureprobe_phases=(
+            "model:\n  fixture: recorded_model\nexpect:\n  - alone: a\n    predicts: yes\n"
+            "  - together: [a, b]\n    predicts: yes\n"
+        ),
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *QUIET, "--durations=0", "-vv")
+    result.assert_outcomes(passed=2)
+    calls = (pytester.path / "calls.txt").read_text().split()
+    assert calls and set(calls) == {"setup"}, calls
+    result.stdout.fnmatch_lines(["*s setup    featureprobe_phases.yaml::alone-a-predicts-yes"])
+
+
+def test_a_model_fixture_that_raises_still_fails_its_items(pytester):
+    pytester.makeconftest(PHASES_CONFTEST)
+    pytester.makefile(
+        ".yaml",
+        featureprobe_broken=(
+            "model:\n  fixture: broken_model\nexpect:\n  - alone: a\n    predicts: yes\n"
+            "  - alone: b\n    predicts: yes\n"
+        ),
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *QUIET)
+    result.assert_outcomes(failed=2)  # failures, as when the call made the model
+    result.stdout.fnmatch_lines(["*ValueError: no model today*"])
+
+
 @pytest.mark.parametrize(("order", "rows"), [("1", 1 + 4), ("2", 1 + 4 + 6), ("3", 1 + 4 + 6 + 4)])
 def test_featureprobe_order_sets_the_sweep_rows(pytester, order, rows):
     pytester.makeconftest(CALLABLE_CONFTEST)
@@ -258,7 +328,7 @@ def test_seed_example_suite_passes(pytester):
     assert text.count("problems/test_problems.py::") == 8
     assert text.count("problems/featureprobe_problems.yaml::") == 9
     result.stdout.fnmatch_lines(
-        ["problems/featureprobe_problems.yaml::feature 3 is a close call XFAIL*"]
+        ["problems/featureprobe_problems.yaml::feature-3-is-a-close-call XFAIL*"]
     )
 
 
