@@ -135,14 +135,18 @@ def staged_files(
     renames go one by one; when one fails (or is interrupted), those already done are undone:
     the old file, kept aside under a temporary name (a hard link, else a copy), goes back, and a
     file that was not there is removed. If the block raises, nothing is renamed. Either way no
-    temporary file remains. ``suffix`` ends the temporary names (a writer that insists on the
-    ``.keras`` suffix gets ``.tmp.keras``). OSError propagates to the caller.
+    temporary file remains, nor a folder made for the files. ``suffix`` ends the temporary names
+    (a writer that insists on the ``.keras`` suffix gets ``.tmp.keras``). OSError propagates to
+    the caller.
     """
     targets = [Path(p) for p in paths]
     temporaries: list[Path] = []
+    made: list[Path] = []  # folders made for the files, removed again when nothing lands
+    done = False
     try:
         for path in targets:
             if make_folder:
+                made += [f for f in reversed(path.parents) if not os.path.isdir(f)]
                 path.parent.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
             temporaries.append(Path(name))
@@ -154,10 +158,14 @@ def staged_files(
             if path.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
         _replace_together(temporaries, targets)
+        done = True
     finally:
         for temporary in temporaries:
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)
+        for folder in [] if done else reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
 
 
 def _replace_together(temporaries: list[Path], targets: list[Path]) -> None:

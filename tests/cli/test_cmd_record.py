@@ -280,3 +280,25 @@ def test_record_allows_flips_of_probes_tied_within_the_baseline_rounding(tmp_pat
     out.write_text(text)
     # the recorded checks pass
     cmd_record._self_check(load_document(out), source, sweep, Context.zero(), stored)
+
+
+def test_record_on_a_read_only_file_system_is_one_line(saved_model, tmp_path, monkeypatch, capsys):
+    """The baseline's temporary file cannot be made: the staged YAML is removed, nothing lands."""
+    import tempfile
+
+    monkeypatch.chdir(tmp_path)
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        if Path(kwargs.get("dir", "")).name == "__featureprobe__":
+            raise OSError(30, "Read-only file system", str(kwargs["dir"]))
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert cli.main(["record", str(saved_model), "-o", "featureprobe_m.yaml"]) == 2
+    monkeypatch.undo()
+    assert one_line(capsys.readouterr().err) == (
+        "featureprobe: error: cannot write __featureprobe__: read-only file system; nothing was "
+        "written"
+    )
+    assert list(tmp_path.iterdir()) == []  # nor the baseline folder made for it

@@ -184,6 +184,17 @@ def test_staged_files_undo_the_first_rename_when_the_second_fails(
     assert _state(tmp_path) == before  # the old files back, nothing new, no temporary file
 
 
+def test_staged_files_remove_the_folders_they_made_when_nothing_lands(tmp_path):
+    with pytest.raises(ValueError), files.staged_files([tmp_path / "a" / "b" / "f.json"]) as _:
+        raise ValueError("check failed")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "other.txt").write_text("x")
+    with pytest.raises(ValueError), files.staged_files([tmp_path / "kept" / "new" / "f"]) as _:
+        raise ValueError("check failed")
+    assert [p.name for p in (tmp_path / "kept").iterdir()] == ["other.txt"]
+
+
 def test_staged_files_refuse_a_folder_in_a_target_place_before_renaming_any(tmp_path):
     (tmp_path / "m.yaml").write_bytes(OLD)
     (tmp_path / "m.json").mkdir()
