@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, first_line, preview, quoted
+from ..limits import from_environment
 
 CONFIG_MEMBER = "config.json"
 METADATA_MEMBER = "metadata.json"
@@ -146,12 +147,10 @@ def archive_limits() -> tuple[int, int]:
 
 
 def _limit_from_environment(variable: str, default: int) -> int:
-    text = os.environ.get(variable, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise ModelError(f"{variable} must be a whole number above 0, not {quoted(text)}")
-    return int(text)
+    try:
+        return from_environment(variable, default)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
 
 
 def _check_members(infos: list[zipfile.ZipInfo], shown: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..confinement import is_url, url_refusal
 from ..errors import SpecError, not_utf8
+from ..limits import MAX_SPEC_BYTES, SPEC_VARIABLE, from_environment, too_large
 from ..training import MAX_SEED
 from .context_decl import ContextDecl
 from .declarations import DeclaredPath, ItemSpec, ModelDecl, model_decl
@@ -104,12 +105,27 @@ class Document:
         return probes if space is None else [p for p in probes if all(f in space for f in p)]
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _read_text(path: Path) -> str:
     """The file's text; unreadable or non-UTF-8 files are a SpecError (with the bad byte's line)."""
     try:
-        raw = path.read_bytes()
+        limit = from_environment(SPEC_VARIABLE, MAX_SPEC_BYTES)
+    except ValueError as exc:
+        raise SpecError(str(exc), path=path) from None
+    try:
+        with path.open("rb") as stream:  # never more than the limit, whatever the file claims
+            raw = stream.read(limit + 1)
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+    if len(raw) > limit:
+        size = max(len(raw), _size(path))
+        raise SpecError(too_large(size, limit, "expectation files", SPEC_VARIABLE), path=path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

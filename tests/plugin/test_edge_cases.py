@@ -170,3 +170,17 @@ def test_a_mark_pytest_would_refuse_is_an_error_at_its_line(fruit, mark, message
     out = result.stdout.str()
     assert message in out
     assert "Traceback" not in out and "_pytest/" not in out
+
+
+def test_an_expectation_file_over_the_size_limit_fails_alone(fruit, monkeypatch):
+    (fruit.path / "featureprobe_big.yaml").write_text(
+        FILE_HEAD + "  - {alone: red, predicts: apple}\n" * 100
+    )
+    (fruit.path / "featureprobe_small.yaml").write_text(FILE_HEAD)
+    monkeypatch.setenv("FEATUREPROBE_MAX_SPEC_BYTES", "500")
+    result = fruit.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    out = result.stdout.str()
+    assert "featureprobe_big.yaml: the file is 3," in out
+    assert "expectation files are read up to 500 bytes (set FEATUREPROBE_MAX_SPEC_BYTES" in out
+    assert "Traceback" not in out
