@@ -25,10 +25,11 @@ MAX_BAR_FEATURES = 25
 MAX_MATRIX_FEATURES = 24
 MAX_CLASS_PANELS = 6
 MAX_DRIFT_BARS = 40
+HEATMAP_LABEL = 40  # characters of a heatmap's probe label: room for a triple
 
 
 def heatmap_pixels(n_probes: int, n_classes: int) -> tuple[int, int]:
-    return 300 + 60 * n_classes, 110 + 18 * n_probes
+    return 360 + 60 * n_classes, 110 + 18 * n_probes
 
 
 def attribution_pixels(n_features: int, n_panels: int) -> tuple[int, int]:
@@ -83,7 +84,7 @@ def heatmap_figure(sweep: Sweep, probes: Sequence[str]) -> Any:
     axes = figure.add_subplot()
     image = axes.imshow(values, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
     axes.set_xticks(range(len(classes)), labels=tick_labels(classes, 14))
-    axes.set_yticks(range(len(probes)), labels=tick_labels(probes), fontsize=8)
+    axes.set_yticks(range(len(probes)), labels=tick_labels(probes, HEATMAP_LABEL), fontsize=8)
     axes.xaxis.tick_top()
     if len(probes) * len(classes) <= 600:
         predicted = values.argmax(axis=1)

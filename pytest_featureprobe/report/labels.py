@@ -63,10 +63,29 @@ def short(text: object, limit: int = LABEL_LIMIT) -> str:
     return SEPARATOR.join(_cut(p, max(shares[i], 4)) for i, p in enumerate(parts))
 
 
-def short_labels(names: Sequence[object], limit: int = LABEL_LIMIT) -> list[str]:
-    """The labels of ``names`` in a figure: each ``short``; where two would read alike, a little
-    longer, else numbered in the order of their full names. Not yet escaped (``plain``)."""
-    texts = [str(n) for n in names]
+def _around(text: str, start: int, limit: int) -> str:
+    """``text`` from ``start``, with a short value after its last ``=`` kept at the end."""
+    if len(text) <= limit:
+        return text
+    value = text.rpartition("=")[2] if "=" in text else ""
+    tail = "…=" + value if 0 < len(value) <= limit // 3 else "…"
+    return "…" + text[start : start + max(limit - 1 - len(tail), 3)] + tail
+
+
+def _apart(texts: Sequence[str], limit: int, wider: Sequence[int]) -> list[list[str]]:
+    """Ways to write ``texts`` (names whose short labels clash) that may tell them apart: a
+    little longer (by each of ``wider``), then from just before where they start to differ."""
+    ways = [[short(t, limit + more) for t in texts] for more in wider]
+    common = 0
+    while all(len(t) > common and t[common] == texts[0][common] for t in texts):
+        common += 1
+    ways.append([_around(t, max(common - 3, 0), limit) for t in texts])
+    return ways
+
+
+def _unique(texts: Sequence[str], limit: int, wider: Sequence[int] = (6, 12)) -> list[str]:
+    """Each of ``texts`` ``short``; where two would read alike, a little longer or from where
+    they differ, else numbered in the order of their full names."""
     labels = [short(t, limit) for t in texts]
     groups: dict[str, list[int]] = {}
     for i, label in enumerate(labels):
@@ -75,8 +94,7 @@ def short_labels(names: Sequence[object], limit: int = LABEL_LIMIT) -> list[str]
     for label, group in groups.items():
         if len(group) == 1:
             continue
-        for wider in (limit + 6, limit + 12):
-            longer = [short(texts[i], wider) for i in group]
+        for longer in _apart([texts[i] for i in group], limit, wider):
             if len(set(longer)) == len(group) and not taken.intersection(longer):
                 break
         else:
@@ -87,6 +105,32 @@ def short_labels(names: Sequence[object], limit: int = LABEL_LIMIT) -> list[str]
         for i, new in zip(group, longer, strict=True):
             labels[i] = new
         taken.update(longer)
+    return labels
+
+
+def short_labels(names: Sequence[object], limit: int = LABEL_LIMIT) -> list[str]:
+    """The labels of ``names`` (probes) in a figure, told apart: a name that fits is kept; a
+    longer single feature is shortened (``_unique``); a longer pair or triple is the short
+    labels of its features, each its share of ``limit``, so a feature reads the same in every
+    probe of the figure. Not yet escaped for matplotlib (``plain``)."""
+    texts = [str(n) for n in names]
+    labels = list(texts)
+    by_size: dict[int, list[int]] = {}
+    for i, text in enumerate(texts):
+        if len(text) > limit:
+            by_size.setdefault(text.count(SEPARATOR) + 1, []).append(i)
+    for size, rows in by_size.items():
+        if size == 1:
+            for i, label in zip(rows, _unique([texts[i] for i in rows], limit), strict=True):
+                labels[i] = label
+            continue
+        share = max((limit - size + 1) // size, 6)
+        features = sorted({f for i in rows for f in texts[i].split(SEPARATOR)})
+        short_of = dict(zip(features, _unique(features, share, ()), strict=True))
+        for i in rows:
+            labels[i] = SEPARATOR.join(short_of[f] for f in texts[i].split(SEPARATOR))
+    if len(set(labels)) < len(labels):  # e.g. a shortened single reads as a full name
+        return _unique(texts, limit)
     return labels
 
 

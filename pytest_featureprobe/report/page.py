@@ -21,6 +21,7 @@ from ..files import atomic_write
 from ..sweep import Sweep
 from .entry import ReportEntry
 from .figures import (
+    HEATMAP_LABEL,
     MAX_BAR_FEATURES,
     MAX_DRIFT_BARS,
     MAX_MATRIX_FEATURES,
@@ -265,7 +266,7 @@ def _sweep_figures(sweep: Sweep) -> list[str]:
             heatmap_figure(sweep, probes),
             "Class probabilities of each probe (the predicted class in bold)"
             + (f"; {note}" if note else ""),
-            label_key(probes),
+            label_key(probes, HEATMAP_LABEL),
         )
     )
     features = single_features(sweep, MAX_BAR_FEATURES)

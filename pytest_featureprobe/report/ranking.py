@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..sweep import Sweep
 
 MAX_HEATMAP_PROBES = 60
-DIGITS = 3  # probabilities that agree to this many decimals read as the same row
+DIGITS = 2  # probabilities that agree to the decimals the heatmap prints read as one row
 
 
 def ranked(sweep: Sweep, positions: np.ndarray) -> np.ndarray:
@@ -63,9 +63,9 @@ def _distinct(candidates: np.ndarray, rows: np.ndarray, seen: set[bytes], want: 
 def heatmap_probes(sweep: Sweep) -> tuple[list[str], str]:
     """The probes of the heatmap: all of them in table order, or the zero probe and the others
     that move most, ranked; and a note when some are left out."""
-    names = list(sweep.table.index)
+    names = sweep.table.index
     if len(names) <= MAX_HEATMAP_PROBES:
-        return names, ""
+        return list(names), ""
     rows = sweep.table[[prob_column(c) for c in sweep.classes]].to_numpy(np.float64)
     order_of = sweep.table["order"].to_numpy()
     order = ranked(sweep, np.arange(1, len(names)))

@@ -267,6 +267,21 @@ def test_long_labels_are_shortened_and_listed_in_full(tmp_path):
     assert report.label_key(["a", "b"]) == []
 
 
+def test_a_long_feature_reads_the_same_in_every_probe_of_a_figure():
+    names = [f"feature_{i:03d}_with_a_rather_long_name=value{i % 3}" for i in range(12)]
+    pairs = [f"{names[0]}+{names[j]}" for j in range(1, 12)]
+    labels = report.short_labels(pairs, 40)
+    assert len(set(labels)) == len(labels) and all(len(label) <= 40 for label in labels)
+    assert len({label.split("+")[0] for label in labels}) == 1
+    singles = report.short_labels(names, 16)  # told apart where they differ: the number
+    assert len(set(singles)) == 12
+    assert all(f"_{i:03d}_" in label for i, label in enumerate(singles))
+    assert report.short_labels(["flipper_length_mm=low", "flipper_length_mm=high"], 16) == [
+        "flippe…th_mm=low",
+        "flipp…th_mm=high",
+    ]
+
+
 def test_a_name_with_dollars_is_drawn_as_written(tmp_path):
     pytest.importorskip("matplotlib")
     from pytest_featureprobe.report.figures import heatmap_figure
