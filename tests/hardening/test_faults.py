@@ -497,7 +497,7 @@ def test_baseline_folder_that_is_a_file(tmp_path):
     with pytest.raises(BaselineError) as info:
         write_baseline(folder / "x.json", baseline_of(1.0))
     assert str(info.value) == (
-        f"{folder / 'x.json'}: cannot write the baseline: {folder} is a file, not a folder"
+        f"{folder / 'x.json'}: cannot write the baseline x.json: {folder} is a file, not a folder"
     )
     assert folder.read_text() == "not a folder"
 
