@@ -52,7 +52,13 @@ def check_flips(
     ]
     if len(flipped) > MAX_LISTED:
         lines.append(f"... and {len(flipped) - MAX_LISTED} more")
-    return Outcome(False, lines, props)
+    worst = severity[0]
+    summary = (
+        f"{lines[0]}; worst {baseline.probes[worst]}: {baseline.classes[before[worst]]} -> "
+        f"{baseline.classes[after[worst]]}, P({baseline.classes[after[worst]]})="
+        f"{current[worst, after[worst]]:.3f}"
+    )
+    return Outcome(False, lines, props, summary)
 
 
 def probe_tolerances(
@@ -111,7 +117,13 @@ def check_probability_drift(baseline: Baseline, sweep: Sweep, tolerance: np.ndar
         f"{len(bad)} probe probabilities moved beyond tolerance (largest |dp| = {largest:.3f})"
     ]
     lines += _moved_table(baseline, bad, current, difference, limits)
-    return Outcome(False, lines, props)
+    i, j = max(bad, key=lambda c: abs(difference[c]) - limits[c])  # the first row of the table
+    summary = (
+        f"{len(bad)} probe probabilities moved beyond tolerance; worst {baseline.probes[i]}: "
+        f"P({baseline.classes[j]}) {baseline.probabilities[i, j]:.3f} -> {current[i, j]:.3f} "
+        f"({difference[i, j]:+.3f}, tolerance {limits[i, j]:g})"
+    )
+    return Outcome(False, lines, props, summary)
 
 
 def check_interaction_drift(baseline: Baseline, sweep: Sweep, max_delta: float) -> Outcome:
@@ -156,7 +168,12 @@ def check_interaction_drift(baseline: Baseline, sweep: Sweep, max_delta: float) 
     ]
     if len(bad) > MAX_LISTED:
         lines.append(f"... and {len(bad) - MAX_LISTED} more")
-    return Outcome(False, lines, props)
+    k, j = ordered[0]
+    summary = (
+        f"{lines[0]}; worst {baseline.probes[pairs[k]]} toward {baseline.classes[j]}: "
+        f"{before[k, j]:+.3f} -> {after[k, j]:+.3f}"
+    )
+    return Outcome(False, lines, props, summary)
 
 
 def display_tolerances(baseline: Baseline, tolerance: float | Sequence[float] | None) -> np.ndarray:

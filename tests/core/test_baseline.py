@@ -233,6 +233,10 @@ def test_flips_counted_and_allowed():
     assert not outcome.passed
     flipped = {line.split()[0] for line in outcome.lines[2:]}
     assert flipped == {"b", "a+b", "b+c"}
+    assert outcome.summary == (  # one line, with the worst flip (the first row of the table)
+        "3 probes changed their predicted class (at most 0 allowed); worst a+b: no -> yes, "
+        "P(yes)=0.881"
+    )
     assert check_flips(baseline, current, max_flips=3).passed
     assert not check_flips(baseline, current, max_flips=0, allowed=["b", "a+b"]).passed
     assert check_flips(baseline, current, max_flips=1, allowed=["b", "a+b"]).passed
@@ -246,6 +250,10 @@ def test_probability_drift_hand_computed_and_tolerance_overrides():
     assert outcome.properties["max_abs_delta"] == pytest.approx(0.25)
     assert outcome.lines[0].startswith("6 probe probabilities moved")  # 3 probes x 2 classes
     assert "+0.250" in "\n".join(outcome.lines) and "-0.250" in "\n".join(outcome.lines)
+    assert outcome.summary == (
+        "6 probe probabilities moved beyond tolerance; worst a: P(no) 0.500 -> 0.250 "
+        "(-0.250, tolerance 0.2)"
+    )
     loose_pairs = probe_tolerances(baseline, 0.2, {2: 0.3}, {"a": 0.26})
     assert check_probability_drift(baseline, current, loose_pairs).passed
     only_order = probe_tolerances(baseline, 0.2, {2: 0.3}, {})
@@ -301,6 +309,10 @@ def test_interaction_drift_hand_computed():
     moved = check_interaction_drift(baseline, sweep_of([1.0, 1.0, 0.0], bias=(0.0, -2.0)), 0.1)
     assert not moved.passed
     assert moved.lines[0] == "2 pair interactions moved beyond 0.1"
+    assert (
+        moved.summary
+        == "2 pair interactions moved beyond 0.1; worst a+b toward no: +0.081 -> -0.081"
+    )
     assert "+0.163" in "\n".join(moved.lines)
 
 
