@@ -25,9 +25,10 @@ from .files import resolved, unreadable
 from .model_cache import ModelCache
 from .models.adapt import as_probe_model
 from .models.keras_files import from_keras
+from .models.numpy_model import from_dense_weights
 from .models.probe_model import ProbeModel
 from .sweep import Sweep
-from .training import TrainSpec, train_classifier
+from .training import TrainedClassifier, TrainSpec, train_classifier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,8 +65,8 @@ class ProbeSession:
         key = "train:" + cache_key
         if key not in self._models:
             trained = train_classifier(encoded, train_spec, self.cache)
-            self._models[key] = from_keras(
-                trained.model,
+            self._models[key] = _trained_model(
+                trained,
                 encoded.space,
                 encoded.classes,
                 description=f"dense classifier on {data_name} (seed {train_spec.seed})",
@@ -212,3 +213,28 @@ class ProbeSession:
                 reason = exc.message if isinstance(exc, DataError) else str(exc)
                 raise DataError(f"{features}: {reason}", key="features") from None
         return FeatureSpace.from_names(features)
+
+
+def _trained_model(
+    trained: TrainedClassifier,
+    space: FeatureSpace,
+    classes: Sequence[str],
+    *,
+    description: str,
+    info: dict[str, Any],
+) -> ProbeModel:
+    """A trained classifier as a ProbeModel: from its weights in numpy (fresh or cached alike,
+    so both give the same numbers, and a cached one needs no TensorFlow), or through Keras for
+    an activation numpy does not have."""
+    model = from_dense_weights(
+        trained.weights,
+        trained.spec.activation,
+        space,
+        classes,
+        description=description,
+        info=info,
+        keras_factory=lambda: trained.model,
+    )
+    if model is None:
+        model = from_keras(trained.model, space, classes, description=description, info=info)
+    return model

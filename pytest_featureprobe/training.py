@@ -17,7 +17,7 @@ import itertools
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -163,15 +163,27 @@ def weight_shapes(n_inputs: int, n_classes: int, spec: TrainSpec) -> list[tuple[
 
 @dataclass
 class TrainedClassifier:
-    """A trained Keras model with the facts a report or baseline needs about its training."""
+    """A trained classifier's weights, with the facts a report or baseline needs about its
+    training. ``model`` is the Keras model: the one just trained, or, from the cache, rebuilt
+    from the weights on first use (a run that only sweeps needs no TensorFlow for it)."""
 
-    model: Any
+    weights: list[np.ndarray]
     spec: TrainSpec
     accuracy: float  # on the training rows, after training
     steps: int
     seconds: float
     cache_key: str
     from_cache: bool
+    shape: tuple[int, int]  # inputs, classes
+    _model: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            model = build_classifier(*self.shape, self.spec)
+            model.set_weights(self.weights)
+            self._model = model
+        return self._model
 
 
 def compiled_classifier(data: LabelledData, spec: TrainSpec, steps_per_execution: int = 1) -> Any:
@@ -275,18 +287,18 @@ def _train(
     if cache is not None:
         shapes = weight_shapes(len(data.space), len(data.classes), spec)
         hit = cache.load(key, shapes, spec.to_dict())
+    shape = (len(data.space), len(data.classes))
     if hit is not None:
         weights, meta = hit
-        model = build_classifier(len(data.space), len(data.classes), spec)
-        model.set_weights(weights)
         return TrainedClassifier(
-            model=model,
+            weights=list(weights),
             spec=spec,
             accuracy=float(meta["accuracy"]),
             steps=int(meta["steps"]),
             seconds=time.perf_counter() - started,
             cache_key=key,
             from_cache=True,
+            shape=shape,
         )
     model, steps = _fit(data, spec)
     accuracy = training_accuracy(model, data)
@@ -298,11 +310,13 @@ def _train(
         except OSError as exc:
             cache.warn_unwritable(exc)
     return TrainedClassifier(
-        model=model,
+        weights=model.get_weights(),
         spec=spec,
         accuracy=accuracy,
         steps=steps,
         seconds=seconds,
         cache_key=key,
         from_cache=False,
+        shape=shape,
+        _model=model,
     )

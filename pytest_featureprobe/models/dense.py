@@ -42,13 +42,27 @@ class DenseShortcut:
     #: Runs of consecutive last positions shorter than this on average use a row gather instead.
     min_mean_run = 8
 
-    def __init__(self, kernel: np.ndarray, bias: np.ndarray, activation: Any, tail: Sequence[Any]):
+    def __init__(
+        self,
+        kernel: np.ndarray,
+        bias: np.ndarray,
+        activation: Any,
+        tail: Sequence[Any],
+        *,
+        steps: tuple[Callable[[np.ndarray], np.ndarray], Sequence[TailStep]] | None = None,
+    ):
+        """The first layer's ``kernel``, ``bias`` and Keras ``activation`` and the Keras
+        ``tail`` layers; or, with ``steps``, the numpy activation and tail steps themselves
+        (``numpy_model``: a network known by its weights alone, no Keras)."""
         self.kernel = np.ascontiguousarray(kernel, dtype=np.float32)
         self.bias = np.ascontiguousarray(bias, dtype=np.float32)
         self.activation = activation
         self.tail = list(tail)
-        self._activate = activation_step(activation)
-        self._steps = [tail_step(layer) for layer in self.tail]
+        if steps is None:
+            self._activate = activation_step(activation)
+            self._steps = [tail_step(layer) for layer in self.tail]
+        else:
+            self._activate, self._steps = steps[0], list(steps[1])
         widths = [len(self.bias), *(step.width or 0 for step in self._steps)]
         #: Rows per internal block (a power of two from 256 to 8,192; see ``block_bytes``).
         self.block_rows = min(8192, max(256, _power_of_two(self.block_bytes // (4 * max(widths)))))

@@ -73,6 +73,7 @@ def _np_softplus(x: np.ndarray) -> np.ndarray:
 
 NUMPY_ACTIVATIONS = {
     "linear": _np_linear,
+    "swish": _np_silu,  # Keras 3's name for silu too
     "relu": _np_relu,
     "tanh": _np_tanh,
     "sigmoid": _np_sigmoid,
@@ -126,21 +127,28 @@ class TailStep:
         return self.function(x, out)
 
 
+def dense_step(
+    kernel: np.ndarray, bias: np.ndarray | None, activate: Callable[[np.ndarray], np.ndarray]
+) -> TailStep:
+    """A float32 Dense layer as a numpy ``TailStep``: product, bias, activation in place."""
+    kernel = np.ascontiguousarray(kernel, dtype=np.float32)
+    bias = None if bias is None else np.asarray(bias, dtype=np.float32)
+
+    def dense(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.matmul(x, kernel, out=out)
+        if bias is not None:
+            out += bias
+        return activate(out)
+
+    return TailStep(dense, kernel.shape[1], activate in NUMPY_ACTIVATIONS.values())
+
+
 def tail_step(layer: Any) -> TailStep:
     """One tail layer as a ``TailStep``: numpy for plain float32 Dense layers and Dropout."""
     keras = load_keras()
     if _plain_dense(layer, keras):
-        kernel = np.ascontiguousarray(np.asarray(layer.kernel), dtype=np.float32)
-        bias = None if layer.bias is None else np.asarray(layer.bias, dtype=np.float32)
-        activate = activation_step(layer.activation)
-
-        def dense(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-            out = np.matmul(x, kernel, out=out)
-            if bias is not None:
-                out += bias
-            return activate(out)
-
-        return TailStep(dense, kernel.shape[1], activate in NUMPY_ACTIVATIONS.values())
+        bias = None if layer.bias is None else np.asarray(layer.bias)
+        return dense_step(np.asarray(layer.kernel), bias, activation_step(layer.activation))
     if type(layer) is keras.layers.Dropout:  # the identity at inference
         return TailStep(lambda x, out=None: x, None, True)
 

@@ -39,6 +39,7 @@ class ProbeModel:
         description: str = "model",
         info: dict[str, Any] | None = None,
         keras_model: Any = None,
+        keras_factory: Callable[[], Any] | None = None,
     ) -> None:
         if outputs not in OUTPUT_KINDS:
             raise ModelError(
@@ -56,9 +57,22 @@ class ProbeModel:
         self.fingerprint = fingerprint
         self.description = description
         self.info = dict(info or {})
-        self.keras_model = keras_model
+        self._keras_model = keras_model
+        self._keras_factory = keras_factory
         self.shortcut: DenseShortcut | None = None
         self._check_width()
+
+    @property
+    def keras_model(self) -> Any:
+        """The Keras model behind this one, if any; a model known by its weights alone builds it
+        on first use (so a run that only sweeps never imports TensorFlow for it)."""
+        if self._keras_model is None and self._keras_factory is not None:
+            self._keras_model = self._keras_factory()
+        return self._keras_model
+
+    @keras_model.setter
+    def keras_model(self, model: Any) -> None:
+        self._keras_model = model
 
     def __repr__(self) -> str:
         return (
