@@ -73,6 +73,7 @@ def heatmap_probes(sweep: Sweep) -> tuple[list[str], str]:
     orders = sorted(set(order_of[1:].tolist()))
     each = slots // (2 * len(orders))
     seen: set[bytes] = set()
+    _distinct(np.zeros(1, dtype=np.int64), rows, seen, 1)  # a probe that moves nothing: left out
     chosen: list[int] = []
     for k in orders:  # a few of each order first, so triples show in an order-3 sweep
         chosen += _distinct(order[order_of[order] == k], rows, seen, each)
