@@ -43,8 +43,9 @@ def _cut(part: str, limit: int) -> str:
     if len(part) <= limit:
         return part
     key, equals, value = part.rpartition("=")
-    if equals and key and len(value) <= limit // 2:
-        return _middle(key, limit - len(value) - 1) + "=" + value
+    if equals and key and len(value) <= limit // 2:  # the key's start, then the value
+        room = max(limit - len(value) - 2, 1)
+        return (key if len(key) <= room + 1 else key[:room] + "…") + "=" + value
     return _middle(part, limit)
 
 

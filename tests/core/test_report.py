@@ -277,8 +277,8 @@ def test_a_long_feature_reads_the_same_in_every_probe_of_a_figure():
     assert len(set(singles)) == 12
     assert all(f"_{i:03d}_" in label for i, label in enumerate(singles))
     assert report.short_labels(["flipper_length_mm=low", "flipper_length_mm=high"], 16) == [
-        "flippe…th_mm=low",
-        "flipp…th_mm=high",
+        "flipper_len…=low",
+        "flipper_le…=high",
     ]
 
 
