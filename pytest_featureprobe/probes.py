@@ -53,6 +53,22 @@ def combinations_array(n: int, k: int) -> np.ndarray:
     return np.concatenate(list(_blocks_by_first(n, k)))
 
 
+def selected_combinations(
+    n: int, k: int, containing: Iterable[int] = (), excluding: Iterable[int] = ()
+) -> np.ndarray:
+    """The k-subsets of range(n) that hold every position of ``containing`` and none of
+    ``excluding``, (count, k) int32 in lexicographic order, made without the others: all
+    triples of 500 features containing one are 124,251 rows, not 20.7 million filtered."""
+    required = np.array(sorted(set(containing)), dtype=np.int32)
+    banned = set(excluding) | set(required.tolist())
+    free = np.array([p for p in range(n) if p not in banned], dtype=np.int32)
+    if len(required) > k:
+        return np.zeros((0, k), dtype=np.int32)
+    rest = free[combinations_array(len(free), k - len(required))]
+    rows = np.sort(np.concatenate([np.broadcast_to(required, (len(rest), len(required))), rest], 1))
+    return rows[np.lexsort(rows.T[::-1])] if k else rows.astype(np.int32)
+
+
 def _blocks_by_first(n: int, k: int) -> Iterator[np.ndarray]:
     """The k-subsets of range(n) grouped by their smallest element (each block lexicographic)."""
     for first in range(n - k + 1):

@@ -146,3 +146,27 @@ def test_probe_names():
     assert probe_name(()) == "zero"
     assert probe_name(("4",)) == "4"
     assert probe_name(("1", "sex=male")) == "1+sex=male"
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "containing", "excluding"),
+    [
+        (6, 3, [2], [4]),
+        (7, 2, [], [0, 6]),
+        (5, 2, [0, 1], []),
+        (5, 1, [0, 1], []),
+        (4, 0, [], [1]),
+        (8, 4, [7, 0], [3]),
+    ],
+)
+def test_selected_combinations_are_the_filtered_combinations_in_order(n, k, containing, excluding):
+    from pytest_featureprobe.probes import selected_combinations
+
+    got = selected_combinations(n, k, containing, excluding)
+    expected = [
+        c
+        for c in itertools.combinations(range(n), k)
+        if set(containing) <= set(c) and not set(excluding) & set(c)
+    ]
+    assert got.dtype == np.int32 and got.shape == (len(expected), k)
+    assert [tuple(row) for row in got.tolist()] == expected
