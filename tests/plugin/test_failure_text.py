@@ -14,7 +14,8 @@ it names, runs pytest in-process with ``-v``, and asserts, for every case:
    ``AnyOrder`` (rows the check does not order, such as ties), and with ``complete=False`` only
    the first lines are asserted;
 4. no traceback anywhere in the output, and none of the ``absent`` strings in the failure report
-   (the part before the sweep table that ``-v`` prints).
+   (the part before the sweep table that ``-v`` prints);
+5. each failure's one-line summary (pytest's short summary, JUnit's message) is one line.
 
 A case is a ``Case`` record: add one to ``CASES``. Below the table, the runs that are about the
 model rather than the failure text (raw callables, logits, ``train:`` and ``load:``) are ordinary
@@ -742,6 +743,12 @@ def test_failure_text(case: Case, fruit: pytest.Pytester) -> None:
     assert "Traceback" not in output, output
     for text in case.absent:
         assert text not in report, report
+    # (5) each failure's summary (the short summary and JUnit message): one line of its own
+    for failed in result.reprec.getfailures():
+        if failed.when == "call" and hasattr(failed.longrepr, "reprcrash"):
+            summary = failed.longrepr.reprcrash.message
+            assert summary.strip() and "\n" not in summary, summary
+            assert not summary.startswith("featureprobe_fruit.yaml"), summary  # not the header
 
 
 # --- models: raw callables, train:, load: ---------------------------------------------------------
