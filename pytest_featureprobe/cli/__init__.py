@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..errors import FeatureProbeError
+from ..errors import FeatureProbeError, display_path
 from . import cmd_calibrate, cmd_check, cmd_diff, cmd_record, cmd_sweep
 from .common import EXIT_DRIFT, EXIT_USAGE, PROG, CommandError
 
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_DRIFT
     except OSError as exc:  # a file system's refusal no check foresaw: one line, not a traceback
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{display_path(exc.filename)}: " if exc.filename else ""
         _error(f"{where}{(exc.strerror or str(exc)).lower()}")
     except RuntimeError as exc:  # a symbolic link loop met by pathlib
         _error(str(exc))
