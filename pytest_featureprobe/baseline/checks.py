@@ -179,7 +179,7 @@ class DriftCheck:
     def needed_order(self) -> int:
         return self.order if self.order is not None else 1
 
-    def needed_probes(self) -> list[tuple[str, ...]]:
+    def needed_probes(self, space: Any = None) -> list[tuple[str, ...]]:
         return []
 
     def check(self, context: CheckContext) -> Outcome:

@@ -7,6 +7,7 @@ counts it. (The sweep table's means keep such rows, with an effect of 0.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class AddingExpectation:
     min_fraction: float = 1.0
     tolerance: float = DIRECTION_TOLERANCE
 
-    def needed_probes(self) -> list[tuple[str, ...]]:
+    def needed_probes(self, space: Any = None) -> list[tuple[str, ...]]:
         return [(self.feature,)]
 
     def needed_order(self) -> int:

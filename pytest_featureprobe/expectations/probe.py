@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..contexts import row_text, rows_with_probe
+from ..contexts import column_ids, row_text, rows_with_probe
+from ..features import FeatureSpace
+from ..probes import selected_combinations
 from ..sweep import Sweep, prob_column, share_column
 from .outcome import MAX_LISTED, CheckContext, Outcome, format_probs, text_table
 
@@ -30,6 +32,25 @@ class EveryProbe:
     order: int
     containing: tuple[str, ...] = ()
     excluding: tuple[str, ...] = ()
+
+    def generated(self, space: FeatureSpace | None) -> list[tuple[str, ...]]:
+        """With ``containing``, the probes this selects, made as explicit probes (only they are
+        swept, not every probe of the order); none without a space or with an unknown feature
+        (the item reports it). Probes setting two values of one column are left out: no row
+        can hold them."""
+        if not self.containing or self.order < 2 or space is None:
+            return []
+        if not all(f in space for f in self.containing):
+            return []
+        excluded = [space.index(f) for f in self.excluding if f in space]
+        required = space.indices(self.containing)
+        rows = selected_combinations(len(space), self.order, required, excluded)
+        ids = column_ids(space)[rows]
+        keep = np.ones(len(rows), dtype=bool)
+        for a in range(self.order):
+            for b in range(a + 1, self.order):
+                keep &= (ids[:, a] < 0) | (ids[:, a] != ids[:, b])
+        return [space.names(row) for row in rows[keep]]
 
     def select(self, sweep: Sweep) -> list[str]:
         table = sweep.table
@@ -56,11 +77,16 @@ class ProbeExpectation:
     min_fraction: float | None = None  # in context: the share of rows that must predict it
     mean_prediction: bool = False  # biased_toward: the rows' mean prediction, not a share
 
-    def needed_probes(self) -> list[tuple[str, ...]]:
-        return [] if isinstance(self.probes, EveryProbe) else list(self.probes)
+    def needed_probes(self, space: FeatureSpace | None = None) -> list[tuple[str, ...]]:
+        if isinstance(self.probes, EveryProbe):
+            return self.probes.generated(space)
+        return list(self.probes)
 
     def needed_order(self) -> int:
-        if isinstance(self.probes, EveryProbe):
+        """``every`` with ``containing`` needs only the probes it generates, not the order."""
+        if isinstance(self.probes, EveryProbe) and not (
+            self.probes.containing and self.probes.order > 1
+        ):
             return self.probes.order
         return 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..sweep import delta_column
 from .outcome import CheckContext, Outcome, text_table
@@ -17,7 +18,7 @@ class RankingExpectation:
     features: tuple[str, ...]
     exact: bool  # True: the top k are exactly ``features``; False: they include them
 
-    def needed_probes(self) -> list[tuple[str, ...]]:
+    def needed_probes(self, space: Any = None) -> list[tuple[str, ...]]:
         return []
 
     def needed_order(self) -> int:

@@ -100,7 +100,7 @@ class Document:
             p
             for i in self._in(context)
             if i.expectation is not None and i.error is None
-            for p in i.expectation.needed_probes()
+            for p in i.expectation.needed_probes(space)
         ]
         return probes if space is None else [p for p in probes if all(f in space for f in p)]
 

@@ -195,8 +195,21 @@ def test_probe_expectations_name_the_probes_they_need():
     assert probes.needed_probes() == [("x",), ("z", "y")]
     assert probes.needed_order() == 1
     every = ProbeExpectation(EveryProbe(2, ("x",)), predicts="A")
-    assert every.needed_probes() == []  # the sweep of that order holds them
-    assert every.needed_order() == 2
+    assert every.needed_probes() == []  # without a space there is nothing to generate
+    space = FeatureSpace.from_names(["w", "x", "y", "z"])
+    # Only the probes it selects are swept, as explicit probes; not every pair.
+    assert every.needed_probes(space) == [("w", "x"), ("x", "y"), ("x", "z")]
+    assert every.needed_order() == 1
+    unquantified = ProbeExpectation(EveryProbe(2), predicts="A")
+    assert unquantified.needed_probes(space) == [] and unquantified.needed_order() == 2
+
+
+def test_generated_probes_leave_out_two_values_of_one_column():
+    space = FeatureSpace(("t", "A=a1", "A=a2", "B=b1"), None, ("A", "B"))
+    every = EveryProbe(2, ("A=a1",))
+    assert every.generated(space) == [("t", "A=a1"), ("A=a1", "B=b1")]
+    assert EveryProbe(2, ("A=a1",), ("t",)).generated(space) == [("A=a1", "B=b1")]
+    assert EveryProbe(2, ("nope",)).generated(space) == []  # the item reports the name
 
 
 # --- ProbeExpectation: several probes ---------------------------------------------------------

@@ -531,7 +531,9 @@ def test_the_every_subject_reads_order_containing_and_except():
     # Without an order, a probe holds the features it must contain and one more.
     assert expectation.probes == EveryProbe(3, ("4", "5"), ("2",))
     assert expectation.mostly == 0.5
-    assert expectation.needed_order() == 3
+    assert expectation.needed_order() == 1  # only the probes it selects are swept
+    space = FeatureSpace.from_names([str(i) for i in range(1, 7)])
+    assert expectation.needed_probes(space) == [("1", "4", "5"), ("3", "4", "5"), ("4", "5", "6")]
 
 
 @pytest.mark.parametrize(

@@ -184,3 +184,34 @@ def test_an_expectation_file_over_the_size_limit_fails_alone(fruit, monkeypatch)
     assert "featureprobe_big.yaml: the file is 3," in out
     assert "expectation files are read up to 500 bytes (set FEATUREPROBE_MAX_SPEC_BYTES" in out
     assert "Traceback" not in out
+
+
+WIDE_CONFTEST = """
+import numpy as np
+import pytest
+from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.models import from_callable
+
+@pytest.fixture(scope="session")
+def wide_model():
+    weights = np.linspace(-1, 1, 60).reshape(30, 2)
+    def predict(x):
+        z = np.exp(np.asarray(x) @ weights)
+        return z / z.sum(axis=1, keepdims=True)
+    return from_callable(predict, FeatureSpace.from_names([f"f{i}" for i in range(30)]), "AB")
+"""
+
+
+def test_every_with_containing_sweeps_only_the_probes_it_selects(pytester):
+    """All triples of 30 features are 4,060; those holding f29 are C(29, 2) = 406. The sweep is
+    the zero probe, 30 singles and those 406 (issue 19: 20.7M triples for 124k needed)."""
+    pytester.makeconftest(WIDE_CONFTEST)
+    (pytester.path / "featureprobe_wide.yaml").write_text(
+        "model:\n  fixture: wide_model\nexpect:\n"
+        "  - every: {order: 3, containing: f29}\n    predicts: B\n"
+        "  - every: {order: 3, containing: f0, except: f29}\n    predicts: B\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert f"{1 + 30 + 406 + 378:,} probes" in out  # 378 = C(28, 2): f0, not f29
