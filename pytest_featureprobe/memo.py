@@ -27,6 +27,7 @@ from .models.adapt import as_probe_model
 from .models.keras_files import from_keras
 from .models.numpy_model import from_dense_weights
 from .models.probe_model import ProbeModel
+from .probes import count_probes
 from .sweep import Sweep
 from .training import TrainedClassifier, TrainSpec, train_classifier
 
@@ -34,11 +35,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: Probes per sweep (triples of 300 features are 4.5 million); a table takes about
+#: ``TABLE_BYTES_PER_PROBE`` bytes a probe with ten classes.
+DEFAULT_MAX_PROBES = 5_000_000
+TABLE_BYTES_PER_PROBE = 400
+
+
 class ProbeSession:
     """Memoised models and sweeps; trained weights cached on disk under ``cache_dir`` when given."""
 
-    def __init__(self, cache_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, cache_dir: str | Path | None = None, *, max_probes: int = DEFAULT_MAX_PROBES
+    ) -> None:
         self.cache = ModelCache(cache_dir) if cache_dir is not None else None
+        self.max_probes = max_probes  # a larger sweep is refused before any work
         self._models: dict[str, ProbeModel] = {}
         self._sweeps: dict[tuple[int, int, frozenset, str, str], Sweep] = {}
         self._frames: dict[Path, pd.DataFrame] = {}
@@ -155,6 +165,7 @@ class ProbeSession:
         ``calibration``: made only for a seed band, so ``sweeps()`` leaves it out."""
         context = Context.zero() if context is None else context
         probe_sets = [tuple(p) for p in probes]
+        self._check_size(model, order, probe_sets)
         definition = json.dumps(context.definition, sort_keys=True, default=str)  # recorded
         key = (id(model), order, frozenset(probe_sets), context.name, definition, context.digest())
         if key not in self._sweeps:
@@ -164,6 +175,21 @@ class ProbeSession:
         elif not calibration:  # asked for in its own right too: listed by sweeps()
             self._calibration.discard(id(self._sweeps[key]))
         return self._sweeps[key]
+
+    def _check_size(self, model: ProbeModel, order: int, probes: list[tuple]) -> None:
+        """Refuse, before any work, a sweep of more than ``max_probes`` probes."""
+        standard = count_probes(len(model.space), min(order, len(model.space)))
+        count = standard + sum(1 for p in probes if len(set(p)) > order)
+        if count <= self.max_probes:
+            return
+        raise DataError(
+            f"the sweep would run {count:,} probes (every probe up to order {order} of "
+            f"{len(model.space):,} features: {standard:,}), over the limit of "
+            f"{self.max_probes:,} (about {count * TABLE_BYTES_PER_PROBE / 2**30:.1f} GB of "
+            "table); select fewer (every with containing sweeps only what it selects, or a "
+            "lower sweep order) or raise the limit (--featureprobe-max-probes)",
+            key="expect",
+        )
 
     def rows(
         self, model: ProbeModel | FeatureSpace, data: str | Path, base_dir: str | Path | None

@@ -5,6 +5,7 @@ One option group, written once; ``run_settings`` turns them into the runner's ``
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fnmatch
 from collections.abc import Callable
@@ -52,6 +53,14 @@ def add_options(parser: pytest.Parser) -> None:
         "its baseline) to DIR/index.html; needs pip install 'pytest-featureprobe[report]'",
     )
     group.addoption(
+        "--featureprobe-max-probes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="refuse a sweep of more than N probes before any work (default 5,000,000; "
+        "ini featureprobe_max_probes)",
+    )
+    group.addoption(
         "--featureprobe-allow-path",
         action="append",
         default=None,
@@ -85,6 +94,11 @@ def _add_ini_values(parser: pytest.Parser) -> None:
         "(default auto: one per core, at most 4, when the seeds train slower than processes "
         "start; 1 trains them in the test process)",
         default="auto",
+    )
+    parser.addini(
+        "featureprobe_max_probes",
+        "refuse a sweep of more than this many probes before any work (default 5,000,000)",
+        default="",
     )
     parser.addini(
         "featureprobe_order",
@@ -137,6 +151,26 @@ def run_settings(config: pytest.Config) -> RunSettings:
         calibration_workers=calibration_workers(config),
         progress=progress_line(config),
     )
+
+
+def _positive_int(text: str) -> int:
+    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def max_probes(config: pytest.Config) -> int | None:
+    """``--featureprobe-max-probes``, else the ini value, else None (the core's default)."""
+    given = config.getoption("featureprobe_max_probes")
+    if given is not None:
+        return int(given)
+    raw = str(config.getini("featureprobe_max_probes")).strip()
+    if not raw:
+        return None
+    try:
+        return _positive_int(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"featureprobe_max_probes {exc}") from None
 
 
 def calibration_workers(config: pytest.Config) -> int | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .options import is_expectation_file, run_settings
+from .options import is_expectation_file, max_probes, run_settings
 from .terminal import BaselinesSeen, RunSummary, write_summary
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ class FeatureProbeRun:
             if not self.config.getoption("featureprobe_no_cache"):
                 cache_dir = cache_folder(self.config)
             self.session = ProbeSession(cache_dir)
+            limit = max_probes(self.config)
+            if limit is not None:
+                self.session.max_probes = limit
         return self.session
 
     def file_run(self, path: Path) -> FileRun:

@@ -215,3 +215,27 @@ def test_every_with_containing_sweeps_only_the_probes_it_selects(pytester):
     result.assert_outcomes(passed=2)
     out = result.stdout.str()
     assert f"{1 + 30 + 406 + 378:,} probes" in out  # 378 = C(28, 2): f0, not f29
+
+
+def test_a_sweep_over_the_probe_limit_is_refused_before_any_work(pytester):
+    pytester.makeconftest(WIDE_CONFTEST)
+    (pytester.path / "featureprobe_wide.yaml").write_text(
+        "model:\n  fixture: wide_model\nexpect:\n  - every: {order: 3}\n    predicts: B\n"
+    )
+    (pytester.path / "featureprobe_narrow.yaml").write_text(
+        "model:\n  fixture: wide_model\nexpect:\n"
+        "  - every: {order: 3, containing: f29}\n    predicts: B\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--featureprobe-max-probes", "1000")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert (
+        "the sweep would run 4,526 probes (every probe up to order 3 of 30 features: 4,526), "
+        "over the limit of 1,000" in out
+    )
+    assert "--featureprobe-max-probes" in out and "Traceback" not in out
+    pytester.makeini("[pytest]\nfeatureprobe_max_probes = 5000\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    bad = pytester.runpytest("-p", "no:cacheprovider", "--featureprobe-max-probes", "0")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    assert "must be a whole number of at least 1, not '0'" in bad.stderr.str()
