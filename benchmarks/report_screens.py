@@ -57,7 +57,10 @@ def wide_model_report(out: Path, n: int = 250, order: int = 3) -> None:
     from pytest_featureprobe.models import from_callable
 
     rng = np.random.default_rng(0)
-    first, second = rng.normal(0, 1, (n, 64)), rng.normal(0, 1, (64, 3))
+    # Small weights: a few features matter, most move little (as in a trained model), so the
+    # figures are not all saturation.
+    first = rng.normal(0, 1, (n, 64)) * (rng.random((n, 1)) < 0.1) + rng.normal(0, 0.05, (n, 64))
+    second = rng.normal(0, 0.5, (64, 3))
 
     def forward(x):
         return np.maximum(x @ first, 0) @ second
@@ -77,7 +80,7 @@ def browser() -> str | None:
     return next((found for name in BROWSERS if (found := shutil.which(name))), None)
 
 
-def screenshot(program: str, page: Path, image: Path) -> None:
+def screenshot(program: str, page: Path, image: Path, height: int) -> None:
     command = [
         program,
         "--headless",
@@ -85,7 +88,7 @@ def screenshot(program: str, page: Path, image: Path) -> None:
         "--disable-gpu",
         "--hide-scrollbars",
         f"--screenshot={image}",
-        "--window-size=1280,2000",
+        f"--window-size=1280,{height}",
         page.resolve().as_uri(),
     ]
     subprocess.run(command, check=False, capture_output=True, timeout=120)
@@ -95,6 +98,7 @@ def screenshot(program: str, page: Path, image: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=ROOT / "build" / "report-screens", type=Path)
+    parser.add_argument("--height", type=int, default=2000, help="screenshot height in pixels")
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for page in pages:
         if page.exists():
-            screenshot(program, page, out / f"{page.parent.name}.png")
+            screenshot(program, page, out / f"{page.parent.name}.png", args.height)
     return 0
 
 

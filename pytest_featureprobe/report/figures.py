@@ -200,7 +200,7 @@ def interaction_figure(sweep: Sweep, features: Sequence[str]) -> Any:
     bar = figure.colorbar(
         image, ax=list(axes_list), shrink=0.8, extend="both" if beyond else "neither"
     )
-    bar.set_label("interaction (blue raises, red lowers)", fontsize=8)
+    bar.set_label("blue raises, red lowers", fontsize=8)
     return figure
 
 
