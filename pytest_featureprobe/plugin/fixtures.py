@@ -70,11 +70,15 @@ def featureprobe_model() -> ProbeModel:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def featureprobe_sweep(
     featureprobe_model: Any, featureprobe_session: ProbeSession, pytestconfig: pytest.Config
 ) -> Sweep:
-    """The sweep of ``featureprobe_model`` up to the ``featureprobe_order`` ini value."""
+    """The sweep of ``featureprobe_model`` up to the ``featureprobe_order`` ini value.
+
+    Module scope, so that each test module gets the sweep of the ``featureprobe_model`` its own
+    folder's conftest.py defines (a session-scoped sweep was the first folder's for every folder);
+    the session's memo sweeps each model once all the same."""
     order = sweep_order(pytestconfig)
     model = featureprobe_session.load(featureprobe_model)
     return featureprobe_session.sweep(model, order=order)

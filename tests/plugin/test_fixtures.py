@@ -89,3 +89,28 @@ def test_a_missing_relative_file_is_named_as_read_from_the_rootdir(pytester, mon
     result = pytester.runpytest(*QUIET)
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*nope.csv*"])
+
+
+def _folder_model(words: list[str], leaning: str) -> str:
+    return (
+        "import numpy as np\nimport pytest\n\n\n"
+        '@pytest.fixture(scope="session")\n'
+        "def featureprobe_model(featureprobe_load):\n"
+        f"    def forward(x):\n"
+        f"        p = np.full(len(x), {0.8 if leaning == 'yes' else 0.2})\n"
+        "        return np.stack([1 - p, p], axis=1)\n\n"
+        f"    return featureprobe_load(forward, features={words!r}, classes=['no', 'yes'])\n"
+    )
+
+
+def test_each_folder_gets_the_sweep_of_its_own_model(pytester):
+    """Two folders override featureprobe_model; each one's tests see its own model's sweep."""
+    for folder, words, leaning in (("a", ["u", "v"], "yes"), ("b", ["w", "x", "y"], "no")):
+        (pytester.path / folder).mkdir()
+        (pytester.path / folder / "conftest.py").write_text(_folder_model(words, leaning))
+        (pytester.path / folder / f"test_{folder}.py").write_text(
+            "def test_sweep(featureprobe_sweep):\n"
+            f"    assert list(featureprobe_sweep.space) == {words!r}\n"
+            f"    assert featureprobe_sweep.predicted('zero') == {leaning!r}\n"
+        )
+    pytester.runpytest(*QUIET).assert_outcomes(passed=2)
