@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .options import is_expectation_file, max_probes, run_settings
-from .terminal import BaselinesSeen, RunSummary, write_summary
+from .terminal import WORKER_OUTPUT, BaselinesSeen, RunSummary, sweep_table, write_summary
 
 if TYPE_CHECKING:
     from ..memo import ProbeSession
@@ -83,6 +83,24 @@ class FeatureProbeRun:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.summary.add(report)
 
+    def sweep_tables(self) -> list[str]:
+        """The -v sweep tables of this process, and those pytest-xdist workers sent."""
+        own = [sweep_table(s) for s in self.session.sweeps()] if self.session is not None else []
+        return list(dict.fromkeys([*own, *self.seen.tables]))  # a sweep two workers made: once
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """On a pytest-xdist worker: hand the controller what its summary needs (the files
+        collected, the baselines used, the sweep tables), as plain data in ``workeroutput``."""
+        output = getattr(self.config, "workeroutput", None)
+        if output is not None:
+            verbose = self.config.get_verbosity() > 0
+            output[WORKER_OUTPUT] = self.seen.to_plain(self.sweep_tables() if verbose else [])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """On the pytest-xdist controller: what a worker handed over joins this run's."""
+        self.seen.merge(getattr(node, "workeroutput", {}).get(WORKER_OUTPUT))
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        sweeps = self.session.sweeps() if self.session is not None else []
-        write_summary(terminalreporter, self.config, self.summary, self.seen, sweeps)
+        tables = self.sweep_tables() if self.config.get_verbosity() > 0 else []
+        write_summary(terminalreporter, self.config, self.summary, self.seen, tables)

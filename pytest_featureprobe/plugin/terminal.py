@@ -111,12 +111,34 @@ def _counted(kind: str, n: int) -> str:
     return f"{n} {kind}s" if kind == "error" and n != 1 else f"{n} {kind}"
 
 
+#: The key of what a pytest-xdist worker hands the controller in ``workeroutput``.
+WORKER_OUTPUT = "featureprobe"
+
+
 class BaselinesSeen:
-    """Expectation files this process collected and the baselines they use."""
+    """Expectation files this process (and, on the pytest-xdist controller, its workers)
+    collected, the baselines they use, and the -v sweep tables the workers made."""
 
     def __init__(self) -> None:
         self.files: set[Path] = set()  # expectation files collected
         self.used: set[Path] = set()
+        self.tables: list[str] = []  # sweep tables from workers
+
+    def to_plain(self, tables: Sequence[str]) -> dict[str, list[str]]:
+        """What a worker sends (execnet carries plain lists and strings)."""
+        return {
+            "files": sorted(map(str, self.files)),
+            "used": sorted(map(str, self.used)),
+            "tables": list(tables),
+        }
+
+    def merge(self, plain: Any) -> None:
+        """Take in what a worker sent (nothing, from a worker that crashed)."""
+        if not isinstance(plain, dict):
+            return
+        self.files.update(Path(p) for p in plain.get("files", ()))
+        self.used.update(Path(p) for p in plain.get("used", ()))
+        self.tables.extend(t for t in plain.get("tables", ()) if t not in self.tables)
 
 
 def unused_baselines(config: pytest.Config, seen: BaselinesSeen) -> list[str]:
@@ -144,15 +166,21 @@ def unused_baselines(config: pytest.Config, seen: BaselinesSeen) -> list[str]:
     return unused
 
 
+def sweep_table(sweep: Sweep) -> str:
+    """A sweep as the -v summary prints it: a heading line and its table."""
+    heading = f"sweep of {sweep.model_description} (order {sweep.order}; {sweep.context_line()})"
+    return f"{heading}\n{sweep.to_string(max_rows=40)}"
+
+
 def write_summary(
     terminalreporter: Any,
     config: pytest.Config,
     summary: RunSummary,
     seen: BaselinesSeen,
-    sweeps: Sequence[Sweep],
+    tables: Sequence[str],
 ) -> None:
     """Per expectation file: model, probes, outcomes, worst drift; then baselines written and
-    unused. With -v, the sweep tables this process computed."""
+    unused. With -v, the sweep tables (``sweep_table``) of the run."""
     unused = unused_baselines(config, seen) if seen.files else []
     if not summary.files and not unused:
         return
@@ -166,9 +194,6 @@ def write_summary(
             f"baseline unused (no selected expectation file uses it): {path}"
         )
     if config.get_verbosity() > 0:
-        for sweep in sweeps:
+        for table in tables:
             terminalreporter.write_line("")
-            terminalreporter.write_line(
-                f"sweep of {sweep.model_description} (order {sweep.order}; {sweep.context_line()})"
-            )
-            terminalreporter.write_line(sweep.to_string(max_rows=40))
+            terminalreporter.write_line(table)

@@ -150,3 +150,27 @@ def test_xdist_same_outcomes_and_baseline_written_once(gate_copy):
     parallel = gate_copy.runpytest_subprocess("-n", "2")
     assert _outcomes(serial) == _outcomes(parallel) == {"passed": 1, "failed": 2}
     assert (gate_copy.path / "__featureprobe__/featureprobe_gate.json").read_text() == text
+
+
+@pytest.mark.system
+def test_xdist_summary_has_the_sweep_tables_and_unused_baselines_once(fruit):
+    """Under -n 2 the workers hand the controller (workeroutput) the files they collected, the
+    baselines those use and their -v sweep tables: the summary says what a serial run says."""
+    pytest.importorskip("xdist")
+    (fruit.path / "featureprobe_fruit.yaml").write_text(FRUIT_FILE)
+    (fruit.path / "featureprobe_second.yaml").write_text("sweep: {order: 2}\n" + FRUIT_FILE)
+    (fruit.path / "__featureprobe__").mkdir()
+    (fruit.path / "__featureprobe__" / "featureprobe_gone.json").write_text("{}")
+
+    def summary(*args: str) -> list[str]:
+        result = fruit.runpytest_subprocess("-p", "no:cacheprovider", "-v", *args)
+        lines = result.stdout.str().split("= featureprobe =")[-1].splitlines()
+        return sorted(line for line in lines if line.startswith(("sweep of", "baseline unused")))
+
+    serial, parallel = summary("-p", "no:xdist"), summary("-n", "2")
+    assert serial == parallel
+    assert serial == [
+        "baseline unused (no selected expectation file uses it): __featureprobe__/featureprobe_gone.json",
+        "sweep of callable fruit (order 1; context: zero)",
+        "sweep of callable fruit (order 2; context: zero)",
+    ]
