@@ -32,6 +32,8 @@ def pytest_report(folder: Path, out: Path, *extra: str) -> int:
     started = time.perf_counter()
     done = subprocess.run([*command, str(out), *extra], cwd=folder, check=False)
     print(f"{out.name}: pytest exit {done.returncode} in {time.perf_counter() - started:.1f} s")
+    if not (out / "index.html").exists():
+        print(f"{out.name}: no report was written")
     return done.returncode
 
 

@@ -201,8 +201,8 @@ def _legend(figure) -> list[str]:
 
 def test_the_drift_figure_draws_a_tolerance_only_where_one_is_declared(tmp_path):
     pytest.importorskip("matplotlib")
+    from pytest_featureprobe.report.drift_section import _rows
     from pytest_featureprobe.report.figures import drift_figure
-    from pytest_featureprobe.report.page import _rows
 
     undeclared = _drift_entry()
     rows = _rows(undeclared)
@@ -237,7 +237,7 @@ def test_a_declared_seed_band_gets_its_figure_against_its_threshold(tmp_path):
     score = baseline.band.score(baseline.current(changed))
     assert f"Seed band score {score:.3f}, above its threshold 0.500 (max_score 0.5" in page
 
-    from pytest_featureprobe.report.page import _band_image
+    from pytest_featureprobe.report.drift_section import _band_image
 
     assert _band_image(report.ReportEntry("t", changed, baseline=baseline)) == ""  # undeclared
 
