@@ -28,7 +28,7 @@ def test_penguins_expectations_pass(pytester):
     shutil.copytree(EXAMPLES / "penguins", pytester.path, dirs_exist_ok=True)
     result = pytester.runpytest("-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=10)
-    result.stdout.fnmatch_lines(["*::only Adelie nest on Torgersen PASSED*"])
+    result.stdout.fnmatch_lines(["*::only-Adelie-nest-on-Torgersen PASSED*"])
 
 
 def test_committed_chile_csv_is_made_from_the_shipped_data():
@@ -43,7 +43,7 @@ def test_chile_expectations_pass(pytester):
     shutil.copytree(EXAMPLES / "chile", pytester.path, dirs_exist_ok=True)
     result = pytester.runpytest("-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=10)
-    result.stdout.fnmatch_lines(["*::support for the status quo predicts a Yes vote PASSED*"])
+    result.stdout.fnmatch_lines(["*::support-for-the-status-quo-predicts-a-Yes-vote PASSED*"])
 
 
 def test_penguins_in_context_differ_from_the_zero_vector_where_readme_says(pytester):
@@ -62,7 +62,7 @@ def test_penguins_in_context_differ_from_the_zero_vector_where_readme_says(pytes
     # On the zero vector min_fraction has no rows to count: those items are refused, and
     # the zero-vector claim passes.
     zero.stdout.fnmatch_lines(["*min_fraction counts rows of a context*"])
-    zero.stdout.fnmatch_lines(["PASSED *::long flippers are Gentoo"])
+    zero.stdout.fnmatch_lines(["PASSED *::long-flippers-are-Gentoo"])
     spec.write_text(
         text + "  - name: long flippers are Gentoo\n    alone: flipper_length=long\n"
         "    predicts: Gentoo\n"

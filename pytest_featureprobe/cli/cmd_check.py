@@ -10,7 +10,7 @@ cannot be built outside pytest: its items fail saying so.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ class ItemResult:
     """One item's outcome, named as pytest names it, and what to print about it."""
 
     where: str  # file:line
-    name: str
+    name: str  # the item's id, as pytest -v prints it
     outcome: str  # passed, failed, error, skipped, xfailed or xpassed
     lines: list[str] = field(default_factory=list)
 
@@ -93,13 +93,18 @@ def _item_result(file_run: FileRun, spec: ItemSpec, where: str) -> ItemResult:
 def check_file(file_run: FileRun) -> list[ItemResult]:
     """Every item of one file, checked as pytest would check it."""
     from ..errors import FeatureProbeError
+    from ..spec.ids import item_ids
 
     path = display_path(file_run.path)
     try:
         specs = file_run.collect()
     except FeatureProbeError as exc:
         return [ItemResult(f"{path}:{exc.line or 1}", "invalid-file", "error", [exc.describe()])]
-    return [_item_result(file_run, spec, f"{path}:{spec.line}") for spec in specs]
+    ids = item_ids(spec.name for spec in specs)
+    return [
+        replace(_item_result(file_run, spec, f"{path}:{spec.line}"), name=item_id)
+        for spec, item_id in zip(specs, ids, strict=True)
+    ]
 
 
 #: pytest's order of outcomes in its closing line.

@@ -5,20 +5,15 @@ work for its items. Items are ``pytest.Function`` objects whose function checks 
 fixtures, marks, ``-k``, ``--lf``, ``-x`` and JUnit properties behave as for Python tests. All the
 work is the runner's ``FileRun``; these nodes adapt it to pytest.
 
-An item's id is its entry's name folded to what ``-k`` parses (``P(Gentoo) high`` is
-``P-Gentoo-high``), cut to ``ID_WIDTH`` characters and a digest of the whole name when longer, and
-numbered when two entries fold to one id; the name itself heads the failure text and is the
-JUnit property ``featureprobe_name`` where it differs. Every item carries the ``featureprobe``
+An item's id is its entry's name as ``spec.ids`` folds it for ``-k``; the name itself heads the
+failure text and is the JUnit property ``featureprobe_name`` where it differs. Every item carries the ``featureprobe``
 mark. The model and the item's sweep are made in setup (so ``--durations`` counts them there);
 an error making them is the failure of the call, as it was when the check made them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import warnings
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,38 +27,6 @@ if TYPE_CHECKING:
     from ..expectations import Outcome
     from ..runner import FileRun
     from ..spec import ItemSpec
-
-
-ID_WIDTH = 120  # characters of an id before the digest of the name
-NOT_IN_IDS = re.compile(r"[^\w+.\-]+")  # what -k cannot parse in a name (and ``[]``, ``:``, ``/``)
-
-
-def item_ids(names: Iterable[str]) -> list[str]:
-    """The ids of a file's entries, in order: each name as ``pytest_id`` folds it, and ``-2``,
-    ``-3`` on a repeat (one pass: a counter per id, so linear in the entries)."""
-    ids: list[str] = []
-    taken: set[str] = set()
-    next_number: dict[str, int] = {}
-    for name in names:
-        found = base = pytest_id(name)
-        if found in taken:
-            number = next_number.get(base, 2)
-            while f"{base}-{number}" in taken:
-                number += 1
-            found, next_number[base] = f"{base}-{number}", number + 1
-        taken.add(found)
-        ids.append(found)
-    return ids
-
-
-def pytest_id(name: str) -> str:
-    """A name as ``-k`` can take it: each run of other characters one ``-``; over ``ID_WIDTH``
-    characters, cut and followed by 8 hex digits of the whole name's SHA-256."""
-    folded = NOT_IN_IDS.sub("-", name).strip("-") or "expect"
-    if len(folded) <= ID_WIDTH:
-        return folded
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{folded[:ID_WIDTH].rstrip('-')}-{digest}"
 
 
 class ExpectationFailed(Exception):
@@ -200,6 +163,7 @@ class ExpectationFile(pytest.Module):
         from ..errors import FeatureProbeError
         from ..files import resolved
         from ..spec import ItemSpec
+        from ..spec.ids import item_ids
 
         run = featureprobe_run(self.config)
         self.file_run = run.file_run(self.path)

@@ -91,15 +91,15 @@ def test_check_gives_the_outcomes_pytest_gives(pytester, monkeypatch, capsys):
     assert status == 1
     assert len(by_pytest) == 21
     assert by_check == by_pytest
-    assert by_check[("featureprobe_mixed.yaml", "four is A")] == "FAILED"
-    assert by_check[("featureprobe_mixed.yaml", "marked close call")] == "XFAILED"
+    assert by_check[("featureprobe_mixed.yaml", "four-is-A")] == "FAILED"
+    assert by_check[("featureprobe_mixed.yaml", "marked-close-call")] == "XFAILED"
     assert by_check[("featureprobe_mixed.yaml", "zero-biased_toward-A")] == "SKIPPED"
     assert by_check[("featureprobe_mixed.yaml", "alone-9-predicts-A")] == "ERROR"
-    assert by_check[("featureprobe_problems.yaml", "feature 3 is a close call")] == "XFAILED"
+    assert by_check[("featureprobe_problems.yaml", "feature-3-is-a-close-call")] == "XFAILED"
     assert by_check[("featureprobe_gate.yaml", "drift-band")] == "FAILED"
     assert by_check[("featureprobe_mixed.yaml", "alone-99-predicts-A")] == "XFAILED"  # own error
-    assert by_check[("featureprobe_mixed.yaml", "skipped before its xfail")] == "SKIPPED"
-    assert by_check[("featureprobe_mixed.yaml", "a strict xfail that passes")] == "FAILED"
+    assert by_check[("featureprobe_mixed.yaml", "skipped-before-its-xfail")] == "SKIPPED"
+    assert by_check[("featureprobe_mixed.yaml", "a-strict-xfail-that-passes")] == "FAILED"
     assert "    [XPASS(strict)] lucky" in output
     # The failure text is the runner's, as pytest prints it.
     assert "    probe 4: expected predicts A; observed C" in output

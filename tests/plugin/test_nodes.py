@@ -335,23 +335,6 @@ def test_ids_are_bounded_and_unique_whatever_the_names(fruit):
     assert names[0]["featureprobe_name"] == long_name.strip() + " a"
 
 
-def test_ids_are_numbered_in_one_pass(monkeypatch):
-    from pytest_featureprobe.plugin import nodes
-
-    lookups = []
-
-    class CountingSet(set):
-        def __contains__(self, value):
-            lookups.append(value)
-            return super().__contains__(value)
-
-    monkeypatch.setattr(nodes, "set", CountingSet, raising=False)
-    ids = nodes.item_ids(["same"] * 20_000 + ["same-3"])
-    assert ids[:3] == ["same", "same-2", "same-3"] and ids[-2] == "same-20000"
-    assert ids[-1] == "same-3-2" and len(set(ids)) == 20_001
-    assert len(lookups) <= 3 * len(ids)  # a quadratic search would make about 2e8
-
-
 def test_a_file_of_5000_entries_collects(fruit):
     entries = "".join("  - alone: red\n    predicts: apple\n" for _ in range(5000))
     write(fruit, "featureprobe_many.yaml", HEADER + entries)
