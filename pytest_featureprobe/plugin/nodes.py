@@ -6,9 +6,10 @@ fixtures, marks, ``-k``, ``--lf``, ``-x`` and JUnit properties behave as for Pyt
 work is the runner's ``FileRun``; these nodes adapt it to pytest.
 
 An item's id is its entry's name as ``spec.ids`` folds it for ``-k``; the name itself heads the
-failure text and is the JUnit property ``featureprobe_name`` where it differs. Every item carries the ``featureprobe``
-mark. The model and the item's sweep are made in setup (so ``--durations`` counts them there);
-an error making them is the failure of the call, as it was when the check made them.
+failure text and is the JUnit property ``featureprobe_name`` where it differs. Every item carries
+the ``featureprobe`` mark. The model and the item's sweep are made in setup (so ``--durations``
+counts them there); an error making them is the failure of the call, as it was when the check
+made them.
 """
 
 from __future__ import annotations

@@ -170,7 +170,8 @@ def test_xdist_summary_has_the_sweep_tables_and_unused_baselines_once(fruit):
     serial, parallel = summary("-p", "no:xdist"), summary("-n", "2")
     assert serial == parallel
     assert serial == [
-        "baseline unused (no selected expectation file uses it): __featureprobe__/featureprobe_gone.json",
+        "baseline unused (no selected expectation file uses it): "
+        "__featureprobe__/featureprobe_gone.json",
         "sweep of callable fruit (order 1; context: zero)",
         "sweep of callable fruit (order 2; context: zero)",
     ]
