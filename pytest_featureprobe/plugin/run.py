@@ -18,7 +18,7 @@ from .terminal import WORKER_OUTPUT, BaselinesSeen, RunSummary, sweep_table, wri
 
 if TYPE_CHECKING:
     from ..memo import ProbeSession
-    from ..runner import FileRun
+    from ..runner import FileRun, RunSettings
 
 
 class FeatureProbeRun:
@@ -29,6 +29,7 @@ class FeatureProbeRun:
         self.summary = RunSummary()
         self.seen = BaselinesSeen()
         self.session: ProbeSession | None = None
+        self.settings: RunSettings | None = None
 
     def probe_session(self) -> ProbeSession:
         """The run's ProbeSession, made on first use."""
@@ -50,9 +51,9 @@ class FeatureProbeRun:
         from ..runner import FileRun
         from .coordination import write_once
 
-        return FileRun(
-            path, self.probe_session(), run_settings(self.config), write_once(self.config)
-        )
+        if self.settings is None:  # one for the run: it records which file owns each baseline
+            self.settings = run_settings(self.config)
+        return FileRun(path, self.probe_session(), self.settings, write_once(self.config))
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
         if file_path.suffix in (".yaml", ".yml") and is_expectation_file(file_path, self.config):

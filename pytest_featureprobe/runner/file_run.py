@@ -10,7 +10,7 @@ The pytest layer adapts it to nodes and fixtures; ``featureprobe check`` runs it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from ..report.entry import ReportEntry
 from ..spec import Document, ItemSpec, load_document
 from ..spec.context_decl import ContextDecl
 from ..sweep import Sweep
-from .confined import refusals
+from .confined import claim_baseline, refusals
 from .context_rows import (
     default_context,
     placed,
@@ -71,6 +71,7 @@ class RunSettings:
     allow_hint: str = ALLOW_HINT  # how messages say to allow a folder outside the project
     calibration_workers: int | None = 1  # processes for calibration seeds (None: auto)
     progress: Callable[[str], None] | None = None  # where calibration says how far it got
+    baseline_owners: dict[Path, Path] = field(default_factory=dict)  # baseline -> its one file
 
     def worded(self, error: FeatureProbeError) -> FeatureProbeError:
         """``error`` with its hints in this run's words (the command's flags, not pytest's)."""
@@ -139,11 +140,15 @@ class FileRun:
         return baseline_path(self.path, declared, self.settings.baseline_folder)
 
     def _check_paths(self) -> None:
-        """Refuse files outside the project root and the allowed folders."""
+        """Refuse files outside the project root and the allowed folders, and a baseline that
+        another file of the run already uses."""
         baseline = self.baseline_path() if self.document.drift is not None else None
         # A file collected from outside the rootdir (pytest /elsewhere/x.yaml) may use its folder.
         roots = [*self.settings.roots, self.path.parent]
-        for declared, error in refusals(self.document, roots, baseline):
+        refused = refusals(self.document, roots, baseline)
+        if baseline is not None:
+            refused += claim_baseline(self.settings.baseline_owners, self.document, baseline)
+        for declared, error in refused:
             whole_file = self.document.refuse_path(declared, error)
             self.error = self.error or whole_file
 

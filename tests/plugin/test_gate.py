@@ -347,6 +347,25 @@ def test_corrupt_baseline_is_one_line(pytester, text, message):
 # --- unused baselines ----------------------------------------------------------------------------
 
 
+def test_two_files_cannot_share_one_baseline(pytester):
+    """One baseline gates one file: the second file naming it has its drift checks refused at
+    its baseline key (its expectations still run) and nothing is written over the first's."""
+    write(pytester, "baseline: shared.json\nmax_flips: 0\n", name="featureprobe_a.yaml")
+    write(pytester, "baseline: shared.json\nmax_flips: 0\n", name="featureprobe_b.yaml")
+    result = run(pytester, "--featureprobe-update")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of featureprobe_b.yaml:8: drift-flips*",
+            "featureprobe: featureprobe_b.yaml:7: drift.baseline: shared.json is already the "
+            "baseline of featureprobe_a.yaml: one baseline gates one file*",
+        ]
+    )
+    assert result.stdout.str().count("baseline written: shared.json") == 1
+    # Alone, b may use it (no other file of the run claims it).
+    run(pytester, "featureprobe_b.yaml").assert_outcomes(passed=2)
+
+
 def test_unused_baselines_are_reported_but_not_those_of_unselected_files(pytester):
     write(pytester, "max_flips: 0\n", name="featureprobe_x.yaml")
     write(pytester, "max_flips: 0\n", name="featureprobe_y.yaml")
