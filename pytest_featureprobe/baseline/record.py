@@ -21,6 +21,7 @@ from ..features import FeatureSpace
 from ..probes import probe_features
 from ..provenance import library_versions, platform_facts
 from ..sweep import Sweep, prob_column
+from . import numbers
 from .churn import RowPredictions
 from .seed_band import SeedBand
 from .seed_test import SeedCells
@@ -202,13 +203,15 @@ class Baseline:
     @classmethod
     def from_text(cls, text: str, path: str | Path) -> Baseline:
         try:
-            data = json.loads(text)
+            data = numbers.parse(text)
         except json.JSONDecodeError as exc:
             raise BaselineError(
                 f"corrupt baseline: {exc.msg}; recreate it with {UPDATE_HINT}",
                 path=path,
                 line=exc.lineno,
             ) from None
+        except numbers.CorruptNumber as exc:
+            raise BaselineError(exc.message, path=path, line=exc.line) from None
         try:
             if data.get("format") != FORMAT_VERSION:
                 raise BaselineError(
@@ -216,44 +219,62 @@ class Baseline:
                     f"{FORMAT_VERSION}); recreate it with {UPDATE_HINT}",
                     path=path,
                 )
-            records = data["probes"]
             classes = tuple(data["classes"])
-            probabilities = np.array([r["p"] for r in records], dtype=np.float64)
-            if probabilities.shape != (len(records), len(classes)):
-                raise ValueError("probability rows do not match the classes")
-            _check_probabilities(text, path, records, probabilities, classes)
-            baseline = cls(
-                space=FeatureSpace.from_dict(data["space"]),
-                classes=classes,
-                order=int(data["order"]),
-                probes=[str(r["probe"]) for r in records],
-                probabilities=probabilities,
-                model=dict(data.get("model") or {}),
-                versions=_strings(data.get("versions")),
-                platform=_strings(data.get("platform")),
-                precision=int(data.get("precision", PRECISION)),
-                context=_context(data.get("context")),
-            )
-            if "rows" in data:
-                baseline.rows = RowPredictions.from_records(data["rows"], len(classes))
-            if "seed_test" in data:
-                baseline.seed_cells = SeedCells.from_file(
-                    data["seed_test"], records, data["slices"], len(classes)
-                )
-                _check_slices(baseline)
-            if records and "center" in records[0]:
-                baseline.band = SeedBand.from_file(
-                    data["band"],
-                    np.array([r["center"] for r in records], dtype=np.float64),
-                    np.array([r["spread"] for r in records], dtype=np.float64),
-                )
+            for block, key in (("probes", "p"), ("probes", "center"), ("rows", "p")):
+                numbers.check_probabilities(text, data, block, key, classes)
+            numbers.check_finite(text, data)
+            return cls._from_data(data)
+        except numbers.CorruptNumber as exc:
+            raise BaselineError(exc.message, path=path, line=exc.line) from None
         except BaselineError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, FeatureProbeError) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            OverflowError,
+            FeatureProbeError,
+        ) as exc:
             raise BaselineError(
                 f"corrupt baseline ({type(exc).__name__}: {exc}); recreate it with {UPDATE_HINT}",
                 path=path,
             ) from None
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any]) -> Baseline:
+        """The baseline parsed JSON holds, its numbers checked (``numbers``); a malformed part
+        raises what reading it raises (KeyError, TypeError, ValueError)."""
+        records = data["probes"]
+        classes = tuple(data["classes"])
+        probabilities = np.array([r["p"] for r in records], dtype=np.float64)
+        if probabilities.shape != (len(records), len(classes)):
+            raise ValueError("probability rows do not match the classes")
+        baseline = cls(
+            space=FeatureSpace.from_dict(data["space"]),
+            classes=classes,
+            order=int(data["order"]),
+            probes=[str(r["probe"]) for r in records],
+            probabilities=probabilities,
+            model=dict(data.get("model") or {}),
+            versions=_strings(data.get("versions")),
+            platform=_strings(data.get("platform")),
+            precision=int(data.get("precision", PRECISION)),
+            context=_context(data.get("context")),
+        )
+        if "rows" in data:
+            baseline.rows = RowPredictions.from_records(data["rows"], len(classes))
+        if "seed_test" in data:
+            baseline.seed_cells = SeedCells.from_file(
+                data["seed_test"], records, data["slices"], len(classes)
+            )
+            _check_slices(baseline)
+        if records and "center" in records[0]:
+            baseline.band = SeedBand.from_file(
+                data["band"],
+                np.array([r["center"] for r in records], dtype=np.float64),
+                np.array([r["spread"] for r in records], dtype=np.float64),
+            )
         return baseline
 
 
@@ -264,31 +285,6 @@ def _context(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
         raise TypeError("the context is a mapping with a digest")
     return {**value, "name": str(value.get("name", "?"))}
-
-
-def _check_probabilities(
-    text: str,
-    path: str | Path,
-    records: list[dict[str, Any]],
-    probabilities: np.ndarray,
-    classes: tuple[str, ...],
-) -> None:
-    """Every stored probability is a finite number from 0 to 1: a NaN would pass every drift
-    comparison without a word. The first that is not is named, with its probe and line."""
-    bad = ~(np.isfinite(probabilities) & (probabilities >= 0) & (probabilities <= 1))
-    if not bad.any():
-        return
-    row, column = (int(i) for i in np.argwhere(bad)[0])
-    probe = str(records[row].get("probe"))
-    marker = f'"probe": {json.dumps(probe)}'
-    line = next((n for n, t in enumerate(text.splitlines(), 1) if marker in t), None)
-    value = float(probabilities[row, column])
-    raise BaselineError(
-        f"corrupt baseline: probe {probe}: P({classes[column]}) is {value} (probabilities are "
-        f"finite numbers from 0 to 1); recreate it with {UPDATE_HINT}",
-        path=path,
-        line=line,
-    )
 
 
 def _check_slices(baseline: Baseline) -> None:

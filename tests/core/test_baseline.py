@@ -378,3 +378,78 @@ def test_a_baseline_nested_too_deeply_is_a_corrupt_baseline(tmp_path):
     with pytest.raises(BaselineError) as info:
         read_baseline(path)
     assert info.value.message.startswith("corrupt baseline: nested too deeply to parse")
+
+
+def _edited(tmp_path, text, probe, old, new):
+    """The baseline ``text`` with ``old`` replaced by ``new`` on the line of ``probe``; the path
+    it is written to and that line's number (1-based)."""
+    lines = text.splitlines()
+    number = next(n for n, line in enumerate(lines) if f'"probe": "{probe}"' in line)
+    assert old in lines[number]
+    lines[number] = lines[number].replace(old, new, 1)
+    path = tmp_path / "b.json"
+    path.write_text("\n".join(lines) + "\n")
+    return path, number + 1
+
+
+def test_a_probe_whose_probabilities_do_not_sum_to_1_is_refused_with_its_line(tmp_path):
+    """Each value can be in [0, 1] and the row still not be probabilities (a hand edit)."""
+    text = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])).to_text()
+    path, line = _edited(tmp_path, text, "b", '"p": [0.5, 0.5]', '"p": [0.5, 0.2]')
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert (info.value.path, info.value.line) == (str(path), line)
+    assert info.value.message == (
+        "corrupt baseline: probe b: its probabilities (0.5, 0.2) sum to 0.7, not 1 (within "
+        "0.001); recreate it with --featureprobe-update"
+    )
+    # Rounding to 6 decimals moves a sum far less than the tolerance.
+    path.write_text(text.replace('"p": [0.5, 0.5]', '"p": [0.5, 0.5000004]'))
+    assert read_baseline(path).probes == Baseline.from_text(text, path).probes
+
+
+def test_a_seed_band_center_outside_0_1_is_refused_with_its_probe_and_line(tmp_path):
+    seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(3)]
+    text = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=[0, 1, 2]).to_text()
+    path, line = _edited(tmp_path, text, "b", '"center": [0.731059', '"center": [1.7')
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert info.value.line == line
+    assert info.value.message.startswith(
+        "corrupt baseline: probe b, the seed band's center: P(no) is 1.7 (probabilities are "
+        "finite numbers from 0 to 1)"
+    )
+
+
+@pytest.mark.parametrize("value", ["NaN", "-Infinity", "1e400"])
+def test_any_number_of_a_baseline_that_is_not_finite_is_refused_with_its_key_and_line(
+    tmp_path, value
+):
+    seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(3)]
+    text = Baseline.from_sweep(seeds[0], band=seeds, band_seeds=[0, 1, 2]).to_text()
+    lines = text.splitlines()
+    number = next(n for n, t in enumerate(lines) if t.startswith('  "band"'))
+    lines[number] = re.sub(r'"floor": [0-9.]+', f'"floor": {value}', lines[number])
+    path = tmp_path / "b.json"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    shown = {"NaN": "nan", "-Infinity": "-inf", "1e400": "inf"}[value]
+    assert info.value.line == number + 1
+    assert info.value.message == (
+        f"corrupt baseline: band.floor is {shown} (every number of a baseline is finite); "
+        "recreate it with --featureprobe-update"
+    )
+
+
+def test_an_integer_too_long_to_convert_is_a_corrupt_baseline_at_its_line(tmp_path):
+    """json raises a plain ValueError (not a JSONDecodeError) past 4,300 digits."""
+    text = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])).to_text()
+    path, line = _edited(tmp_path, text, "b", '"p": [0.5', '"p": [' + "7" * 5000)
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert info.value.line == line
+    assert info.value.message == (
+        "corrupt baseline: a number of 5,000 digits (a baseline holds probabilities, counts and "
+        "seeds); recreate it with --featureprobe-update"
+    )

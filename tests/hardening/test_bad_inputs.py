@@ -1042,6 +1042,79 @@ CASES += ISSUE_19_CASES
 KERAS_CASES += ISSUE_19_KERAS_CASES
 
 
+# --- issue 16: numbers that are not what they stand for, baselines that do not cover their gates,
+# special files, encodings (a block of its own, joined to CASES at its end)
+
+
+def baseline_line_edited(probe: str, old: str, new: str) -> Callable[[pytest.Pytester], dict]:
+    """The baseline written, then ``old`` replaced by ``new`` on the line of ``probe`` (a hand
+    edit); ``line`` is that line's number."""
+
+    def before(pytester: pytest.Pytester) -> dict[str, Any]:
+        path = write_baseline(pytester)
+        lines = path.read_text().splitlines()
+        number = next(n for n, t in enumerate(lines) if f'"probe": "{probe}"' in t)
+        assert old in lines[number], lines[number]
+        lines[number] = lines[number].replace(old, new)
+        path.write_text("\n".join(lines) + "\n")
+        return {"line": number + 1}
+
+    return before
+
+
+RECREATE = "recreate it with --featureprobe-update"
+ISSUE_16_CASES: list[Case] = [
+    Case(
+        "baseline-probability-nan",
+        DRIFT,
+        f"{BASELINE}:{{line}}",
+        "corrupt baseline: probe red: P(apple) is nan (probabilities are finite numbers from 0 "
+        f"to 1); {RECREATE}",
+        before=baseline_line_edited("red", '"p": [0.8,', '"p": [NaN,'),
+        passed=1,
+    ),
+    Case(
+        "baseline-probabilities-not-summing-to-1",
+        DRIFT,
+        f"{BASELINE}:{{line}}",
+        "corrupt baseline: probe red: its probabilities (0.5, 0.15, 0.05) sum to 0.7, not 1 "
+        f"(within 0.001); {RECREATE}",
+        before=baseline_line_edited("red", '"p": [0.8,', '"p": [0.5,'),
+        passed=1,
+    ),
+    Case(
+        "baseline-integer-of-5000-digits",
+        DRIFT,
+        f"{BASELINE}:{{line}}",
+        "corrupt baseline: a number of 5,000 digits (a baseline holds probabilities, counts and "
+        f"seeds); {RECREATE}",
+        before=baseline_line_edited("red", '"p": [0.8,', '"p": [' + "9" * 5000 + ","),
+        passed=1,
+    ),
+    Case(
+        "baseline-number-not-finite-elsewhere",
+        DRIFT,
+        f"{BASELINE}:{{line}}",
+        f"corrupt baseline: probes[1].extra is inf (every number of a baseline is finite); "
+        f"{RECREATE}",
+        before=baseline_line_edited("red", '"probe": "red"', '"probe": "red", "extra": 1e999'),
+        passed=1,
+    ),
+    Case(
+        "baseline-probe-line-deleted",
+        DRIFT,
+        BASELINE,
+        "the baseline no longer matches the model: it lacks 1 of today's probes up to order 1 "
+        "(sour), which would go unchecked",
+        before=damaged_baseline(
+            lambda text: "\n".join(t for t in text.split("\n") if '"probe": "sour"' not in t)
+        ),
+        passed=1,
+    ),
+]
+CASES += ISSUE_16_CASES
+
+
 @pytest.fixture(scope="module")
 def keras_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The .keras files of the cases, made once per module: name -> bytes."""
