@@ -17,6 +17,7 @@ import numpy as np
 from .errors import DataError, display_path, not_utf8, quoted
 from .features import FeatureSpace, _is_missing, feature_name
 from .files import unreadable
+from .limits import DATA_VARIABLE, MAX_DATA_BYTES, from_environment, too_large
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,13 +28,17 @@ READERS = {".csv": ",", ".tsv": "\t"}
 def read_table(path: str | Path) -> pd.DataFrame:
     """A data file as a DataFrame: CSV, TSV, JSON lines (``.jsonl``) or JSON records.
 
+    Every cell is the text the file holds: CSV cells are read as strings, and JSON numbers keep
+    the text they are written with (``1`` and ``1.0`` are two labels in both, as ``"None"`` and
+    ``"NA"`` are values, not missing); an empty cell, JSON ``null`` and a missing key are
+    missing. A file over the size limit (``limits.MAX_DATA_BYTES``) is refused with its size
+    before it is parsed.
+
     A file that cannot be read is a DataError naming it (relative to the working directory) and
     saying what is wrong, with the line of the file where that is known. It carries no location of
     its own, so that the caller places it at the key that names the file (``model.train.data``,
     ``expect[3].on``).
     """
-    import pandas as pd
-
     path = Path(path)
     shown = display_path(path)
     problem = unreadable(path, "data file", shown)
@@ -45,104 +50,178 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"{shown}: unsupported data file type {quoted(suffix)} "
             "(use .csv, .tsv, .json or .jsonl)"
         )
+    text = _text(path, shown)
+    if suffix in READERS:
+        return _csv_frame(text, READERS[suffix], shown)
+    import pandas as pd
+
+    records = _json_records(text, suffix)
+    if isinstance(records, str):
+        raise DataError(f"cannot read {shown}: {records}")
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
+
+
+def _text(path: Path, shown: str) -> str:
+    """The file's text, read no further than the limit; a file over it, not text (a NUL byte,
+    UTF-16 or UTF-32) or not UTF-8 is a DataError saying so."""
     try:
-        with path.open("rb") as stream:
-            head = stream.read(8192)
+        limit = from_environment(DATA_VARIABLE, MAX_DATA_BYTES)
+    except ValueError as exc:
+        raise DataError(f"cannot read {shown}: {exc}") from None
+    try:
+        with path.open("rb") as stream:  # never more than the limit, whatever the file claims
+            raw = stream.read(limit + 1)
     except OSError as exc:  # permission denied, an I/O error
         raise DataError(f"cannot read {shown}: {(exc.strerror or str(exc)).lower()}") from None
+    if len(raw) > limit:
+        size = max(len(raw), _size(path))
+        raise DataError(
+            f"cannot read {shown}: {too_large(size, limit, 'data files', DATA_VARIABLE)}"
+        )
+    problem = _encoding_problem(raw[:8192], shown)
+    if problem is None:
+        try:
+            text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is not part of the text
+        except UnicodeDecodeError as bad:
+            problem = not_utf8(raw, bad)[0]
+        else:
+            problem = None if text.strip() else "the file is empty"
+    if problem is not None:
+        raise DataError(f"cannot read {shown}: {problem}")
+    return text
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+#: Byte order marks of the encodings that are not UTF-8 but look like binary to a UTF-8 reader
+#: (UTF-32's before UTF-16's: FF FE 00 00 starts with FF FE).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32", "UTF-32LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32", "UTF-32BE"),
+    (b"\xff\xfe", "UTF-16", "UTF-16LE"),
+    (b"\xfe\xff", "UTF-16", "UTF-16BE"),
+)
+
+
+def _encoding_problem(head: bytes, shown: str) -> str | None:
+    """Why the start of a file is not UTF-8 text: UTF-16 or UTF-32 (by its byte order mark, or
+    ASCII text with a NUL byte between letters), with how to convert it; other NUL bytes are
+    binary. None when it may be UTF-8."""
+    found = next(((name, exact) for bom, name, exact in _BOMS if head.startswith(bom)), None)
+    if found is None and b"\0" in head:
+        even, odd = head[0::2], head[1::2]
+        if head[:64] and not odd.strip(b"\0") and even.strip(b"\0"):
+            found = ("UTF-16", "UTF-16LE")  # text without a byte order mark
+        elif head[:64] and not even.strip(b"\0") and odd.strip(b"\0"):
+            found = ("UTF-16", "UTF-16BE")
+    if found is not None:
+        name, exact = found
+        how = "a byte order mark" if head.startswith(_bom_of(exact)) else "no byte order mark"
+        return (
+            f"{name} text ({exact}, {how}), not UTF-8; convert it, e.g. iconv -f {exact} "
+            f"-t UTF-8 {shown} > utf8{Path(shown).suffix}, or save it as UTF-8"
+        )
     if b"\0" in head:  # pandas would read some binary files as text
         line = head.count(b"\n", 0, head.index(b"\0")) + 1
-        raise DataError(f"cannot read {shown}: binary, not text (a NUL byte on line {line})")
-    try:
-        if suffix in READERS:
-            frame = pd.read_csv(path, sep=READERS[suffix], dtype=str, keep_default_na=True)
-            if not isinstance(frame.index, pd.RangeIndex):
-                # pandas makes the leading fields an index when rows have more fields than the
-                # header: every column would then be shifted.
-                raise DataError(f"cannot read {shown}: {_extra_fields(path, READERS[suffix])}")
-            return frame
-        problem = _json_problem(path, suffix)  # pandas takes a list with non-records in it
-        if problem is not None:
-            raise DataError(f"cannot read {shown}: {problem}")
-        if suffix == ".jsonl":
-            return pd.read_json(path, lines=True)
-        return pd.read_json(path, orient="records")
-    except (ValueError, TypeError, pd.errors.ParserError, OSError) as exc:
-        raise DataError(f"cannot read {shown}: {_unreadable(path, suffix, exc)}") from None
-
-
-def _unreadable(path: Path, suffix: str, exc: Exception) -> str:
-    """Why a data file cannot be read, with the line of the file where that is known."""
-    if isinstance(exc, OSError):
-        return (exc.strerror or str(exc)).lower()
-    problem = _json_problem(path, suffix) if suffix in (".json", ".jsonl") else None
-    if problem is None:
-        problem = _text_problem(path.read_bytes())
-    if problem is not None:
-        return problem
-    message = str(exc).strip().splitlines()
-    return message[0] if message else type(exc).__name__
-
-
-def _text_problem(raw: bytes) -> str | None:
-    if not raw.strip():
-        return "the file is empty"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return not_utf8(raw, bad)[0]
+        return f"binary, not text (a NUL byte on line {line})"
     return None
 
 
-def _json_problem(path: Path, suffix: str) -> str | None:
-    """Why a JSON data file does not hold records (None when it does): not text, invalid JSON
-    (with its line), nested too deep for the parser, or an item that is not a record."""
-    raw = path.read_bytes()
-    problem = _text_problem(raw)
-    if problem is not None:
-        return problem
-    text = raw.decode("utf-8")
+def _bom_of(exact: str) -> bytes:
+    return next(bom for bom, _, name in _BOMS if name == exact)
+
+
+def _csv_frame(text: str, separator: str, shown: str) -> pd.DataFrame:
+    """A CSV or TSV text as strings: only an empty cell is missing (``None``, ``NA`` and
+    ``null`` are values, as a category named so must be)."""
+    import io
+
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, na_values=[""]
+        )
+    except (ValueError, TypeError, pd.errors.ParserError) as exc:
+        message = str(exc).strip().splitlines()
+        raise DataError(
+            f"cannot read {shown}: {message[0] if message else type(exc).__name__}"
+        ) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas makes the leading fields an index when rows have more fields than the
+        # header: every column would then be shifted.
+        raise DataError(f"cannot read {shown}: {_extra_fields(text, separator)}")
+    return frame
+
+
+def _number_text(text: str) -> str:
+    return text
+
+
+def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
+    """The records of a JSON data file, its numbers as the text they are written with (JSON
+    ``NaN`` missing); or why there are none: invalid JSON (with its line), nested too deep for
+    the parser, or an item that is not a record."""
+    options = {"parse_int": _number_text, "parse_float": _number_text}
+    constants = {"NaN": None, "Infinity": "Infinity", "-Infinity": "-Infinity"}
+    options["parse_constant"] = constants.get
     lines = [(1, text)] if suffix == ".json" else enumerate(text.splitlines(), start=1)
+    records: list[dict[str, Any]] = []
     for number, line in lines:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line, **options)
         except json.JSONDecodeError as error:
             return f"invalid JSON on line {number + error.lineno - 1}: {error.msg}"
         except RecursionError:
             return f"JSON nested too deeply on line {number} (the parser's limit)"
-        if suffix == ".jsonl" and not isinstance(data, dict):
-            return f"line {number} is not a JSON object (a .jsonl file holds one per line)"
-        if suffix == ".json" and not isinstance(data, list):
+        if suffix == ".jsonl":
+            if not isinstance(data, dict):
+                return f"line {number} is not a JSON object (a .jsonl file holds one per line)"
+            records.append(data)
+            continue
+        if not isinstance(data, list):
             return "a .json data file holds a list of records ([{column: value, ...}, ...])"
-        if suffix == ".json":
-            item = next((n for n, r in enumerate(data, start=1) if not isinstance(r, dict)), None)
-            if item is not None:
-                return (
-                    f"item {item} of the list is {type(data[item - 1]).__name__}, not a record "
-                    "(a .json data file holds a list of records: [{column: value, ...}, ...])"
-                )
-    return None
+        item = next((n for n, r in enumerate(data, start=1) if not isinstance(r, dict)), None)
+        if item is not None:
+            return (
+                f"item {item} of the list is {_json_type(data[item - 1])}, not a record "
+                "(a .json data file holds a list of records: [{column: value, ...}, ...])"
+            )
+        records = data
+    return records
 
 
-def _extra_fields(path: Path, separator: str) -> str:
+def _json_type(value: Any) -> str:
+    """A JSON value's type as Python names it (numbers are read as their text here)."""
+    if isinstance(value, str) and value[:1] in "-0123456789":
+        return "float" if any(c in value for c in ".eE") else "int"
+    return type(value).__name__
+
+
+def _extra_fields(text: str, separator: str) -> str:
     import csv
+    import io
 
     header: list[str] = []
-    with path.open(newline="", encoding="utf-8") as stream:
-        rows = csv.reader(stream, delimiter=separator)
-        try:
-            header = next(rows, [])
-            for row in rows:
-                if len(row) > len(header):
-                    return (
-                        f"line {rows.line_num} has {len(row)} fields but the header has "
-                        f"{len(header)} ({', '.join(header)}); quote values that hold "
-                        f"{separator!r}"
-                    )
-        except csv.Error as exc:  # a field over csv's limit (128 KB)
-            return f"line {rows.line_num}: {exc}, and rows have more fields than the header"
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        header = next(rows, [])
+        for row in rows:
+            if len(row) > len(header):
+                return (
+                    f"line {rows.line_num} has {len(row)} fields but the header has "
+                    f"{len(header)} ({', '.join(header)}); quote values that hold "
+                    f"{separator!r}"
+                )
+    except csv.Error as exc:  # a field over csv's limit (128 KB)
+        return f"line {rows.line_num}: {exc}, and rows have more fields than the header"
     return f"rows have more fields than the header ({', '.join(header)})"
 
 

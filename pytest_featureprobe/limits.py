@@ -10,6 +10,11 @@ import os
 MAX_SPEC_BYTES = 16 << 20
 SPEC_VARIABLE = "FEATUREPROBE_MAX_SPEC_BYTES"
 
+#: A data file (training data, ``on:`` rows, a context's rows), in bytes (512 MiB: pandas holds
+#: a few times that in memory while it parses).
+MAX_DATA_BYTES = 512 << 20
+DATA_VARIABLE = "FEATUREPROBE_MAX_DATA_BYTES"
+
 
 def from_environment(variable: str, default: int) -> int:
     """The limit ``variable`` gives (a whole number above 0), else ``default``; a ValueError

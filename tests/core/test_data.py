@@ -76,12 +76,100 @@ def test_a_tsv_file_is_split_on_tabs(here):
 
 def test_a_json_file_of_records_is_read(here):
     frame = read_table(write(here, "d.json", '[{"a": [1, 2], "b": "x"}, {"a": [], "b": "y"}]'))
-    assert frame.to_dict("records") == [{"a": [1, 2], "b": "x"}, {"a": [], "b": "y"}]
+    assert frame.to_dict("records") == [{"a": ["1", "2"], "b": "x"}, {"a": [], "b": "y"}]
 
 
 def test_a_json_lines_file_is_read_one_record_a_line(here):
     frame = read_table(write(here, "d.jsonl", '{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n'))
-    assert frame.to_dict("records") == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert frame.to_dict("records") == [{"a": "1", "b": "x"}, {"a": "2", "b": "y"}]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("d.csv", "label\n1\n1.0\n1e0\n01\n"),
+        ("d.json", '[{"label": 1}, {"label": 1.0}, {"label": 1e0}, {"label": "01"}]'),
+        ("d.jsonl", '{"label": 1}\n{"label": 1.0}\n{"label": 1e0}\n{"label": "01"}\n'),
+    ],
+)
+def test_labels_are_the_text_the_file_holds_in_csv_and_json_alike(here, name, content):
+    """1 and 1.0 were two classes from CSV but one from JSON (pandas made both 1)."""
+    frame = read_table(write(here, name, content))
+    assert frame["label"].tolist() == ["1", "1.0", "1e0", "01"]
+    assert class_indices(list(frame["label"]))[1] == ("01", "1", "1.0", "1e0")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("d.csv", "kind,x\nNone,1\nNA,2\nnull,3\nN/A,4\n,5\n"),
+        ("d.json", '[{"kind": "None"}, {"kind": "NA"}, {"kind": "null"}, {"kind": "N/A"}, {}]'),
+    ],
+)
+def test_none_and_na_are_values_and_only_an_empty_cell_is_missing(here, name, content):
+    """pandas' default NA strings made a category named None or NA silently missing."""
+    frame = read_table(write(here, name, content))
+    kinds = frame["kind"].tolist()
+    assert kinds[:4] == ["None", "NA", "null", "N/A"]
+    assert pd.isna(kinds[4])
+    _, classes = class_indices(kinds[:4])
+    assert classes == ("N/A", "NA", "None", "null")
+
+
+def test_json_null_and_nan_are_missing(here):
+    frame = read_table(write(here, "d.json", '[{"a": null}, {"a": NaN}, {"a": "x"}]'))
+    assert [pd.isna(v) for v in frame["a"]] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "exact", "bom"),
+    [
+        ("utf-16", "UTF-16LE", "a byte order mark"),
+        ("utf-16-be", "UTF-16BE", "no byte order mark"),
+        ("utf-16-le", "UTF-16LE", "no byte order mark"),
+        ("utf-32", "UTF-32LE", "a byte order mark"),
+    ],
+)
+def test_utf16_and_utf32_are_named_with_how_to_convert(here, encoding, exact, bom):
+    """A UTF-16 export (Excel's 'Unicode text') was 'binary, not text (a NUL byte)'."""
+    path = write(here, "d.csv", 'fruit,kind\n"[red]",apple\n'.encode(encoding))
+    name = exact[:6]
+    assert refused(path).message == (
+        f"cannot read d.csv: {name} text ({exact}, {bom}), not UTF-8; convert it, e.g. iconv "
+        f"-f {exact} -t UTF-8 d.csv > utf8.csv, or save it as UTF-8"
+    )
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column_name(here):
+    frame = read_table(write(here, "d.csv", "\ufeffa,b\n1,2\n".encode()))
+    assert list(frame.columns) == ["a", "b"]
+
+
+def test_a_data_file_over_the_size_limit_is_refused_with_its_size(here, monkeypatch):
+    from pytest_featureprobe.limits import DATA_VARIABLE
+
+    path = write(here, "d.csv", "a\n" + "1\n" * 600)
+    monkeypatch.setenv(DATA_VARIABLE, "1000")
+    assert refused(path).message == (
+        "cannot read d.csv: the file is 1,202 bytes; data files are read up to 1,000 bytes (set "
+        "FEATUREPROBE_MAX_DATA_BYTES to a larger number of bytes to read it)"
+    )
+    monkeypatch.setenv(DATA_VARIABLE, "1202")  # exactly at the limit: read
+    assert len(read_table(path)) == 600
+    monkeypatch.setenv(DATA_VARIABLE, "big")
+    assert refused(path).message == (
+        "cannot read d.csv: FEATUREPROBE_MAX_DATA_BYTES must be a whole number above 0, not 'big'"
+    )
+
+
+def test_a_fifo_is_not_read(here):
+    """Reading a FIFO blocks until a writer comes: it is refused from its stat alone."""
+    import os
+
+    os.mkfifo(here / "d.csv")
+    assert refused(here / "d.csv").message == (
+        "data file d.csv is not a regular file (a FIFO, device or socket)"
+    )
 
 
 def test_the_suffix_is_read_in_any_case(here):

@@ -96,6 +96,7 @@ class Case:
     before: Callable[[pytest.Pytester], dict[str, Any] | None] | None = None
     check: Callable[[pytest.Pytester, str], None] | None = None
     xfail: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)  # set for the run, then restored
 
     @property
     def keras(self) -> bool:
@@ -1111,6 +1112,60 @@ ISSUE_16_CASES: list[Case] = [
         ),
         passed=1,
     ),
+    Case(
+        "data-utf16-csv",
+        train("f.csv"),
+        f"{BAD}:3: model.train.data",
+        "cannot read f.csv: UTF-16 text (UTF-16LE, a byte order mark), not UTF-8; convert it, "
+        "e.g. iconv -f UTF-16LE -t UTF-8 f.csv > utf8.csv, or save it as UTF-8",
+        files={"f.csv": b"\xff\xfe" + FRUIT_CSV.encode("utf-16-le")},
+    ),
+    Case(
+        "data-utf32-csv",
+        train("f.csv"),
+        f"{BAD}:3: model.train.data",
+        "cannot read f.csv: UTF-32 text (UTF-32BE, a byte order mark), not UTF-8",
+        files={"f.csv": b"\x00\x00\xfe\xff" + FRUIT_CSV.encode("utf-32-be")},
+    ),
+    Case(
+        "data-file-a-directory",
+        train("f.csv"),
+        f"{BAD}:3: model.train.data",
+        "data file f.csv is a folder, not a file",
+        before=lambda pytester: (pytester.path / "f.csv").mkdir() and None,
+    ),
+    Case(
+        "data-file-a-fifo",
+        train("f.csv"),
+        f"{BAD}:3: model.train.data",
+        "data file f.csv is not a regular file (a FIFO, device or socket)",
+        before=lambda pytester: __import__("os").mkfifo(pytester.path / "f.csv"),
+    ),
+    Case(
+        "rows-file-a-fifo",
+        on_file("rows.csv"),
+        f"{BAD}:8: expect[1].on",
+        "data file rows.csv is not a regular file (a FIFO, device or socket)",
+        before=lambda pytester: __import__("os").mkfifo(pytester.path / "rows.csv"),
+        passed=1,
+    ),
+    Case(
+        "data-file-over-the-size-limit",
+        train("f.csv"),
+        f"{BAD}:3: model.train.data",
+        f"cannot read f.csv: the file is {len(FRUIT_CSV)} bytes; data files are read up to 100 "
+        "bytes (set FEATUREPROBE_MAX_DATA_BYTES to a larger number of bytes to read it)",
+        files={"f.csv": FRUIT_CSV},
+        env={"FEATUREPROBE_MAX_DATA_BYTES": "100"},
+    ),
+    Case(
+        "rows-file-over-the-size-limit",
+        on_file("fruits.csv"),
+        f"{BAD}:8: expect[1].on",
+        "cannot read fruits.csv: the file is 64 bytes; data files are read up to 20 bytes",
+        env={"FEATUREPROBE_MAX_DATA_BYTES": "20"},
+        passed=1,
+    ),
 ]
 CASES += ISSUE_16_CASES
 
@@ -1172,8 +1227,15 @@ def test_the_corpus_is_large_ids_are_unique_and_tensorflow_cases_come_last():
 
 
 @pytest.mark.parametrize("case", [param(case) for case in CASES + KERAS_CASES])
-def test_bad_input(case: Case, fruit: pytest.Pytester, request: pytest.FixtureRequest) -> None:
+def test_bad_input(
+    case: Case,
+    fruit: pytest.Pytester,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     folder = fruit.path
+    for variable, value in case.env.items():
+        monkeypatch.setenv(variable, value)
     with (folder / "conftest.py").open("a") as stream:
         stream.write(EXTRA_CONFTEST)
     (folder / "featureprobe_good.yaml").write_text(GOOD)
