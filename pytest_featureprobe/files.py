@@ -5,8 +5,11 @@ A file we write (a baseline, a sidecar, the HTML report, a recorded expectation 
 to a temporary file in the same folder and renamed over the target, so a reader never sees half a
 file and an interrupted write leaves the old one; files that belong together (a YAML and its
 baseline, a model and its sidecar) are renamed together or not at all (``staged_files``); a cache
-entry (a folder) is filled in a staging folder and renamed the same way. Temporary names start
-with a dot and end with ``.tmp`` (``.tmp.keras`` for Keras, which insists on its suffix).
+entry (a folder) is filled in a staging folder and renamed the same way. Temporary names are
+recognisable: ``.<name>.featureprobe-<pid>-<random>.tmp`` (``.tmp.keras`` for Keras, which
+insists on its suffix), and one left by a process that was killed (SIGKILL, a power cut) is
+removed by the next write or baseline read in its folder (``remove_stale``): older than this
+process and made by a process that no longer runs.
 ``unreadable``, ``unwritable`` and ``resolved`` never raise: a link loop, a NUL byte or a name too
 long is a reason in words, not a RuntimeError, ValueError or OSError. Imports nothing of ours.
 """
@@ -16,14 +19,83 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
+import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 TEMPORARY_SUFFIX = ".tmp"
+#: What every temporary name holds after the target's name: ``.featureprobe-<pid>-``.
+TEMPORARY_MARK = ".featureprobe-"
+_TEMPORARY = re.compile(r"^\..*\.featureprobe-([0-9]+)-[^.]*(\.old)?\.tmp(\.keras)?$")
+_STARTED = time.time()  # this process's start, as near as this module can tell
+
+
+def _temporary_prefix(name: str) -> str:
+    return f".{name}{TEMPORARY_MARK}{os.getpid()}-"
+
+
+class StaleFilesWarning(UserWarning):
+    """Temporary files a killed process left could not be removed: where they are."""
+
+
+def remove_stale(folder: str | Path, started: float | None = None) -> list[Path]:
+    """Remove the temporary files and staging folders of ours in ``folder`` (not below it) that
+    a killed process left: a recognisable name (``TEMPORARY_MARK``), last changed before
+    ``started`` (default: this process's start) and made by a process that no longer runs (a
+    live one may still be writing). Returns what was removed; what cannot be is named in a
+    ``StaleFilesWarning``. Never raises."""
+    started = _STARTED if started is None else started
+    removed, left = [], []
+    try:
+        names = os.listdir(folder)
+    except (OSError, ValueError):
+        return []
+    for name in names:
+        found = _TEMPORARY.match(name)
+        if found is None or _alive(int(found.group(1))):
+            continue
+        path = Path(folder) / name
+        try:
+            if os.lstat(path).st_mtime >= started:
+                continue
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            continue  # removed by another process meanwhile
+        except OSError:
+            left.append(path)
+            continue
+        removed.append(path)
+    if left:
+        warnings.warn(
+            StaleFilesWarning(
+                f"{len(left)} temporary file{'s' if len(left) > 1 else ''} of an interrupted "
+                f"write could not be removed: {', '.join(str(p) for p in left[:5])}"
+            ),
+            stacklevel=2,
+        )
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (this one always does; a pid we may not signal runs)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or a pid this system cannot have: keep it
+    return True
 
 
 def unreadable(path: str | Path, what: str, shown: str | Path) -> str | None:
@@ -148,7 +220,10 @@ def staged_files(
             if make_folder:
                 made += [f for f in reversed(path.parents) if not os.path.isdir(f)]
                 path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            remove_stale(path.parent)
+            handle, name = tempfile.mkstemp(
+                prefix=_temporary_prefix(path.name), suffix=suffix, dir=path.parent
+            )
             temporaries.append(Path(name))
             os.close(handle)
             # mkstemp makes the file private (0600); what we write are ordinary project files.
@@ -200,7 +275,9 @@ def _keep_aside(path: Path) -> Path | None:
     """A second name for the file at ``path`` (None when there is none), to put it back."""
     if not os.path.isfile(path):
         return None
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old.tmp", dir=path.parent)
+    handle, name = tempfile.mkstemp(
+        prefix=_temporary_prefix(path.name), suffix=".old.tmp", dir=path.parent
+    )
     os.close(handle)
     kept = Path(name)
     try:
@@ -228,8 +305,11 @@ def staging_folder(final: str | Path) -> Path:
     a folder's atomic write (the model cache's entries). The caller renames or removes it."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(final.parent)
     return Path(
-        tempfile.mkdtemp(prefix=f".{final.name}-", suffix=TEMPORARY_SUFFIX, dir=final.parent)
+        tempfile.mkdtemp(
+            prefix=_temporary_prefix(final.name), suffix=TEMPORARY_SUFFIX, dir=final.parent
+        )
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import DEFAULT_BASELINE_FOLDER
 from ..errors import UPDATE_HINT
-from ..files import atomic_write, unreadable, unwritable
+from ..files import atomic_write, remove_stale, unreadable, unwritable
 from ..sweep import Sweep
 from .record import Baseline, BaselineError
 
@@ -140,7 +140,10 @@ def _write_failure(error: OSError) -> str:
 
 
 def read_baseline(path: str | Path) -> Baseline:
+    """The baseline at ``path``; the temporary files a killed write left beside it are removed
+    first (``files.remove_stale``), so a run that only reads cleans them up too."""
     path = Path(path)
+    remove_stale(path.parent)
     problem = unreadable(path, "the baseline", path.name)  # a FIFO's read would block
     if problem is not None and not problem.startswith("the baseline not found"):
         raise BaselineError(problem, path=path)

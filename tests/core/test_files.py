@@ -287,3 +287,87 @@ def test_a_baseline_that_is_a_fifo_is_refused_not_read(tmp_path):
     assert (
         info.value.message == "the baseline b.json is not a regular file (a FIFO, device or socket)"
     )
+
+
+# --- stale temporary files ------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _aged(path: Path, seconds: float = 3600) -> Path:
+    """``path`` last changed ``seconds`` ago."""
+    import time
+
+    past = time.time() - seconds
+    os.utime(path, (past, past), follow_symlinks=False)
+    return path
+
+
+def test_a_temporary_name_says_whose_it_is(tmp_path):
+    with staged_file(tmp_path / "b.json") as temporary:
+        assert temporary.name.startswith(f".b.json.featureprobe-{os.getpid()}-")
+        assert temporary.name.endswith(".tmp")
+    folder = files.staging_folder(tmp_path / "models" / "entry")
+    assert folder.name.startswith(f".entry.featureprobe-{os.getpid()}-")
+
+
+def test_stale_temporaries_of_a_killed_process_are_removed_and_nothing_else(tmp_path):
+    dead, live = _dead_pid(), os.getppid()
+    stale = tmp_path / f".b.json.featureprobe-{dead}-abc123.tmp"
+    stale.write_bytes(b"")
+    _aged(stale)
+    stale_keras = tmp_path / f".m.keras.featureprobe-{dead}-x1.tmp.keras"
+    stale_old = tmp_path / f".b.json.featureprobe-{dead}-x2.old.tmp"
+    stale_folder = tmp_path / f".entry.featureprobe-{dead}-x3.tmp"
+    for path in (stale_keras, stale_old):
+        path.write_bytes(b"x")
+    stale_folder.mkdir()
+    (stale_folder / "weights.npz").write_bytes(b"x")
+    for path in (stale_keras, stale_old, stale_folder):
+        _aged(path)
+    kept = {
+        "writer alive": tmp_path / f".b.json.featureprobe-{live}-abc.tmp",
+        "newer than this process": tmp_path / f".b.json.featureprobe-{dead}-new.tmp",
+        "not our name": tmp_path / ".b.json.abc12345.tmp",
+        "a user's file": tmp_path / "notes.featureprobe-1-x.tmp",
+    }
+    for reason, path in kept.items():
+        path.write_bytes(b"")
+        if reason != "newer than this process":
+            _aged(path)
+    removed = files.remove_stale(tmp_path)
+    assert sorted(removed) == sorted([stale, stale_keras, stale_old, stale_folder])
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in kept.values())
+
+
+def test_the_next_write_in_the_folder_removes_them(tmp_path):
+    stale = tmp_path / f".b.json.featureprobe-{_dead_pid()}-abc.tmp"
+    stale.write_bytes(b"")
+    _aged(stale)
+    atomic_write(tmp_path / "other.json", "{}")
+    assert os.listdir(tmp_path) == ["other.json"]
+
+
+def test_stale_files_that_cannot_be_removed_are_named_in_a_warning(tmp_path, monkeypatch):
+    stale = tmp_path / f".b.json.featureprobe-{_dead_pid()}-abc.tmp"
+    stale.write_bytes(b"")
+    _aged(stale)
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "unlink", denied)
+    with pytest.warns(files.StaleFilesWarning) as caught:
+        assert files.remove_stale(tmp_path) == []
+    assert str(caught[0].message) == (
+        f"1 temporary file of an interrupted write could not be removed: {stale}"
+    )
+    assert files.remove_stale(tmp_path / "absent") == []

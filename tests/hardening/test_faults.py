@@ -972,3 +972,42 @@ def test_a_run_marker_that_cannot_be_written_is_a_warning_after_the_baseline(fru
         assert "cannot note the baseline written in the cache folder" in output, output
     else:
         assert marker.is_file() and not marker.is_fifo()
+
+
+KILLED_WRITER = """
+import os, sys, time
+from pytest_featureprobe import files
+os.fsync = lambda fd: (open(sys.argv[2], "w").close(), time.sleep(120))
+files.atomic_write(sys.argv[1], "half a baseline")
+"""
+
+
+@pytest.mark.system
+def test_a_baseline_write_killed_leaves_a_recognisable_file_the_next_run_removes(fruit):
+    """SIGKILL during a write leaves its temporary file (nothing can remove it then): its name
+    says whose it is, and the next run's read of the baseline folder removes it, so that
+    ``git add -A`` does not commit it."""
+    import signal
+
+    yaml = "model:\n  fixture: fruit_model\nexpect:\n  - alone: red\n    predicts: apple\n"
+    (fruit.path / "featureprobe_k.yaml").write_text(yaml + "drift:\n  max_flips: 0\n")
+    fruit.runpytest("-p", "no:cacheprovider", "--featureprobe-update").assert_outcomes(passed=2)
+    folder = fruit.path / "__featureprobe__"
+    before = (folder / "featureprobe_k.json").read_bytes()
+    ready = fruit.path / "ready"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(folder / "featureprobe_k.json"), str(ready)],
+        env={**os.environ, "PYTHONPATH": PACKAGE_PARENT},
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    (left,) = [p for p in folder.iterdir() if p.name != "featureprobe_k.json"]
+    assert left.name.startswith(f".featureprobe_k.json.featureprobe-{writer.pid}-")
+    assert left.name.endswith(".tmp")
+    result = fruit.runpytest_subprocess("-p", "no:cacheprovider", "featureprobe_k.yaml")
+    result.assert_outcomes(passed=2)
+    assert [p.name for p in folder.iterdir()] == ["featureprobe_k.json"]
+    assert (folder / "featureprobe_k.json").read_bytes() == before
