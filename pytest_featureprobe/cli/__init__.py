@@ -2,6 +2,7 @@
 
 Subcommands (each with ``--help``), one module each on the shared pieces of ``common``:
 
+- ``train`` (``cmd_train``): train the dense classifier from a data file, save it with its sidecar
 - ``sweep`` (``cmd_sweep``): print the probe table of a ``.keras`` model or a file's model
 - ``check`` (``cmd_check``): run expectation files without pytest, through the same runner
 - ``record`` (``cmd_record``): write an expectation file (and baseline) of today's behaviour
@@ -24,10 +25,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import FeatureProbeError, display_path
-from . import cmd_calibrate, cmd_check, cmd_diff, cmd_record, cmd_sweep
+from . import cmd_calibrate, cmd_check, cmd_diff, cmd_record, cmd_sweep, cmd_train
 from .common import EXIT_DRIFT, EXIT_USAGE, PROG, CommandError
 
-COMMANDS = (cmd_sweep, cmd_check, cmd_record, cmd_diff, cmd_calibrate)
+COMMANDS = (cmd_train, cmd_sweep, cmd_check, cmd_record, cmd_diff, cmd_calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -195,3 +195,20 @@ def context_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="in a context of rows: N of them, drawn with seed 0",
     )
+
+
+def confined_input(args: argparse.Namespace, given: str, what: str) -> Path:
+    """A file the command reads, as an absolute path: refused when it cannot be read or lies
+    outside the working directory and the ``--allow-path`` folders (as the files an
+    expectation file names are)."""
+    from ..confinement import is_url, outside, outside_refusal, url_refusal
+    from ..errors import ALLOW_HINT as ALLOW_HINT_CORE
+    from ..files import resolved
+
+    if is_url(given):
+        raise CommandError(url_refusal(given))
+    path = resolved(existing(given, what))
+    roots = [Path.cwd(), *(Path(p) for p in getattr(args, "allow_path", None) or [])]
+    if outside(path, roots):
+        raise CommandError(outside_refusal(given, roots).replace(ALLOW_HINT_CORE, ALLOW_HINT))
+    return path
