@@ -302,3 +302,82 @@ def test_record_on_a_read_only_file_system_is_one_line(saved_model, tmp_path, mo
         "written"
     )
     assert list(tmp_path.iterdir()) == []  # nor the baseline folder made for it
+
+
+#: Names that YAML 1.1 (PyYAML) or YAML 1.2 (the plugin's loader) would read as another type
+#: than a string when written plain.
+TYPED_NAMES = [
+    "1e3",
+    ".nan",
+    "0o17",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "null",
+    "~",
+    "007",
+    "0x1F",
+    "1:20",
+    "y",
+    "N",
+    "=",
+    "1_000",
+    "2024-01-01",
+    "-1",
+    ".5",
+    "-.inf",
+    "0b101",
+    "1.5e3",
+    "plain",
+]
+
+
+def test_record_quotes_every_name_that_yaml_would_read_as_another_type(tmp_path):
+    """Through record's writer, then read back by YAML 1.1 (PyYAML's safe loader) and YAML 1.2
+    (the plugin's loader, which pytest uses): every name comes back as the same string."""
+    from pytest_featureprobe.spec.yaml_lines import load_yaml, plain_data
+
+    weights = np.linspace(-2.0, 2.0, len(TYPED_NAMES)) + 0.05
+
+    def forward(x):
+        p_yes = 1 / (1 + np.exp(-(0.3 + x @ weights)))
+        return np.stack([1 - p_yes, p_yes], axis=1)
+
+    model = from_callable(forward, FeatureSpace.from_names(TYPED_NAMES), ["true", "NULL"])
+    sweep = model.sweep(order=1)
+    out = tmp_path / "featureprobe_typed.yaml"
+    source = sources.Source(tmp_path / "m.keras", model)
+    text, count = cmd_record.recorded_text(source, sweep, out, 0.5, 1, 0.1, ContextDecl("zero"))
+    assert count == 1 + len(TYPED_NAMES)
+    for name in TYPED_NAMES[:-1]:
+        assert f"  - alone: {json.dumps(name)}\n" in text  # quoted, as every reader needs
+    assert "  - alone: plain\n" in text
+    for read in (yaml.safe_load, lambda t: plain_data(load_yaml(t, out))):
+        entries = read(text)["expect"]
+        assert [e["alone"] for e in entries[1:]] == TYPED_NAMES
+        assert {e.get("predicts", e.get("biased_toward")) for e in entries} <= {"true", "NULL"}
+    out.write_text(text)
+    document = load_document(out)
+    assert [item.error for item in document.items if item.error is not None] == []
+    stored = Baseline.from_sweep(sweep)
+    cmd_record._self_check(document, source, sweep, Context.zero(), stored)
+
+
+def test_record_writes_train_values_and_numbers_every_yaml_reads_alike():
+    from pytest_featureprobe.spec.yaml_lines import load_yaml, plain_data
+
+    train = {
+        "data": "on.csv",
+        "features": {"tokens": "1e3", "categorical": ["yes", "0o17", "a,b"]},
+        "label": "null",
+        "learning_rate": 1e-05,
+        "hidden": [16, 16],
+        "seed": 0,
+    }
+    text = "\n".join(yaml_writer.yaml_lines({"model": {"train": train}})) + "\n"
+    assert "learning_rate: 1.0e-05" in text  # PyYAML reads 1e-05 as a string
+    for read in (yaml.safe_load, lambda t: plain_data(load_yaml(t, "x.yaml"))):
+        assert read(text) == {"model": {"train": train}}
+    assert yaml_writer.yaml_number(1e20) == "1.0e+20"
+    assert yaml_writer.yaml_number(0.25) == "0.25"
