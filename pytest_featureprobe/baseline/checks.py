@@ -15,8 +15,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import UPDATE_HINT, SpecError
+from ..errors import UPDATE_HINT, SpecError, quoted
 from ..expectations.outcome import CheckContext, Outcome
+from ..features import feature_name
+from ..probes import probe_features
 from ..provenance import recorded_elsewhere
 from ..sweep import Sweep
 from .churn import ZERO_CHURN, check_churn
@@ -25,6 +27,18 @@ from .rank import check_rank_agreement
 from .record import Baseline, BaselineError
 from .seed_band import BAND_FACTOR, check_band
 from .seed_test import check_seed_test, needed_seeds, slice_means
+
+
+def declared_features(probe: Any) -> tuple[str, ...]:
+    """The feature names of a probe as a file declares it: a name (``zero``, ``4``, ``4+5``)
+    or a list of features."""
+    if isinstance(probe, (list, tuple)):
+        return tuple(feature_name(f) for f in probe)
+    return probe_features(feature_name(probe))
+
+
+def _known(probe: Any, sweep: Sweep) -> bool:
+    return all(f in sweep.space for f in declared_features(probe))
 
 
 class Gate(Protocol):
@@ -171,6 +185,8 @@ class DriftCheck:
 
     gate: Gate
     order: int | None = None  # drift.order: the baseline's probes
+    probes: Sequence[Any] | None = None  # drift.probes: the narrower set the baseline holds
+    probes_line: int | None = None  # the line of drift.probes
 
     @property
     def kind(self) -> str:
@@ -180,9 +196,23 @@ class DriftCheck:
         return self.order if self.order is not None else 1
 
     def needed_probes(self, space: Any = None) -> list[tuple[str, ...]]:
-        return []
+        """The probes ``drift.probes`` declares, so that the sweep holds them whatever its
+        order (those naming a feature the space lacks are refused by ``check``)."""
+        needed = [declared_features(p) for p in self.probes or ()]
+        return [p for p in needed if space is None or all(f in space for f in p)]
 
     def check(self, context: CheckContext) -> Outcome:
+        if self.probes is not None:
+            unknown = next((p for p in self.probes if not _known(p, context.sweep)), None)
+            if unknown is not None:
+                names = declared_features(unknown)
+                missing = next(f for f in names if f not in context.sweep.space)
+                raise SpecError(
+                    f"probe {quoted('+'.join(names) or 'zero')} names the unknown feature "
+                    f"{quoted(missing)}",
+                    key="drift.probes",
+                    line=self.probes_line,
+                )
         baseline: Baseline = context.baseline()
         if hasattr(self.gate, "compare_in"):  # reads rows through the model, not the sweep
             outcome = self.gate.compare_in(baseline, context)

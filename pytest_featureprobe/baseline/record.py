@@ -87,11 +87,16 @@ class Baseline:
         band_cap: float = 10.0,
         rows: RowPredictions | None = None,
         seed_cells: SeedCells | None = None,
+        probes: Sequence[Any] | None = None,
     ) -> Baseline:
-        """A baseline of ``sweep``'s probes up to ``max_order`` (default: the sweep's order);
-        ``band`` sweeps (the same spec with other seeds) give the seed band."""
+        """A baseline of ``sweep``'s probes up to ``max_order`` (default: the sweep's order),
+        or of just ``probes`` (``drift.probes``: names or feature lists); ``band`` sweeps (the
+        same spec with other seeds) give the seed band."""
         order = sweep.order if max_order is None else max_order
         names = list(sweep.table.index[sweep.table["order"] <= order])
+        if probes is not None:
+            wanted = {sweep.canonical(p) for p in probes}
+            names = [name for name in sweep.table.index if name in wanted]
         columns = [prob_column(c) for c in sweep.classes]
         baseline = cls(
             space=sweep.space,

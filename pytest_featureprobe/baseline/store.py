@@ -12,7 +12,9 @@ import errno
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import DEFAULT_BASELINE_FOLDER
 from ..errors import UPDATE_HINT
@@ -163,10 +165,16 @@ def read_baseline(path: str | Path) -> Baseline:
 
 
 def check_compatible(
-    baseline: Baseline, sweep: Sweep, path: str | Path, order: int | None = None
+    baseline: Baseline,
+    sweep: Sweep,
+    path: str | Path,
+    order: int | None = None,
+    probes: Sequence[Any] | None = None,
 ) -> None:
     """Raise when features, classes or probes no longer line up, or the baseline holds another
-    probe order than ``order`` (what an update would write now), saying what changed."""
+    probe order than ``order`` (what an update would write now), saying what changed. With
+    ``probes`` (``drift.probes``, a narrower set) the baseline must hold exactly those; else
+    every probe of today's sweep up to its order."""
     problems = []
     recorded = baseline.context
     if recorded["digest"] != sweep.context_digest:
@@ -193,7 +201,9 @@ def check_compatible(
                 f"removed {', '.join(removed[:8])}" + (" ..." if len(removed) > 8 else "")
             )
         problems.append("the feature space changed: " + ("; ".join(detail) or "new order"))
-    if not problems:
+    if not problems and probes is not None:
+        problems += _declared_problems(baseline, sweep, probes)
+    elif not problems:
         problems += _probe_problems(baseline, sweep, order)
     if problems:
         raise BaselineError(
@@ -202,6 +212,38 @@ def check_compatible(
             + f". If this change is intended, accept it with {UPDATE_HINT}",
             path=path,
         )
+
+
+def _listed(names: Sequence[str], limit: int = 8) -> str:
+    """Probe names as a message lists them: the first ``limit``, then how many more."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _declared_problems(baseline: Baseline, sweep: Sweep, probes: Sequence[Any]) -> list[str]:
+    """A baseline of a declared set (``drift.probes``) holds every probe of the set, and
+    nothing else: a probe it lacks would go unchecked, one it holds beyond the set is from
+    another declaration."""
+    declared: list[str] = []
+    for probe in probes:
+        name = sweep.canonical(probe)
+        if name not in declared:
+            declared.append(name)
+    held = set(baseline.probes)
+    lacking = [p for p in declared if p not in held]
+    beyond = [p for p in baseline.probes if p not in set(declared)]
+    problems = []
+    if lacking:
+        problems.append(
+            f"it lacks {len(lacking)} of the {len(declared)} probes drift.probes declares "
+            f"({_listed(lacking)}), which would go unchecked"
+        )
+    if beyond:
+        problems.append(
+            f"it holds {len(beyond)} probe{'s' if len(beyond) > 1 else ''} drift.probes does "
+            f"not declare ({_listed(beyond)})"
+        )
+    return problems
 
 
 def _probe_problems(baseline: Baseline, sweep: Sweep, order: int | None) -> list[str]:
@@ -213,16 +255,18 @@ def _probe_problems(baseline: Baseline, sweep: Sweep, order: int | None) -> list
     unchecked = [p for p in table.index[table["order"] <= baseline.order] if p not in kept]
     if missing:
         why = (
-            f" (today's sweep goes to order {sweep.order}, the baseline's to {baseline.order})"
+            f"; today's sweep goes to order {sweep.order}, the baseline's to {baseline.order}"
             if sweep.order < baseline.order
             else ""
         )
-        return [f"{len(missing)} baseline probes are not in today's sweep (e.g. {missing[0]}){why}"]
+        return [
+            f"it holds {len(missing)} probe{'s' if len(missing) > 1 else ''} that today's sweep "
+            f"does not ({_listed(missing)}{why})"
+        ]
     if unchecked:
-        shown = ", ".join(unchecked[:5]) + (" ..." if len(unchecked) > 5 else "")
         return [
             f"it lacks {len(unchecked)} of today's probes up to order {baseline.order} "
-            f"({shown}), which would go unchecked"
+            f"({_listed(unchecked)}), which would go unchecked"
         ]
     if order is not None and baseline.order != order:
         return [

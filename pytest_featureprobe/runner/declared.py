@@ -213,6 +213,7 @@ def declared_baseline(
         band,
         list(seeds or ()),
         max_order=drift.order if drift.order is not None else sweep.order,
+        probes=drift.probes,
         band_floor=settings.get("floor", 0.1),
         band_cap=settings.get("cap", 10.0),
         rows=rows,

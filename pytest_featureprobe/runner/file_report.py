@@ -38,7 +38,7 @@ def report_entry(run: FileRun, title: str, results: list[tuple[str, str]]) -> Re
         if baseline is None:
             path = run.baseline_path()
             baseline = read_baseline(path)
-            check_compatible(baseline, sweep, path)
+            check_compatible(baseline, sweep, path, probes=run.document.drift.probes)
     except FeatureProbeError as exc:
         entry.notes.append(f"no drift figures: {exc.message}")
         return entry

@@ -295,7 +295,7 @@ class FileRun:
                 ) from None
             drift = self.document.drift
             order = drift.order if drift.order is not None else sweep.order  # as written
-            check_compatible(baseline, sweep, shown, order)
+            check_compatible(baseline, sweep, shown, order, drift.probes)
             self.baseline = baseline
         return self.baseline
 

@@ -53,6 +53,12 @@ class DriftDecl:
     def baseline(self) -> str | None:
         return self.values.get("baseline")
 
+    @property
+    def probes(self) -> list[Any] | None:
+        """``drift.probes``: the narrower set the baseline holds and the gates compare (names
+        or feature lists, as written); None: every probe up to the order."""
+        return self.values.get("probes")
+
     def calibration_seeds(self, spec_seed: int) -> list[int]:
         """The seeds of the seed band: a list as given, or K seeds from the spec's own seed."""
         false_alarm = self.values.get("false_alarm")
@@ -110,7 +116,9 @@ class DriftDecl:
                     name=f"drift-{kind}",
                     line=line,
                     source="drift:\n" + source,
-                    expectation=DriftCheck(gates[kind], self.order),
+                    expectation=DriftCheck(
+                        gates[kind], self.order, self.probes, self.key_lines.get("probes")
+                    ),
                     index=None,
                     context=self.context,
                 )

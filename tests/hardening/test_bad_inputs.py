@@ -1064,6 +1064,23 @@ def baseline_line_edited(probe: str, old: str, new: str) -> Callable[[pytest.Pyt
 
 
 RECREATE = "recreate it with --featureprobe-update"
+# drift: line 6, probes: line 7, max_flips: line 8
+DECLARED_SET = entry("drift:\n  probes: [zero, red, [green, sour]]\n  max_flips: 0\n")
+
+
+def baseline_of(text: str) -> Callable[[pytest.Pytester], None]:
+    """The baseline written by the bad file as ``text``, then the bad file put back."""
+
+    def before(pytester: pytest.Pytester) -> None:
+        path = pytester.path / BAD
+        bad = path.read_bytes()
+        path.write_text(text)
+        write_baseline(pytester)
+        path.write_bytes(bad)
+
+    return before
+
+
 ISSUE_16_CASES: list[Case] = [
     Case(
         "baseline-probability-nan",
@@ -1165,6 +1182,39 @@ ISSUE_16_CASES: list[Case] = [
         "cannot read fruits.csv: the file is 64 bytes; data files are read up to 20 bytes",
         env={"FEATUREPROBE_MAX_DATA_BYTES": "20"},
         passed=1,
+    ),
+    Case(
+        "baseline-lacks-a-declared-probe",
+        DECLARED_SET,
+        BASELINE,
+        "the baseline no longer matches the model: it lacks 1 of the 3 probes drift.probes "
+        "declares (red), which would go unchecked",
+        before=damaged_baseline(
+            lambda text: "\n".join(t for t in text.split("\n") if '"probe": "red"' not in t)
+        ),
+        passed=1,
+    ),
+    Case(
+        "baseline-holds-probes-not-declared",
+        DECLARED_SET.replace("[zero, red, [green, sour]]", "[zero, red]"),
+        BASELINE,
+        "the baseline no longer matches the model: it holds 1 probe drift.probes does not "
+        "declare (green+sour)",
+        before=baseline_of(DECLARED_SET),
+        passed=1,
+    ),
+    Case(
+        "drift-probes-unknown-feature",
+        DECLARED_SET.replace("[green, sour]", "[green, blue]"),
+        f"{BAD}:7: drift.probes",
+        "probe 'green+blue' names the unknown feature 'blue'",
+        passed=1,
+    ),
+    Case(
+        "drift-probes-empty",
+        DECLARED_SET.replace("[zero, red, [green, sour]]", "[]"),
+        f"{BAD}:7: drift.probes",
+        "[] should be non-empty",
     ),
 ]
 CASES += ISSUE_16_CASES

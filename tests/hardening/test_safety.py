@@ -703,3 +703,62 @@ def test_the_report_draws_no_drift_from_a_baseline_outside_the_project(fruit, tm
     assert "no drift figures: " in page and "is outside the project" in page
     assert 'data-kind="drift"' not in page
     assert 'data-kind="heatmap"' in page  # the sweep itself is drawn
+
+
+# --- a baseline covers what it gates --------------------------------------------------------------
+
+SOUR_MOVED = '''
+
+@pytest.fixture(scope="session")
+def sour_moved():
+    """The fruit model, except that every probe with 'sour' now predicts apple at 0.9."""
+
+    def predict(x):
+        out = fruit(x)
+        out[np.asarray(x)[:, 5] == 1] = [0.9, 0.05, 0.05]
+        return out
+
+    space = FeatureSpace(tuple(FEATURES), token_column="fruit")
+    return from_callable(predict, space, CLASSES)
+'''
+
+
+def test_a_declared_probe_set_is_what_the_baseline_holds_and_the_gates_compare(fruit):
+    """drift.probes narrows the gates on purpose: the baseline holds those probes only, a
+    change elsewhere passes, and the same change fails a file that gates every probe."""
+    with (fruit.path / "conftest.py").open("a") as stream:
+        stream.write(SOUR_MOVED)
+    gates = "  max_flips: 0\n  max_abs_delta: 0.05\n"
+    narrow = GOOD + "drift:\n  probes: [zero, red, [round, shiny]]\n" + gates
+    (fruit.path / "featureprobe_n.yaml").write_text(narrow)
+    (fruit.path / "featureprobe_all.yaml").write_text(GOOD + "drift:\n  order: 1\n" + gates)
+    run(fruit, "--featureprobe-update").assert_outcomes(passed=6)
+    stored = json.loads((fruit.path / "__featureprobe__/featureprobe_n.json").read_text())
+    assert [r["probe"] for r in stored["probes"]] == ["zero", "red", "round+shiny"]
+    for name in ("featureprobe_n.yaml", "featureprobe_all.yaml"):
+        path = fruit.path / name
+        path.write_text(path.read_text().replace("fruit_model", "sour_moved"))
+    result = run(fruit)
+    result.assert_outcomes(passed=4, failed=2)
+    has_line(result, "FAILED featureprobe_all.yaml::drift-flips")
+    has_line(result, "FAILED featureprobe_all.yaml::drift-max_abs_delta")
+
+
+def test_a_baseline_lacking_declared_probes_fails_its_gates_listing_them(fruit):
+    text = GOOD + "drift:\n  probes: [zero, red, green, [round, shiny]]\n  max_flips: 0\n"
+    (fruit.path / "featureprobe_n.yaml").write_text(text)
+    run(fruit, "--featureprobe-update").assert_outcomes(passed=2)
+    path = fruit.path / "__featureprobe__/featureprobe_n.json"
+    gone = ('"probe": "red"', '"probe": "round+shiny"')
+    kept = [t for t in path.read_text().split("\n") if not any(g in t for g in gone)]
+    path.write_text("\n".join(kept).replace('"green"},', '"green"}'))
+    before = snapshot(fruit.path)
+    result = run(fruit)
+    result.assert_outcomes(passed=1, failed=1)
+    has_line(
+        result,
+        "featureprobe: __featureprobe__/featureprobe_n.json: the baseline no longer matches the "
+        "model: it lacks 2 of the 4 probes drift.probes declares (red, round+shiny), which would "
+        "go unchecked. If this change is intended, accept it with --featureprobe-update",
+    )
+    assert snapshot(fruit.path) == before
