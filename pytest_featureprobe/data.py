@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,13 @@ def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
     """The records of a JSON data file, its numbers as the text they are written with (JSON
     ``NaN`` missing); or why there are none: invalid JSON (with its line), nested too deep for
     the parser, or an item that is not a record."""
+    lone = lone_surrogate(text)
+    if lone is not None:
+        line, escape = lone
+        return (
+            f"line {line} holds the escape {escape}, half of a UTF-16 pair, which no file can "
+            "store as text (a lone surrogate)"
+        )
     options = {"parse_int": _number_text, "parse_float": _number_text}
     constants = {"NaN": None, "Infinity": "Infinity", "-Infinity": "-Infinity"}
     options["parse_constant"] = constants.get
@@ -196,6 +204,29 @@ def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
             )
         records = data
     return records
+
+
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def lone_surrogate(text: str) -> tuple[int, str] | None:
+    """The line and text of the first JSON escape of a lone surrogate (``\\ud800`` not paired
+    with a low half): json reads it as a string that no file, cache entry or report can then
+    write. None when there is none (UTF-8 text holds surrogates only as such escapes)."""
+    paired_at = -1  # where the low half of the last pair starts
+    for found in _SURROGATE_ESCAPE.finditer(text):
+        if len(found.group(1)) % 2 == 0:
+            continue  # an escaped backslash, then plain text
+        start = found.start(2) - 2  # the escape's backslash
+        if int(found.group(2), 16) < 0xDC00:
+            after = text[found.end() : found.end() + 6]
+            if re.match(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", after):
+                paired_at = found.end()
+                continue
+        elif start == paired_at:
+            continue
+        return text.count("\n", 0, start) + 1, text[start : found.end()]
+    return None
 
 
 def _json_type(value: Any) -> str:

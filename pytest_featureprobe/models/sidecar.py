@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
 
+from ..data import lone_surrogate
 from ..errors import DataError, ModelError, not_utf8, quoted
 from ..features import FeatureSpace, feature_name
 from ..files import atomic_write
@@ -39,7 +41,15 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     raw = b""
     try:
         raw = sidecar.read_bytes()
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        _check_text(sidecar.name, text)
+        data = json.loads(text, parse_constant=_not_finite, parse_float=_finite)
+    except _NotFinite as exc:
+        line = text.count("\n", 0, max(text.find(exc.text), 0)) + 1
+        raise ModelError(
+            f"{sidecar.name}: {exc.text} on line {line} is not a finite number (a sidecar's "
+            "class names and features are text or finite numbers)"
+        ) from None
     except OSError as exc:
         raise ModelError(f"cannot read {sidecar.name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -70,6 +80,33 @@ def read_sidecar(path: Path) -> dict[str, Any]:
             f"not {_json_kind(data['outputs'])}"
         )
     return data
+
+
+class _NotFinite(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _not_finite(text: str) -> float:
+    raise _NotFinite(text)  # NaN, Infinity, -Infinity: JSON has no such numbers
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise _NotFinite(text)
+    return value
+
+
+def _check_text(name: str, text: str) -> None:
+    """A lone surrogate escape would make a feature or class name no file can store."""
+    lone = lone_surrogate(text)
+    if lone is not None:
+        raise ModelError(
+            f"{name}: line {lone[0]} holds the escape {lone[1]}, half of a UTF-16 pair, which "
+            "no file can store as text (a lone surrogate)"
+        )
 
 
 def _check_sidecar_classes(name: str, classes: Any) -> None:

@@ -437,3 +437,34 @@ def test_prepare_refuses_a_malformed_features_declaration_first():
     with pytest.raises(DataError) as info:
         prepare(SEED, {"tokens": "problems", "extra": 1}, "missing")
     assert info.value.key == "features"
+
+
+# --- lone surrogates -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (r'["x\ud800"]', (1, r"\ud800")),
+        ('[\n"\\udc00"]', (2, r"\udc00")),
+        (r'["\ud83d\ude00"]', None),  # a pair: one character (an emoji)
+        (r'["\\ud800"]', None),  # an escaped backslash, then the text "ud800"
+        (r'["\\\ud800"]', (1, r"\ud800")),  # a backslash, then the escape
+        (r'["\ude00\ud83d"]', (1, r"\ude00")),  # low before high is no pair
+        ('["plain"]', None),
+    ],
+)
+def test_a_lone_surrogate_escape_is_found_and_a_pair_is_not(text, found):
+    from pytest_featureprobe.data import lone_surrogate
+
+    assert lone_surrogate(text) == found
+
+
+def test_a_json_data_file_with_a_lone_surrogate_is_refused_at_its_line(here):
+    """json reads "\\ud800" as a string that the report, the cache or a baseline cannot write."""
+    path = write(here, "d.jsonl", '{"a": "ok"}\n{"a": "x\\ud800"}\n')
+    assert refused(path).message == (
+        "cannot read d.jsonl: line 2 holds the escape \\ud800, half of a UTF-16 pair, which no "
+        "file can store as text (a lone surrogate)"
+    )
+    assert read_table(write(here, "e.json", '[{"a": "\\ud83d\\ude00"}]'))["a"][0] == "\U0001f600"

@@ -1216,6 +1216,47 @@ ISSUE_16_CASES: list[Case] = [
         f"{BAD}:7: drift.probes",
         "[] should be non-empty",
     ),
+    Case(
+        "model-sidecar-class-nan",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "m.keras.featureprobe.json: NaN on line 1 is not a finite number (a sidecar's class "
+        "names and features are text or finite numbers)",
+        files={
+            "m.keras": b"PK",
+            "m.keras.featureprobe.json": '{"space": {"features": ["red"]}, "classes": [1, NaN]}',
+        },
+    ),
+    Case(
+        "model-sidecar-class-overflowing-to-infinity",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "m.keras.featureprobe.json: 1e400 on line 2 is not a finite number",
+        files={
+            "m.keras": b"PK",
+            "m.keras.featureprobe.json": '{"space": {"features": ["red"]},\n"classes": [1, 1e400]}',
+        },
+    ),
+    Case(
+        "model-sidecar-lone-surrogate",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "m.keras.featureprobe.json: line 2 holds the escape \\ud800, half of a UTF-16 pair, "
+        "which no file can store as text (a lone surrogate)",
+        files={
+            "m.keras": b"PK",
+            "m.keras.featureprobe.json": '{"space": {"features": ["red"]},\n'
+            '"classes": ["a", "b\\ud800"]}',
+        },
+    ),
+    Case(
+        "data-json-lone-surrogate",
+        train("f.json"),
+        f"{BAD}:3: model.train.data",
+        "cannot read f.json: line 2 holds the escape \\udc00, half of a UTF-16 pair, which no "
+        "file can store as text (a lone surrogate)",
+        files={"f.json": '[{"fruit": ["red"], "kind": "apple"},\n {"fruit": ["x\\udc00"]}]'},
+    ),
 ]
 CASES += ISSUE_16_CASES
 
