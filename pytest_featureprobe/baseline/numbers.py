@@ -4,7 +4,8 @@ Every probability (each probe's ``p``, the seed band's ``center``, the context r
 finite number from 0 to 1, and each row of them sums to 1 within ``SUM_TOLERANCE`` (as a model's
 outputs must); every other number (spreads, seeds, counts, floors) is finite; an integer longer
 than Python converts is refused rather than raised. A NaN compares false with every tolerance:
-a baseline holding one would pass every drift check without a word. Imports only errors.
+a baseline holding one would pass every drift check without a word. A lone surrogate escape
+is refused too: a name no message could print.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data import lone_surrogate
 from ..errors import UPDATE_HINT, FeatureProbeError
 
 #: How far a stored row of probabilities may sum from 1: the tolerance a model's outputs get,
@@ -37,8 +39,15 @@ class CorruptNumber(FeatureProbeError):
 
 
 def parse(text: str) -> Any:
-    """The baseline's JSON; an integer too long to convert is a CorruptNumber at its line (the
-    JSON parser's other errors propagate)."""
+    """The baseline's JSON; a lone surrogate escape or an integer too long to convert is a
+    CorruptNumber at its line (the JSON parser's other errors propagate)."""
+    lone = lone_surrogate(text)
+    if lone is not None:  # a name no message, report or JUnit file could then write
+        raise CorruptNumber(
+            f"corrupt baseline: the escape {lone[1]} is half of a UTF-16 pair, which no file "
+            f"can store as text (a lone surrogate); recreate it with {UPDATE_HINT}",
+            line=lone[0],
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError:

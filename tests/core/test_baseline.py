@@ -453,3 +453,15 @@ def test_an_integer_too_long_to_convert_is_a_corrupt_baseline_at_its_line(tmp_pa
         "corrupt baseline: a number of 5,000 digits (a baseline holds probabilities, counts and "
         "seeds); recreate it with --featureprobe-update"
     )
+
+
+def test_a_lone_surrogate_in_a_baseline_is_refused_at_its_line(tmp_path):
+    """A name holding one could not be printed in the mismatch message that names it."""
+    text = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0])).to_text()
+    path, line = _edited(tmp_path, text, "b", '"probe": "b"', '"probe": "b\\ud800"')
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert info.value.line == line
+    assert info.value.message.startswith(
+        "corrupt baseline: the escape \\ud800 is half of a UTF-16 pair, which no file can store"
+    )

@@ -1257,6 +1257,15 @@ ISSUE_16_CASES: list[Case] = [
         "file can store as text (a lone surrogate)",
         files={"f.json": '[{"fruit": ["red"], "kind": "apple"},\n {"fruit": ["x\\udc00"]}]'},
     ),
+    Case(
+        "baseline-lone-surrogate",
+        DRIFT,
+        f"{BASELINE}:{{line}}",
+        "corrupt baseline: the escape \\ud800 is half of a UTF-16 pair, which no file can store "
+        f"as text (a lone surrogate); {RECREATE}",
+        before=baseline_line_edited("red", '"probe": "red"', '"probe": "red\\ud800"'),
+        passed=1,
+    ),
 ]
 CASES += ISSUE_16_CASES
 
