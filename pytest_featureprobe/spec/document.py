@@ -9,6 +9,7 @@ from typing import Any
 
 from ..confinement import is_url, url_refusal
 from ..errors import SpecError, not_utf8
+from ..files import unreadable
 from ..limits import MAX_SPEC_BYTES, SPEC_VARIABLE, from_environment, too_large
 from ..training import MAX_SEED
 from .context_decl import ContextDecl
@@ -114,6 +115,9 @@ def _size(path: Path) -> int:
 
 def _read_text(path: Path) -> str:
     """The file's text; unreadable or non-UTF-8 files are a SpecError (with the bad byte's line)."""
+    problem = unreadable(path, "expectation file", path.name)  # a FIFO's read would block
+    if problem is not None and "not found" not in problem:
+        raise SpecError(problem, path=path)
     try:
         limit = from_environment(SPEC_VARIABLE, MAX_SPEC_BYTES)
     except ValueError as exc:

@@ -1328,3 +1328,196 @@ def test_feature_space_dict_is_a_space_or_a_data_error(data):
 @example(text='{"features": ["a"]} x').via("trailing data")
 def test_feature_space_json_text_is_a_space_or_a_data_error(text):
     space_or_data_error(lambda: FeatureSpace.from_json(text))
+
+
+# --- property 4: files read from disk: data files, baselines, sidecars, special files ------------
+# Numbers that are not finite (NaN, Infinity, 1e400), strings with lone surrogates, encodings
+# that are not UTF-8 and paths that are not regular files (a FIFO, a folder, a link loop), in
+# every reader that takes a file: the file's value or its one-line error, never a hang, and
+# nothing read holds what no file can store (a lone surrogate) or a number that is not finite.
+
+NOT_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e999"]
+surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+odd_texts = st.lists(st.one_of(st.characters(), surrogates), max_size=6).map("".join)
+cells = weighted(
+    (3, st.sampled_from(FEATURES + CLASSES)),
+    (2, odd_texts),
+    (2, st.floats(allow_nan=True, allow_infinity=True)),
+    (1, st.sampled_from(NOT_FINITE)),  # the bare token, written into JSON as a number
+    (1, st.lists(st.one_of(st.sampled_from(FEATURES), odd_texts), max_size=3)),
+    (1, st.none()),
+)
+SPECIAL = ["fifo", "folder", "loop"]
+kinds = weighted((8, st.just("file")), (1, st.sampled_from(SPECIAL)))
+
+
+def made(path: Path, kind: str, content: bytes = b"") -> Path:
+    """``path`` as a file of ``content``, or a FIFO, a folder or a link to itself."""
+    if os.path.lexists(path) or path.exists():
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        else:
+            path.unlink()
+    if kind == "file":
+        path.write_bytes(content)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(path.name)
+    return path
+
+
+def json_text(value: Any) -> str:
+    """JSON as a careless writer makes it: NaN and Infinity as Python writes them, a lone
+    surrogate as an escape, and the bare tokens of NOT_FINITE as numbers."""
+    text = json.dumps(value, allow_nan=True)
+    for token in NOT_FINITE:
+        text = text.replace(json.dumps(token), token)
+    return text
+
+
+@st.composite
+def data_files(draw) -> tuple[str, bytes]:
+    suffix = draw(st.sampled_from([".csv", ".json", ".jsonl"]))
+    columns = ["fruit", "kind"]
+    rows = draw(
+        st.lists(st.fixed_dictionaries({c: cells for c in columns}), min_size=0, max_size=4)
+    )
+    if suffix == ".csv":
+        lines = [",".join(columns)]
+        lines += [",".join(json.dumps(str(v))[1:-1] for v in row.values()) for row in rows]
+        text = "\n".join(lines) + "\n"
+    elif suffix == ".json":
+        text = json_text(rows)
+    else:
+        text = "\n".join(json_text(row) for row in rows) + "\n"
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-32"]))
+    return suffix, text.encode(encoding, errors="surrogatepass")
+
+
+def writable(value: Any) -> None:
+    """A value read from a file can be written again: no lone surrogate, no number that is not
+    finite (a NaN counts as missing)."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+    elif isinstance(value, float):
+        assert math.isnan(value) or math.isfinite(value), value
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        for item in value:
+            writable(item)
+
+
+@fuzz(150)
+@given(case=data_files(), kind=kinds)
+@example(case=(".json", b'[{"fruit": ["x\\ud800"], "kind": "apple"}]'), kind="file")
+@example(case=(".csv", "fruit,kind\nred,apple\n".encode("utf-16")), kind="file")
+@example(case=(".json", b'[{"fruit": 1e400, "kind": NaN}]'), kind="file")
+@example(case=(".csv", b""), kind="fifo")
+def test_a_data_file_is_a_frame_of_writable_cells_or_a_data_error(fuzz_dir, case, kind):
+    from pytest_featureprobe.data import read_table
+
+    suffix, content = case
+    path = made(fuzz_dir / f"data{suffix}", kind, content)
+    try:
+        frame = read_table(path)
+    except DataError as error:
+        assert_one_line(error)
+        event(f"DataError ({kind})")
+        return
+    assert kind == "file"
+    event("a frame")
+    for column in frame.columns:
+        writable(str(column))
+        for cell in frame[column]:
+            writable(cell)
+
+
+def baseline_text() -> str:
+    return Baseline.from_sweep(sweep_of(0, 1, ())).to_text()
+
+
+NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)')
+
+
+@fuzz(150)
+@given(data=st.data())
+def test_a_baseline_with_a_number_or_name_changed_is_checked_or_a_baseline_error(data):
+    """Any number of a baseline replaced (by NaN, Infinity, 1e400, a value outside 0-1, a
+    5,000-digit integer) or a name given a lone surrogate: a Baseline whose probabilities are
+    probabilities, or a one-line BaselineError at a line of the file."""
+    from pytest_featureprobe.baseline import BaselineError
+
+    text = baseline_text()
+    numbers = [m for m in NUMBER.finditer(text) if m.group(1) is not None]
+    if data.draw(st.booleans()):
+        target = data.draw(st.sampled_from(numbers))
+        new = data.draw(
+            st.one_of(
+                st.sampled_from([*NOT_FINITE, "-0.5", "1.5", "9" * 5000]),
+                st.floats(-2, 2).map(repr),
+            )
+        )
+        text = text[: target.start(1)] + new + text[target.end(1) :]
+    else:
+        text = text.replace('"probe": "red"', '"probe": "red\\ud800"')
+    try:
+        baseline = Baseline.from_text(text, "b.json")
+    except BaselineError as error:
+        assert_one_line(error)
+        event("BaselineError")
+        return
+    event("a baseline")
+    p = baseline.probabilities
+    assert np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
+    assert np.abs(p.sum(axis=1) - 1).max() <= 1e-3
+    for name in baseline.probes + list(baseline.classes) + list(baseline.space.features):
+        writable(name)
+
+
+@fuzz(100)
+@given(classes=st.lists(cells, max_size=4), kind=kinds)
+@example(classes=["a", "NaN"], kind="file")
+@example(classes=["a", "b\ud800"], kind="file")
+@example(classes=["a", "b"], kind="fifo")
+def test_a_sidecar_is_checked_or_a_model_error(fuzz_dir, classes, kind):
+    from pytest_featureprobe.errors import ModelError
+    from pytest_featureprobe.models.sidecar import read_sidecar
+
+    text = json_text({"space": {"features": list(FEATURES)}, "classes": classes})
+    made(fuzz_dir / "m.keras.featureprobe.json", kind, text.encode())
+    try:
+        sidecar = read_sidecar(fuzz_dir / "m.keras")
+    except ModelError as error:
+        assert_one_line(error)
+        event(f"ModelError ({kind})")
+        return
+    event("a sidecar" if sidecar else f"no sidecar ({kind})")
+    for value in sidecar.get("classes", []):
+        writable(value)
+
+
+@fuzz(40)
+@given(reader=st.sampled_from(["expectation file", "baseline", "data file"]), kind=kinds)
+def test_a_path_that_is_not_a_regular_file_is_refused_not_read(fuzz_dir, reader, kind):
+    """A FIFO would block the read for ever; a folder or a link loop is no file either."""
+    from pytest_featureprobe.baseline import BaselineError, read_baseline
+    from pytest_featureprobe.data import read_table
+
+    name = {"expectation file": "f.yaml", "baseline": "b.json", "data file": "d.csv"}[reader]
+    path = made(fuzz_dir / name, kind, FRUIT_ITEM.encode() if reader != "data file" else b"a\n1\n")
+    read = {
+        "expectation file": spec.load_document,
+        "baseline": read_baseline,
+        "data file": read_table,
+    }[reader]
+    try:
+        read(path)
+    except (SpecError, BaselineError, DataError) as error:
+        assert_one_line(error)
+        if kind != "file":
+            assert ("not a regular file" if kind == "fifo" else "") in error.message
+            event(f"refused: {kind}")
+        return
+    assert kind == "file", f"{reader} {kind} was read"
