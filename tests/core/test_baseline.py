@@ -465,3 +465,40 @@ def test_a_lone_surrogate_in_a_baseline_is_refused_at_its_line(tmp_path):
     assert info.value.message.startswith(
         "corrupt baseline: the escape \\ud800 is half of a UTF-16 pair, which no file can store"
     )
+
+
+def test_baseline_probes_today_lacks_are_listed_in_words(tmp_path):
+    """Was '1 baseline probes are not in today's sweep (e.g. ...) (sweep order 1 < 1?)'."""
+    sweep = sweep_of([1.0, 0.0, 0.0], order=1)
+    data = json.loads(Baseline.from_sweep(sweep).to_text())
+    data["probes"].append({"p": [0.5, 0.5], "probe": "a+b"})
+    renamed = Baseline.from_text(json.dumps(data), "b.json")
+    with pytest.raises(BaselineError) as info:
+        check_compatible(renamed, sweep, "b.json")
+    assert info.value.message.startswith(
+        "the baseline no longer matches the model: it holds 1 probe that today's sweep does not "
+        "(a+b)."
+    )
+    deeper = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0], order=2))
+    with pytest.raises(BaselineError) as info:
+        check_compatible(deeper, sweep, "b.json")
+    assert info.value.message.startswith(
+        "the baseline no longer matches the model: it holds 3 probes that today's sweep does not "
+        "(a+b, a+c, b+c; today's sweep goes to order 1, the baseline's to 2)."
+    )
+
+
+def test_a_declared_set_is_what_a_baseline_holds_and_must_hold():
+    sweep = sweep_of([1.0, 0.0, 0.0])
+    baseline = Baseline.from_sweep(sweep, probes=["zero", ["c", "a"], "b"])
+    assert baseline.probes == ["zero", "b", "a+c"]  # in the sweep's order
+    check_compatible(baseline, sweep, "b.json", probes=["zero", "a+c", "b"])
+    with pytest.raises(BaselineError) as info:
+        check_compatible(baseline, sweep, "b.json", probes=["zero", "a", "b", "a+c", "b+c"])
+    assert "it lacks 2 of the 5 probes drift.probes declares (a, b+c)" in info.value.message
+    with pytest.raises(BaselineError) as info:
+        check_compatible(baseline, sweep, "b.json", probes=["zero"])
+    assert "it holds 2 probes drift.probes does not declare (b, a+c)" in info.value.message
+    with pytest.raises(BaselineError) as info:  # a file that declares no set wants them all
+        check_compatible(baseline, sweep, "b.json", order=2)
+    assert "it lacks 4 of today's probes up to order 2 (a, c, a+b, b+c)" in info.value.message

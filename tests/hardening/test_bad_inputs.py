@@ -53,6 +53,30 @@ def nan_when_sour():
         return out
 
     return predict
+
+
+@pytest.fixture(scope="session")
+def returns_strings():
+    def predict(x):
+        return np.array([["apple", "banana", "lime"]] * len(x))
+
+    return predict
+
+
+@pytest.fixture(scope="session")
+def returns_a_generator():
+    def predict(x):
+        return (row for row in fruit(x))
+
+    return predict
+
+
+@pytest.fixture(scope="session")
+def returns_complex():
+    def predict(x):
+        return fruit(x) + 0j
+
+    return predict
 '''
 
 # A CSV of the fruit features with a label column, for models trained from data.
@@ -1063,6 +1087,26 @@ def baseline_line_edited(probe: str, old: str, new: str) -> Callable[[pytest.Pyt
     return before
 
 
+def fifo_at(name: str) -> Callable[[pytest.Pytester], None]:
+    """``name`` made a FIFO (its folder made): reading it would block until a writer comes."""
+
+    def before(pytester: pytest.Pytester) -> None:
+        import os
+
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+
+    return before
+
+
+def folder_at(name: str) -> Callable[[pytest.Pytester], None]:
+    def before(pytester: pytest.Pytester) -> None:
+        (pytester.path / name).mkdir(parents=True)
+
+    return before
+
+
 RECREATE = "recreate it with --featureprobe-update"
 # drift: line 6, probes: line 7, max_flips: line 8
 DECLARED_SET = entry("drift:\n  probes: [zero, red, [green, sour]]\n  max_flips: 0\n")
@@ -1149,21 +1193,21 @@ ISSUE_16_CASES: list[Case] = [
         train("f.csv"),
         f"{BAD}:3: model.train.data",
         "data file f.csv is a folder, not a file",
-        before=lambda pytester: (pytester.path / "f.csv").mkdir() and None,
+        before=folder_at("f.csv"),
     ),
     Case(
         "data-file-a-fifo",
         train("f.csv"),
         f"{BAD}:3: model.train.data",
         "data file f.csv is not a regular file (a FIFO, device or socket)",
-        before=lambda pytester: __import__("os").mkfifo(pytester.path / "f.csv"),
+        before=fifo_at("f.csv"),
     ),
     Case(
         "rows-file-a-fifo",
         on_file("rows.csv"),
         f"{BAD}:8: expect[1].on",
         "data file rows.csv is not a regular file (a FIFO, device or socket)",
-        before=lambda pytester: __import__("os").mkfifo(pytester.path / "rows.csv"),
+        before=fifo_at("rows.csv"),
         passed=1,
     ),
     Case(
@@ -1265,6 +1309,63 @@ ISSUE_16_CASES: list[Case] = [
         f"as text (a lone surrogate); {RECREATE}",
         before=baseline_line_edited("red", '"probe": "red"', '"probe": "red\\ud800"'),
         passed=1,
+    ),
+    Case(
+        "threshold-by-nan",
+        entry("  - adding: red\n    raises: lime\n    by: .nan\n"),
+        f"{BAD}:8",
+        "invalid YAML: .nan is not a finite number (thresholds, shares and seeds must be)",
+    ),
+    Case(
+        "threshold-max-abs-delta-nan",
+        entry("drift:\n  max_abs_delta: .NaN\n"),
+        f"{BAD}:7",
+        "invalid YAML: .NaN is not a finite number",
+    ),
+    Case(
+        "threshold-mostly-nan",
+        entry("  - every: {order: 1}\n    predicts: apple\n    mostly: .nan\n"),
+        f"{BAD}:8",
+        "invalid YAML: .nan is not a finite number",
+    ),
+    Case(
+        "threshold-probability-min-infinite",
+        entry("  - alone: red\n    probability: {class: apple, min: -.inf}\n"),
+        f"{BAD}:7",
+        "invalid YAML: -.inf is not a finite number",
+    ),
+    Case(
+        "name-with-a-lone-surrogate",
+        entry('  - name: "x\\ud800"\n    alone: red\n    predicts: apple\n'),
+        f"{BAD}:6",
+        "invalid YAML: the text holds '\\ud800', half of a UTF-16 pair, which no file can store",
+    ),
+    Case(
+        "baseline-a-fifo",
+        DRIFT,
+        BASELINE,
+        "the baseline featureprobe_bad.json is not a regular file (a FIFO, device or socket)",
+        before=fifo_at(BASELINE),
+        passed=1,
+    ),
+    Case(
+        "model-returns-strings",
+        from_fixture("returns_strings"),
+        f"{BAD}:2: model.fixture",
+        "callable returns_strings.<locals>.predict returned values of dtype <U6, not numbers",
+    ),
+    Case(
+        "model-returns-a-generator",
+        from_fixture("returns_a_generator"),
+        f"{BAD}:2: model.fixture",
+        "callable returns_a_generator.<locals>.predict returned a generator, not an array of "
+        "numbers",
+    ),
+    Case(
+        "model-returns-complex-numbers",
+        from_fixture("returns_complex"),
+        f"{BAD}:2: model.fixture",
+        "callable returns_complex.<locals>.predict returned complex numbers, not probabilities",
     ),
 ]
 CASES += ISSUE_16_CASES

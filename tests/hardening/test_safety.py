@@ -762,3 +762,30 @@ def test_a_baseline_lacking_declared_probes_fails_its_gates_listing_them(fruit):
         "go unchecked. If this change is intended, accept it with --featureprobe-update",
     )
     assert snapshot(fruit.path) == before
+
+
+# --- the command: a number option that is not finite ---------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+@pytest.mark.parametrize(
+    "command", [["record", "m.keras", "-o", "featureprobe_m.yaml"], ["diff", "a.json", "b.json"]]
+)
+def test_max_abs_delta_that_is_not_finite_is_a_usage_error_naming_no_temporary_file(
+    tmp_path, monkeypatch, capsys, command, value
+):
+    """--max-abs-delta nan once reached the recorded file's check, whose error named the
+    temporary file it was staged in; it is refused as an argument, before anything is made."""
+    from pytest_featureprobe import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.keras").write_bytes(b"PK")
+    before = snapshot(tmp_path)
+    assert cli.main([*command, "--max-abs-delta", value]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"featureprobe {command[0]}: error: argument --max-abs-delta: a number from 0 to 1, "
+        f"not {value}"
+    )
+    assert ".tmp" not in err and "Traceback" not in err
+    assert snapshot(tmp_path) == before
