@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .contexts import Context, applied, check_probe, column_ids, distinct_rows
-from .errors import DataError
+from .errors import DataError, plural
 from .probes import explicit_probes, probe_name, standard_probes
 from .sweep import (
     DEFAULT_CHUNK_SIZE,
@@ -62,7 +62,7 @@ def run_context_sweep(
     if rows.shape[1] != len(space):
         raise DataError(
             f"the context ({context.name}) has rows of width {rows.shape[1]}; the model reads "
-            f"{len(space)} features"
+            f"{plural(len(space), 'feature')}"
         )
     columns = column_ids(space)
     for probe in probes:

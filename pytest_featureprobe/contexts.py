@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, SpecError, preview, quoted
+from .errors import DataError, SpecError, plural, preview, quoted
 from .features import FeatureSpace, feature_name
 from .probes import probe_name
 
@@ -84,7 +84,8 @@ class Context:
         rows = self._real("sample")
         if not 1 <= n <= len(rows):
             raise DataError(
-                f"sample {n} is more than the {len(rows)} rows in the context ({self.name})"
+                f"sample {n} is more than the {plural(len(rows), 'row')} in the context "
+                f"({self.name})"
                 if n > len(rows)
                 else "sample is a positive number of rows",
                 key="sample",

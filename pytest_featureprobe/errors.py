@@ -2,8 +2,8 @@
 
 Each error carries where the mistake is (file, line, key) so that the plugin and the command can
 report it as one short line without a Python traceback from our internals. ``quoted``,
-``preview`` and ``did_you_mean`` are how every message quotes a name, lists names and suggests
-one. Imports nothing of ours.
+``preview``, ``did_you_mean`` and ``plural`` are how every message quotes a name, lists names,
+suggests one and counts things. Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -129,6 +129,23 @@ def preview(names: Sequence[Any], limit: int = 8, width: int | None = None) -> s
         shown = shown[:count]
     more = len(names) - len(shown)
     return ", ".join(shown) + (f", ... ({more} more)" if more > 0 else "")
+
+
+def plural(count: int, noun: str, many: str | None = None, *, grouped: bool = False) -> str:
+    """``count`` and ``noun`` in the number it takes (1 probe, 2 probes, 0 probes, 1 class, 2
+    classes): the one way a message counts things. ``many`` for an irregular plural;
+    ``grouped`` writes thousands separators (2,532 rows)."""
+    number = f"{count:,}" if grouped else str(count)
+    if count == 1:
+        return f"{number} {noun}"
+    if many is None:
+        if noun.endswith(("s", "x", "ch", "sh")):
+            many = noun + "es"
+        elif noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+            many = noun[:-1] + "ies"
+        else:
+            many = noun + "s"
+    return f"{number} {many}"
 
 
 def did_you_mean(name: Any, choices: Sequence[Any], width: int = 40) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import plural
 from ..expectations.outcome import MAX_LISTED, Outcome, text_table
 
 if TYPE_CHECKING:
@@ -228,8 +229,8 @@ def check_churn(
     over = [s for s in slices if slice_max is not None and s.churn > slice_max + 1e-12]
     if over:
         problems.append(
-            f"{len(over)} slices of at least {min_rows} rows changed more than {slice_max:.0%} "
-            f"of their rows; the worst: rows with {' and '.join(over[0].features)} "
+            f"{plural(len(over), 'slice')} of at least {min_rows} rows changed more than "
+            f"{slice_max:.0%} of their rows; the worst: rows with {' and '.join(over[0].features)} "
             f"({over[0].rows} rows): {over[0].churn:.0%} changed, {over[0].change}"
         )
     if not problems:

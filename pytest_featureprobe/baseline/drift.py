@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import plural
 from ..expectations.outcome import MAX_LISTED, Outcome, text_table
 from ..probes import probe_features
 
@@ -45,7 +46,8 @@ def check_flips(
         for i in severity[:MAX_LISTED]
     ]
     lines = [
-        f"{len(flipped)} probes changed their predicted class (at most {max_flips} allowed)",
+        f"{plural(len(flipped), 'probe')} changed {'its' if len(flipped) == 1 else 'their'} "
+        f"predicted class (at most {max_flips} allowed)",
         *text_table(
             ["probe", "baseline", "current", "P(baseline class) then", "P(current class) now"], rows
         ),

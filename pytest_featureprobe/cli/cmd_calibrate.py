@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import display_path
+from ..errors import display_path, plural
 from ..keras_runtime import start_keras_quietly
 from .common import (
     EXIT_OK,
@@ -101,7 +101,7 @@ def _print_band(document: Document, baseline: Baseline, accuracies: list[float])
         false_alarm = document.drift.values["false_alarm"]
         print(
             f"seed test: {len(cells.seeds)} seeds x ({len(baseline.probes)} probes + "
-            f"{len(cells.slices)} slices of at least {cells.min_rows} rows) x "
+            f"{plural(len(cells.slices), 'slice')} of at least {cells.min_rows} rows) x "
             f"{len(baseline.classes)} classes; fails when at most {false_alarm:g} of the "
             f"{len(cells.seeds) + 1} scores (the seeds' and today's) reach today's"
         )

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..errors import plural
 from .common import (
     EXIT_OK,
     allow_path_option,
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         out.write(_sweep_csv(sweep))
     else:
         rows = 0 if context.is_zero else len(context.rows)
-        where = f" in the context of {context.name} ({rows} rows)" if rows else ""
+        where = f" in the context of {context.name} ({plural(rows, 'row')})" if rows else ""
         out.write(
             f"{source.model.description}: {len(sweep)} probes up to order {sweep.order}{where}, "
             f"classes {', '.join(sweep.classes)}\n"

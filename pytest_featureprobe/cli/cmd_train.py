@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import FeatureProbeError, display_path
+from ..errors import FeatureProbeError, display_path, plural
 from .common import (
     EXIT_OK,
     CommandError,
@@ -127,10 +127,10 @@ def _print_trained(
 
     info = model.info
     print(
-        f"trained {display_path(out)}: {len(model.space)} features, classes "
-        f"{preview(list(model.classes))}, on {rows} rows of {display_path(data)} "
-        f"(seed {info['spec']['seed']}, {info['steps']:,} steps, training accuracy "
-        f"{info['training_accuracy']:.3f}, {seconds:.1f} s)"
+        f"trained {display_path(out)}: {plural(len(model.space), 'feature')}, classes "
+        f"{preview(list(model.classes))}, on {plural(rows, 'row')} of {display_path(data)} "
+        f"(seed {info['spec']['seed']}, {plural(info['steps'], 'step', grouped=True)}, "
+        f"training accuracy {info['training_accuracy']:.3f}, {seconds:.1f} s)"
     )
     print(f"sidecar {display_path(sidecar)} (its feature space and classes)")
     print(f"next: featureprobe record {display_path(out)} -o featureprobe_{out.stem}.yaml")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import plural
 from ..files import unreadable, unwritable
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _held(path: Path) -> str:
         return display_path(path)
     lines = head.count(b"\n") + (0 if head.endswith(b"\n") or not head else 1)
     more = "+" if size > len(head) else ""
-    return f"{display_path(path)} ({size} bytes, {lines}{more} line{'s' * (lines != 1)})"
+    return f"{display_path(path)} ({plural(size, 'byte')}, {lines}{more} line{'s' * (lines != 1)})"
 
 
 def write_failure(error: OSError, path: Path) -> str:

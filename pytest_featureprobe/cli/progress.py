@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from ..errors import plural
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -99,7 +101,9 @@ def sweep_with_progress(
     progress = progress if progress is not None else Progress()
     total = count_probes(len(model.space), order) + len(probes)
     if progress.enabled and total > DEFAULT_CHUNK_SIZE:
-        counted = _CountingModel(model, progress, f"sweeping {len(model.space)} features", total)
+        counted = _CountingModel(
+            model, progress, f"sweeping {plural(len(model.space), 'feature')}", total
+        )
         sweep = run_sweep(counted, order=order, probes=probes)  # type: ignore[arg-type]
         progress.count(counted._label, total, total)
         return sweep

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..contexts import row_text, rows_with_probe
+from ..errors import plural
 from .outcome import MAX_LISTED, CheckContext, Outcome, format_probs, text_table
 
 DIRECTION_TOLERANCE = 0.01  # wrong-way move a direction check without ``by`` forgives
@@ -81,7 +82,7 @@ class AddingExpectation:
                 False,
                 [
                     f"no row of the context ({context.context.name}) lacks feature "
-                    f"{self.feature} (all {skipped} rows have it)"
+                    f"{self.feature} (every row has it: {plural(skipped, 'row')})"
                 ],
             )
         missed, wanted = self._missed(delta, classes)
@@ -101,8 +102,8 @@ class AddingExpectation:
         lines = [
             f"expected {wanted} on at least {self.min_fraction:.0%} of rows of the context "
             f"({context.context.name}); it holds on {fraction:.1%} "
-            f"({len(delta) - len(failing)} of {len(delta)} rows"
-            + (f"; {skipped} rows already have {self.feature} and are skipped)" if skipped else ")")
+            f"({len(delta) - len(failing)} of {plural(len(delta), 'row')}"
+            + (f"; {_already(skipped, self.feature)})" if skipped else ")")
         ]
         order = failing[np.argsort(-missed[failing], kind="stable")][:MAX_LISTED]  # ties: row order
         worst = int(order[0])
@@ -183,3 +184,10 @@ class AddingExpectation:
             props,
             summary,
         )
+
+
+def _already(skipped: int, feature: Any) -> str:
+    """How many rows already have the feature, and are skipped: said in the right number."""
+    if skipped == 1:
+        return f"1 row already has {feature} and is skipped"
+    return f"{plural(skipped, 'row')} already have {feature} and are skipped"

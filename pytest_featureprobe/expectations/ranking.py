@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import plural
 from ..sweep import delta_column
 from .outcome import CheckContext, Outcome, text_table
 
@@ -48,7 +49,7 @@ class RankingExpectation:
         ]
         missing = sorted(wanted - set(top))
         lines = [
-            f"expected the top {self.k} features toward {self.cls} to "
+            f"expected the top {plural(self.k, 'feature')} toward {self.cls} to "
             f"{'be exactly' if self.exact else 'include'} "
             f"{', '.join(sorted(wanted))}; observed top {self.k}: {', '.join(top)}"
             + (f" (missing: {', '.join(missing)})" if missing else ""),

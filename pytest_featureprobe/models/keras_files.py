@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError, first_line
+from ..errors import ModelError, first_line, plural
 from ..features import FeatureSpace
 from ..files import unreadable
 from ..keras_runtime import load_keras
@@ -47,7 +47,8 @@ def from_keras(
     width = _keras_input_width(model)
     if width is not None and width != len(space):
         raise ModelError(
-            f"the model takes {width} inputs but the feature space has {len(space)} features"
+            f"the model takes {plural(width, 'input')} but the feature space has "
+            f"{plural(len(space), 'feature')}"
         )
 
     def forward(x: np.ndarray) -> np.ndarray:
@@ -151,15 +152,11 @@ def _load_keras_file(
             "re-save legacy models with model.save('model.keras')"
         )
     sidecar = read_sidecar(path)
+    if (space is None and "space" not in sidecar) or (classes is None and "classes" not in sidecar):
+        raise ModelError(_names_missing(path, sidecar, space is None, classes is None))
     if space is None:
-        if "space" not in sidecar:
-            raise ModelError(
-                f"{path.name}: give the feature space (no {path.name}{SIDECAR_SUFFIX})"
-            )
         space = sidecar_space(path, sidecar)
     if classes is None:
-        if "classes" not in sidecar:
-            raise ModelError(f"{path.name}: give the class names (no {path.name}{SIDECAR_SUFFIX})")
         classes = sidecar["classes"]
     if not zipfile.is_zipfile(source):
         # Keras reports such a file as "File not found", which misleads.
@@ -183,6 +180,26 @@ def _load_keras_file(
         classes,
         outputs=outputs or sidecar.get("outputs", "probabilities"),
         description=f"Keras model {path.name}",
+    )
+
+
+def _names_missing(
+    path: Path, sidecar: dict[str, Any], need_space: bool, need_classes: bool
+) -> str:
+    """What a model file lacks to be probed, the sidecar looked for, and the flags that give it
+    (``features=`` / ``classes=`` in Python, ``model.features`` / ``model.classes`` in YAML)."""
+    from ..errors import display_path
+
+    found = display_path(f"{path}{SIDECAR_SUFFIX}")
+    looked = f"{found} holds none" if sidecar else f"no sidecar {found}"
+    wanted, flags = [], []
+    if need_space and "space" not in sidecar:
+        wanted, flags = ["feature names"], ["--feature-names A,B,C"]
+    if need_classes and "classes" not in sidecar:
+        wanted, flags = [*wanted, "class names"], [*flags, "--classes X,Y"]
+    return (
+        f"{path.name}: no {' or '.join(wanted)} ({looked}): give {' and '.join(flags)}, or "
+        "save the model with featureprobe train or ProbeModel.save"
     )
 
 

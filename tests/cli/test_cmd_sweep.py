@@ -49,7 +49,11 @@ def test_sweep_with_names_and_classes_given(saved_model, tmp_path, capsys):
     bare = tmp_path / "bare.keras"
     shutil.copy(saved_model, bare)  # no sidecar
     assert cli.main(["sweep", str(bare)]) == 2
-    assert "give the feature space" in one_line(capsys.readouterr().err)
+    assert one_line(capsys.readouterr().err) == (
+        "featureprobe: error: bare.keras: no feature names or class names (no sidecar "
+        f"{bare}.featureprobe.json): give --feature-names A,B,C and --classes X,Y, or save the "
+        "model with featureprobe train or ProbeModel.save"
+    )
     args = ["sweep", str(bare), "--feature-names", "1,2,3,4,5,6", "--classes", "A,C"]
     assert cli.main([*args, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["features"] == ["1", "2", "3", "4", "5", "6"]

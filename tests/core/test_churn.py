@@ -341,7 +341,7 @@ def test_slice_churn_reads_only_slices_of_min_rows():
     outcome = check(None, 0.3, min_rows=19)
     assert not outcome.passed
     assert outcome.lines == [
-        "1 slices of at least 19 rows changed more than 30% of their rows; the worst: rows with "
+        "1 slice of at least 19 rows changed more than 30% of their rows; the worst: rows with "
         "colour=red (25 rows): 40% changed, yes -> no (10)",
         "the slices that changed most (of at least 19 rows):",
         "slice       rows  changed  churn  most common change",

@@ -475,7 +475,7 @@ def test_adding_on_rows_fails_below_min_fraction_and_tables_the_failing_rows(con
     assert outcome.lines == [
         "expected adding x raises P(A) by at least 0.15 on at least 100% of rows of the context "
         "(rows of sample.csv); "
-        "it holds on 75.0% (3 of 4 rows; 1 rows already have x and are skipped)",
+        "it holds on 75.0% (3 of 4 rows; 1 row already has x and is skipped)",
         "row  dP(A)  dP(B)   dP(C)   missed by  features",
         "5    0.133  -0.067  -0.067  0.017      w",
     ]
@@ -505,7 +505,7 @@ def test_adding_on_rows_that_all_have_it_or_no_rows_fails_saying_why(context):
     have = adding.check(on_rows(context, rows_of(["x"], ["x", "y"])))
     assert not have.passed
     assert have.lines == [
-        "no row of the context (rows of sample.csv) lacks feature x (all 2 rows have it)"
+        "no row of the context (rows of sample.csv) lacks feature x (every row has it: 2 rows)"
     ]
     assert have.properties == {}
     # A context needs at least one row: one with none is refused before any check reads it.
@@ -582,7 +582,7 @@ def test_adding_a_categorical_value_replaces_the_rows_value_of_its_column(contex
         "1    0.500      -0.500    0.100      colour=green",
     ]
     assert outcome.lines[0].endswith(
-        "(0 of 1 rows; 1 rows already have colour=red and are skipped)"
+        "(0 of 1 row; 1 row already has colour=red and is skipped)"
     )
     assert AddingExpectation("colour=red", "raises", "apple", by=0.4).check(colours).passed
 
@@ -620,7 +620,7 @@ def test_top_k_include(context):
     missed = RankingExpectation("A", 1, ("z",), exact=False).check(context)
     assert not missed.passed
     assert missed.lines[0] == (
-        "expected the top 1 features toward A to include z; observed top 1: x (missing: z)"
+        "expected the top 1 feature toward A to include z; observed top 1: x (missing: z)"
     )
     assert len(missed.lines) == 1 + 1 + 4  # the top k + 3, here all four features
 

@@ -322,10 +322,13 @@ def test_logits_model_round_trip(keras, tmp_path):
 def test_load_without_sidecar_needs_space_and_classes(dense_model, tmp_path):
     path = tmp_path / "bare.keras"
     dense_model.save(path)
-    with pytest.raises(ModelError, match="give the feature space"):
+    with pytest.raises(ModelError, match="no feature names or class names") as raised:
         load_keras_model(path)
-    with pytest.raises(ModelError, match="give the class names"):
+    assert "--feature-names A,B,C and --classes X,Y" in str(raised.value)
+    assert f"(no sidecar {path}.featureprobe.json)" in str(raised.value)
+    with pytest.raises(ModelError, match=r"bare.keras: no class names \(no sidecar ") as raised:
         load_keras_model(path, SPACE)
+    assert "give --classes X,Y, or save the model with featureprobe train" in str(raised.value)
     assert load_keras_model(path, SPACE, CLASSES).classes == CLASSES
 
 

@@ -212,7 +212,7 @@ def test_only_the_slice_limit_fails_when_the_overall_churn_is_allowed(shade):
     result = run(shade, "  context: rows.csv\n  slice_churn: {max: 0.39, min_rows: 19}\n")
     assert outcomes(result) == {"small": "PASSED", "drift-churn": "FAILED"}
     assert section(result, "drift-churn")[3:] == [
-        "  1 slices of at least 19 rows changed more than 39% of their rows; the worst: rows with "
+        "  1 slice of at least 19 rows changed more than 39% of their rows; the worst: rows with "
         "colour=red (20 rows): 40% changed, yes -> no (8)",
         "  context: rows of rows.csv (40 rows)",
         "  the slices that changed most (of at least 19 rows):",

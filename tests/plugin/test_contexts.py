@@ -416,7 +416,7 @@ expect:
         "rows-top-red": "FAILED",
     }
     assert explanation(result, "rows-top-red") == [
-        "expected the top 1 features toward yes to be exactly colour=red; observed top 1: "
+        "expected the top 1 feature toward yes to be exactly colour=red; observed top 1: "
         "size=big (missing: colour=red)",
         "context: rows of rows.csv (4 rows)",
         "rank  feature       dP(yes)  expected",

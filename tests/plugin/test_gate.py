@@ -450,7 +450,8 @@ def test_allow_flips(pytester, after, flips, listed):
         return
     result.assert_outcomes(passed=1, failed=1)
     lines = explanation(result, "drift-flips")
-    assert lines[0] == f"{len(listed)} probes changed their predicted class (at most 0 allowed)"
+    flipped = "1 probe changed its" if len(listed) == 1 else f"{len(listed)} probes changed their"
+    assert lines[0] == f"{flipped} predicted class (at most 0 allowed)"
     assert sorted(row[0] for row in rows(lines, "probe")) == listed
 
 
