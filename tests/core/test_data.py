@@ -468,3 +468,10 @@ def test_a_json_data_file_with_a_lone_surrogate_is_refused_at_its_line(here):
         "file can store as text (a lone surrogate)"
     )
     assert read_table(write(here, "e.json", '[{"a": "\\ud83d\\ude00"}]'))["a"][0] == "\U0001f600"
+
+
+def test_categories_named_none_and_na_become_features_and_an_empty_cell_none(here):
+    frame = read_table(write(here, "d.csv", "region,vote\nNone,yes\nNA,no\n,yes\nNA,yes\n"))
+    data = prepare(frame, {"categorical": ["region"]}, "vote")
+    assert set(data.space.features) == {"region=None", "region=NA"}
+    assert data.x.sum(axis=1).tolist() == [1.0, 1.0, 0.0, 1.0]  # the empty cell: no feature

@@ -24,6 +24,12 @@
 3. ``FeatureSpace`` on random vocabularies: encode then decode gives each row's features back,
    encoding is position-free, the documented order holds, ``to_dict``/``to_json`` round-trip, and
    the names the space refuses by design are refused with a ``DataError`` (and only those).
+4. Files read from disk: data files (CSV, JSON, JSON lines) holding numbers that are not finite,
+   lone surrogates and UTF-16 or UTF-32 text; baselines with one number replaced (NaN, Infinity,
+   1e400, out of range, 5,000 digits) or a lone surrogate in a name; sidecars with such class
+   names; and a FIFO, a folder or a link loop in the place of each (and of an expectation file):
+   the value, holding nothing that cannot be written again and only probabilities where there
+   should be, or the reader's one-line error, never a hang.
 
 Escapes these properties found and that were fixed stay as plain tests beside them (huge hex
 integers, messages quoting long or multi-line names: one short line).
