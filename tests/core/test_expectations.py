@@ -581,9 +581,7 @@ def test_adding_a_categorical_value_replaces_the_rows_value_of_its_column(contex
         "row  dP(apple)  dP(lime)  missed by  features",
         "1    0.500      -0.500    0.100      colour=green",
     ]
-    assert outcome.lines[0].endswith(
-        "(0 of 1 row; 1 row already has colour=red and is skipped)"
-    )
+    assert outcome.lines[0].endswith("(0 of 1 row; 1 row already has colour=red and is skipped)")
     assert AddingExpectation("colour=red", "raises", "apple", by=0.4).check(colours).passed
 
 
