@@ -139,6 +139,13 @@ def _refuse_combinations(section: LineDict, path: Path, model_kind: str) -> None
         raise refuse("interaction compares pairs: set drift.order to 2 or more", "interaction")
     if "rank" in section and order == 0:
         raise refuse("rank compares single features: drift.order must be 1 or more", "rank")
+    for gate, reads in (("rank", "every single feature"), ("interaction", "every pair")):
+        if gate in section and "probes" in section:
+            raise refuse(
+                f"{gate} reads {reads} and the zero probe, not a declared set: remove "
+                f"drift.probes, or {gate}",
+                "probes",
+            )
     if ("band" in section or "false_alarm" in section) and model_kind != "train":
         gate = "seed band" if "false_alarm" not in section else "seed test"
         raise refuse(

@@ -1367,6 +1367,13 @@ ISSUE_16_CASES: list[Case] = [
         f"{BAD}:2: model.fixture",
         "callable returns_complex.<locals>.predict returned complex numbers, not probabilities",
     ),
+    Case(
+        "drift-probes-with-interaction",
+        DECLARED_SET.replace("drift:\n", "drift:\n  order: 2\n  interaction: 0.3\n"),
+        f"{BAD}:9: drift.probes",
+        "interaction reads every pair and the zero probe, not a declared set: remove "
+        "drift.probes, or interaction",
+    ),
 ]
 CASES += ISSUE_16_CASES
 
