@@ -107,7 +107,7 @@ def _record_name(block: str, key: str):
         if block == "probes":
             probe = f"probe {records[row].get('probe')}"
             return probe if key == "p" else f"{probe}, the seed band's center"
-        return f"{block} entry {row + 1}"
+        return f"context row {row + 1}" if block == "rows" else f"{block} entry {row + 1}"
 
     return name
 

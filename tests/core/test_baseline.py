@@ -502,3 +502,28 @@ def test_a_declared_set_is_what_a_baseline_holds_and_must_hold():
     with pytest.raises(BaselineError) as info:  # a file that declares no set wants them all
         check_compatible(baseline, sweep, "b.json", order=2)
     assert "it lacks 4 of today's probes up to order 2 (a, c, a+b, b+c)" in info.value.message
+
+
+def test_a_context_row_whose_probabilities_are_not_probabilities_is_refused_at_its_line(tmp_path):
+    from pytest_featureprobe.baseline.churn import RowPredictions
+
+    baseline = Baseline.from_sweep(sweep_of([1.0, 0.0, 0.0]))
+    baseline.rows = RowPredictions(
+        [("a",), ("b", "c")], np.array([3, 1]), np.array([[0.25, 0.75], [0.5, 0.5]])
+    )
+    text = baseline.to_text()
+    assert Baseline.from_text(text, "b.json").rows.counts.tolist() == [3, 1]
+    lines = text.splitlines()
+    number = next(n for n, t in enumerate(lines) if '"features": ["b", "c"]' in t)
+    for new, message in [
+        ("[0.5, 0.7]", "its probabilities (0.5, 0.7) sum to 1.2, not 1 (within 0.001)"),
+        ("[0.5, NaN]", "P(yes) is nan (probabilities are finite numbers from 0 to 1)"),
+    ]:
+        edited = lines.copy()
+        edited[number] = edited[number].replace("[0.5, 0.5]", new)
+        path = tmp_path / "b.json"
+        path.write_text("\n".join(edited) + "\n")
+        with pytest.raises(BaselineError) as info:
+            read_baseline(path)
+        assert info.value.line == number + 1
+        assert info.value.message.startswith(f"corrupt baseline: context row 2: {message}")
