@@ -877,6 +877,9 @@ FRAGMENTS = [
     "\ufeff",
     "\x00",
     "\u2028",
+    '"\\ud800"',  # a lone surrogate, as YAML's escape writes it
+    '"x\\udfff y"',
+    '"\\ud83d\\ude00"',  # a pair: one character
 ]
 # Text without the control characters YAML's reader refuses, three times in four (else most
 # examples stop at the reader; the fragments hold a few of them too).
@@ -902,6 +905,7 @@ raw_texts = st.one_of(
 @example(raw="[" * 3000).via("regression: RecursionError (nested too deeply)")
 @example(raw="a:\n" + "".join("  " * i + "- \n" for i in range(1, 1000)))
 @example(raw="!!int 0x").via("regression: ValueError from an explicit tag")
+@example(raw='model: {fixture: "m\\ud800"}\n').via("issue 16: cache write UnicodeEncodeError")
 @example(raw="!!bool x").via("regression: KeyError from an explicit tag")
 @example(raw="1" * 4301).via("regression: ValueError, int max str digits")
 @example(raw="\x1f").via("regression: ReaderError, or a two-line SpecError")
