@@ -27,9 +27,10 @@ SUM_TOLERANCE = 1e-3
 
 # A JSON string (skipped) or a number, in document order, to find the line of the n-th number.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:Infinity|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|NaN')
-# Text that may hold a number json reads as not finite (NaN, Infinity, 1e400): a quick test
-# before the walk that finds it (a match inside a string costs only the walk).
-_MAYBE_NOT_FINITE = re.compile(r"NaN|Infinity|[eE]\+?0*[0-9]{3}")
+# Text that may hold a number json reads as not finite (NaN, Infinity, 1e400, 400 digits and a
+# point): a quick test before the walk that finds it (a match inside a string costs only the
+# walk).
+_MAYBE_NOT_FINITE = re.compile(r"NaN|Infinity|[eE]\+?0*[0-9]{3}|[0-9]{309}")
 _LONG_INTEGER = re.compile(r"[0-9]{4300,}")
 
 
