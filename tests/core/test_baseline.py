@@ -421,7 +421,11 @@ def test_a_seed_band_center_outside_0_1_is_refused_with_its_probe_and_line(tmp_p
     )
 
 
-@pytest.mark.parametrize("value", ["NaN", "-Infinity", "1e400", "1" * 400 + ".5"])
+@pytest.mark.parametrize(
+    "value",
+    ["NaN", "-Infinity", "1e400", "1" * 400 + ".5"],
+    ids=["nan", "-inf", "1e400", "400-digits"],
+)
 def test_any_number_of_a_baseline_that_is_not_finite_is_refused_with_its_key_and_line(
     tmp_path, value
 ):
