@@ -4,15 +4,13 @@ today's behaviour, and check that it passes before anything is written."""
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import display_path
+from ..errors import display_path, plural
 from .common import (
     COLLECTED,
     EXIT_OK,
@@ -26,10 +24,20 @@ from .common import (
     model_options,
     order_arg,
     refuse_to_replace,
+    seed_count_arg,
     write_failure,
 )
 from .sources import Source, load_source, source_sweep
-from .yaml_writer import yaml_lines, yaml_scalar
+from .yaml_writer import (
+    drift_lines,
+    model_section,
+    recorded_context,
+    seed_range,
+    unsettled,
+    wanted_lines,
+    yaml_lines,
+    yaml_scalar,
+)
 
 if TYPE_CHECKING:
     from ..baseline import Baseline
@@ -39,182 +47,64 @@ if TYPE_CHECKING:
     from ..sweep import Sweep
 
 
-def _floor(value: float, digits: int = 3) -> float:
-    scale = 10**digits
-    return math.floor(value * scale + 1e-9) / scale
-
-
-def _relative(target: Path, start: Path) -> str:
-    from ..files import resolved
-
-    target, start = resolved(target), resolved(start)
-    try:
-        common = Path(os.path.commonpath([target, start]))
-    except ValueError:  # another drive on Windows
-        return target.as_posix()
-    if common == Path(common.anchor):  # nothing shared but the root: absolute reads better
-        return target.as_posix()
-    return Path(os.path.relpath(target, start)).as_posix()
-
-
-def _model_section(
-    source: Source, out_dir: Path, context: ContextDecl, pin: str | None = None
-) -> dict[str, Any]:
-    """The recorded file's ``model:`` section, with paths relative to the recorded file; a
-    loaded model file keeps its pin, or is pinned to the digest ``pin``. The context is
-    written out unless it is the zero vector of a token space (the seed method, unsaid)."""
-    section = _unpinned_model_section(source, out_dir)
-    decl = source.document.model if source.document is not None else None
-    if pin is not None:
-        section["sha256"] = pin
-    elif decl is not None and decl.sha256 is not None:
-        section["sha256"] = decl.sha256
-    if not context.is_zero or source.model.space.categorical:
-        section["context"] = context.value()  # as recorded_context names it
-    return section
-
-
-def recorded_context(source: Source, out_dir: Path, context: ContextDecl) -> ContextDecl:
-    """``context`` as the recorded file in ``out_dir`` declares it: a data file named relative
-    to that folder (so the baseline records the definition pytest will read)."""
-    file = context.data_file
-    if file is None:
-        return context
-    base = source.path.parent if source.document is not None else Path.cwd()
-    return replace(context, rows=_relative(base / file, out_dir))
-
-
-def _load_section(
-    model: Path, features: Any, classes: Any, outputs: str | None, out_dir: Path
-) -> dict[str, Any]:
-    """``load:`` and what goes with it; files (the model, a feature-space file given as a Path)
-    relative to the recorded file's folder ``out_dir``."""
-    from ..spec import plain_data
-
-    section: dict[str, Any] = {"load": _relative(model, out_dir)}
-    if isinstance(features, Path):
-        section["features"] = _relative(features, out_dir)
-    elif features is not None:
-        section["features"] = plain_data(features)
-    if classes is not None:
-        section["classes"] = list(classes)
-    if outputs is not None:
-        section["outputs"] = outputs
-    return section
-
-
-def _unpinned_model_section(source: Source, out_dir: Path) -> dict[str, Any]:
-    from ..spec import plain_data
-
-    if source.document is None:
-        return _load_section(
-            source.path, source.features_arg, source.classes_arg, source.outputs_arg, out_dir
-        )
-    decl, base = source.document.model, source.path.parent
-    if decl.kind == "train":
-        values = plain_data(decl.values)
-        values["data"] = _relative(base / values["data"], out_dir)
-        return {"train": values}
-    features = base / decl.features if isinstance(decl.features, str) else decl.features
-    return _load_section(
-        base / decl.values["target"], features, decl.classes, decl.outputs, out_dir
-    )
-
-
 def recorded_text(
     source: Source,
     sweep: Sweep,
     out_path: Path,
     slack: float,
     order: int,
-    max_abs_delta: float,
+    max_abs_delta: float | None,
     context: ContextDecl,
     allow_flips: Sequence[str] = (),
     pin: str | None = None,
+    seeds: Sequence[int] = (),
+    seed_sweeps: Sequence[Sweep] = (),
 ) -> tuple[str, int]:
     """The expectation file of today's behaviour, and how many expectations it holds
     (``pin``: the model file's sha256, to write).
 
+    ``seed_sweeps``: the sweeps of the calibration ``seeds`` (the ``train:`` model retrained
+    with each): then the drift section is the seed band, and a probe's class is required only
+    where every seed predicts it, with a margin (or share) of ``slack`` times the smallest of
+    theirs, so a retrain that differs only by seed passes. Without them the tolerances are
+    stated ones.
     ``allow_flips`` are probes whose top two classes tie within the baseline's rounding: the
     stored probabilities cannot say which class they predict. In a context of rows each
-    feature alone predicts the class most rows take with it, on a share of rows ``slack``
-    times the observed one (``min_fraction``).
+    feature alone predicts the class most rows take with it (``min_fraction``).
     """
-    table = sweep.table
+    references = list(seed_sweeps) or [sweep]
+    why = "the smallest over the calibration seeds" if seeds else "the observed one"
     lines = [
         "# Recorded by `featureprobe record`: the behaviour of "
         f"{source.model.description}, fingerprint {source.model.fingerprint or 'none'}.",
-        f"# Each min_margin is the observed margin times {slack:g}, rounded down; the baseline"
+        f"# Each min_margin is {why} times {slack:g}, rounded down; the baseline"
         if slack
         else "# No margins are required (--margin-slack 0); the baseline",
         "# holds every probability. When a change is intended, edit this file or record again.",
         "featureprobe: 1",
     ]
-    lines += yaml_lines({"model": _model_section(source, out_path.parent, context, pin)})
+    lines += yaml_lines({"model": model_section(source, out_path.parent, context, pin)})
     lines.append("expect:")
     count = 0
-
-    def margin_lines(margin: float) -> list[str]:
-        wanted = _floor(margin * slack)
-        if wanted <= 0:
-            return [f"    # observed margin {margin:.3f}: too close to require one"]
-        return [f"    min_margin: {wanted:g}   # observed {margin:.3f}"]
-
-    zero = table.loc["zero"]
-    lines.append(f"  - biased_toward: {yaml_scalar(zero['predicted'])}")
-    lines += margin_lines(float(zero["margin"]))
-    count += 1
-    singles, recorded = _singles_lines(sweep, slack, margin_lines)
-    lines += singles
-    count += recorded
-    lines += [
-        "drift:",
-        f"  order: {order}",
-        "  max_flips: 0",
-        f"  max_abs_delta: {max_abs_delta:g}",
-    ]
-    if allow_flips:
-        lines.append("  # top classes tied within the baseline's rounding (6 decimals):")
-        lines.append(
-            f"  allow_flips: [{', '.join(yaml_scalar(p, flow=True) for p in allow_flips)}]"
-        )
-    return "\n".join(lines) + "\n", count
-
-
-def _singles_lines(sweep: Sweep, slack: float, margin_lines: Any) -> tuple[list[str], int]:
-    """Each feature alone and what it predicts; how many were recorded (a feature with which
-    no class takes most rows of a context is left out, with a comment saying so)."""
-    table, lines, count = sweep.table, [], 0
-    singles = table[table["order"] == 1]
-    for name, features in zip(singles.index, singles["features"], strict=True):
-        predicts = _predicts_lines(sweep, name, slack, margin_lines)
-        if predicts[0].lstrip().startswith("#"):  # nothing that would hold can be required
-            lines.append(f"  # alone: {yaml_scalar(features[0])}: {predicts[0].lstrip('# ')}")
+    table = sweep.table
+    for name, features in zip(table.index, table["features"], strict=True):
+        if table.loc[name, "order"] > 1:
             continue
-        lines.append(f"  - alone: {yaml_scalar(features[0])}")
-        lines += predicts
+        key = "biased_toward" if name == "zero" else "alone"
+        shown = "" if name == "zero" else yaml_scalar(features[0])
+        wanted = wanted_lines(references, name, slack)
+        if wanted[0].startswith("#"):  # nothing that would hold can be required
+            lines.append(f"  # {key}{': ' + shown if shown else ''}: {wanted[0].lstrip('# ')}")
+            continue
+        if name == "zero":
+            lines.append(f"  - biased_toward: {wanted[0].split(': ', 1)[1]}")
+            lines += wanted[1:]
+        else:
+            lines += [f"  - alone: {shown}", *wanted]
         count += 1
-    return lines, count
-
-
-def _predicts_lines(sweep: Sweep, name: str, slack: float, margin_lines: Any) -> list[str]:
-    """What one probe predicts: on the zero vector its class and margin; in context the class
-    most rows take with it, and the share of rows required."""
-    from ..expectations.probe import DEFAULT_SHARE
-    from ..sweep import share_column
-
-    row = sweep.table.loc[name]
-    if sweep.context_rows is None:
-        return [f"    predicts: {yaml_scalar(row['predicted'])}", *margin_lines(row["margin"])]
-    shares = {c: float(row[share_column(c)]) for c in sweep.classes}
-    top = max(shares, key=shares.get)  # ties: the first class
-    wanted = _floor(shares[top] * slack)
-    observed = f"observed {shares[top]:.3f} of {sweep.context_rows} rows"
-    if shares[top] < DEFAULT_SHARE:  # a behaviour of some rows only is not the probe's
-        return [f"# no class takes most rows (the largest, {top}, {observed}): not recorded"]
-    if wanted > 0:
-        return [f"    predicts: {yaml_scalar(top)}", f"    min_fraction: {wanted:g}   # {observed}"]
-    return [f"    predicts: {yaml_scalar(top)}   # most rows ({observed})"]
+    flips = sorted({*allow_flips, *unsettled(references)}, key=list(table.index).index)
+    lines += drift_lines(order, max_abs_delta, flips, seeds)
+    return "\n".join(lines) + "\n", count
 
 
 def _rounding_ties(stored: Baseline, exact: Baseline) -> list[str]:
@@ -257,23 +147,52 @@ def _pin(args: argparse.Namespace, source: Source | None) -> str | None:
     return decl.sha256 or file_sha256(source.path.parent / decl.values["target"])
 
 
-def _write(out_path: Path, text: str, target: Path, baseline: Baseline, check: Any) -> None:
-    """The YAML file and its baseline staged, the YAML checked (``check(document)``), then both
-    renamed into place together (``files.staged_files``): a failure leaves both as they were."""
+def _write(out_path: Path, text: str, target: Path, baseline: Any) -> None:
+    """The YAML file and its baseline staged, the baseline made (and the YAML checked) from the
+    staged document (``baseline(document)``), then both renamed into place together
+    (``files.staged_files``): a failure leaves both as they were."""
     from ..files import staged_files
     from ..spec import load_document
 
     try:
         with staged_files([out_path, target]) as (staged_yaml, staged_baseline):
             staged_yaml.write_text(text, encoding="utf-8")
-            check(load_document(staged_yaml))
-            staged_baseline.write_text(baseline.to_text(), encoding="utf-8")
+            made = baseline(load_document(staged_yaml))
+            staged_baseline.write_text(made.to_text(), encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"{write_failure(exc, out_path)}; nothing was written") from None
 
 
+def _gate(args: argparse.Namespace, source: Source) -> list[int]:
+    """The calibration seeds of the seed band (none: stated tolerances). By default a
+    ``train:`` model gets the band (``--seeds K`` from its spec's seed), a loaded one cannot."""
+    trained = source.document is not None and source.document.model.kind == "train"
+    gate = args.gate or ("band" if trained else "fixed")
+    if gate == "fixed":
+        return []
+    if not trained:
+        raise CommandError(
+            "--gate band retrains the model with other seeds, so it needs an expectation file "
+            "with model: train: (this model is loaded from a file)"
+        )
+    spec_seed = int(source.document.model.values.get("seed", 0))
+    return list(range(spec_seed, spec_seed + args.seeds))
+
+
+def _band_baseline(session: Any, source: Source, sweep: Sweep, context: Context) -> Any:
+    """``baseline(document)`` for ``_write``: what ``pytest --featureprobe-update`` writes for
+    the staged document (the seeds' models and sweeps come from the session's memo)."""
+    from ..runner import declared_baseline
+
+    def make(document: Document) -> Baseline:
+        return declared_baseline(session, document, source.model, sweep, context=context)
+
+    return make
+
+
 def run(args: argparse.Namespace) -> int:
     from ..baseline import Baseline, baseline_path, model_facts
+    from ..runner.declared import seed_sweeps
 
     out_path = Path(args.output)
     if out_path.suffix not in YAML_SUFFIXES:
@@ -288,42 +207,93 @@ def run(args: argparse.Namespace) -> int:
     source = load_source(args, session, args.model)
     if source.document is not None:
         pin = _pin(args, source)
+    seeds = _gate(args, source)
     order = max(args.order, 1)
     sweep, context, decl = source_sweep(args, source, session, order)
     decl = recorded_context(source, out_path.parent, decl)
     sweep = replace(sweep, context_definition=decl.definition())  # as the recorded file reads
+    band: list[Sweep] = []
+    if seeds:
+        model_decl, base = source.document.model, source.path.parent
+        band = seed_sweeps(session, model_decl, base, seeds, order, context=context)[0]
     baseline = Baseline.from_sweep(sweep, model_facts(source.model), max_order=order)
     stored = Baseline.from_text(baseline.to_text(), target)  # as pytest will read it
+    delta = args.max_abs_delta if seeds or args.max_abs_delta is not None else 0.1
     text, count = recorded_text(
         source,
         sweep,
         out_path,
         args.margin_slack,
         order,
-        args.max_abs_delta,
+        delta,
         decl,
         allow_flips=_rounding_ties(stored, baseline),
         pin=pin,
+        seeds=seeds,
+        seed_sweeps=band,
     )
-    _write(
-        out_path, text, target, baseline, lambda d: _self_check(d, source, sweep, context, stored)
+    make = _band_baseline(session, source, sweep, context) if seeds else lambda d: baseline
+
+    def checked(document: Document) -> Baseline:
+        made = make(document)
+        _self_check(document, source, sweep, context, Baseline.from_text(made.to_text(), target))
+        return made
+
+    _write(out_path, text, target, checked)
+    singles = int((sweep.table["order"] <= 1).sum())
+    _print_recorded(
+        out_path, target, (count, singles), len(baseline.probes), order, context, seeds, delta
     )
+    return EXIT_OK
+
+
+def _print_recorded(
+    out_path: Path,
+    target: Path,
+    counts: tuple[int, int],
+    probes: int,
+    order: int,
+    context: Context,
+    seeds: Sequence[int],
+    delta: float | None,
+) -> None:
+    """What was recorded (``counts``: expectations, and probes of order 0 and 1), what the
+    gate is, and (for stated tolerances) what a retrain needs."""
+    if seeds:
+        gate = f"the seed band of seeds {seed_range(seeds)}"
+        gate += "" if delta is None else f", max_abs_delta {delta:g}"
+    else:
+        gate = f"max_abs_delta {delta:g}, no flips"
+    count, singles = counts
+    left = f"; {singles - count} left as comments" if count < singles else ""
     print(
-        f"recorded {display_path(out_path)}: {count} expectations (the zero probe and "
-        f"{count - 1} features alone), drift over {len(baseline.probes)} probes "
-        f"(order {order}, max_abs_delta {args.max_abs_delta:g}, no flips)"
+        f"recorded {display_path(out_path)}: {plural(count, 'expectation')} (the zero probe "
+        f"and each feature alone{left}), drift over {plural(probes, 'probe')} (order {order}, "
+        f"{gate})"
     )
     if not context.is_zero:
-        print(f"in the context of {context.name} ({len(context.rows)} rows)")
+        print(f"in the context of {context.name} ({plural(len(context.rows), 'row')})")
     print(f"baseline {display_path(target)}")
     print(f"check it: pytest {display_path(out_path)}")
+    if seeds:
+        print(
+            "a retrain that differs only by seed passes; one on changed data fails (seed "
+            f"noise measured on {plural(len(seeds), 'seed')})"
+        )
+    else:
+        print(
+            f"note: max_abs_delta {delta:g} and no flips are stated tolerances, not measured: a "
+            "retrain, even with only another seed, can move further; to gate retrains, record "
+            "a model: train: file with the seed band (its default), or widen --max-abs-delta "
+            "and allow_flips",
+            file=sys.stderr,
+        )
     if not any(out_path.match(pattern) for pattern in COLLECTED):
         print(
             f"note: pytest collects files named {' or '.join(COLLECTED)}; rename "
             f"{out_path.name} or add its pattern to the featureprobe_files ini value",
             file=sys.stderr,
         )
-    return EXIT_OK
 
 
 def add_parser(commands: Any) -> None:
@@ -353,11 +323,26 @@ def add_parser(commands: Any) -> None:
         help="min_margin = observed margin x F, rounded down (default 0.5; 0 drops margins)",
     )
     record.add_argument(
+        "--gate",
+        choices=("band", "fixed"),
+        default=None,
+        help="band: the seed band, trained with --seeds K seeds (default for a train: model); "
+        "fixed: stated tolerances, max_abs_delta and no flips (default for a loaded model)",
+    )
+    record.add_argument(
+        "--seeds",
+        type=seed_count_arg,
+        default=5,
+        metavar="K",
+        help="calibration seeds of the band, from the spec's seed (default 5)",
+    )
+    record.add_argument(
         "--max-abs-delta",
         type=fraction_arg,
-        default=0.1,
+        default=None,
         metavar="D",
-        help="drift tolerance on each probability (default 0.1)",
+        help="drift tolerance on each probability (default 0.1 with --gate fixed; none with the "
+        "band)",
     )
     record.add_argument(
         "-f", "--force", action="store_true", help="replace an existing file and its baseline"

@@ -42,7 +42,8 @@ def test_record_writes_a_file_that_passes_under_pytest(
     relative = Path(os.path.relpath(saved_model, gate)).as_posix()
     assert f"model:\n  load: {relative}\n" in text
     assert '  - alone: "4"\n    predicts: C\n    min_margin: ' in text
-    assert "drift:\n  order: 1\n  max_flips: 0\n  max_abs_delta: 0.1\n" in text
+    assert "drift:\n  order: 1\n  # Stated tolerances, not measured" in text
+    assert "\n  max_flips: 0\n  max_abs_delta: 0.1\n" in text
     baseline = read_baseline(gate / "__featureprobe__" / "featureprobe_model.json")
     assert baseline.probes == ["zero", "1", "2", "3", "4", "5", "6"]
 
@@ -64,7 +65,10 @@ def test_record_writes_a_file_that_passes_under_pytest(
     allow += ["--featureprobe-allow-path", str(SEED_CSV.parent)]
     result = run_pytest("gate", "elsewhere", "-v", *allow, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert " 18 passed" in result.stdout
+    # 9 items of the loaded model's file; of the trained one's 7: its 5 settled probes (the zero
+    # vector and feature 3 are close calls over seeds 0-4), the seed band and the flips
+    assert " 16 passed" in result.stdout
+    assert "band: true" in written.read_text()
     passed = [
         line for line in result.stdout.splitlines() if line.endswith("]") and "PASSED" in line
     ]
@@ -76,6 +80,7 @@ def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
     first = out.read_text()
+    capsys.readouterr()
     out.write_text("# edited by hand\n")
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 2
     stored = (tmp_path / "__featureprobe__/featureprobe_m.json").read_bytes()
@@ -150,6 +155,7 @@ def test_record_writes_both_files_or_neither(saved_model, tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
+    capsys.readouterr()
     out.write_text("# edited\n")
     before = _entries(tmp_path)
     real_replace = os.replace
@@ -381,3 +387,71 @@ def test_record_writes_train_values_and_numbers_every_yaml_reads_alike():
         assert read(text) == {"model": {"train": train}}
     assert yaml_writer.yaml_number(1e20) == "1.0e+20"
     assert yaml_writer.yaml_number(0.25) == "0.25"
+
+
+# --- the gate record writes: the seed band for train:, stated tolerances for a loaded model -------
+
+TRAINED = """\
+model:
+  train:
+    data: problems.csv
+    features: problems
+    label: results
+    seed: 0
+expect:
+  - alone: 4
+    predicts: C
+"""
+
+
+def test_record_of_a_train_model_writes_the_seed_band_a_seed_only_retrain_passes(pytester, capsys):
+    """Record, retrain with other seeds: the recorded file passes; retrain on changed data: it
+    fails. The seed example's close calls (the zero vector, feature 3) are left out."""
+    (pytester.path / "problems.csv").write_text(SEED_CSV.read_text())
+    (pytester.path / "featureprobe_src.yaml").write_text(TRAINED)
+    assert cli.main(["record", "featureprobe_src.yaml", "-o", "featureprobe_gate.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "recorded featureprobe_gate.yaml: 5 expectations (the zero probe and each feature alone; "
+        "2 left as comments), drift over 7 probes (order 1, the seed band of seeds 0-4)\n"
+    )
+    assert "a retrain that differs only by seed passes; one on changed data fails" in out
+    gate = pytester.path / "featureprobe_gate.yaml"
+    text = gate.read_text()
+    assert "  # biased_toward: a close call (A; margin smallest over the seeds 0.035" in text
+    assert '  # alone: "3": the 5 calibration seeds disagree (C in 2, A in 3): not required' in text
+    assert "  band: true\n  calibrate: {seeds: 5}\n  max_flips: 0\n" in text
+    assert '  allow_flips: [zero, "3"]\n' in text and "max_abs_delta" not in text
+    baseline = read_baseline(pytester.path / "__featureprobe__" / "featureprobe_gate.json")
+    assert baseline.band is not None and baseline.band.seeds == [0, 1, 2, 3, 4]
+
+    quiet = ("-p", "no:cacheprovider")
+    for seed in (7, 11):  # 11 reads the zero vector as C: a close call, not required
+        gate.write_text(text.replace("    seed: 0\n", f"    seed: {seed}\n"))
+        pytester.runpytest(*quiet, "featureprobe_gate.yaml").assert_outcomes(passed=7)
+    gate.write_text(text)
+    csv = pytester.path / "problems.csv"
+    csv.write_text(csv.read_text().replace('"[1, 4, 5]",C', '"[1, 4, 5]",A'))
+    result = pytester.runpytest(*quiet, "featureprobe_gate.yaml")
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["FAILED featureprobe_gate.yaml::drift-band - seed band score *"])
+
+
+def test_record_of_a_loaded_model_states_its_tolerances(saved_model, tmp_path, capsys):
+    out = tmp_path / "featureprobe_m.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "(order 1, max_abs_delta 0.1, no flips)" in captured.out
+    assert one_line(captured.err) == (
+        "note: max_abs_delta 0.1 and no flips are stated tolerances, not measured: a retrain, "
+        "even with only another seed, can move further; to gate retrains, record a model: "
+        "train: file with the seed band (its default), or widen --max-abs-delta and allow_flips"
+    )
+    assert "  # Stated tolerances, not measured: a model retrained even with only" in (
+        out.read_text()
+    )
+    assert cli.main(["record", str(saved_model), "-o", str(out), "-f", "--gate", "band"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        "featureprobe: error: --gate band retrains the model with other seeds, so it needs an "
+        "expectation file with model: train: (this model is loaded from a file)"
+    )

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pytest_featureprobe.cli.cmd_record import _singles_lines
+from pytest_featureprobe.cli.yaml_writer import wanted_lines
 from pytest_featureprobe.context_sweep import run_context_sweep
 from pytest_featureprobe.contexts import Context
 from pytest_featureprobe.features import FeatureSpace
@@ -132,22 +132,16 @@ def test_record_leaves_out_a_feature_with_which_no_class_takes_most_rows():
     frame = pd.DataFrame({"colour": ["green", "green", "red"], "size": ["big", "medium", "small"]})
     context = Context.of_rows("rows of three.csv", space.encode(frame), {"kind": "rows"})
     sweep = run_context_sweep(model, context, order=1)
-    lines, count = _singles_lines(sweep, 0.5, lambda margin: [])
-    left_out = "no class takes most rows (the largest, A, observed 0.333 of 3 rows): not recorded"
-    assert lines == [
-        f"  # alone: colour=green: {left_out}",
-        f"  # alone: colour=red: {left_out}",
-        "  - alone: size=big",
-        "    predicts: A",
-        "    min_fraction: 0.5   # observed 1.000 of 3 rows",
-        "  - alone: size=medium",
-        "    predicts: B",
-        "    min_fraction: 0.5   # observed 1.000 of 3 rows",
-        "  - alone: size=small",
-        "    predicts: C",
-        "    min_fraction: 0.5   # observed 1.000 of 3 rows",
-    ]
-    assert count == 3
+    singles = ["colour=green", "colour=red", "size=big", "size=medium", "size=small"]
+    wanted = {name: wanted_lines([sweep], name, 0.5) for name in singles}
+    left_out = "# no class takes most rows (the largest, A, observed 0.333 of 3 rows): not recorded"
+    assert wanted == {
+        "colour=green": [left_out],
+        "colour=red": [left_out],
+        "size=big": ["    predicts: A", "    min_fraction: 0.5   # observed 1.000 of 3 rows"],
+        "size=medium": ["    predicts: B", "    min_fraction: 0.5   # observed 1.000 of 3 rows"],
+        "size=small": ["    predicts: C", "    min_fraction: 0.5   # observed 1.000 of 3 rows"],
+    }
 
 
 # --- what the command refuses ---------------------------------------------------------------------

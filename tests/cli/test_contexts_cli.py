@@ -33,10 +33,11 @@ def cache_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, cache_root) -> tuple[Path, str]:
-    """``featureprobe record`` of the penguins example in its own context (training rows)."""
+    """``featureprobe record`` of the penguins example in its own context (training rows), with
+    stated tolerances (``--gate fixed``: the observed shares, no calibration seeds)."""
     out = tmp_path_factory.mktemp("rec") / "featureprobe_rec.yaml"
     status, stdout, stderr = main(
-        "record", str(PENGUINS_YAML), "-o", str(out), *cache_args(cache_root)
+        "record", str(PENGUINS_YAML), "-o", str(out), "--gate", "fixed", *cache_args(cache_root)
     )
     assert status == 0, stderr
     return out, stdout
@@ -65,7 +66,10 @@ def test_record_in_context_writes_training_and_min_fraction(recorded):
     )
     assert len(alone) + len(left_out) == FEATURES and len(alone) >= 2 and left_out
     assert all(float(share) < 0.5 for _, share in left_out)
-    shown = f"{len(alone) + 1} expectations (the zero probe and {len(alone)} features alone)"
+    shown = (
+        f"{len(alone) + 1} expectations (the zero probe and each feature alone; "
+        f"{len(left_out)} left as comments)"
+    )
     assert shown in stdout
     for _feature, _cls, wanted, observed in alone:  # half the share, rounded down (3 places)
         assert float(observed) >= 0.5
@@ -106,7 +110,15 @@ def test_the_recorded_file_passes_under_pytest(recorded, cache_root, pytester):
 def test_record_on_the_zero_vector_writes_context_zero_and_margins(tmp_path, cache_root):
     out = tmp_path / "featureprobe_zero.yaml"
     status, stdout, stderr = main(
-        "record", str(PENGUINS_YAML), "-o", str(out), "--context", "zero", *cache_args(cache_root)
+        "record",
+        str(PENGUINS_YAML),
+        "-o",
+        str(out),
+        "--context",
+        "zero",
+        "--gate",
+        "fixed",
+        *cache_args(cache_root),
     )
     assert status == 0, stderr
     assert "in the context of" not in stdout
@@ -119,7 +131,7 @@ def test_record_on_the_zero_vector_writes_context_zero_and_margins(tmp_path, cac
     entries = text.count("\n  - ")
     assert entries == FEATURES + 1
     margins = len(re.findall(r"^    min_margin: [0-9.]+   # observed [0-9.]+$", text, re.M))
-    too_close = text.count(": too close to require one")
+    too_close = text.count(": too close to require a margin")
     assert margins >= FEATURES // 2 and margins + too_close == entries
     # README: against the zero vector island=Biscoe alone reads Gentoo.
     assert "  - alone: island=Biscoe\n    predicts: Gentoo\n" in text
