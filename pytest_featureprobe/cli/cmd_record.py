@@ -345,14 +345,10 @@ def add_parser(commands: Any) -> None:
         help="drift tolerance on each probability (default 0.1 with --gate fixed; none with the "
         "band)",
     )
-    record.add_argument(
-        "-f", "--force", action="store_true", help="replace an existing file and its baseline"
-    )
-    record.add_argument(
-        "--pin",
-        action="store_true",
-        help="pin the loaded model file: write its sha256, so pytest refuses a replaced file",
-    )
+    force = "replace an existing file and its baseline"
+    record.add_argument("-f", "--force", action="store_true", help=force)
+    pin = "pin the loaded model file: write its sha256, so pytest refuses a replaced file"
+    record.add_argument("--pin", action="store_true", help=pin)
     context_options(record)
     model_options(record)
     allow_path_option(record)
