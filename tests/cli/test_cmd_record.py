@@ -422,8 +422,12 @@ def test_record_of_a_train_model_writes_the_seed_band_a_seed_only_retrain_passes
     assert '  # alone: "3": the 5 calibration seeds disagree (C in 2, A in 3): not required' in text
     assert "  band: true\n  calibrate: {seeds: 5}\n  max_flips: 0\n" in text
     assert '  allow_flips: [zero, "3"]\n' in text and "max_abs_delta" not in text
-    baseline = read_baseline(pytester.path / "__featureprobe__" / "featureprobe_gate.json")
+    stored = pytester.path / "__featureprobe__" / "featureprobe_gate.json"
+    baseline = read_baseline(stored)
     assert baseline.band is not None and baseline.band.seeds == [0, 1, 2, 3, 4]
+    # the baseline pytest --featureprobe-update (and calibrate) writes for the file, byte for byte
+    assert cli.main(["calibrate", "featureprobe_gate.yaml", "--baseline", "again.json"]) == 0
+    assert (pytester.path / "again.json").read_bytes() == stored.read_bytes()
 
     quiet = ("-p", "no:cacheprovider")
     for seed in (7, 11):  # 11 reads the zero vector as C: a close call, not required
