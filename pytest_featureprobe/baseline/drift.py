@@ -165,7 +165,7 @@ def check_interaction_drift(baseline: Baseline, sweep: Sweep, max_delta: float) 
         for k, j in ordered[:MAX_LISTED]
     ]
     lines = [
-        f"{len(bad)} pair interactions moved beyond {max_delta:g}",
+        f"{plural(len(bad), 'pair interaction')} moved beyond {max_delta:g}",
         *text_table(["pair", "class", "baseline", "current", "difference", "tolerance"], rows),
     ]
     if len(bad) > MAX_LISTED:
