@@ -17,6 +17,7 @@ from pytest_featureprobe.errors import (
     first_line,
     listed,
     not_utf8,
+    plural,
     preview,
     quoted,
 )
@@ -214,3 +215,26 @@ def test_not_utf8_on_the_first_line():
         "not UTF-8 text (byte 0xe9 on line 1); save it as UTF-8",
         1,
     )
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "many", "shown"),
+    [
+        (1, "probe", None, "1 probe"),
+        (0, "probe", None, "0 probes"),
+        (2, "class", None, "2 classes"),
+        (1, "class", None, "1 class"),
+        (3, "entry", None, "3 entries"),
+        (2, "key", None, "2 keys"),
+        (2, "matrix", None, "2 matrixes"),
+        (2, "pair interaction", None, "2 pair interactions"),
+        (2, "datum", "data", "2 data"),
+    ],
+)
+def test_plural_counts_in_the_number_the_noun_takes(count, noun, many, shown):
+    assert plural(count, noun, many) == shown
+
+
+def test_plural_groups_thousands_when_asked():
+    assert plural(2532, "row", grouped=True) == "2,532 rows"
+    assert plural(2532, "row") == "2532 rows"
