@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ModelError, first_line, quoted
+from ..errors import ModelError, first_line, plural, quoted
 from ..features import FeatureSpace, feature_name
 from .sidecar import OUTPUT_KINDS, SIDECAR_SUFFIX, write_sidecar
 
@@ -76,8 +76,8 @@ class ProbeModel:
 
     def __repr__(self) -> str:
         return (
-            f"<ProbeModel {self.description}: {len(self.space)} features -> "
-            f"{len(self.classes)} classes {list(self.classes)}>"
+            f"<ProbeModel {self.description}: {plural(len(self.space), 'feature')} -> "
+            f"{plural(len(self.classes), 'class')} {list(self.classes)}>"
         )
 
     @property
@@ -139,8 +139,8 @@ class ProbeModel:
         expected = (zero_rows, len(self.classes))
         if out.shape != expected:
             raise ModelError(
-                f"{self.description} returned shape {out.shape} for {zero_rows} rows; expected "
-                f"{expected} (one column per class: {', '.join(self.classes)})"
+                f"{self.description} returned shape {out.shape} for {plural(zero_rows, 'row')}; "
+                f"expected {expected} (one column per class: {', '.join(self.classes)})"
             )
         # One sum tests the whole batch (row by row only when it is not finite); row sums as
         # one matrix-vector product: numpy's reductions along a row of ten are slow.

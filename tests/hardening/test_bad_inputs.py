@@ -553,7 +553,7 @@ CASES: list[Case] = [
         "model-wrong-number-of-classes",
         from_fixture("raw_fruit", f"  features: {FEATURES}\n  classes: [apple, banana]\n"),
         f"{BAD}:2: model.fixture",
-        "callable fruit returned shape (1, 3) for 1 rows; expected (1, 2)",
+        "callable fruit returned shape (1, 3) for 1 row; expected (1, 2)",
     ),
     Case(
         "model-input-width-mismatch",
@@ -886,7 +886,7 @@ KERAS_CASES: list[Case] = [
         "keras-wrong-number-of-classes",
         load(),
         f"{BAD}:2: model.load",
-        "Keras model m.keras returned shape (1, 2) for 1 rows; expected (1, 3)",
+        "Keras model m.keras returned shape (1, 2) for 1 row; expected (1, 3)",
         files={"m.keras": KerasFile("two_classes")},
     ),
     Case(
