@@ -1,14 +1,16 @@
 """The deterministic dense classifier of the probe method (its cache is ``model_cache``).
 
 Input (multi-hot) -> Dense hidden layers -> softmax; Adam on sparse categorical cross-entropy.
-Training is one ``fit`` call over a shuffled, repeated dataset with ``steps_per_epoch`` (no
-per-epoch overhead) and ``steps_per_execution`` equal to all the steps (no per-step overhead: one
-graph loop runs them all). Every random choice is seeded from ``TrainSpec.seed``: initialisers carry
-explicit seeds and the data order comes from a seeded shuffle, so the same data, spec and seed give
-bit-identical weights on one machine and library version set. Every option has a range that
-TensorFlow and NumPy take (the schema's maxima are the same numbers), and a training that Keras
-ends early (its data ran out) or that diverges (a loss or weight that is not finite) is an error,
-raised before the cache is written. Imports data, the model cache and (when training) Keras.
+Training is one ``fit`` over a shuffled, repeated dataset of exactly the steps asked for, run in
+graph calls of ``steps_per_call`` steps each (about half a second: no per-step Python round trip,
+yet Ctrl-C is seen between two calls, and the KeyboardInterrupt leaves nothing cached). How the
+steps are split changes no number: the steps and their arithmetic are the same. Every random choice
+is seeded from ``TrainSpec.seed``: initialisers carry explicit seeds and the data order comes from
+a seeded shuffle, so the same data, spec and seed give bit-identical weights on one machine and
+library version set. Every option has a range that TensorFlow and NumPy take (the schema's maxima
+are the same numbers), and a training that Keras ends early (its data ran out) or that diverges (a
+loss or weight that is not finite) is an error, raised before the cache is written. Imports data,
+the model cache and (when training) Keras.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,8 +34,8 @@ __all__ = ["ACTIVATIONS", "CacheWarning", "ModelCache", "TrainSpec", "train_clas
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "silu", "swish", "softplus")
 
 # The ranges of the options (schema.json gives the same maxima; tests/core/test_training.py checks
-# that they agree). Seeds: what TensorFlow, NumPy and Python's random all take. Steps: the whole
-# training is one graph loop of that many steps, far inside int32 (3,000,000,000 wrapped round and
+# that they agree). Seeds: what TensorFlow, NumPy and Python's random all take. Steps: a
+# training's step count, far inside int32 (3,000,000,000 wrapped round and
 # Keras ran none). Steps also bound ``epochs`` times the batches of an epoch.
 MAX_SEED = 2**31 - 1
 MAX_EPOCHS = 100_000
@@ -201,7 +203,8 @@ def compiled_classifier(data: LabelledData, spec: TrainSpec, steps_per_execution
 
 
 def training_dataset(data: LabelledData, spec: TrainSpec) -> Any:
-    """The rows in a seeded shuffle, repeated without end, in batches of ``batch_size``."""
+    """The rows in a seeded shuffle, repeated, in batches of ``batch_size``: exactly the
+    batches of the training's steps (so the last graph call stops where the training does)."""
     load_keras()
     import tensorflow as tf
 
@@ -211,16 +214,36 @@ def training_dataset(data: LabelledData, spec: TrainSpec) -> Any:
         .shuffle(n_rows, seed=spec.seed, reshuffle_each_iteration=True)
         .repeat()
         .batch(min(spec.batch_size, n_rows))
+        .take(spec.total_steps(n_rows))
     )
+
+
+#: What one graph call of training should take, and the rough costs ``steps_per_call`` reads
+#: it with: a fixed cost per step and multiply-adds per second (forward and backward: 3 of each
+#: per weight and row), low enough for a slow CPU core.
+CALL_SECONDS = 0.5
+STEP_SECONDS = 4e-5
+MULTIPLY_ADDS_PER_SECOND = 1e9
+
+
+def steps_per_call(n_inputs: int, n_classes: int, spec: TrainSpec, steps: int) -> int:
+    """Optimizer steps per graph call: as many as take about ``CALL_SECONDS`` (Ctrl-C is seen
+    only between calls; each call costs a Python round trip), at least 1, at most ``steps``."""
+    weights = sum(math.prod(shape) for shape in weight_shapes(n_inputs, n_classes, spec)[::2])
+    per_step = STEP_SECONDS + 3 * spec.batch_size * weights / MULTIPLY_ADDS_PER_SECOND
+    return max(1, min(steps, int(CALL_SECONDS / per_step)))
 
 
 def _fit(data: LabelledData, spec: TrainSpec):
     steps = spec.check_steps(len(data.y))
-    # Every step inside one graph loop: no Python round trip per step. The steps and their
-    # arithmetic are the same as one step per call, so the weights are too.
-    model = compiled_classifier(data, spec, steps_per_execution=steps)
+    # One fit, one data iterator (Keras keeps it across epochs when steps_per_epoch is given),
+    # each epoch one graph call of ``chunk`` steps; the dataset holds exactly ``steps``
+    # batches, so the last call ends with them. The same steps as one graph loop of all of them.
+    chunk = steps_per_call(len(data.space), len(data.classes), spec, steps)
+    model = compiled_classifier(data, spec, steps_per_execution=chunk)
     dataset = training_dataset(data, spec)
-    history = model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+    calls = math.ceil(steps / chunk)
+    history = model.fit(dataset, epochs=calls, steps_per_epoch=chunk, shuffle=False, verbose=0)
     check_finished(model, history.history.get("loss", []), steps)
     return model, steps
 
@@ -252,35 +275,45 @@ def training_accuracy(model, data: LabelledData) -> float:
 
 
 def train_classifier(
-    data: LabelledData, spec: TrainSpec | None = None, cache: ModelCache | None = None
+    data: LabelledData,
+    spec: TrainSpec | None = None,
+    cache: ModelCache | None = None,
+    on_training: Callable[[], None] | None = None,
 ) -> TrainedClassifier:
     """Train (or load from ``cache``) the dense classifier on encoded data.
 
-    With a cache, the entry's file lock is held while checking, training and storing, so
-    concurrent processes (pytest-xdist workers) train each model once and the others load it.
-    A cache that cannot be written (read-only, a file in the way) gives one ``CacheWarning`` and
-    the model is trained without it.
+    ``on_training`` is called once when a training starts (not on a cache hit), so that a caller
+    can say what is training while it does (the result's ``seconds`` say how long it took). A
+    KeyboardInterrupt (Ctrl-C) stops the training between two graph calls and propagates: nothing
+    is cached. With a cache, the entry's file lock is held while checking, training and storing, so
+    concurrent processes (pytest-xdist workers) train each model once and the others load it. A
+    cache that cannot be written (read-only, a file in the way) gives one ``CacheWarning`` and the
+    model is trained without it.
     """
     spec = spec or TrainSpec()
     spec.validate()
     spec.check_steps(len(data.y))
     key = ModelCache.key(data, spec)
     if cache is None:
-        return _train(data, spec, key, None)
+        return _train(data, spec, key, None, on_training)
     try:
         lock = cache.lock(key)
         lock.acquire()
     except OSError as exc:
         cache.warn_unwritable(exc)
-        return _train(data, spec, key, cache)
+        return _train(data, spec, key, cache, on_training)
     try:
-        return _train(data, spec, key, cache)
+        return _train(data, spec, key, cache, on_training)
     finally:
         lock.release()
 
 
 def _train(
-    data: LabelledData, spec: TrainSpec, key: str, cache: ModelCache | None
+    data: LabelledData,
+    spec: TrainSpec,
+    key: str,
+    cache: ModelCache | None,
+    on_training: Callable[[], None] | None,
 ) -> TrainedClassifier:
     started = time.perf_counter()
     hit = None
@@ -300,6 +333,8 @@ def _train(
             from_cache=True,
             shape=shape,
         )
+    if on_training is not None:
+        on_training()
     model, steps = _fit(data, spec)
     accuracy = training_accuracy(model, data)
     seconds = time.perf_counter() - started

@@ -461,3 +461,28 @@ def test_seed_data_fits_with_the_default_spec(seed_data):
     # Features 4 and 5 occur only in C rows or most often there; the method reads them as C.
     assert sweep.predicted([4]) == "C"
     assert sweep.predicted([4, 5]) == "C"
+
+
+# --- graph calls (issue 19, item 5: Ctrl-C is seen between two) --------------------------------
+
+
+def test_steps_per_call_is_bounded_by_the_steps_and_the_cost_of_a_step():
+    small = TrainSpec(hidden=(8,), batch_size=32)
+    assert training.steps_per_call(6, 2, small, 300) == 300  # a small training: one call
+    assert training.steps_per_call(6, 2, small, 10_000_000) < 20_000
+    wide = TrainSpec(hidden=(32, 32), batch_size=32)
+    assert 1 <= training.steps_per_call(35_000, 2, wide, 10_000_000) <= 10  # 35,000 inputs
+    assert training.steps_per_call(2**20, 2, TrainSpec(batch_size=2**20), 5) == 1
+
+
+def test_training_in_many_graph_calls_gives_the_weights_of_one(seed_data, monkeypatch):
+    """Steps split into calls of 1, 4 or 7 steps (the last one shorter) train the model of
+    one call of all of them, bit for bit, and stop at exactly the steps asked for."""
+    spec = TrainSpec(hidden=(8, 8), steps=45, batch_size=5, seed=2)
+    whole = train_classifier(seed_data, spec)
+    assert training.steps_per_call(6, 2, spec, 45) == 45
+    for chunk in (1, 4, 7):
+        monkeypatch.setattr(training, "steps_per_call", lambda *args, chunk=chunk: chunk)
+        split = train_classifier(seed_data, spec)
+        assert split.steps == 45 == int(split.model.optimizer.iterations)
+        assert_same_weights(whole, split)

@@ -1011,3 +1011,54 @@ def test_a_baseline_write_killed_leaves_a_recognisable_file_the_next_run_removes
     result.assert_outcomes(passed=2)
     assert [p.name for p in folder.iterdir()] == ["featureprobe_k.json"]
     assert (folder / "featureprobe_k.json").read_bytes() == before
+
+
+# --- Ctrl-C during training (issue 19, item 5) --------------------------------------------------
+
+INTERRUPTED_TRAINER = """
+import sys, time
+from pathlib import Path
+from pytest_featureprobe.data import prepare, read_table
+from pytest_featureprobe.keras_runtime import load_keras
+from pytest_featureprobe.training import ModelCache, TrainSpec, train_classifier
+
+load_keras()  # imported before the marker: the signal comes while the graph calls run
+data = prepare(read_table(sys.argv[1]), "problems", "results")
+ready = Path(sys.argv[3])
+spec = TrainSpec(hidden=(32, 32), steps=10_000_000, seed=1)  # about an hour of steps
+train_classifier(data, spec, ModelCache(sys.argv[2]), on_training=ready.touch)
+print("finished")
+"""
+
+
+@pytest.mark.system
+def test_ctrl_c_during_a_long_training_stops_it_at_once_and_caches_nothing(tmp_path):
+    """SIGINT (Ctrl-C) a few seconds into a training of ten million steps: the process ends
+    with Python's KeyboardInterrupt within seconds (the training runs in graph calls of about
+    half a second, and the signal is seen between two), and the model cache holds no entry."""
+    import signal
+
+    ready, cache = tmp_path / "training", tmp_path / "cache"
+    trainer = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_TRAINER, str(SEED_CSV), str(cache), str(ready)],
+        env={**os.environ, "PYTHONPATH": PACKAGE_PARENT},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists() and trainer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), trainer.communicate()[1]
+    time.sleep(3)  # the first graph calls are traced and running
+    assert trainer.poll() is None
+    os.kill(trainer.pid, signal.SIGINT)
+    sent = time.monotonic()
+    out, err = trainer.communicate(timeout=60)
+    waited = time.monotonic() - sent
+    assert waited < 5, f"Ctrl-C took {waited:.1f} s to stop the training"
+    assert trainer.returncode in (-signal.SIGINT, 130)
+    assert "KeyboardInterrupt" in err
+    assert "finished" not in out
+    models = cache / "models"
+    assert not models.exists() or list(models.iterdir()) == []
