@@ -441,8 +441,8 @@ CASES: list[Case] = [
             fails(
                 "red always helps apple",
                 "  expected adding red raises P(apple) by at least 0.15 on at least 100% of rows "
-                "of the context (rows of fruits.csv); it holds on 80.0% (4 of 5 rows; 1 rows "
-                "already have red and are skipped)",
+                "of the context (rows of fruits.csv); it holds on 80.0% (4 of 5 rows; 1 row "
+                "already has red and is skipped)",
                 "  context: rows of fruits.csv (6 rows)",
                 "  row  dP(apple)  dP(banana)  dP(lime)  missed by  features",
                 "  1    0.100      -0.050      -0.050    0.050      round",
