@@ -9,9 +9,9 @@ models, the sweep and training.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,26 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: Told when a model trains (a cache miss): ``("started", what, None)`` before,
+#: ``("finished", what, seconds)`` after, ``("stopped", what, None)`` when it raised (an error,
+#: Ctrl-C). ``what`` reads as "dense classifier on penguins.csv (seed 0)".
+TrainingNotice = Callable[[str, str, "float | None"], None]
+
+
+def stream_notice(stream: IO[str]) -> TrainingNotice:
+    """A ``TrainingNotice`` writing one line to ``stream`` (the command's stderr): what trains
+    while it does, then how long it took (or that it stopped)."""
+
+    def notice(event: str, what: str, seconds: float | None) -> None:
+        if event == "started":
+            stream.write(f"featureprobe: training {what}...")
+        else:
+            stream.write(f" {seconds:.1f} s\n" if event == "finished" else " stopped\n")
+        stream.flush()
+
+    return notice
+
+
 #: Probes per sweep (triples of 300 features are 4.5 million); a table takes about
 #: ``TABLE_BYTES_PER_PROBE`` bytes a probe with ten classes.
 DEFAULT_MAX_PROBES = 5_000_000
@@ -45,9 +65,14 @@ class ProbeSession:
     """Memoised models and sweeps; trained weights cached on disk under ``cache_dir`` when given."""
 
     def __init__(
-        self, cache_dir: str | Path | None = None, *, max_probes: int = DEFAULT_MAX_PROBES
+        self,
+        cache_dir: str | Path | None = None,
+        *,
+        max_probes: int = DEFAULT_MAX_PROBES,
+        notice: TrainingNotice | None = None,
     ) -> None:
         self.cache = ModelCache(cache_dir) if cache_dir is not None else None
+        self.notice = notice  # told when a model trains: the runner says so (see TrainingNotice)
         self.max_probes = max_probes  # a larger sweep is refused before any work
         self._models: dict[str, ProbeModel] = {}
         self._sweeps: dict[tuple[int, int, frozenset, str, str], Sweep] = {}
@@ -74,12 +99,13 @@ class ProbeSession:
         )
         key = "train:" + cache_key
         if key not in self._models:
-            trained = train_classifier(encoded, train_spec, self.cache)
+            description = f"dense classifier on {data_name} (seed {train_spec.seed})"
+            trained = self._trained(encoded, train_spec, description)
             self._models[key] = _trained_model(
                 trained,
                 encoded.space,
                 encoded.classes,
-                description=f"dense classifier on {data_name} (seed {train_spec.seed})",
+                description=description,
                 info={
                     "source": "train",
                     "data": data_name,
@@ -92,6 +118,27 @@ class ProbeSession:
                 },
             )
         return self._models[key]
+
+    def _trained(self, encoded: Any, spec: TrainSpec, description: str) -> TrainedClassifier:
+        """``train_classifier``, telling ``notice`` when a training starts and ends."""
+        notice = self.notice
+        if notice is None:
+            return train_classifier(encoded, spec, self.cache)
+        started: list[bool] = []
+
+        def starting() -> None:
+            started.append(True)
+            notice("started", description, None)
+
+        try:
+            trained = train_classifier(encoded, spec, self.cache, on_training=starting)
+        except BaseException:  # an error or Ctrl-C: the line is ended, the exception goes on
+            if started:
+                notice("stopped", description, None)
+            raise
+        if started:
+            notice("finished", description, trained.seconds)
+        return trained
 
     def is_cached(
         self,

@@ -7,6 +7,7 @@ import argparse
 import math
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,9 +100,9 @@ def write_failure(error: OSError, path: Path) -> str:
 
 def make_session(args: argparse.Namespace) -> ProbeSession:
     """The command's ProbeSession, caching weights under ``--cache-dir`` when given."""
-    from ..memo import ProbeSession
+    from ..memo import ProbeSession, stream_notice
 
-    return ProbeSession(getattr(args, "cache_dir", None))
+    return ProbeSession(getattr(args, "cache_dir", None), notice=stream_notice(sys.stderr))
 
 
 def bounded(kind: type, low: float, high: float | None, what: str):

@@ -36,11 +36,12 @@ class FeatureProbeRun:
         if self.session is None:
             from ..memo import ProbeSession
             from .coordination import cache_folder
+            from .training_line import terminal_notice
 
             cache_dir = None
             if not self.config.getoption("featureprobe_no_cache"):
                 cache_dir = cache_folder(self.config)
-            self.session = ProbeSession(cache_dir)
+            self.session = ProbeSession(cache_dir, notice=terminal_notice(self.config))
             limit = max_probes(self.config)
             if limit is not None:
                 self.session.max_probes = limit

@@ -331,3 +331,50 @@ def test_rows_without_the_token_column_is_a_data_error(session, model, tmp_path)
     (tmp_path / "rows.csv").write_text("other\nx\n")
     with pytest.raises(DataError, match=r"rows\.csv: no column 'problems' in the data"):
         session.rows(model, "rows.csv", tmp_path)
+
+
+# --- the training notice (issue 17, item 3: a line while a model trains) ------------------------
+
+
+def test_a_training_is_told_once_before_and_after_and_a_cache_hit_not(tmp_path):
+    told: list[tuple] = []
+    session = ProbeSession(tmp_path, notice=lambda *event: told.append(event))
+    session.train(SEED_CSV, "problems", "results", **TINY, seed=8)
+    what = "dense classifier on problems.csv (seed 8)"
+    assert [event[:2] for event in told] == [("started", what), ("finished", what)]
+    assert told[0][2] is None and told[1][2] > 0
+    told.clear()
+    ProbeSession(tmp_path, notice=lambda *event: told.append(event)).train(
+        SEED_CSV, "problems", "results", **TINY, seed=8
+    )
+    assert told == []  # from the disk cache: nothing trains
+
+
+def test_a_training_stopped_by_ctrl_c_ends_its_line_and_goes_on(tmp_path, monkeypatch):
+    import io
+
+    from pytest_featureprobe import training
+
+    def interrupted(data, spec):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "_fit", interrupted)
+    stream = io.StringIO()
+    session = ProbeSession(tmp_path, notice=memo.stream_notice(stream))
+    with pytest.raises(KeyboardInterrupt):
+        session.train(SEED_CSV, "problems", "results", **TINY, seed=9)
+    assert stream.getvalue() == (
+        "featureprobe: training dense classifier on problems.csv (seed 9)... stopped\n"
+    )
+    assert not (tmp_path / "models").exists() or list((tmp_path / "models").iterdir()) == []
+
+
+def test_the_stream_notice_is_one_line_with_the_seconds():
+    import io
+
+    stream = io.StringIO()
+    notice = memo.stream_notice(stream)
+    notice("started", "dense classifier on a.csv (seed 0)", None)
+    assert stream.getvalue() == "featureprobe: training dense classifier on a.csv (seed 0)..."
+    notice("finished", "dense classifier on a.csv (seed 0)", 12.34)
+    assert stream.getvalue().endswith("... 12.3 s\n")
