@@ -130,7 +130,8 @@ def _print_trained(
         f"trained {display_path(out)}: {plural(len(model.space), 'feature')}, classes "
         f"{preview(list(model.classes))}, on {plural(rows, 'row')} of {display_path(data)} "
         f"(seed {info['spec']['seed']}, {plural(info['steps'], 'step', grouped=True)}, "
-        f"training accuracy {info['training_accuracy']:.3f}, {seconds:.1f} s)"
+        f"training accuracy {info['training_accuracy']:.3f}, {seconds:.1f} s"
+        f"{', weights from the cache' if info.get('from_cache') else ''})"
     )
     print(f"sidecar {display_path(sidecar)} (its feature space and classes)")
     print(f"next: featureprobe record {display_path(out)} -o featureprobe_{out.stem}.yaml")

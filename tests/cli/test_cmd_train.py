@@ -59,6 +59,16 @@ def test_train_then_record_then_pytest_passes(project):
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
+def test_a_cached_model_is_saved_from_its_weights(project, capsys):
+    cache = ["--cache-dir", str(project / "cache")]
+    assert cli.main([*TRAIN, "-o", "a.keras", "--epochs", "5", *cache]) == 0
+    assert "weights from the cache" not in capsys.readouterr().out
+    assert cli.main([*TRAIN, "-o", "b.keras", "--epochs", "5", *cache]) == 0
+    assert "weights from the cache)" in capsys.readouterr().out
+    first, second = (load_keras_model(project / name) for name in ("a.keras", "b.keras"))
+    assert first.fingerprint == second.fingerprint
+
+
 def test_categorical_columns_train_too(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "plans.csv").write_text(
