@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DataError, display_path, not_utf8, quoted
-from .features import FeatureSpace, _is_missing, feature_name
+from .features import FeatureSpace, MultiHot, _is_missing, feature_name
 from .files import unreadable
 from .limits import DATA_VARIABLE, MAX_DATA_BYTES, from_environment, too_large
 
@@ -292,7 +292,7 @@ def feature_columns(features: str | Mapping[str, Any]) -> tuple[str | None, tupl
 class LabelledData:
     """Training data, encoded: what the classifier is fitted on, and what it needs to report."""
 
-    x: np.ndarray  # (rows, features) float32 multi-hot
+    x: np.ndarray | MultiHot  # (rows, features) float32 multi-hot, or its positions
     y: np.ndarray  # (rows,) int32 class indices into ``classes``
     space: FeatureSpace
     classes: tuple[str, ...]  # sorted unique label names
@@ -322,8 +322,10 @@ def prepare(
     features: str | Mapping[str, Any],
     label: str,
     space: FeatureSpace | None = None,
+    sparse: bool = False,
 ) -> LabelledData:
-    """Encode a frame for training; the space is built from the data unless one is given."""
+    """Encode a frame for training; the space is built from the data unless one is given.
+    ``sparse``: ``x`` is a ``features.MultiHot`` (each row's positions), not a dense matrix."""
     tokens, categorical = feature_columns(features)
     if label not in frame.columns:
         from .errors import did_you_mean
@@ -340,4 +342,5 @@ def prepare(
     y, classes = class_indices(list(frame[label]))
     if len(classes) < 2:
         raise DataError(f"the label column has one class only ({quoted(classes[0])})", key="label")
-    return LabelledData(x=space.encode(frame), y=y, space=space, classes=classes)
+    x = space.encode_sparse(frame) if sparse else space.encode(frame)
+    return LabelledData(x=x, y=y, space=space, classes=classes)

@@ -167,7 +167,7 @@ class ProbeSession:
         name and the cache key."""
         frame, data_name = self.frame(data, base_dir)
         train_spec = TrainSpec.from_mapping(dict(spec))
-        encoded = prepare(frame, features, label)
+        encoded = prepare(frame, features, label, sparse=True)  # rows as positions
         return encoded, train_spec, data_name, ModelCache.key(encoded, train_spec)
 
     def load(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .features import MultiHot
 from .files import file_lock, is_regular_file, staging_folder
 from .provenance import cache_platform, library_versions, platform_facts
 
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
     from .data import LabelledData
     from .training import TrainSpec
 
-CACHE_FORMAT = 1
+#: 2: the training data of a ``ProbeSession`` is hashed as each row's positions (its
+#: ``MultiHot``), so its keys differ from format 1's, whose entries are not read again.
+CACHE_FORMAT = 2
 
 
 class CacheWarning(UserWarning):
@@ -76,8 +79,16 @@ class ModelCache:
             "platform": cache_platform(platform_facts()),
             "shape": list(data.x.shape),
         }
+        x = data.x
+        sparse = isinstance(x, MultiHot)  # hashed as its positions, never as rows x features
+        if sparse:
+            header["multi_hot"] = "positions"
         digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
-        digest.update(np.ascontiguousarray(data.x, dtype=np.float32).tobytes())
+        if sparse:
+            digest.update(np.ascontiguousarray(x.indptr, dtype="<i8").tobytes())
+            digest.update(np.ascontiguousarray(x.indices, dtype="<i4").tobytes())
+        else:
+            digest.update(np.ascontiguousarray(x, dtype=np.float32).tobytes())
         digest.update(np.ascontiguousarray(data.y, dtype=np.int32).tobytes())
         return digest.hexdigest()[:32]
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from .data import LabelledData
 from .errors import ModelError, SpecError, did_you_mean, quoted
+from .features import MultiHot
 from .keras_runtime import load_keras
 from .model_cache import CacheWarning, ModelCache
 
@@ -209,13 +210,44 @@ def training_dataset(data: LabelledData, spec: TrainSpec) -> Any:
     import tensorflow as tf
 
     n_rows = len(data.y)
+    if not isinstance(data.x, MultiHot):
+        return (
+            tf.data.Dataset.from_tensor_slices((data.x, data.y))
+            .shuffle(n_rows, seed=spec.seed, reshuffle_each_iteration=True)
+            .repeat()
+            .batch(min(spec.batch_size, n_rows))
+            .take(spec.total_steps(n_rows))
+        )
+    # Row numbers take the rows' place: the same seeded shuffle of as many elements gives the
+    # same order, and each batch is made dense when it is needed (memory: one batch, not all).
     return (
-        tf.data.Dataset.from_tensor_slices((data.x, data.y))
+        tf.data.Dataset.from_tensor_slices((tf.range(n_rows, dtype=tf.int64), data.y))
         .shuffle(n_rows, seed=spec.seed, reshuffle_each_iteration=True)
         .repeat()
         .batch(min(spec.batch_size, n_rows))
+        .map(_dense_batches(data.x))
         .take(spec.total_steps(n_rows))
+        .prefetch(2)
     )
+
+
+def _dense_batches(rows: MultiHot) -> Callable[[Any, Any], tuple[Any, Any]]:
+    """A tf.data map: a batch of row numbers and labels to the rows' float32 multi-hot matrix
+    (each row's positions scattered as ones; a row holds each position once) and the labels."""
+    import tensorflow as tf
+
+    indptr = tf.constant(rows.indptr, dtype=tf.int64)
+    indices = tf.constant(rows.indices, dtype=tf.int64)
+    width = rows.width
+
+    def dense(numbers: Any, labels: Any) -> tuple[Any, Any]:
+        ranges = tf.ragged.range(tf.gather(indptr, numbers), tf.gather(indptr, numbers + 1))
+        where = tf.stack([ranges.value_rowids(), tf.gather(indices, ranges.flat_values)], axis=1)
+        ones = tf.ones(tf.shape(where)[:1], dtype=tf.float32)
+        shape = tf.stack([tf.size(numbers, out_type=tf.int64), tf.constant(width, tf.int64)])
+        return tf.scatter_nd(where, ones, shape), labels
+
+    return dense
 
 
 #: What one graph call of training should take, and the rough costs ``steps_per_call`` reads
@@ -270,8 +302,14 @@ def check_finished(model: Any, losses: list[float], steps: int) -> None:
 
 
 def training_accuracy(model, data: LabelledData) -> float:
-    probabilities = np.asarray(model(data.x, training=False))
-    return float(np.mean(probabilities.argmax(axis=1) == data.y))
+    """The share of training rows predicted right; rows given as positions are read in dense
+    blocks of bounded size."""
+    if not isinstance(data.x, MultiHot):
+        predicted = np.asarray(model(data.x, training=False)).argmax(axis=1)
+    else:
+        parts = [np.asarray(model(b, training=False)).argmax(axis=1) for b in data.x.blocks()]
+        predicted = np.concatenate(parts)
+    return float(np.mean(predicted == data.y))
 
 
 def train_classifier(

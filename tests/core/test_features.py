@@ -413,3 +413,46 @@ def test_csv_with_empty_cells(tmp_path):
     np.testing.assert_array_equal(
         space.encode(frame), [[1, 1, 0, 0, 1], [0, 0, 0, 1, 0], [0, 0, 1, 0, 0]]
     )
+
+
+# --- rows as positions (issue 16, item 10: large vocabularies) ----------------------------------
+
+
+def test_rows_as_positions_are_the_dense_rows_bit_for_bit():
+    from pytest_featureprobe.features import MultiHot
+
+    frame = pd.DataFrame({"tokens": ["3 1 1", "", "2", "[4, 2, 4]"], "sex": ["f", "m", None, "f"]})
+    space = FeatureSpace.from_frame(frame, tokens="tokens", categorical=["sex"])
+    dense = space.encode(frame)
+    rows = space.encode_sparse(frame)
+    assert isinstance(rows, MultiHot) and rows.shape == dense.shape == (4, 6)
+    assert rows.indptr.tolist() == [0, 3, 4, 5, 8]  # a repeated token counts once
+    assert rows.indices.tolist() == [0, 2, 4, 5, 1, 1, 3, 4]
+    assert rows.dense().dtype == np.float32
+    assert np.array_equal(rows.dense(), dense)
+    assert np.array_equal(rows.dense(1, 3), dense[1:3])
+    assert np.array_equal(np.asarray(rows), dense)
+    assert np.array_equal(np.concatenate(list(rows.blocks(max_bytes=30))), dense)
+    assert [len(b) for b in rows.blocks(max_bytes=30)] == [1, 1, 1, 1]  # 24 bytes a row
+
+
+def test_encoding_a_large_vocabulary_holds_positions_not_rows_times_features():
+    """5,000 rows of 20 tokens from 30,000: dense they are 600 MB; as positions, the encoding's
+    peak stays under 16 MB (the token lists of the frame are the most of it)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    cells = [" ".join(f"t{t}" for t in rng.choice(30_000, 20, replace=False)) for _ in range(5_000)]
+    frame = pd.DataFrame({"tokens": cells})
+    space = FeatureSpace.from_names([f"t{t}" for t in range(30_000)])
+    space = FeatureSpace(space.features, token_column="tokens")
+    tracemalloc.start()
+    try:
+        rows = space.encode_sparse(frame)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows.shape == (5_000, 30_000) and len(rows.indices) == 100_000
+    assert peak < 16 << 20, f"{peak / 2**20:.1f} MB"
+    assert 35 * peak < 5_000 * 30_000 * 4  # the dense matrix would be 35 times the bound
+    assert np.array_equal(rows.dense(17, 19), space.encode(frame.iloc[17:19]))

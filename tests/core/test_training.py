@@ -15,6 +15,7 @@ import pytest
 from pytest_featureprobe import training
 from pytest_featureprobe.data import prepare, read_table
 from pytest_featureprobe.errors import DataError, ModelError, SpecError
+from pytest_featureprobe.features import MultiHot
 from pytest_featureprobe.models import from_keras
 from pytest_featureprobe.spec.schema import schema
 from pytest_featureprobe.sweep import run_sweep
@@ -486,3 +487,52 @@ def test_training_in_many_graph_calls_gives_the_weights_of_one(seed_data, monkey
         split = train_classifier(seed_data, spec)
         assert split.steps == 45 == int(split.model.optimizer.iterations)
         assert_same_weights(whole, split)
+
+
+# --- rows as positions (issue 16, item 10: large vocabularies) ----------------------------------
+
+PENGUINS = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "penguins.csv"
+PENGUIN_COLUMNS = {"categorical": ["island", "sex", "bill_length", "flipper_length"]}
+
+
+@pytest.mark.parametrize(
+    "spec", [TrainSpec(**QUICK), TrainSpec(hidden=(8,), steps=61, batch_size=7)]
+)
+def test_training_on_positions_gives_the_weights_of_the_dense_rows(spec):
+    """The same rows given as positions (batches made dense as they are needed) train the same
+    network, bit for bit, and read the same accuracy: the seeded shuffle orders row numbers as
+    it ordered the rows."""
+    frame = read_table(PENGUINS)
+    dense = train_classifier(prepare(frame, PENGUIN_COLUMNS, "species"), spec)
+    sparse_data = prepare(frame, PENGUIN_COLUMNS, "species", sparse=True)
+    sparse = train_classifier(sparse_data, spec)
+    assert isinstance(sparse_data.x, MultiHot)
+    assert_same_weights(dense, sparse)
+    assert (sparse.accuracy, sparse.steps) == (dense.accuracy, dense.steps)
+
+
+def test_the_batches_of_positions_are_the_dense_batches(seed_frame):
+    spec = TrainSpec(batch_size=2, steps=7, seed=4)
+    dense = list(training.training_dataset(prepare(seed_frame, "problems", "results"), spec))
+    sparse_data = prepare(seed_frame, "problems", "results", sparse=True)
+    sparse = list(training.training_dataset(sparse_data, spec))
+    assert len(sparse) == len(dense) == 7
+    for (x, y), (xs, ys) in zip(dense, sparse, strict=True):
+        assert xs.dtype == x.dtype and np.array_equal(xs.numpy(), x.numpy())
+        assert np.array_equal(ys.numpy(), y.numpy())
+
+
+def test_training_accuracy_on_positions_is_read_in_blocks(seed_frame, monkeypatch):
+    data = prepare(seed_frame, "problems", "results", sparse=True)
+    trained = train_classifier(data, TrainSpec(**QUICK))
+    blocks: list[int] = []
+    whole = MultiHot.blocks
+
+    def small_blocks(self):  # two rows of six features (24 bytes a row) a block
+        for block in whole(self, 24 * 2):
+            blocks.append(len(block))
+            yield block
+
+    monkeypatch.setattr(MultiHot, "blocks", small_blocks)
+    assert training.training_accuracy(trained.model, data) == trained.accuracy
+    assert blocks == [2, 2, 1]
