@@ -1062,3 +1062,49 @@ def test_ctrl_c_during_a_long_training_stops_it_at_once_and_caches_nothing(tmp_p
     assert "finished" not in out
     models = cache / "models"
     assert not models.exists() or list(models.iterdir()) == []
+
+
+@pytest.mark.system
+def test_ctrl_c_while_pytest_trains_a_model_is_pytests_interruption_and_caches_nothing(tmp_path):
+    """The same under pytest: once its terminal says the model is training, SIGINT ends the run
+    within seconds as pytest ends any interrupted run (KeyboardInterrupt, exit status 2), and
+    pytest's cache folder holds no model."""
+    import signal
+    import threading
+
+    shutil.copy(SEED_CSV, tmp_path / "problems.csv")
+    (tmp_path / "featureprobe_long.yaml").write_text(
+        "model:\n  train:\n    data: problems.csv\n    features: problems\n    label: results\n"
+        "    steps: 10000000\nexpect:\n  - alone: 4\n    predicts: C\n"
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "featureprobe_long.yaml"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": PACKAGE_PARENT},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output: list[bytes] = []
+    descriptor = run.stdout.fileno()  # the training line ends only when the training does:
+    reader = threading.Thread(  # read what comes, not lines
+        target=lambda: output.extend(iter(lambda: os.read(descriptor, 4096), b""))
+    )
+    reader.start()
+    deadline = time.monotonic() + 120
+    while b"featureprobe: training" not in b"".join(output) and time.monotonic() < deadline:
+        if run.poll() is not None:
+            break
+        time.sleep(0.05)
+    time.sleep(3)  # TensorFlow imported, the first graph calls running
+    assert run.poll() is None, b"".join(output).decode()
+    os.kill(run.pid, signal.SIGINT)
+    sent = time.monotonic()
+    run.wait(timeout=60)
+    waited = time.monotonic() - sent
+    reader.join(timeout=10)
+    text = b"".join(output).decode(errors="replace")
+    assert waited < 5, f"Ctrl-C took {waited:.1f} s to stop the run"
+    assert run.returncode == 2, text  # pytest.ExitCode.INTERRUPTED
+    assert "KeyboardInterrupt" in text
+    assert "featureprobe: training dense classifier on problems.csv (seed 0)... stopped" in text
+    assert not list((tmp_path / ".pytest_cache").rglob("weights.npz"))
