@@ -35,9 +35,10 @@ def test_a_model_that_trains_gets_one_line_and_a_cached_one_none(problems):
     first.assert_outcomes(passed=1, failed=1)
     (line,) = training_lines(first)
     assert LINE.match(line), line
-    # The line stands alone: the file's results start on the next one.
+    # The line stands alone below the file's name; its results go on on the next line.
     at = first.outlines.index(line)
-    assert first.outlines[at + 1].startswith("featureprobe_problems.yaml ")
+    assert first.outlines[at - 1] == "featureprobe_problems.yaml "
+    assert re.match(r"F\. +\[100%\]$", first.outlines[at + 1]), first.outlines[at + 1]
     second = problems.runpytest()  # the weights come from pytest's cache folder
     second.assert_outcomes(passed=1, failed=1)
     assert training_lines(second) == []
@@ -59,11 +60,12 @@ def test_under_verbose_the_line_does_not_break_the_item_lines(problems):
     result.assert_outcomes(passed=1, failed=1)
     (line,) = training_lines(result)
     assert LINE.match(line), line
-    # The item's line is ended above the training line and written again, whole, below it.
+    # As under pytest's live logs: the item's name above the training line, its word below.
     at = result.outlines.index(line)
     first = "featureprobe_problems.yaml::alone-4-predicts-C"
     assert result.outlines[at - 1] == f"{first} "
-    assert re.match(rf"{first} FAILED +\[ 50%\]$", result.outlines[at + 1])
+    assert re.match(r"FAILED +\[ 50%\]$", result.outlines[at + 1]), result.outlines[at + 1]
+    assert [x for x in result.outlines if x.startswith(first)] == [f"{first} "]  # once
     assert re.match(
         r"featureprobe_problems.yaml::alone-4-predicts-A PASSED", result.outlines[at + 2]
     )
