@@ -254,7 +254,7 @@ def _dense_batches(rows: MultiHot) -> Callable[[Any, Any], tuple[Any, Any]]:
 #: it with: a fixed cost per step and multiply-adds per second (forward and backward: 3 of each
 #: per weight and row), low enough for a slow CPU core.
 CALL_SECONDS = 0.5
-STEP_SECONDS = 4e-5
+STEP_SECONDS = 2e-4
 MULTIPLY_ADDS_PER_SECOND = 1e9
 
 
