@@ -384,7 +384,7 @@ CASES: list[Case] = [
         "entry-unknown-key",
         entry("  - alone: long\n    predict: banana\n"),
         f"{BAD}:7: expect[1].predict",
-        "unknown key (did you mean 'predicts'?); allowed: adding, alone,",
+        "unknown key (did you mean 'predicts'?); allowed: alone, context, marks, min_fraction,",
         passed=1,
     ),
     Case(
