@@ -12,6 +12,7 @@ Python logger (the command line uses it). Imports nothing of ours.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -19,6 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import ModuleType
+
+RETRACING = "triggered tf.function retracing"  # the one TensorFlow warning kept out
 
 #: TensorFlow's native log lines, of any level: absl's (``I0000 00:00:1796285.5  123 port.cc:153]
 #: ...``), the older TF format (``2024-01-02 10:00:00.123: I tensorflow/...cc:12] ...``), absl's
@@ -100,13 +103,24 @@ def _flush_stderr() -> None:
 
 
 def start_keras_quietly() -> None:
-    """Import Keras as ``load_keras`` does, and quieten TensorFlow's Python logger: "N out of
-    the last N calls ... triggered tf.function retracing" is expected here, since each
-    calibration seed is a new model whose training function is traced anew."""
+    """Import Keras as ``load_keras`` does, and keep one TensorFlow warning out from between
+    progress lines: "N out of the last N calls to ... multi_step_on_iterator triggered
+    tf.function retracing" is expected here, since each calibration seed is a new model whose
+    training function Keras traces anew (``TensorFlowTrainer._make_function``). Its other
+    warnings are still shown."""
     keras = load_keras()
     if keras.backend.backend() == "tensorflow" and os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in (
         LOUD_LEVELS
     ):
         import tensorflow as tf
 
-        tf.get_logger().setLevel("ERROR")
+        logger = tf.get_logger()
+        if not any(isinstance(f, _NoRetracing) for f in logger.filters):
+            logger.addFilter(_NoRetracing())
+
+
+class _NoRetracing(logging.Filter):
+    """Drops TensorFlow's retracing warning, and nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return RETRACING not in record.getMessage()

@@ -135,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
 
     def report_seed(seed: int, seed_model: ProbeModel) -> None:
         accuracies.append(float(seed_model.info.get("training_accuracy", float("nan"))))
-        progress.line(
+        progress.step(
             f"calibrating: seed {seed} ({len(accuracies)} of {len(seeds)}) ... trained "
-            f"(training accuracy {accuracies[-1]:.3f})"
+            f"(training accuracy {accuracies[-1]:.3f})",
+            len(accuracies),
+            len(seeds),
         )
 
     baseline = declared_baseline(

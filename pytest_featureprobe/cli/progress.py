@@ -1,13 +1,15 @@
-"""Progress on a terminal: a counter redrawn in place, and one line per finished step.
+"""Progress on a terminal: a counter redrawn in place with its rate and time left, and one
+line per finished step (with the time left once two steps say how long one takes).
 
-Quiet when stderr is not a TTY, so logs and pipes stay clean.
+Quiet by default when stderr is not a TTY, so logs and pipes stay clean; enabled there, it
+writes plain lines (no carriage returns): each step, and the counter once it is done.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import plural
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from ..models import ProbeModel
     from ..sweep import Sweep
 
+REDRAW_S = 0.1  # a counter is redrawn at most ten times a second
+
 
 def _is_tty(stream: IO[str]) -> bool:
     try:
@@ -26,17 +30,36 @@ def _is_tty(stream: IO[str]) -> bool:
         return False
 
 
+def clock_time(seconds: float) -> str:
+    """``0:07``, ``12:30``, ``1:02:03``: a duration as a person reads a countdown."""
+    minutes, secs = divmod(max(0, round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _rate(per_second: float) -> str:
+    return f"{per_second:,.0f}/s" if per_second >= 10 else f"{per_second:.2g}/s"
+
+
 class Progress:
-    """Progress on a terminal: a counter redrawn in place and one line per step.
+    """Progress on a terminal: a counter redrawn in place and one line per step, each with
+    its rate and the time left; plain lines when enabled on a stream that is not a terminal."""
 
-    Quiet (writes nothing) when the stream is not a TTY, so logs and pipes stay clean.
-    """
-
-    def __init__(self, stream: IO[str] | None = None, enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        enabled: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = _is_tty(self.stream) if enabled is None else enabled
-        self._last = 0.0
-        self._open = False
+        self.terminal = _is_tty(self.stream)
+        self.enabled = self.terminal if enabled is None else enabled
+        self._clock = clock
+        self._last = float("-inf")
+        self._open = 0  # the width of the counter drawn on the current line (0: none)
+        self._started: dict[str, float] = {}
+        self._steps: list[float] = []
+        self._finished: set[str] = set()
 
     def line(self, text: str) -> None:
         """One finished line of progress (e.g. a calibration seed done)."""
@@ -46,26 +69,56 @@ class Progress:
         self.stream.write(text + "\n")
         self.stream.flush()
 
+    def step(self, text: str, done: int, total: int) -> None:
+        """Step ``done`` of ``total`` finished: ``text``, and from the second step on how long
+        one takes and the time left (measured from the first step, so a slow start such as
+        TensorFlow's import is not counted)."""
+        self._steps = self._steps if done > 1 and self._steps else []
+        self._steps.append(self._clock())
+        if len(self._steps) > 1 and done < total:
+            each = (self._steps[-1] - self._steps[0]) / (len(self._steps) - 1)
+            text += f" [{each:.1f} s each, about {clock_time(each * (total - done))} left]"
+        self.line(text)
+
     def count(self, label: str, done: int, total: int) -> None:
-        """Redraw ``label: done/total (pct%)`` in place, at most ten times a second."""
+        """``label: done/total (pct%)`` with the rate and the time left, redrawn in place at
+        most ten times a second; off a terminal, one plain line when it is done."""
         if not self.enabled:
             return
-        now = time.monotonic()
-        if done < total and now - self._last < 0.1:
+        now = self._clock()
+        finished = done >= total
+        if finished and label in self._finished:
+            return  # said already (the sweep's last chunk, then its end)
+        self._finished.discard(label)
+        started = self._started.setdefault(label, now)
+        if not finished and (not self.terminal or now - self._last < REDRAW_S):
             return
         self._last = now
         percent = 100 * done / total if total else 100.0
-        self.stream.write(f"\r{label}: {done:,}/{total:,} ({percent:.0f}%)")
+        text = f"{label}: {done:,}/{total:,} ({percent:.0f}%)"
+        elapsed = now - started
+        if finished:
+            text += f" in {elapsed:.1f} s" + (f", {_rate(done / elapsed)}" if elapsed > 0 else "")
+        elif elapsed > 0 and done > 0:
+            rate = done / elapsed
+            text += f", {_rate(rate)}, about {clock_time((total - done) / rate)} left"
+        if finished:
+            self._started.pop(label, None)
+            self._finished.add(label)
+        if not self.terminal:
+            self.line(text)
+            return
+        self.stream.write("\r" + text.ljust(self._open))  # spaces over a longer last draw
         self.stream.flush()
-        self._open = True
-        if done >= total:
+        self._open = max(len(text), 1)
+        if finished:
             self._end_counter()
 
     def _end_counter(self) -> None:
         if self._open:
             self.stream.write("\n")
             self.stream.flush()
-            self._open = False
+            self._open = 0
 
 
 class _CountingModel:
