@@ -225,9 +225,9 @@ class Baseline:
                     path=path,
                 )
             classes = tuple(data["classes"])
+            numbers.check_fields(text, data)
             for block, key in (("probes", "p"), ("probes", "center"), ("rows", "p")):
                 numbers.check_probabilities(text, data, block, key, classes)
-            numbers.check_finite(text, data)
             return cls._from_data(data)
         except numbers.CorruptNumber as exc:
             raise BaselineError(exc.message, path=path, line=exc.line) from None

@@ -186,11 +186,14 @@ def test_a_stored_probability_that_is_not_one_is_refused_with_its_probe_and_line
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(BaselineError) as info:
         read_baseline(path)
-    shown = {"NaN": "nan", "Infinity": "inf"}.get(value, value)
     assert info.value.line == number + 1
+    if value in ("NaN", "Infinity"):  # refused as it is parsed
+        shown = {"NaN": "nan", "Infinity": "inf"}[value]
+        reason = f"p[0] is {shown} (every number of a baseline is finite)"
+    else:
+        reason = f"P(no) is {value} (probabilities are finite numbers from 0 to 1)"
     assert info.value.message == (
-        f"corrupt baseline: probe b: P(no) is {shown} (probabilities are finite numbers from 0 "
-        "to 1); recreate it with --featureprobe-update"
+        f"corrupt baseline: probe b: {reason}; recreate it with --featureprobe-update"
     )
 
 
@@ -521,7 +524,7 @@ def test_a_context_row_whose_probabilities_are_not_probabilities_is_refused_at_i
     number = next(n for n, t in enumerate(lines) if '"features": ["b", "c"]' in t)
     for new, message in [
         ("[0.5, 0.7]", "its probabilities (0.5, 0.7) sum to 1.2, not 1 (within 0.001)"),
-        ("[0.5, NaN]", "P(yes) is nan (probabilities are finite numbers from 0 to 1)"),
+        ("[0.5, -0.2]", "P(yes) is -0.2 (probabilities are finite numbers from 0 to 1)"),
     ]:
         edited = lines.copy()
         edited[number] = edited[number].replace("[0.5, 0.5]", new)
@@ -531,3 +534,139 @@ def test_a_context_row_whose_probabilities_are_not_probabilities_is_refused_at_i
             read_baseline(path)
         assert info.value.line == number + 1
         assert info.value.message.startswith(f"corrupt baseline: context row 2: {message}")
+
+
+def _band_text():
+    seeds = [sweep_of([1.0 + s / 10, -1.0, 0.0]) for s in range(3)]
+    return Baseline.from_sweep(seeds[0], band=seeds, band_seeds=[0, 1, 2]).to_text()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "new", "message"),
+    [
+        (  # 10**349: json reads inf; a quick test on the text would miss it
+            r'"loo_scores": \[[0-9.]+',
+            '"loo_scores": [1' + "0" * 250 + "e99",
+            "band.loo_scores[0] is inf (every number of a baseline is finite)",
+        ),
+        (
+            r'"loo_scores": \[[0-9.]+',
+            '"loo_scores": ["Infinity"',
+            'band.loo_scores[0] is "Infinity" (not a JSON number)',
+        ),
+        (
+            r'"loo_scores": \[[0-9.]+',
+            '"loo_scores": [1e300',
+            "band.loo_scores[0] is 1e+300 (out of range: a score from 0 to the cap 10)",
+        ),
+        (
+            r'"cap": [0-9.]+',
+            '"cap": -1',
+            "band.cap is -1 (out of range: a distance greater than 0 and at most 1000)",
+        ),
+        (
+            r'"floor": [0-9.]+',
+            '"floor": true',
+            "band.floor is true (not a JSON number)",
+        ),
+    ],
+    ids=["long-mantissa-inf", "string-infinity", "loo-1e300", "cap-negative", "floor-bool"],
+)
+def test_a_tampered_band_header_is_refused_with_its_key_and_line(tmp_path, pattern, new, message):
+    text = _band_text()
+    lines = text.splitlines()
+    number = next(n for n, t in enumerate(lines) if t.startswith('  "band"'))
+    lines[number] = re.sub(pattern, new, lines[number])
+    path = tmp_path / "b.json"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert info.value.line == number + 1
+    assert info.value.message == (
+        f"corrupt baseline: {message}; recreate it with --featureprobe-update"
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ('"spread": ["inf", "inf"]', 'spread[0] is "inf" (not a JSON number)'),
+        (
+            '"spread": [0.7, 0.7]',
+            "spread[0] is 0.7 (out of range: a standard deviation of probabilities, from 0 to 0.5)",
+        ),
+    ],
+    ids=["strings", "above-0.5"],
+)
+def test_a_tampered_band_spread_is_refused_with_its_probe_and_line(tmp_path, new, message):
+    path, line = _edited(tmp_path, _band_text(), "b", "", "")
+    lines = path.read_text().splitlines()
+    lines[line - 1] = re.sub(r'"spread": \[[^\]]*\]', new, lines[line - 1])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BaselineError) as info:
+        read_baseline(path)
+    assert info.value.line == line
+    assert info.value.message.startswith(f"corrupt baseline: probe b: {message}; recreate it")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["probes"][0].update(seeds=[[50.0, -49.0], *d["probes"][0]["seeds"][1:]]),
+            "probe zero: seeds[0][0] is 50 (out of range: a probability from 0 to 1)",
+        ),
+        (
+            lambda d: d["slices"][0]["seeds"][1].__setitem__(0, None),
+            "slices[0].seeds[1][0] is null (not a JSON number)",
+        ),
+        (
+            lambda d: d["seed_test"].update(floor=1e300),
+            "seed_test.floor is 1e+300 (out of range: a spread greater than 0 and at most 1)",
+        ),
+        (
+            lambda d: d["seed_test"].update(floor=0),
+            "seed_test.floor is 0 (out of range: a spread greater than 0 and at most 1)",
+        ),
+        (
+            lambda d: d["seed_test"]["seeds"].__setitem__(0, "5"),
+            'seed_test.seeds[0] is "5" (not a JSON integer)',
+        ),
+    ],
+    ids=["cells-out-of-0-1", "null-slice-cell", "floor-1e300", "floor-0", "seed-string"],
+)
+def test_a_tampered_seed_test_is_refused_with_its_key_and_line(edit, message):
+    from .test_seed_test import seeded_baseline
+
+    data = json.loads(seeded_baseline().to_text())
+    edit(data)
+    text = json.dumps(data, indent=1)
+    with pytest.raises(BaselineError) as info:
+        Baseline.from_text(text, "b.json")
+    assert info.value.message == (
+        f"corrupt baseline: {message}; recreate it with --featureprobe-update"
+    )
+    shown = message.split(" is ")[1].split(" (")[0]
+    literal = {"50": "50.0", "0": "0"}.get(shown, shown)
+    assert literal in text.splitlines()[info.value.line - 1]  # the line of the edited value
+
+
+def test_a_baseline_of_a_model_within_its_tolerance_reads_back(tmp_path):
+    """The model check lets outputs 0.0004 outside [0, 1] by; the reader must too."""
+    model = linear_model([1.0, 0.0, 0.0])
+    base = model.predict_proba
+
+    def predict(x):
+        out = base(x)
+        out[x[:, 1] == 1] = [-0.0004, 1.0004]  # every probe holding b
+        return out
+
+    sweep = from_callable(predict, SPACE, ["no", "yes"]).sweep(order=2)
+    path = tmp_path / "b.json"
+    write_baseline(path, Baseline.from_sweep(sweep))
+    read = read_baseline(path)
+    assert read.probabilities[read.probes.index("b")].tolist() == [-0.0004, 1.0004]
+    assert check_probability_drift(read, sweep, np.full(len(read.probes), 1e-6)).passed
+    path.write_text(path.read_text().replace("[-0.0004, 1.0004]", "[-0.0014, 1.0014]", 1))
+    with pytest.raises(BaselineError, match=r"P\(no\) is -0.0014"):
+        read_baseline(path)

@@ -1135,9 +1135,17 @@ ISSUE_16_CASES: list[Case] = [
         "baseline-probability-nan",
         DRIFT,
         f"{BASELINE}:{{line}}",
-        "corrupt baseline: probe red: P(apple) is nan (probabilities are finite numbers from 0 "
-        f"to 1); {RECREATE}",
+        f"corrupt baseline: probe red: p[0] is nan (every number of a baseline is finite); "
+        f"{RECREATE}",
         before=baseline_line_edited("red", '"p": [0.8,', '"p": [NaN,'),
+        passed=1,
+    ),
+    Case(
+        "baseline-probability-a-string",
+        DRIFT,
+        f"{BASELINE}:{{line}}",
+        f'corrupt baseline: probe red: p[0] is "0.8" (not a JSON number); {RECREATE}',
+        before=baseline_line_edited("red", '"p": [0.8,', '"p": ["0.8",'),
         passed=1,
     ),
     Case(
@@ -1162,7 +1170,7 @@ ISSUE_16_CASES: list[Case] = [
         "baseline-number-not-finite-elsewhere",
         DRIFT,
         f"{BASELINE}:{{line}}",
-        f"corrupt baseline: probes[1].extra is inf (every number of a baseline is finite); "
+        f"corrupt baseline: probe red: extra is inf (every number of a baseline is finite); "
         f"{RECREATE}",
         before=baseline_line_edited("red", '"probe": "red"', '"probe": "red", "extra": 1e999'),
         passed=1,
