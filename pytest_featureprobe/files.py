@@ -6,10 +6,13 @@ to a temporary file in the same folder and renamed over the target, so a reader 
 file and an interrupted write leaves the old one; files that belong together (a YAML and its
 baseline, a model and its sidecar) are renamed together or not at all (``staged_files``); a cache
 entry (a folder) is filled in a staging folder and renamed the same way. Temporary names are
-recognisable: ``.<name>.featureprobe-<pid>-<random>.tmp`` (``.tmp.keras`` for Keras, which
-insists on its suffix), and one left by a process that was killed (SIGKILL, a power cut) is
-removed by the next write or baseline read in its folder (``remove_stale``): older than this
-process and made by a process that no longer runs.
+recognisable: ``.<name>.featureprobe-<host>-<pidns>-<pid>-<random>.tmp`` (``.tmp.keras`` for
+Keras, which insists on its suffix), and one left by a process that was killed (SIGKILL, a power
+cut) is removed by the next write or baseline read in its folder (``remove_stale``): older than
+this process and made by a process that no longer runs, which only a writer on this host and in
+this pid namespace can be asked; any other (a container sharing the folder, NFS, Windows, a name
+without a host) only when a day old. The previous target a two-file commit kept aside
+(``.old.tmp``) is never removed: a warning names it.
 ``unreadable``, ``unwritable`` and ``resolved`` never raise: a link loop, a NUL byte or a name too
 long is a reason in words, not a RuntimeError, ValueError or OSError. Imports nothing of ours.
 """
@@ -21,6 +24,7 @@ import errno
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import time
@@ -32,12 +36,32 @@ from typing import Any
 TEMPORARY_SUFFIX = ".tmp"
 #: What every temporary name holds after the target's name: ``.featureprobe-<pid>-``.
 TEMPORARY_MARK = ".featureprobe-"
-_TEMPORARY = re.compile(r"^\..*\.featureprobe-([0-9]+)-[^.]*(\.old)?\.tmp(\.keras)?$")
+# ``.<name>.featureprobe-[<host>-<pid namespace>-]<pid>-<random>...``: the host part is absent
+# in the names of earlier versions.
+_TEMPORARY = re.compile(
+    r"^\.(.*)\.featureprobe-(?:([A-Za-z0-9]*)-([0-9]+)-)?([0-9]+)-[^.]*(\.old)?\.tmp(\.keras)?$"
+)
 _STARTED = time.time()  # this process's start, as near as this module can tell
+#: How old a temporary file of another host or pid namespace must be to count as left behind:
+#: whether its writer still runs cannot be asked from here.
+FOREIGN_AGE = 24 * 3600
+_WINDOWS = os.name == "nt"
+
+
+def _origin() -> tuple[str, str]:
+    """This process's host (letters and digits only) and pid namespace (its inode number; "0"
+    where there is none to read)."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:40]
+    try:
+        namespace = re.sub(r"[^0-9]", "", os.readlink("/proc/self/ns/pid")) or "0"
+    except (OSError, AttributeError):
+        namespace = "0"
+    return host, namespace
 
 
 def _temporary_prefix(name: str) -> str:
-    return f".{name}{TEMPORARY_MARK}{os.getpid()}-"
+    host, namespace = _origin()
+    return f".{name}{TEMPORARY_MARK}{host}-{namespace}-{os.getpid()}-"
 
 
 class StaleFilesWarning(UserWarning):
@@ -48,23 +72,27 @@ def remove_stale(folder: str | Path, started: float | None = None) -> list[Path]
     """Remove the temporary files and staging folders of ours in ``folder`` (not below it) that
     a killed process left: a recognisable name (``TEMPORARY_MARK``), last changed before
     ``started`` (default: this process's start) and made by a process that no longer runs (a
-    live one may still be writing). Returns what was removed; what cannot be is named in a
-    ``StaleFilesWarning``. Never raises."""
+    live one may still be writing; one of another host or pid namespace: a day old,
+    ``FOREIGN_AGE``). Returns what was removed; what cannot be, and a two-file commit's kept
+    previous target (``.old.tmp``), are named in a ``StaleFilesWarning``. Never raises."""
     started = _STARTED if started is None else started
-    removed, left = [], []
+    removed, left, kept = [], [], []
     try:
         names = os.listdir(folder)
     except (OSError, ValueError):
         return []
+    origin = _origin()
     for name in names:
         found = _TEMPORARY.match(name)
-        if found is None or _alive(int(found.group(1))):
+        if found is None:
             continue
         path = Path(folder) / name
         try:
-            if os.lstat(path).st_mtime >= started:
+            if not _left_behind(found, os.lstat(path).st_mtime, started, origin):
                 continue
-            if stat.S_ISDIR(os.lstat(path).st_mode):
+            if found.group(5):  # the only copy of the previous target
+                kept.append((path, found.group(1)))
+            elif stat.S_ISDIR(os.lstat(path).st_mode):
                 shutil.rmtree(path)
             else:
                 path.unlink()
@@ -73,16 +101,40 @@ def remove_stale(folder: str | Path, started: float | None = None) -> list[Path]
         except OSError:
             left.append(path)
             continue
-        removed.append(path)
+        if not found.group(5):
+            removed.append(path)
+    _warn_left(left, kept)
+    return removed
+
+
+def _left_behind(found: re.Match, mtime: float, started: float, origin: tuple[str, str]) -> bool:
+    """Whether the temporary file ``found`` names, last changed at ``mtime``, was left by a
+    writer that no longer runs."""
+    if mtime >= started:
+        return False
+    here = found.group(2) is not None and (found.group(2), found.group(3)) == origin
+    if here and not _WINDOWS:  # os.kill(pid, 0) ends the process there
+        return not _alive(int(found.group(4)))
+    return mtime < time.time() - FOREIGN_AGE
+
+
+def _warn_left(left: list[Path], kept: list[tuple[Path, str]]) -> None:
     if left:
         warnings.warn(
             StaleFilesWarning(
                 f"{len(left)} temporary file{'s' if len(left) > 1 else ''} of an interrupted "
                 f"write could not be removed: {', '.join(str(p) for p in left[:5])}"
             ),
-            stacklevel=2,
+            stacklevel=3,
         )
-    return removed
+    for path, target in kept:
+        warnings.warn(
+            StaleFilesWarning(
+                f"{path} is the previous {target} of a write of two files that was interrupted "
+                f"between its renames (the only copy of it): restore it as {target} or delete it"
+            ),
+            stacklevel=3,
+        )
 
 
 def _alive(pid: int) -> bool:

@@ -311,31 +311,38 @@ def _aged(path: Path, seconds: float = 3600) -> Path:
     return path
 
 
+def _ours(name: str, pid: int, rest: str, origin: tuple[str, str] | None = None) -> str:
+    """A temporary name of ours for ``name``, by ``pid`` on ``origin`` (default: this host and
+    pid namespace)."""
+    host, namespace = origin or files._origin()
+    return f".{name}.featureprobe-{host}-{namespace}-{pid}-{rest}"
+
+
 def test_a_temporary_name_says_whose_it_is(tmp_path):
+    host, namespace = files._origin()
+    assert host and namespace.isdigit()
     with staged_file(tmp_path / "b.json") as temporary:
-        assert temporary.name.startswith(f".b.json.featureprobe-{os.getpid()}-")
+        assert temporary.name.startswith(f".b.json.featureprobe-{host}-{namespace}-{os.getpid()}-")
         assert temporary.name.endswith(".tmp")
     folder = files.staging_folder(tmp_path / "models" / "entry")
-    assert folder.name.startswith(f".entry.featureprobe-{os.getpid()}-")
+    assert folder.name.startswith(f".entry.featureprobe-{host}-{namespace}-{os.getpid()}-")
 
 
 def test_stale_temporaries_of_a_killed_process_are_removed_and_nothing_else(tmp_path):
     dead, live = _dead_pid(), os.getppid()
-    stale = tmp_path / f".b.json.featureprobe-{dead}-abc123.tmp"
+    stale = tmp_path / _ours("b.json", dead, "abc123.tmp")
     stale.write_bytes(b"")
     _aged(stale)
-    stale_keras = tmp_path / f".m.keras.featureprobe-{dead}-x1.tmp.keras"
-    stale_old = tmp_path / f".b.json.featureprobe-{dead}-x2.old.tmp"
-    stale_folder = tmp_path / f".entry.featureprobe-{dead}-x3.tmp"
-    for path in (stale_keras, stale_old):
-        path.write_bytes(b"x")
+    stale_keras = tmp_path / _ours("m.keras", dead, "x1.tmp.keras")
+    stale_folder = tmp_path / _ours("entry", dead, "x3.tmp")
+    stale_keras.write_bytes(b"x")
     stale_folder.mkdir()
     (stale_folder / "weights.npz").write_bytes(b"x")
-    for path in (stale_keras, stale_old, stale_folder):
+    for path in (stale_keras, stale_folder):
         _aged(path)
     kept = {
-        "writer alive": tmp_path / f".b.json.featureprobe-{live}-abc.tmp",
-        "newer than this process": tmp_path / f".b.json.featureprobe-{dead}-new.tmp",
+        "writer alive": tmp_path / _ours("b.json", live, "abc.tmp"),
+        "newer than this process": tmp_path / _ours("b.json", dead, "new.tmp"),
         "not our name": tmp_path / ".b.json.abc12345.tmp",
         "a user's file": tmp_path / "notes.featureprobe-1-x.tmp",
     }
@@ -344,12 +351,59 @@ def test_stale_temporaries_of_a_killed_process_are_removed_and_nothing_else(tmp_
         if reason != "newer than this process":
             _aged(path)
     removed = files.remove_stale(tmp_path)
-    assert sorted(removed) == sorted([stale, stale_keras, stale_old, stale_folder])
+    assert sorted(removed) == sorted([stale, stale_keras, stale_folder])
     assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in kept.values())
 
 
+def test_another_hosts_or_namespaces_temporaries_are_removed_only_when_a_day_old(tmp_path):
+    """Its pid means nothing here (a container sharing the folder, NFS): only age tells."""
+    dead = _dead_pid()
+    host, namespace = files._origin()
+    hour, two_days = 3600, 2 * 24 * 3600
+    elsewhere = ("elsewhere", namespace)
+    foreign = [  # a dead pid here, perhaps a live writer there
+        (tmp_path / _ours("a.json", dead, "x.tmp", elsewhere), hour),
+        (tmp_path / _ours("b.json", dead, "x.tmp", (host, "1")), hour),
+        (tmp_path / f".c.json.featureprobe-{dead}-x.tmp", hour),  # an earlier version's name
+        (tmp_path / _ours("d.json", dead, "x.tmp", elsewhere), two_days),
+        (tmp_path / f".e.json.featureprobe-{dead}-x.tmp", two_days),
+    ]
+    for path, age in foreign:
+        _aged(_touch(path), age)
+    removed = files.remove_stale(tmp_path)
+    assert sorted(removed) == sorted(p for p, age in foreign if age == two_days)
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p, age in foreign if age == hour)
+
+
+def test_on_windows_only_age_tells_and_no_process_is_signalled(tmp_path, monkeypatch):
+    dead = _dead_pid()
+    recent = _aged(_touch(tmp_path / _ours("a.json", dead, "x.tmp")), 3600)
+    old = _aged(_touch(tmp_path / _ours("b.json", dead, "x.tmp")), 2 * 24 * 3600)
+    monkeypatch.setattr(files, "_WINDOWS", True)
+    monkeypatch.setattr(files, "_alive", lambda pid: pytest.fail("os.kill(pid, 0) on Windows"))
+    assert files.remove_stale(tmp_path) == [old]
+    assert recent.exists()
+
+
+def test_a_kept_previous_target_is_never_removed_but_named(tmp_path):
+    """A kill between a two-file commit's renames leaves the previous target only there."""
+    old = _aged(_touch(tmp_path / _ours("b.json", _dead_pid(), "x2.old.tmp")), 3 * 24 * 3600)
+    with pytest.warns(files.StaleFilesWarning) as caught:
+        assert files.remove_stale(tmp_path) == []
+    assert old.exists()
+    assert str(caught[0].message) == (
+        f"{old} is the previous b.json of a write of two files that was interrupted between its "
+        "renames (the only copy of it): restore it as b.json or delete it"
+    )
+
+
+def _touch(path: Path) -> Path:
+    path.write_bytes(b"x")
+    return path
+
+
 def test_the_next_write_in_the_folder_removes_them(tmp_path):
-    stale = tmp_path / f".b.json.featureprobe-{_dead_pid()}-abc.tmp"
+    stale = tmp_path / _ours("b.json", _dead_pid(), "abc.tmp")
     stale.write_bytes(b"")
     _aged(stale)
     atomic_write(tmp_path / "other.json", "{}")
@@ -357,7 +411,7 @@ def test_the_next_write_in_the_folder_removes_them(tmp_path):
 
 
 def test_stale_files_that_cannot_be_removed_are_named_in_a_warning(tmp_path, monkeypatch):
-    stale = tmp_path / f".b.json.featureprobe-{_dead_pid()}-abc.tmp"
+    stale = tmp_path / _ours("b.json", _dead_pid(), "abc.tmp")
     stale.write_bytes(b"")
     _aged(stale)
 

@@ -1005,7 +1005,9 @@ def test_a_baseline_write_killed_leaves_a_recognisable_file_the_next_run_removes
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
     (left,) = [p for p in folder.iterdir() if p.name != "featureprobe_k.json"]
-    assert left.name.startswith(f".featureprobe_k.json.featureprobe-{writer.pid}-")
+    host, namespace = files_module._origin()  # the writer's are this test's
+    mark = f"{host}-{namespace}-{writer.pid}-"
+    assert left.name.startswith(f".featureprobe_k.json.featureprobe-{mark}")
     assert left.name.endswith(".tmp")
     result = fruit.runpytest_subprocess("-p", "no:cacheprovider", "featureprobe_k.yaml")
     result.assert_outcomes(passed=2)
