@@ -18,7 +18,14 @@ import numpy as np
 from .errors import DataError, display_path, not_utf8, quoted
 from .features import FeatureSpace, MultiHot, _is_missing, feature_name
 from .files import unreadable
-from .limits import DATA_VARIABLE, MAX_DATA_BYTES, from_environment, too_large
+from .limits import (
+    DATA_VARIABLE,
+    MAX_DATA_BYTES,
+    TooLarge,
+    from_environment,
+    read_at_most,
+    too_large,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,14 +78,14 @@ def _text(path: Path, shown: str) -> str:
         raise DataError(f"cannot read {shown}: {exc}") from None
     try:
         with path.open("rb") as stream:  # never more than the limit, whatever the file claims
-            raw = stream.read(limit + 1)
+            raw = read_at_most(stream, limit)
     except OSError as exc:  # permission denied, an I/O error
         raise DataError(f"cannot read {shown}: {(exc.strerror or str(exc)).lower()}") from None
-    if len(raw) > limit:
-        size = max(len(raw), _size(path))
+    except TooLarge as over:
+        size = max(over.size, _size(path))
         raise DataError(
             f"cannot read {shown}: {too_large(size, limit, 'data files', DATA_VARIABLE)}"
-        )
+        ) from None
     problem = _encoding_problem(raw[:8192], shown)
     if problem is None:
         try:

@@ -128,10 +128,17 @@ fraction_arg = bounded(float, 0, 1, "a number from 0 to 1")
 count_arg = bounded(int, 0, None, "a non-negative integer")
 
 
+#: The most calibration seeds ``--seeds`` takes: drift.calibrate.seeds' bound in the schema.
+MAX_SEEDS = 100
+
+
 def seed_count_arg(value: str) -> int:
     number = count_arg(value)
     if number < 2:
         raise argparse.ArgumentTypeError("the seed band needs at least 2 seeds")
+    if number > MAX_SEEDS:  # as drift.calibrate.seeds; a huge count would only overflow
+        shown = value if len(value) <= 30 else f"{value[:12]}...({len(value)} digits)"
+        raise argparse.ArgumentTypeError(f"at most {MAX_SEEDS} calibration seeds, not {shown}")
     return number
 
 

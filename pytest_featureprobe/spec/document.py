@@ -10,7 +10,14 @@ from typing import Any
 from ..confinement import is_url, url_refusal
 from ..errors import SpecError, not_utf8
 from ..files import unreadable
-from ..limits import MAX_SPEC_BYTES, SPEC_VARIABLE, from_environment, too_large
+from ..limits import (
+    MAX_SPEC_BYTES,
+    SPEC_VARIABLE,
+    TooLarge,
+    from_environment,
+    read_at_most,
+    too_large,
+)
 from ..training import MAX_SEED
 from .context_decl import ContextDecl
 from .declarations import DeclaredPath, ItemSpec, ModelDecl, model_decl
@@ -124,12 +131,13 @@ def _read_text(path: Path) -> str:
         raise SpecError(str(exc), path=path) from None
     try:
         with path.open("rb") as stream:  # never more than the limit, whatever the file claims
-            raw = stream.read(limit + 1)
+            raw = read_at_most(stream, limit)
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-    if len(raw) > limit:
-        size = max(len(raw), _size(path))
-        raise SpecError(too_large(size, limit, "expectation files", SPEC_VARIABLE), path=path)
+    except TooLarge as over:
+        size = max(over.size, _size(path))
+        limit_text = too_large(size, limit, "expectation files", SPEC_VARIABLE)
+        raise SpecError(limit_text, path=path) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -21,7 +21,7 @@ from pytest_featureprobe.models import from_callable, load_keras_model
 from pytest_featureprobe.spec import load_document
 from pytest_featureprobe.spec.context_decl import ContextDecl
 
-from .support import SEED_CSV, SEED_YAML, featureprobe, one_line, run_pytest
+from .support import SEED_CSV, SEED_YAML, featureprobe, in_process, one_line, run_pytest
 
 # --- record, then pytest --------------------------------------------------------------------------
 
@@ -459,3 +459,21 @@ def test_record_of_a_loaded_model_states_its_tolerances(saved_model, tmp_path, c
         "featureprobe: error: --gate band retrains the model with other seeds, so it needs an "
         "expectation file with model: train: (this model is loaded from a file)"
     )
+
+
+@pytest.mark.parametrize("command", ["record", "calibrate"])
+@pytest.mark.parametrize("count", ["101", "99999999999999999999"])
+def test_seeds_past_the_schemas_bound_are_a_usage_error_not_an_overflow(tmp_path, command, count):
+    """drift.calibrate.seeds takes at most 100; --seeds the same (a huge K overflowed)."""
+    spec = tmp_path / "X.yaml"
+    spec.write_text("model: {fixture: m}\nexpect:\n  - {alone: a, predicts: b}\n")
+    args = [command, str(spec), "--seeds", count]
+    if command == "record":
+        args += ["-o", str(tmp_path / "out.yaml")]
+    status, out, err = in_process(*args)
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        f"featureprobe {command}: error: argument --seeds: at most 100 calibration seeds, "
+        f"not {count}"
+    )
+    assert not (tmp_path / "out.yaml").exists()
