@@ -58,9 +58,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"{shown}: unsupported data file type {quoted(suffix)} "
             "(use .csv, .tsv, .json or .jsonl)"
         )
-    text = _text(path, shown)
     if suffix in READERS:
-        return _csv_frame(text, READERS[suffix], shown)
+        return _csv_frame(_text(path, shown, decode=False), READERS[suffix], shown)
+    text = _text(path, shown)
     import pandas as pd
 
     records = _json_records(text, suffix)
@@ -69,9 +69,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame.from_records(records) if records else pd.DataFrame()
 
 
-def _text(path: Path, shown: str) -> str:
-    """The file's text, read no further than the limit; a file over it, not text (a NUL byte,
-    UTF-16 or UTF-32) or not UTF-8 is a DataError saying so."""
+def _text(path: Path, shown: str, decode: bool = True) -> str | bytes:
+    """The file's text (``decode`` False: its bytes, checked to be UTF-8 text, for pandas to
+    decode: one copy fewer), read no further than the limit; a file over it, not text (a NUL
+    byte, UTF-16 or UTF-32) or not UTF-8 is a DataError saying so."""
     try:
         limit = from_environment(DATA_VARIABLE, MAX_DATA_BYTES)
     except ValueError as exc:
@@ -87,16 +88,42 @@ def _text(path: Path, shown: str) -> str:
             f"cannot read {shown}: {too_large(size, limit, 'data files', DATA_VARIABLE)}"
         ) from None
     problem = _encoding_problem(raw[:8192], shown)
+    text: str | bytes = raw
     if problem is None:
         try:
-            text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is not part of the text
+            if decode:
+                text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is not text
+            elif not raw.isascii():
+                _check_utf8(raw)
         except UnicodeDecodeError as bad:
             problem = not_utf8(raw, bad)[0]
         else:
-            problem = None if text.strip() else "the file is empty"
+            empty = _BLANK.match(raw) if not decode else not text.strip()
+            problem = "the file is empty" if empty else None
     if problem is not None:
         raise DataError(f"cannot read {shown}: {problem}")
     return text
+
+
+_BLANK = re.compile(rb"(?:\xef\xbb\xbf)?\s*\Z")
+_UTF8_CHUNK = 1 << 22
+
+
+def _check_utf8(raw: bytes) -> None:
+    """Raise UnicodeDecodeError (positions in ``raw``) unless ``raw`` is UTF-8, decoding it in
+    chunks so that no copy of the whole text is made."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    for start in range(0, len(raw), _UTF8_CHUNK):
+        try:
+            decoder.decode(view[start : start + _UTF8_CHUNK], final=start + _UTF8_CHUNK >= len(raw))
+        except UnicodeDecodeError:
+            raw.decode("utf-8")  # the same error, its position in the whole file
+            raise
+    if not raw:
+        decoder.decode(b"", final=True)
 
 
 def _size(path: Path) -> int:
@@ -144,7 +171,7 @@ def _bom_of(exact: str) -> bytes:
     return next(bom for bom, _, name in _BOMS if name == exact)
 
 
-def _csv_frame(text: str, separator: str, shown: str) -> pd.DataFrame:
+def _csv_frame(raw: bytes, separator: str, shown: str) -> pd.DataFrame:
     """A CSV or TSV text as strings: only an empty cell is missing (``None``, ``NA`` and
     ``null`` are values, as a category named so must be)."""
     import io
@@ -153,7 +180,12 @@ def _csv_frame(text: str, separator: str, shown: str) -> pd.DataFrame:
 
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, na_values=[""]
+            io.BytesIO(raw),
+            encoding="utf-8-sig",
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
         )
     except (ValueError, TypeError, pd.errors.ParserError) as exc:
         message = str(exc).strip().splitlines()
@@ -163,6 +195,7 @@ def _csv_frame(text: str, separator: str, shown: str) -> pd.DataFrame:
     if not isinstance(frame.index, pd.RangeIndex):
         # pandas makes the leading fields an index when rows have more fields than the
         # header: every column would then be shifted.
+        text = raw.decode("utf-8-sig")
         raise DataError(f"cannot read {shown}: {_extra_fields(text, separator)}")
     return frame
 
@@ -182,16 +215,17 @@ def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
             f"line {line} holds the escape {escape}, half of a UTF-16 pair, which no file can "
             "store as text (a lone surrogate)"
         )
-    options = {"parse_int": _number_text, "parse_float": _number_text}
     constants = {"NaN": None, "Infinity": "Infinity", "-Infinity": "-Infinity"}
-    options["parse_constant"] = constants.get
+    decoder = json.JSONDecoder(  # one decoder: json.loads with options builds one per call
+        parse_int=_number_text, parse_float=_number_text, parse_constant=constants.get
+    )
     lines = [(1, text)] if suffix == ".json" else enumerate(text.splitlines(), start=1)
     records: list[dict[str, Any]] = []
     for number, line in lines:
         if not line.strip():
             continue
         try:
-            data = json.loads(line, **options)
+            data = decoder.decode(line)
         except json.JSONDecodeError as error:
             return f"invalid JSON on line {number + error.lineno - 1}: {error.msg}"
         except RecursionError:
@@ -206,7 +240,7 @@ def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
         item = next((n for n, r in enumerate(data, start=1) if not isinstance(r, dict)), None)
         if item is not None:
             return (
-                f"item {item} of the list is {_json_type(data[item - 1])}, not a record "
+                f"item {item} of the list is {_json_type(text, item)}, not a record "
                 "(a .json data file holds a list of records: [{column: value, ...}, ...])"
             )
         records = data
@@ -236,10 +270,13 @@ def lone_surrogate(text: str) -> tuple[int, str] | None:
     return None
 
 
-def _json_type(value: Any) -> str:
-    """A JSON value's type as Python names it (numbers are read as their text here)."""
-    if isinstance(value, str) and value[:1] in "-0123456789":
-        return "float" if any(c in value for c in ".eE") else "int"
+def _json_type(text: str, item: int) -> str:
+    """The type Python gives item ``item`` (1-based) of the JSON list ``text``, read plainly
+    (the records read numbers as their text: ``"12"`` and ``12`` look alike there)."""
+    try:
+        value = json.loads(text)[item - 1]
+    except (ValueError, RecursionError):
+        return "not a record"
     return type(value).__name__
 
 

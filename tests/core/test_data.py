@@ -255,13 +255,23 @@ def test_an_unreadable_file_says_why(here, name, content, reason):
         ("deep.jsonl", '{"a": 1}\n' + "[" * 5000 + "]" * 5000, "JSON nested too deeply on line 2"),
         ("first.json", '[5, {"a": 1}]', "item 1 of the list is int, not a record"),
         ("lists.json", "[[1], [2]]", "item 1 of the list is list, not a record"),
+        ("text.json", '[{"a": "x"}, "12"]', "item 2 of the list is str, not a record"),
+        ("float.json", '[{"a": "x"}, 1.5]', "item 2 of the list is float, not a record"),
         (
             "wide.csv",
             'a,b\n"' + "x" * 140_000 + '",1,2\n',
             "line 2: field larger than field limit (131072)",
         ),
     ],
-    ids=["json-deep", "jsonl-deep", "json-first-item-a-number", "json-list-of-lists", "csv-limit"],
+    ids=[
+        "json-deep",
+        "jsonl-deep",
+        "json-first-item-a-number",
+        "json-list-of-lists",
+        "json-item-a-string-of-digits",
+        "json-item-a-float",
+        "csv-limit",
+    ],
 )
 def test_parser_limits_and_non_records_are_a_data_error(here, name, content, reason):
     """RecursionError, csv's field limit and a list pandas would take are the file's error."""
@@ -475,3 +485,39 @@ def test_categories_named_none_and_na_become_features_and_an_empty_cell_none(her
     data = prepare(frame, {"categorical": ["region"]}, "vote")
     assert set(data.space.features) == {"region=None", "region=NA"}
     assert data.x.sum(axis=1).tolist() == [1.0, 1.0, 0.0, 1.0]  # the empty cell: no feature
+
+
+def test_a_csv_whose_size_says_it_is_over_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    from pytest_featureprobe import limits
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,label\n" + "x,y\n" * 1000)
+    monkeypatch.setenv("FEATUREPROBE_MAX_DATA_BYTES", "100")
+    reads = []
+    real = limits.read_at_most
+    monkeypatch.setattr(
+        "pytest_featureprobe.data.read_at_most", lambda s, n: reads.append(s.tell()) or real(s, n)
+    )
+    with pytest.raises(DataError, match="the file is 4,008 bytes; data files are read up to 100"):
+        read_table(path)
+    assert reads == [0]
+
+
+@pytest.mark.parametrize(
+    "raw", [b"\xef\xbb\xbfa,label\n\xc3\xa9,\xf0\x9f\x98\x80\n", b"a,label\r\xc3\xa9,y\r"]
+)
+def test_a_csv_is_decoded_by_pandas_from_its_bytes(tmp_path, raw):
+    """A BOM, accents and an emoji; CR-only lines: the cells as their text."""
+    path = tmp_path / "d.csv"
+    path.write_bytes(raw)
+    frame = read_table(path)
+    assert list(frame.columns) == ["a", "label"]
+    assert frame.iloc[0, 0] == "é"
+
+
+def test_a_csv_not_utf8_past_the_first_chunk_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.setattr("pytest_featureprobe.data._UTF8_CHUNK", 16)
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"a,label\n" + b"x,y\n" * 10 + b"\xff,y\n")
+    with pytest.raises(DataError, match="line 12"):
+        read_table(path)
