@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,19 @@ def sidecar_space(path: Path, sidecar: dict[str, Any]) -> FeatureSpace:
         raise ModelError(f"{path.name}{SIDECAR_SUFFIX}: {key}: {exc.message}") from None
 
 
+# A JSON string (skipped: a "NaN" inside one is text) or a number or constant outside strings.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:Infinity|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|NaN')
+
+
+def _token_line(text: str, token: str) -> int:
+    """The line of the first ``token`` (a number or constant) of the JSON ``text`` that is not
+    inside a string."""
+    for found in _JSON_TOKEN.finditer(text):
+        if found.group() == token:
+            return text.count("\n", 0, found.start()) + 1
+    return 1
+
+
 def read_sidecar(path: Path) -> dict[str, Any]:
     """The sidecar of a model file (``{}`` when there is none), its shape checked.
 
@@ -45,7 +59,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         _check_text(sidecar.name, text)
         data = json.loads(text, parse_constant=_not_finite, parse_float=_finite)
     except _NotFinite as exc:
-        line = text.count("\n", 0, max(text.find(exc.text), 0)) + 1
+        line = _token_line(text, exc.text)
         raise ModelError(
             f"{sidecar.name}: {exc.text} on line {line} is not a finite number (a sidecar's "
             "class names and features are text or finite numbers)"

@@ -594,3 +594,16 @@ def test_outputs_that_are_not_numbers_are_refused_naming_the_model(returns, mess
     with pytest.raises(ModelError) as info:
         from_callable(returns, space, ["no", "yes"]).predict_proba(np.zeros((1, 2)))
     assert info.value.message == f"callable <lambda> {message}"
+
+
+def test_a_sidecar_nan_is_located_by_its_token_not_a_nan_inside_a_string(tmp_path):
+    model = tmp_path / "m.keras"
+    sidecar = tmp_path / "m.keras.featureprobe.json"
+    sidecar.write_text('{\n  "classes": ["NaN bread", "b"],\n  "outputs": "probabilities",\n'
+                       '  "x": [1, NaN]\n}\n')  # fmt: skip
+    with pytest.raises(ModelError) as info:
+        models.read_sidecar(model)
+    assert str(info.value) == (
+        "m.keras.featureprobe.json: NaN on line 4 is not a finite number (a sidecar's class "
+        "names and features are text or finite numbers)"
+    )
