@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, display_path, not_utf8, quoted
+from .errors import DataError, display_path, not_utf8, plural, quoted
 from .features import FeatureSpace, MultiHot, _is_missing, feature_name
 from .files import unreadable
 from .limits import (
@@ -342,6 +342,33 @@ class LabelledData:
     classes: tuple[str, ...]  # sorted unique label names
 
 
+#: The texts pandas reads as missing (its default na_values): a label cell holding one is
+#: refused, since an R or pandas export writes them for a missing label (other cells keep them
+#: as values, a category may be named "None").
+MISSING_TEXT = frozenset(
+    [
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    ]
+)
+
+
 def class_indices(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer labels from the sorted unique class names (names compared as strings)."""
     names = [feature_name(v) for v in labels]
@@ -354,6 +381,15 @@ def class_indices(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
         raise DataError(
             f"the label column has missing values ({len(missing)} of {len(names)} rows; the "
             f"first is data row {missing[0]})",
+            key="label",
+        )
+    written_missing = [n for n in names if n in MISSING_TEXT]
+    if written_missing:
+        first = written_missing[0]
+        count = sum(n == first for n in names)
+        raise DataError(
+            f"the label column holds {quoted(first)} in {plural(count, 'row', grouped=True)}, "
+            "which pandas and R write for a missing value: relabel those rows or drop them",
             key="label",
         )
     classes = tuple(sorted(set(names)))

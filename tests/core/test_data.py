@@ -112,8 +112,8 @@ def test_none_and_na_are_values_and_only_an_empty_cell_is_missing(here, name, co
     kinds = frame["kind"].tolist()
     assert kinds[:4] == ["None", "NA", "null", "N/A"]
     assert pd.isna(kinds[4])
-    _, classes = class_indices(kinds[:4])
-    assert classes == ("N/A", "NA", "None", "null")
+    with pytest.raises(DataError, match="the label column holds 'None' in 1 row"):
+        class_indices(kinds[:4])  # as labels: what an export writes for a missing label
 
 
 def test_json_null_and_nan_are_missing(here):
@@ -521,3 +521,26 @@ def test_a_csv_not_utf8_past_the_first_chunk_names_its_line(tmp_path, monkeypatc
     path.write_bytes(b"a,label\n" + b"x,y\n" * 10 + b"\xff,y\n")
     with pytest.raises(DataError, match="line 12"):
         read_table(path)
+
+
+@pytest.mark.parametrize("cell", ["NA", "N/A", "null", "None", "<NA>"])
+def test_a_label_written_as_missing_is_refused_with_its_count(tmp_path, cell):
+    """An R export writes NA for a missing label: not a class named NA."""
+    path = tmp_path / "d.csv"
+    path.write_text(f"colour,label\nred,a\nblue,{cell}\ngreen,b\nred,{cell}\n")
+    frame = read_table(path)
+    assert frame["label"].tolist() == ["a", cell, "b", cell]  # a value as a feature would be
+    with pytest.raises(DataError) as info:
+        prepare(frame, {"categorical": ["colour"]}, "label")
+    assert info.value.key == "label"
+    assert info.value.message == (
+        f"the label column holds '{cell}' in 2 rows, which pandas and R write for a missing "
+        "value: relabel those rows or drop them"
+    )
+
+
+def test_na_as_a_feature_value_is_still_a_value(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("colour,label\nNA,a\nblue,b\n")
+    data = prepare(read_table(path), {"categorical": ["colour"]}, "label")
+    assert data.classes == ("a", "b") and "colour=NA" in data.space
