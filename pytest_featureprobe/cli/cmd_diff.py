@@ -60,8 +60,24 @@ def _other_side(args: argparse.Namespace, before: Baseline) -> tuple[Sweep, str,
         return after.as_sweep(f"baseline {Path(args.b).name}"), f"baseline {args.b}", after
     session = make_session(args)
     source = load_source(args, session, args.b)
-    sweep, _, _ = source_sweep(args, source, session, before.order, drift=True)
+    order = max(before.order, _deepest(before))  # a declared set may hold deeper probes
+    sweep, _, _ = source_sweep(args, source, session, order, drift=True)
     return sweep, f"{source.model.description} ({args.b})", None
+
+
+def _deepest(baseline: Baseline) -> int:
+    """The largest number of features of a probe the baseline holds."""
+    from ..probes import probe_features
+
+    return max((len(probe_features(p)) for p in baseline.probes), default=0)
+
+
+def _declared_set(baseline: Baseline, sweep: Sweep) -> list[str] | None:
+    """The baseline's probes when they are a narrower set (``drift.probes``) than every probe
+    of the sweep up to the baseline's order; None when they are all of them."""
+    table = sweep.table
+    every = set(table.index[table["order"] <= baseline.order])
+    return None if set(baseline.probes) == every else list(baseline.probes)
 
 
 def compare(
@@ -173,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     before = _read_baseline_arg(args.a)
     sweep, compared, after = _other_side(args, before)
     try:
-        check_compatible(before, sweep, args.a)
+        check_compatible(before, sweep, args.a, probes=_declared_set(before, sweep))
     except BaselineError as exc:
         message = exc.message.split(". If this change is intended")[0]
         print(f"{PROG}: {args.a} and {args.b} cannot be compared: {message}", file=sys.stderr)

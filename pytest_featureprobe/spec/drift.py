@@ -56,8 +56,16 @@ class DriftDecl:
     @property
     def probes(self) -> list[Any] | None:
         """``drift.probes``: the narrower set the baseline holds and the gates compare (names
-        or feature lists, as written); None: every probe up to the order."""
-        return self.values.get("probes")
+        or feature lists; a number or boolean named as a data cell names it: ``1.0`` is
+        ``"1"``, ``true`` is ``"true"``); None: every probe up to the order."""
+        probes = self.values.get("probes")
+        if probes is None:
+            return None
+        return [
+            [feature_name(f) if _scalar(f) else f for f in p] if isinstance(p, list) else
+            feature_name(p) if _scalar(p) else p
+            for p in probes
+        ]  # fmt: skip
 
     def calibration_seeds(self, spec_seed: int) -> list[int]:
         """The seeds of the seed band: a list as given, or K seeds from the spec's own seed."""
@@ -146,6 +154,12 @@ def _refuse_combinations(section: LineDict, path: Path, model_kind: str) -> None
                 f"drift.probes, or {gate}",
                 "probes",
             )
+    if "order" in section and "probes" in section:
+        raise refuse(
+            "drift.probes names every probe the baseline holds; drift.order (every probe up to "
+            "an order) would be ignored beside it: remove one",
+            "order",
+        )
     if ("band" in section or "false_alarm" in section) and model_kind != "train":
         gate = "seed band" if "false_alarm" not in section else "seed test"
         raise refuse(
@@ -240,3 +254,8 @@ def drift_decl(
             section["context"], "drift.context", section.key_lines["context"], path
         )
     return DriftDecl(values, line, dict(section.key_lines), lines, path, context)
+
+
+def _scalar(value: Any) -> bool:
+    """A number or boolean (YAML's): named as the data's cells name it (``feature_name``)."""
+    return isinstance(value, (bool, int, float))

@@ -82,3 +82,20 @@ def test_diff_of_incompatible_baselines_fails(recorded, capsys):
     assert "cannot be compared: the baseline no longer matches the model: classes were" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.system
+def test_diff_compares_a_baseline_of_a_declared_set_with_its_model(recorded, saved_model, capsys):
+    """drift.probes: the baseline holds a narrower set (here order 1 and one pair)."""
+    data = json.loads(recorded.read_text())
+    singles = [r for r in data["probes"] if "+" not in r["probe"] and r["probe"] != "zero"]
+    pair = next(r for r in data["probes"] if r["probe"].count("+") == 1)
+    data["probes"] = [*singles[:2], pair]
+    data["order"] = 1
+    narrowed = recorded.with_name("narrowed.json")
+    narrowed.write_text(json.dumps(data))
+    assert cli.main(["diff", str(narrowed), str(saved_model)]) == 0
+    captured = capsys.readouterr()
+    assert "cannot be compared" not in captured.err
+    assert captured.out.rstrip().endswith("no drift beyond tolerance")
+    assert cli.main(["diff", str(narrowed), str(recorded)]) == 0  # baseline to baseline too

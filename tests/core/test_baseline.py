@@ -670,3 +670,20 @@ def test_a_baseline_of_a_model_within_its_tolerance_reads_back(tmp_path):
     path.write_text(path.read_text().replace("[-0.0004, 1.0004]", "[-0.0014, 1.0014]", 1))
     with pytest.raises(BaselineError, match=r"P\(no\) is -0.0014"):
         read_baseline(path)
+
+
+def test_drift_probes_given_as_numbers_or_booleans_name_features_as_the_data_does(tmp_path):
+    """YAML reads ``probes: [1.0, true]`` as a float and a bool; the data's cells are "1" and
+    "true" (features.feature_name), and so are the probes now."""
+    from pytest_featureprobe.spec.drift import DriftDecl
+
+    values = {"probes": [1.0, True, [2, "a"], "x+y", 2.5]}
+    decl = DriftDecl(values, 0, {}, [], tmp_path / "featureprobe_x.yaml")
+    assert decl.probes == ["1", "true", ["2", "a"], "x+y", "2.5"]
+    space = FeatureSpace.from_names(["1", "true", "2", "a"])
+    sweep = from_callable(
+        lambda x: np.stack([0.5 + 0 * x[:, 0], 0.5 + 0 * x[:, 0]], 1), space, ["n", "y"]
+    ).sweep(order=2)
+    baseline = Baseline.from_sweep(sweep, probes=decl.probes[:3])
+    assert baseline.probes == ["1", "true", "2+a"]
+    check_compatible(baseline, sweep, "b.json", probes=decl.probes[:3])

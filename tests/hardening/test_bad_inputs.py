@@ -1381,6 +1381,13 @@ ISSUE_16_CASES: list[Case] = [
         "callable returns_complex.<locals>.predict returned complex numbers, not probabilities",
     ),
     Case(
+        "drift-probes-with-order",
+        DECLARED_SET.replace("drift:\n", "drift:\n  order: 1\n"),
+        f"{BAD}:7: drift.order",
+        "drift.probes names every probe the baseline holds; drift.order (every probe up to an "
+        "order) would be ignored beside it: remove one",
+    ),
+    Case(
         "drift-probes-with-interaction",
         DECLARED_SET.replace("drift:\n", "drift:\n  order: 2\n  interaction: 0.3\n"),
         f"{BAD}:9: drift.probes",
