@@ -26,6 +26,7 @@ from .limits import (
     read_at_most,
     too_large,
 )
+from .text_checks import check_utf8, encoding_problem, lone_surrogate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,14 +88,14 @@ def _text(path: Path, shown: str, decode: bool = True) -> str | bytes:
         raise DataError(
             f"cannot read {shown}: {too_large(size, limit, 'data files', DATA_VARIABLE)}"
         ) from None
-    problem = _encoding_problem(raw[:8192], shown)
+    problem = encoding_problem(raw[:8192], shown)
     text: str | bytes = raw
     if problem is None:
         try:
             if decode:
                 text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is not text
             elif not raw.isascii():
-                _check_utf8(raw)
+                check_utf8(raw)
         except UnicodeDecodeError as bad:
             problem = not_utf8(raw, bad)[0]
         else:
@@ -106,24 +107,6 @@ def _text(path: Path, shown: str, decode: bool = True) -> str | bytes:
 
 
 _BLANK = re.compile(rb"(?:\xef\xbb\xbf)?\s*\Z")
-_UTF8_CHUNK = 1 << 22
-
-
-def _check_utf8(raw: bytes) -> None:
-    """Raise UnicodeDecodeError (positions in ``raw``) unless ``raw`` is UTF-8, decoding it in
-    chunks so that no copy of the whole text is made."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(raw)
-    for start in range(0, len(raw), _UTF8_CHUNK):
-        try:
-            decoder.decode(view[start : start + _UTF8_CHUNK], final=start + _UTF8_CHUNK >= len(raw))
-        except UnicodeDecodeError:
-            raw.decode("utf-8")  # the same error, its position in the whole file
-            raise
-    if not raw:
-        decoder.decode(b"", final=True)
 
 
 def _size(path: Path) -> int:
@@ -131,44 +114,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-#: Byte order marks of the encodings that are not UTF-8 but look like binary to a UTF-8 reader
-#: (UTF-32's before UTF-16's: FF FE 00 00 starts with FF FE).
-_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32", "UTF-32LE"),
-    (b"\x00\x00\xfe\xff", "UTF-32", "UTF-32BE"),
-    (b"\xff\xfe", "UTF-16", "UTF-16LE"),
-    (b"\xfe\xff", "UTF-16", "UTF-16BE"),
-)
-
-
-def _encoding_problem(head: bytes, shown: str) -> str | None:
-    """Why the start of a file is not UTF-8 text: UTF-16 or UTF-32 (by its byte order mark, or
-    ASCII text with a NUL byte between letters), with how to convert it; other NUL bytes are
-    binary. None when it may be UTF-8."""
-    found = next(((name, exact) for bom, name, exact in _BOMS if head.startswith(bom)), None)
-    if found is None and b"\0" in head:
-        even, odd = head[0::2], head[1::2]
-        if head[:64] and not odd.strip(b"\0") and even.strip(b"\0"):
-            found = ("UTF-16", "UTF-16LE")  # text without a byte order mark
-        elif head[:64] and not even.strip(b"\0") and odd.strip(b"\0"):
-            found = ("UTF-16", "UTF-16BE")
-    if found is not None:
-        name, exact = found
-        how = "a byte order mark" if head.startswith(_bom_of(exact)) else "no byte order mark"
-        return (
-            f"{name} text ({exact}, {how}), not UTF-8; convert it, e.g. iconv -f {exact} "
-            f"-t UTF-8 {shown} > utf8{Path(shown).suffix}, or save it as UTF-8"
-        )
-    if b"\0" in head:  # pandas would read some binary files as text
-        line = head.count(b"\n", 0, head.index(b"\0")) + 1
-        return f"binary, not text (a NUL byte on line {line})"
-    return None
-
-
-def _bom_of(exact: str) -> bytes:
-    return next(bom for bom, _, name in _BOMS if name == exact)
 
 
 def _csv_frame(raw: bytes, separator: str, shown: str) -> pd.DataFrame:
@@ -247,29 +192,6 @@ def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
     return records
 
 
-_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
-
-
-def lone_surrogate(text: str) -> tuple[int, str] | None:
-    """The line and text of the first JSON escape of a lone surrogate (``\\ud800`` not paired
-    with a low half): json reads it as a string that no file, cache entry or report can then
-    write. None when there is none (UTF-8 text holds surrogates only as such escapes)."""
-    paired_at = -1  # where the low half of the last pair starts
-    for found in _SURROGATE_ESCAPE.finditer(text):
-        if len(found.group(1)) % 2 == 0:
-            continue  # an escaped backslash, then plain text
-        start = found.start(2) - 2  # the escape's backslash
-        if int(found.group(2), 16) < 0xDC00:
-            after = text[found.end() : found.end() + 6]
-            if re.match(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", after):
-                paired_at = found.end()
-                continue
-        elif start == paired_at:
-            continue
-        return text.count("\n", 0, start) + 1, text[start : found.end()]
-    return None
-
-
 def _json_type(text: str, item: int) -> str:
     """The type Python gives item ``item`` (1-based) of the JSON list ``text``, read plainly
     (the records read numbers as their text: ``"12"`` and ``12`` look alike there)."""
@@ -345,28 +267,10 @@ class LabelledData:
 #: The texts pandas reads as missing (its default na_values): a label cell holding one is
 #: refused, since an R or pandas export writes them for a missing label (other cells keep them
 #: as values, a category may be named "None").
-MISSING_TEXT = frozenset(
-    [
-        "#N/A",
-        "#N/A N/A",
-        "#NA",
-        "-1.#IND",
-        "-1.#QNAN",
-        "-NaN",
-        "-nan",
-        "1.#IND",
-        "1.#QNAN",
-        "<NA>",
-        "N/A",
-        "NA",
-        "NULL",
-        "NaN",
-        "None",
-        "n/a",
-        "nan",
-        "null",
-    ]
-)
+MISSING_TEXT = frozenset({
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+})  # fmt: skip
 
 
 def class_indices(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:

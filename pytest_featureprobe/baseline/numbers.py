@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data import lone_surrogate
 from ..errors import UPDATE_HINT, FeatureProbeError
 from ..models.probe_model import PROBABILITY_TOLERANCE
+from ..text_checks import lone_surrogate
 
 #: How far a stored row of probabilities may sum from 1 (and a value lie outside [0, 1]): the
 #: tolerance a model's outputs get; rounding to the stored digits is allowed on top of it.

@@ -99,10 +99,13 @@ def write_failure(error: OSError, path: Path) -> str:
 
 
 def make_session(args: argparse.Namespace) -> ProbeSession:
-    """The command's ProbeSession, caching weights under ``--cache-dir`` when given."""
+    """The command's ProbeSession, caching weights under ``--cache-dir`` when given; it says
+    on stderr when a model trains where stderr is a terminal (as progress does)."""
     from ..memo import ProbeSession, stream_notice
+    from .progress import is_terminal
 
-    return ProbeSession(getattr(args, "cache_dir", None), notice=stream_notice(sys.stderr))
+    notice = stream_notice(sys.stderr) if is_terminal(sys.stderr) else None
+    return ProbeSession(getattr(args, "cache_dir", None), notice=notice)
 
 
 def bounded(kind: type, low: float, high: float | None, what: str):

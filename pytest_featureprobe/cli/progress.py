@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 REDRAW_S = 0.1  # a counter is redrawn at most ten times a second
 
 
-def _is_tty(stream: IO[str]) -> bool:
+def is_terminal(stream: IO[str]) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
@@ -52,7 +52,7 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.terminal = _is_tty(self.stream)
+        self.terminal = is_terminal(self.stream)
         self.enabled = self.terminal if enabled is None else enabled
         self._clock = clock
         self._last = float("-inf")

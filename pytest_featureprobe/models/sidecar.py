@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..data import lone_surrogate
 from ..errors import DataError, ModelError, not_utf8, quoted
 from ..features import FeatureSpace, feature_name
 from ..files import atomic_write
+from ..text_checks import lone_surrogate
 
 SIDECAR_SUFFIX = ".featureprobe.json"
 OUTPUT_KINDS = ("probabilities", "logits")

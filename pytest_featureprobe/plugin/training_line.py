@@ -9,6 +9,8 @@ and in pytest-xdist workers (whose output no terminal shows).
 from __future__ import annotations
 
 import contextlib
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,7 +48,13 @@ def terminal_notice(config: pytest.Config) -> TrainingNotice | None:
 
 
 def _resume(reporter: pytest.TerminalReporter, opened: object) -> None:
-    """Go on below the training line as pytest goes on below its live log lines: the line it
-    had open stays its current one, so the items' letters (or, under ``-v``, the item's word)
-    follow on the next line."""
+    """Write the line the training line interrupted again below it, whole: the file's name
+    (the items' letters follow it) or, under ``-v``, the item's name (its outcome follows), so
+    every item line still reads ``file::name PASSED`` for people and log parsers alike."""
+    if isinstance(opened, Path):
+        reporter.write(f"{os.path.relpath(opened, reporter.startpath)} ")
+    elif isinstance(opened, str):
+        reporter.write(opened)
+    else:
+        opened = None  # no line was open: none is now
     reporter.currentfspath = opened

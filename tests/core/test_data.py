@@ -465,7 +465,7 @@ def test_prepare_refuses_a_malformed_features_declaration_first():
     ],
 )
 def test_a_lone_surrogate_escape_is_found_and_a_pair_is_not(text, found):
-    from pytest_featureprobe.data import lone_surrogate
+    from pytest_featureprobe.text_checks import lone_surrogate
 
     assert lone_surrogate(text) == found
 
@@ -516,7 +516,7 @@ def test_a_csv_is_decoded_by_pandas_from_its_bytes(tmp_path, raw):
 
 
 def test_a_csv_not_utf8_past_the_first_chunk_names_its_line(tmp_path, monkeypatch):
-    monkeypatch.setattr("pytest_featureprobe.data._UTF8_CHUNK", 16)
+    monkeypatch.setattr("pytest_featureprobe.text_checks.UTF8_CHUNK", 16)
     path = tmp_path / "d.csv"
     path.write_bytes(b"a,label\n" + b"x,y\n" * 10 + b"\xff,y\n")
     with pytest.raises(DataError, match="line 12"):

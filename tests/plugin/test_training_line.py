@@ -3,6 +3,7 @@ how long it took; nothing on a cache hit, under ``-q``, or in an item's captured
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from pathlib import Path
@@ -35,10 +36,9 @@ def test_a_model_that_trains_gets_one_line_and_a_cached_one_none(problems):
     first.assert_outcomes(passed=1, failed=1)
     (line,) = training_lines(first)
     assert LINE.match(line), line
-    # The line stands alone below the file's name; its results go on on the next line.
+    # The line stands alone: the file's results start on the next one.
     at = first.outlines.index(line)
-    assert first.outlines[at - 1] == "featureprobe_problems.yaml "
-    assert re.match(r"F\. +\[100%\]$", first.outlines[at + 1]), first.outlines[at + 1]
+    assert first.outlines[at + 1].startswith("featureprobe_problems.yaml ")
     second = problems.runpytest()  # the weights come from pytest's cache folder
     second.assert_outcomes(passed=1, failed=1)
     assert training_lines(second) == []
@@ -60,29 +60,43 @@ def test_under_verbose_the_line_does_not_break_the_item_lines(problems):
     result.assert_outcomes(passed=1, failed=1)
     (line,) = training_lines(result)
     assert LINE.match(line), line
-    # As under pytest's live logs: the item's name above the training line, its word below.
+    # The item's line is ended above the training line and written again, whole, below it.
     at = result.outlines.index(line)
     first = "featureprobe_problems.yaml::alone-4-predicts-C"
     assert result.outlines[at - 1] == f"{first} "
-    assert re.match(r"FAILED +\[ 50%\]$", result.outlines[at + 1]), result.outlines[at + 1]
-    assert [x for x in result.outlines if x.startswith(first)] == [f"{first} "]  # once
+    assert re.match(rf"{first} FAILED +\[ 50%\]$", result.outlines[at + 1])
     assert re.match(
         r"featureprobe_problems.yaml::alone-4-predicts-A PASSED", result.outlines[at + 2]
     )
 
 
-def test_the_command_writes_the_line_on_stderr_and_none_on_a_cache_hit(tmp_path, capsys):
-    """The same line from ``featureprobe train`` (the command's ProbeSession), on stderr."""
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_writes_the_line_on_stderr_and_none_on_a_cache_hit(
+    tmp_path, capsys, monkeypatch
+):
+    """The same line from ``featureprobe train`` (the command's ProbeSession), on stderr when
+    it is a terminal; off a terminal, none (as the commands' progress)."""
     from pytest_featureprobe.cli import main
 
     shutil.copy(SEED_CSV, tmp_path / "problems.csv")
     args = ["train", str(tmp_path / "problems.csv"), "--features", "problems"]
     args += ["--label", "results", "--epochs", "5", "--seed", "3"]
     args += ["--cache-dir", str(tmp_path / "cache"), "--allow-path", str(tmp_path)]
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
     assert main([*args, "-o", str(tmp_path / "m.keras")]) == 0
-    out, err = capsys.readouterr()
+    out, err = capsys.readouterr().out, terminal.getvalue()
     (line,) = [x for x in err.splitlines() if x.startswith("featureprobe: training")]
     assert LINE.match(line), line
     assert "featureprobe: training" not in out
     assert main([*args, "-o", str(tmp_path / "m2.keras")]) == 0
-    assert "featureprobe: training" not in capsys.readouterr().err
+    assert terminal.getvalue() == err  # a cache hit: no line
+    monkeypatch.undo()
+    other = [*args]
+    other[other.index("--seed") + 1] = "4"
+    assert main([*other, "-o", str(tmp_path / "m3.keras")]) == 0
+    assert "featureprobe: training" not in capsys.readouterr().err  # trained, off a terminal
