@@ -7,6 +7,7 @@
 - ``coordination``: pytest's cache folder, the run id, write-once baselines under pytest-xdist
 - ``terminal``: the ``featureprobe`` section of the terminal summary
 - ``report_plugin``: ``--featureprobe-report DIR``
+- ``html_extras``: values and figures in pytest-html's report (``--html``)
 
 pytest imports this package in every run of an environment where the plugin is installed, so it
 imports only the standard library and pytest; the core (numpy, pandas, Keras) is imported when an
@@ -35,9 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the run's plugin object; with --featureprobe-report, check for matplotlib now
-    (not after the run) and register the report writer. Without the option nothing of the report
-    is imported."""
+    """Register the run's plugin object; with pytest-html's --html, its extras; with
+    --featureprobe-report, check for matplotlib now (not after the run) and register the report
+    writer. Without the options nothing of the reports is imported."""
     sweep_order(config)  # a bad ini value stops the run before any model trains
     config.addinivalue_line(
         "markers", "featureprobe: an expectation of a featureprobe YAML file (every one has it)"
@@ -46,6 +47,10 @@ def pytest_configure(config: pytest.Config) -> None:
     run = FeatureProbeRun(config)
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, "featureprobe-run")
+    if config.getoption("htmlpath", None) and config.pluginmanager.hasplugin("html"):
+        from .html_extras import HtmlExtras  # pytest-html writes a report (--html)
+
+        config.pluginmanager.register(HtmlExtras(), "featureprobe-html")
     directory = config.getoption("featureprobe_report", None)
     if directory:
         from ..report.page import ReportUnavailable, require_matplotlib

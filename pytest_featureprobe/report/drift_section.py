@@ -138,6 +138,14 @@ def _band_image(entry: ReportEntry) -> str:
     )
 
 
+def drift_figure_of(entry: ReportEntry) -> Any | None:
+    """The drift figure of ``entry`` as its section draws it (pytest-html's extras show it
+    too); None without a baseline."""
+    if entry.baseline is None or entry.compared is None:
+        return None
+    return drift_figure(_rows(entry), entry.tolerance is not None)
+
+
 def drift_html(entry: ReportEntry) -> tuple[str, str]:
     """The drift section and the drift badge of the model."""
     if entry.baseline is None or entry.compared is None:
