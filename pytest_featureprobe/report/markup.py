@@ -17,6 +17,7 @@ h1 { font-size: 1.6em; } h2 { border-bottom: 2px solid #e2e8f0; padding-bottom: 
   margin-top: 2em; } h3 { font-size: 1.1em; margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 1em; font-size: 13px; }
 th, td { border: 1px solid #e2e8f0; padding: 3px 8px; text-align: left; }
+td { overflow-wrap: anywhere; }  /* a long probe name wraps: no table wider than the page */
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.drift td { background: #fff5f5; } tr.flip td { background: #fed7d7; font-weight: 600; }
 .passed { color: #276749; } .failed, .error { color: #c53030; font-weight: 600; }
