@@ -283,8 +283,8 @@ def class_indices(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
     ]
     if missing:
         raise DataError(
-            f"the label column has missing values ({len(missing)} of {len(names)} rows; the "
-            f"first is data row {missing[0]})",
+            f"the label column has missing values ({len(missing)} of "
+            f"{plural(len(names), 'row')}; the first is data row {missing[0]})",
             key="label",
         )
     written_missing = [n for n in names if n in MISSING_TEXT]

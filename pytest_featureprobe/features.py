@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, did_you_mean, preview, quoted
+from .errors import DataError, did_you_mean, plural, preview, quoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,7 +160,7 @@ class FeatureSpace:
         except KeyError:
             raise DataError(
                 f"unknown feature {quoted(key)}{did_you_mean(key, self.features)}; "
-                f"the feature space has {len(self)} features: {preview(self.features)}"
+                f"the feature space has {plural(len(self), 'feature')}: {preview(self.features)}"
             ) from None
 
     def indices(self, names: Iterable[Any]) -> list[int]:

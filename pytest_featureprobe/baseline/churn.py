@@ -223,7 +223,7 @@ def check_churn(
     problems = []
     if max_churn is not None and churn > max_churn + 1e-12:
         problems.append(
-            f"{churn:.1%} of the {int(total)} rows changed their predicted class "
+            f"{churn:.1%} of the {plural(int(total), 'row')} changed their predicted class "
             f"({int(changed)}; at most {max_churn:.1%} allowed)"
         )
     over = [s for s in slices if slice_max is not None and s.churn > slice_max + 1e-12]
@@ -241,7 +241,7 @@ def check_churn(
         [" + ".join(s.features), s.rows, s.changed, f"{s.churn:.1%}", s.change]
         for s in slices[:MAX_LISTED]
     ]
-    lines = [*problems, f"the slices that changed most (of at least {min_rows} rows):"]
+    lines = [*problems, f"the slices that changed most (of at least {plural(min_rows, 'row')}):"]
     lines += text_table(["slice", "rows", "changed", "churn", "most common change"], table)
     if len(slices) > MAX_LISTED:
         lines.append(f"... and {len(slices) - MAX_LISTED} more slices with changed rows")

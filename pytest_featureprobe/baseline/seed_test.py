@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import plural
 from ..expectations.outcome import MAX_LISTED, Outcome, text_table
 from .churn import RowPredictions, churn_slices, slice_positions, slice_sums
 
@@ -237,13 +238,15 @@ def _churn_lines(
     changed = before.probabilities.argmax(1) != after.argmax(1)
     total = int(before.counts.sum())
     moved = int(before.counts[changed].sum())
-    lines = [f"{moved} of the {total} rows changed their predicted class since the baseline"]
+    lines = [
+        f"{moved} of the {plural(total, 'row')} changed their predicted class since the baseline"
+    ]
     slices = churn_slices(before, after, space, classes, min_rows)[:CHURN_LISTED]
     if slices:
         table = [
             [" + ".join(s.features), s.rows, s.changed, f"{s.churn:.1%}", s.change] for s in slices
         ]
-        lines.append(f"the slices that changed most (of at least {min_rows} rows):")
+        lines.append(f"the slices that changed most (of at least {plural(min_rows, 'row')}):")
         lines += text_table(["slice", "rows", "changed", "churn", "most common change"], table)
     return lines
 

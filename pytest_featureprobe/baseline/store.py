@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import DEFAULT_BASELINE_FOLDER
-from ..errors import UPDATE_HINT
+from ..errors import UPDATE_HINT, plural
 from ..files import atomic_write, remove_stale, unreadable, unwritable
 from ..sweep import Sweep
 from .record import Baseline, BaselineError
@@ -121,8 +121,8 @@ def _what_it_holds(raw: bytes, size: int) -> str:
     """What would be lost: the file's size, and its lines when it is text."""
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
     if b"\0" in raw[:8192]:
-        return f"{size} bytes of binary data"
-    return f"{size} bytes, {lines} line{'s' if lines != 1 else ''}"
+        return f"{plural(size, 'byte')} of binary data"
+    return f"{plural(size, 'byte')}, {plural(lines, 'line')}"
 
 
 def _write_failure(error: OSError) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..contexts import column_ids, row_text, rows_with_probe
+from ..errors import plural
 from ..features import FeatureSpace
 from ..probes import selected_combinations
 from ..sweep import Sweep, prob_column, share_column
@@ -171,13 +172,12 @@ class ProbeExpectation:
             else f"mostly {self.mostly:g} requires {int(np.ceil(self.mostly * len(names)))}"
         )
         header = (
-            f"{len(failures)} of {len(names)} probes fail: expected {expected} ({need}; "
-            f"{passed_fraction:.1%} pass)"
+            f"{_failing(failures, names)}: expected {expected} ({need}; {passed_fraction:.1%} pass)"
         )
         if passed:
             return Outcome(True, [header], props)
         summary = (
-            f"{len(failures)} of {len(names)} probes fail ({passed_fraction:.1%} pass; {need}); "
+            f"{_failing(failures, names)} ({passed_fraction:.1%} pass; {need}); "
             f"worst: {self.summary(worst, worst_row, sweep, in_rows)}"
         )
         lines = [header, *self._failure_table(sweep, failures, in_rows)]
@@ -313,3 +313,8 @@ def _single_outcome(
         f"{mean}class probabilities: {format_probs(probs)}",
     ]
     return Outcome(False, lines, props)
+
+
+def _failing(failures: Sequence[Any], names: Sequence[Any]) -> str:
+    """``2 of 5 probes fail``; ``1 of 1 probe fail`` (the count of probes, not of failures)."""
+    return f"{len(failures)} of {plural(len(names), 'probe')} fail"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
+from ..errors import plural
 from ..files import atomic_write
 from ..sweep import Sweep
 from .drift_section import _drift_summary, drift_html  # noqa: F401 (the summary, read by tests)
@@ -71,7 +72,8 @@ def _sweep_figures(sweep: Sweep) -> list[str]:
             f"P(c | zero), the strongest first{shown}"
             if sweep.context_rows is None
             else f"Attribution of each feature in the context of {sweep.context}: the mean "
-            f"change of P(c) when it is set on each of the {count(sweep.context_rows)} rows, "
+            "change of P(c) when it is set on each of "
+            f"{plural(sweep.context_rows, 'row', grouped=True)}, "
             f"with its spread over rows, the strongest first{shown}"
         )
         caption += f"; {RAISES_LOWERS}"
@@ -113,7 +115,8 @@ def _entry_html(number: int, entry: ReportEntry) -> tuple[str, str]:
         return "".join(parts), row
     parts.append(
         f"<p>{escape(sweep.model_description or 'model')}, fingerprint "
-        f"<code>{escape(sweep.fingerprint or '-')}</code>: {count(len(sweep.space))} features, "
+        f"<code>{escape(sweep.fingerprint or '-')}</code>: "
+        f"{plural(len(sweep.space), 'feature', grouped=True)}, "
         f"classes {escape(', '.join(sweep.classes))}; {count(len(sweep))} probes up to order "
         f"{sweep.order}; context: {escape(sweep.context_line().removeprefix('context: '))}.</p>"
     )

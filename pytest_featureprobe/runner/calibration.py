@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import plural
 from ..memo import ProbeSession
 from ..spec import ModelDecl
 
@@ -62,7 +63,9 @@ def train_missing_seeds(
     if count < 2 or (workers is None and (serial < WORTH_PARALLEL_S or parallel >= serial)):
         return []
     if progress is not None:
-        progress(f"calibrating: training {len(missing)} seeds in {count} processes")
+        progress(
+            f"calibrating: training {plural(len(missing), 'seed')} in {plural(count, 'process')}"
+        )
     jobs = [(str(session.cache.root), seed_decl(decl, s), str(base_dir)) for s in missing]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
