@@ -1058,7 +1058,9 @@ def test_ctrl_c_during_a_long_training_stops_it_at_once_and_caches_nothing(tmp_p
     sent = time.monotonic()
     out, err = trainer.communicate(timeout=60)
     waited = time.monotonic() - sent
-    assert waited < 5, f"Ctrl-C took {waited:.1f} s to stop the training"
+    # About 0.5 s idle (README; benchmarks measure it); loose for loaded CI machines, far below
+    # one graph call of ten million steps.
+    assert waited < 30, f"Ctrl-C took {waited:.1f} s to stop the training"
     assert trainer.returncode in (-signal.SIGINT, 130)
     assert "KeyboardInterrupt" in err
     assert "finished" not in out
@@ -1105,7 +1107,9 @@ def test_ctrl_c_while_pytest_trains_a_model_is_pytests_interruption_and_caches_n
     waited = time.monotonic() - sent
     reader.join(timeout=10)
     text = b"".join(output).decode(errors="replace")
-    assert waited < 5, f"Ctrl-C took {waited:.1f} s to stop the run"
+    # About 0.5 s on an idle machine; the bound is loose for loaded CI machines, and still far
+    # below one graph call of all 10,000,000 steps (minutes), which the old code waited for.
+    assert waited < 30, f"Ctrl-C took {waited:.1f} s to stop the run"
     assert run.returncode == 2, text  # pytest.ExitCode.INTERRUPTED
     assert "KeyboardInterrupt" in text
     assert "featureprobe: training dense classifier on problems.csv (seed 0)... stopped" in text
