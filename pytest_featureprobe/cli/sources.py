@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ALLOW_HINT as ALLOW_HINT_CORE
 from ..errors import FeatureProbeError, quoted
-from ..files import resolved
 from ..keras_runtime import start_keras_quietly
-from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, csv_list, existing
+from .common import ALLOW_HINT, YAML_SUFFIXES, CommandError, confined_input, csv_list, existing
 
 if TYPE_CHECKING:
     from ..contexts import Context
@@ -165,13 +163,8 @@ def source_sweep(
 
 
 def _confined_file(args: argparse.Namespace, given: str) -> Path:
-    """``--context FILE`` as an absolute path, refused outside the working directory and the
-    --allow-path folders (a recorded file naming it would be refused by pytest too)."""
-    from ..confinement import outside, outside_refusal
-
-    path = resolved(existing(given, "context data file"))
-    roots = [Path.cwd(), *(Path(p) for p in getattr(args, "allow_path", None) or [])]
-    if outside(path, roots):
-        message = outside_refusal(given, roots).replace(ALLOW_HINT_CORE, ALLOW_HINT)
-        raise CommandError(f"--context: {message}")
-    return path
+    """``--context FILE``: ``confined_input``'s rules, its message prefixed with the option."""
+    try:
+        return confined_input(args, given, "context data file")
+    except CommandError as exc:
+        raise CommandError(f"--context: {exc}") from None
