@@ -26,7 +26,7 @@ from .limits import (
     read_at_most,
     too_large,
 )
-from .text_checks import check_utf8, encoding_problem, lone_surrogate
+from .text_checks import check_utf8, encoding_problem, surrogate_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -153,13 +153,9 @@ def _json_records(text: str, suffix: str) -> list[dict[str, Any]] | str:
     """The records of a JSON data file, its numbers as the text they are written with (JSON
     ``NaN`` missing); or why there are none: invalid JSON (with its line), nested too deep for
     the parser, or an item that is not a record."""
-    lone = lone_surrogate(text)
+    lone = surrogate_problem(text)
     if lone is not None:
-        line, escape = lone
-        return (
-            f"line {line} holds the escape {escape}, half of a UTF-16 pair, which no file can "
-            "store as text (a lone surrogate)"
-        )
+        return lone[1]
     constants = {"NaN": None, "Infinity": "Infinity", "-Infinity": "-Infinity"}
     decoder = json.JSONDecoder(  # one decoder: json.loads with options builds one per call
         parse_int=_number_text, parse_float=_number_text, parse_constant=constants.get

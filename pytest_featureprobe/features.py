@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DataError, did_you_mean, plural, preview, quoted
+from .text_checks import surrogate_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -270,6 +271,9 @@ class FeatureSpace:
         except (ValueError, RecursionError) as exc:  # an integer too long, nesting too deep
             reason = str(exc).split(":")[0]
             raise DataError(f"feature space is not valid JSON: {reason}") from None
+        lone = surrogate_problem(text)
+        if lone is not None:  # json reads it; no file, cache key or report could write it
+            raise DataError(lone[1])
         return cls.from_dict(data)
 
 

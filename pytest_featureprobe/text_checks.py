@@ -88,3 +88,17 @@ def lone_surrogate(text: str) -> tuple[int, str] | None:
             continue
         return text.count("\n", 0, start) + 1, text[start : found.end()]
     return None
+
+
+def surrogate_problem(text: str) -> tuple[int, str] | None:
+    """The line of JSON ``text``'s first lone surrogate escape and what to say about it
+    (``holds the escape \\ud800, half of a UTF-16 pair, ...``): the one wording of the data,
+    feature space, sidecar and baseline readers. None when there is none."""
+    lone = lone_surrogate(text)
+    if lone is None:
+        return None
+    line, escape = lone
+    return line, (
+        f"line {line} holds the escape {escape}, half of a UTF-16 pair, which no file can store "
+        "as text (a lone surrogate)"
+    )

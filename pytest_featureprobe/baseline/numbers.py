@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import UPDATE_HINT, FeatureProbeError
 from ..models.probe_model import PROBABILITY_TOLERANCE
-from ..text_checks import lone_surrogate
+from ..text_checks import surrogate_problem
 
 #: How far a stored row of probabilities may sum from 1 (and a value lie outside [0, 1]): the
 #: tolerance a model's outputs get; rounding to the stored digits is allowed on top of it.
@@ -63,12 +63,11 @@ def _parse_float(text: str) -> float:
 def parse(text: str) -> Any:
     """The baseline's JSON; a lone surrogate escape, an integer too long to convert or a number
     that is not finite is a CorruptNumber at its line (the parser's other errors propagate)."""
-    lone = lone_surrogate(text)
+    lone = surrogate_problem(text)
     if lone is not None:  # a name no message, report or JUnit file could then write
+        what = lone[1].split(" holds ", 1)[1]
         raise CorruptNumber(
-            f"corrupt baseline: the escape {lone[1]} is half of a UTF-16 pair, which no file "
-            f"can store as text (a lone surrogate); recreate it with {UPDATE_HINT}",
-            line=lone[0],
+            f"corrupt baseline: it holds {what}; recreate it with {UPDATE_HINT}", line=lone[0]
         )
     found_bad: list[bool] = []
 

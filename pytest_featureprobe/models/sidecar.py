@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import DataError, ModelError, not_utf8, quoted
 from ..features import FeatureSpace, feature_name
 from ..files import atomic_write
-from ..text_checks import lone_surrogate
+from ..text_checks import surrogate_problem
 
 SIDECAR_SUFFIX = ".featureprobe.json"
 OUTPUT_KINDS = ("probabilities", "logits")
@@ -115,12 +115,9 @@ def _finite(text: str) -> float:
 
 def _check_text(name: str, text: str) -> None:
     """A lone surrogate escape would make a feature or class name no file can store."""
-    lone = lone_surrogate(text)
+    lone = surrogate_problem(text)
     if lone is not None:
-        raise ModelError(
-            f"{name}: line {lone[0]} holds the escape {lone[1]}, half of a UTF-16 pair, which "
-            "no file can store as text (a lone surrogate)"
-        )
+        raise ModelError(f"{name}: {lone[1]}")
 
 
 def _check_sidecar_classes(name: str, classes: Any) -> None:

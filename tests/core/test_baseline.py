@@ -470,7 +470,7 @@ def test_a_lone_surrogate_in_a_baseline_is_refused_at_its_line(tmp_path):
         read_baseline(path)
     assert info.value.line == line
     assert info.value.message.startswith(
-        "corrupt baseline: the escape \\ud800 is half of a UTF-16 pair, which no file can store"
+        "corrupt baseline: it holds the escape \\ud800, half of a UTF-16 pair, which no file can"
     )
 
 

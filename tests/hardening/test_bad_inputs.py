@@ -1307,6 +1307,14 @@ ISSUE_16_CASES: list[Case] = [
         },
     ),
     Case(
+        "model-feature-space-lone-surrogate",
+        load(extra="  features: space.json\n  classes: [apple, banana, lime]\n"),
+        f"{BAD}:3: model.features",
+        "space.json: line 2 holds the escape \\ud800, half of a UTF-16 pair, which no file can "
+        "store as text (a lone surrogate)",
+        files={"m.keras": b"PK", "space.json": '{"format": 1,\n "features": ["red\\ud800"]}'},
+    ),
+    Case(
         "data-json-lone-surrogate",
         train("f.json"),
         f"{BAD}:3: model.train.data",
@@ -1318,8 +1326,8 @@ ISSUE_16_CASES: list[Case] = [
         "baseline-lone-surrogate",
         DRIFT,
         f"{BASELINE}:{{line}}",
-        "corrupt baseline: the escape \\ud800 is half of a UTF-16 pair, which no file can store "
-        f"as text (a lone surrogate); {RECREATE}",
+        "corrupt baseline: it holds the escape \\ud800, half of a UTF-16 pair, which no file can "
+        f"store as text (a lone surrogate); {RECREATE}",
         before=baseline_line_edited("red", '"probe": "red"', '"probe": "red\\ud800"'),
         passed=1,
     ),
