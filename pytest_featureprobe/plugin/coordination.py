@@ -1,10 +1,11 @@
 """What lets the processes of one run share pytest's cache directory (pytest-xdist workers):
-the cache folder, one run id, and write-once baselines (a lock and a run marker per file)."""
+the cache folder, one run id, write-once baselines (a lock and a run marker per file) and the
+folder where workers leave the report's sections for the controller (``run_folder``)."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,47 @@ def run_id(config: pytest.Config) -> str:
 
         config.stash[_run_id_key] = getattr(config, "testrunuid", None) or uuid.uuid4().hex
     return config.stash[_run_id_key]
+
+
+def run_folder(config: pytest.Config, name: str, run: str | None = None) -> Path | None:
+    """``featureprobe/name/<run id>`` under pytest's cache directory, made (None without a
+    cache): what the processes of a run hand one another. The pytest-xdist controller names
+    the run its workers name (``run``: the id they sent). ``drop_run_folders`` removes it."""
+    folder = cache_folder(config, name)
+    if folder is None:
+        return None
+    folder = folder / (run or run_id(config))
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        _cache_warning("cannot make a folder in the cache folder", exc)
+        return None
+    return folder
+
+
+def drop_run_folders(
+    config: pytest.Config, name: str, runs: Iterable[str], max_age_s: float = 86400.0
+) -> None:
+    """Remove the ``run_folder`` of ``runs`` and those of runs that ended without removing
+    theirs (older than ``max_age_s``); what cannot be removed stays, silently."""
+    import shutil
+    import time
+
+    folder = cache_folder(config, name)
+    if folder is None:
+        return
+    names, now = set(runs), time.time()
+    try:
+        found = list(folder.iterdir())
+    except OSError:
+        return
+    for path in found:
+        try:
+            stale = now - path.stat().st_mtime > max_age_s
+        except OSError:
+            continue
+        if path.name in names or stale:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _lock_name(path: Path) -> str:
