@@ -223,13 +223,25 @@ def test_integers_a_plain_validator_cannot_tell_from_whole_floats():
     assert error.describe() == "f.yaml:4: expect[0].top: 2.0 is not of type 'integer'"
 
 
+def test_a_new_entry_is_offered_the_subjects_only():
+    """An editor reads a new list item (``- ``, or ``- a`` half typed) as null or a string, for
+    which ``required`` holds vacuously: a guard that is only ``{required: [alone]}`` would apply
+    every subject's branch, and yaml-language-server offered all 25 keys there
+    (``python -m benchmarks.editor_completion``). Each guard also says ``type: object``, which an
+    entry is anyway, so only the branch for an entry without a subject applies."""
+    branches = [b for b in SCHEMA["$defs"]["entry"]["allOf"] if "if" in b]
+    for item in (None, "a"):
+        applying = [b for b in branches if jsonschema.Draft202012Validator(b["if"]).is_valid(item)]
+        assert len(applying) == 1
+        assert set(applying[0]["then"]["properties"]) == {*SUBJECTS, "name", "marks", "context"}
+
+
 def _properties(node: Any, where: str):
-    """Every property schema outside drift (another section's), with where it is."""
+    """Every property schema, with where it is."""
     if isinstance(node, dict):
         for key, value in node.get("properties", {}).items():
-            if key != "drift":
-                yield f"{where}.{key}", value
-                yield from _properties(value, f"{where}.{key}")
+            yield f"{where}.{key}", value
+            yield from _properties(value, f"{where}.{key}")
         for key, value in node.items():
             if key not in ("properties",) and isinstance(value, dict | list):
                 yield from _properties(value, f"{where}/{key}")
@@ -239,8 +251,11 @@ def _properties(node: Any, where: str):
 
 
 def test_every_property_has_a_description_and_an_example_that_is_valid():
+    """What an editor shows on hover and inserts on completion: every key of every section
+    (drift's too) has a description and examples, and examples and defaults are valid."""
     found = list(_properties(SCHEMA, "#"))
-    assert len(found) > 60
+    assert len(found) > 100
+    assert {"#.drift.band/oneOf[1].floor", "#.drift.rank.method"} <= {w for w, _ in found}
     for where, prop in found:
         target = SCHEMA["$defs"][prop["$ref"].split("/")[-1]] if "$ref" in prop else prop
         assert target.get("description"), where
@@ -248,5 +263,5 @@ def test_every_property_has_a_description_and_an_example_that_is_valid():
             continue
         assert target.get("examples"), where
         validator = jsonschema.Draft202012Validator({**target, "$defs": SCHEMA["$defs"]})
-        for example in target["examples"]:
+        for example in target["examples"] + [target.get("default", target["examples"][0])]:
             assert not list(validator.iter_errors(example)), (where, example)
