@@ -46,7 +46,7 @@ class ReportPlugin:
             self.outcomes[report.nodeid] = outcome
         if outcome in ("failed", "error") and report.longrepr is not None:
             before = self.failures.get(report.nodeid)
-            text = report.longreprtext
+            text = failure_text(report)
             self.failures[report.nodeid] = text if before is None else f"{before}\n\n{text}"
         self.ran.add(report.nodeid)
 
@@ -179,6 +179,17 @@ class ReportPlugin:
             terminalreporter.write_line(f"featureprobe report: {self.written}")
         elif self.problem is not None:
             terminalreporter.write_line(f"featureprobe report {self.problem}", yellow=True)
+
+
+def failure_text(report: pytest.TestReport) -> str:
+    """The failure text the terminal shows for ``report``, less the line pytest-xdist puts
+    first on a worker's report (``[gw0] linux -- Python 3.11.7 ...``): the serial run's text."""
+    text = report.longreprtext
+    if hasattr(report, "node"):  # a worker's report, on the controller
+        first, _, rest = text.partition("\n")
+        if first.startswith("[") and " -- Python " in first:
+            return rest.strip()  # as longreprtext strips the whole
+    return text
 
 
 def layout(session: pytest.Session) -> tuple[list[tuple[str, list[tuple[str, str]]]], list[str]]:
