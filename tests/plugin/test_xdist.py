@@ -62,21 +62,39 @@ def assert_same_report(serial: str, parallel: str) -> None:
             assert np.array_equal(pixels, theirs), (title, kind)
 
 
+def summary_blocks(result: pytest.RunResult) -> list[str]:
+    """The featureprobe section of the summary in blocks: the file lines with the baselines
+    written and unused, then each -v sweep table; sorted (workers finish in any order)."""
+    text = result.stdout.str().split("= featureprobe =")[-1].split("\n=")[0]
+    return sorted(block.strip() for block in text.split("\n\n") if block.strip())
+
+
 @pytest.mark.system
 def test_the_examples_report_is_the_same_serial_and_under_xdist(pytester):
     """The examples (seven expectation files, a fixture sweep, a drift gate with a seed band
-    and one with the seed test) give one report, serial and with -n 2; the models train once
-    (the two runs share pytest's cache) and the controller never imports TensorFlow."""
+    and one with the seed test) give one report, serial and with -n 2, and one summary: each
+    -v sweep table and the unused baseline once. The models train once (the two runs share
+    pytest's cache) and the controller never imports TensorFlow."""
     pytest.importorskip("xdist")
     pytest.importorskip("matplotlib")
     shutil.copytree(EXAMPLES, pytester.path / "examples")
+    (pytester.path / "examples/retrain_gate/__featureprobe__/featureprobe_gone.json").write_text(
+        "{}"
+    )
     pytester.makeconftest(CONTROLLER_CONFTEST)
-    common = ("-p", "no:randomly", "-p", "no:hypothesispytest", "-q")
+    common = ("-p", "no:randomly", "-p", "no:hypothesispytest", "-v")
     serial = pytester.runpytest_subprocess(*common, "-p", "no:xdist", "--featureprobe-report", "s")
     parallel = pytester.runpytest_subprocess(*common, "-n", "2", "--featureprobe-report", "p")
     assert serial.parseoutcomes() == parallel.parseoutcomes() == {"passed": 48, "xfailed": 1}
     parallel.stdout.fnmatch_lines([f"featureprobe report: {pytester.path / 'p' / 'index.html'}"])
     assert json.loads((pytester.path / "controller_imported.json").read_text()) == []
+    blocks = summary_blocks(serial)
+    assert summary_blocks(parallel) == blocks
+    tables = [b for b in blocks if b.startswith("sweep of ")]
+    assert len(tables) == len(set(tables)) >= 7
+    unused = "baseline unused (no selected expectation file uses it): "
+    assert parallel.stdout.str().count(unused) == 1
+    assert f"{unused}examples/retrain_gate/__featureprobe__/featureprobe_gone.json" in blocks[0]
     page = (pytester.path / "s" / "index.html").read_text(encoding="utf-8")
     assert len(SECTION.findall(page)) == 8
     assert "featureprobe_sweep fixture: dense classifier on problems.csv" in page
