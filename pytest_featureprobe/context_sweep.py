@@ -12,8 +12,10 @@ The table keeps the sweep's columns (``Sweep``), read over the rows:
 
 Each distinct row is swept once and counted as often as it occurs. Probes run in chunks of about
 ``chunk_size`` rows x probes, over blocks of ``row_block`` distinct rows whose sums are added, so
-memory is bounded whatever the number of probes and rows. Through the Dense shortcut when the
-model has one (``models.dense.RowsInContext``). Imports contexts, probes and the sweep.
+memory is bounded whatever the number of probes and rows. The rows stay sparse (``MultiHot``):
+through the Dense shortcut when the model has one (``models.dense.RowsInContext``: each row's
+first layer a sum of weight rows), else the applied rows made dense in bounded blocks for the
+model. Imports contexts, probes and the sweep.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .contexts import Context, applied, check_probe, column_ids, distinct_rows
+from .contexts import (
+    Context,
+    check_probe,
+    column_ids,
+    distinct_rows,
+    fast_rows,
+    probabilities_applied,
+)
 from .errors import DataError, plural
 from .probes import explicit_probes, probe_name, standard_probes
 from .sweep import (
@@ -37,8 +46,8 @@ from .sweep import (
 )
 
 if TYPE_CHECKING:
-    from .models.dense import RowsInContext
     from .models.probe_model import ProbeModel
+    from .multihot import MultiHot
 
 ROW_BLOCK = 4096  # distinct context rows swept at a time; their sums are added
 
@@ -85,23 +94,6 @@ def run_context_sweep(
     return _context_table(model, context, order, parts)
 
 
-def _probabilities(
-    model: ProbeModel,
-    rows: np.ndarray,
-    active: np.ndarray,
-    columns: np.ndarray,
-    fast: RowsInContext | None,
-) -> np.ndarray:
-    """(probes, rows, classes) probabilities of each probe applied to every row: through the
-    Dense shortcut when the model has one (each row's first layer computed once), else the plain
-    pass on the applied rows."""
-    if fast is not None:
-        probs = model.checked(fast.outputs(active), len(active) * len(rows))
-    else:
-        probs = model.predict_proba(applied(rows, active, columns).reshape(-1, rows.shape[1]))
-    return probs.reshape(len(active), len(rows), -1)
-
-
 def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """Probes of the standard sweep whose features lie in distinct columns (tokens always)."""
     ids = columns[active]
@@ -114,7 +106,7 @@ def _one_value_per_column(active: np.ndarray, columns: np.ndarray) -> np.ndarray
 
 def _block_sums(
     model: ProbeModel,
-    rows: np.ndarray,
+    rows: MultiHot,
     weights: np.ndarray,
     groups: Sequence[Any],
     columns: np.ndarray,
@@ -122,31 +114,26 @@ def _block_sums(
 ) -> list[list[Any]]:
     """Per chunk of probes, over one block of rows: [active, sum of P, of the change, of its
     square, count of rows predicting each class, rows unchanged]."""
-    fast = None
-    shortcut = getattr(model, "shortcut", None)
-    if shortcut is not None:
-        from .models.dense import RowsInContext
-
-        fast = RowsInContext(shortcut, rows, columns)
+    fast = fast_rows(model, rows, columns)
     # Each row's own prediction by the same path as the probes': the zero probe changes nothing.
-    base = _probabilities(model, rows, np.zeros((1, 0), dtype=np.intp), columns, fast)[0]
+    base = probabilities_applied(model, rows, np.zeros((1, 0), dtype=np.intp), columns, fast)[0]
     sums = []
     for group in groups:
         for active in group.chunks(per_chunk):
             if active.shape[1] > 1:
                 active = active[_one_value_per_column(active, columns)]
             if len(active):
-                probs = _probabilities(model, rows, active, columns, fast)
+                probs = probabilities_applied(model, rows, active, columns, fast)
                 sums.append([active, *_sums(rows, weights, base, active, probs)])
     return sums
 
 
 def _sums(
-    rows: np.ndarray, weights: np.ndarray, base: np.ndarray, active: np.ndarray, probs: np.ndarray
+    rows: MultiHot, weights: np.ndarray, base: np.ndarray, active: np.ndarray, probs: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Per probe over these rows, each counted ``weights`` times: sums of P, of the change and
     its square, rows predicting each class, rows unchanged (already with the probe's features)."""
-    unchanged = (rows[:, active] > 0).all(axis=2).T @ weights
+    unchanged = rows.holds_all(active) @ weights
     predicted = probs.argmax(axis=2)
     counts = np.stack([(predicted == c) @ weights for c in range(probs.shape[2])], axis=1)
     # One copy, overwritten in turn by the change and its square; the weighted sums over rows

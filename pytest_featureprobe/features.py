@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import DataError, did_you_mean, plural, preview, quoted
+from .multihot import MultiHot
 from .text_checks import surrogate_problem
 
 if TYPE_CHECKING:
@@ -280,59 +281,6 @@ class FeatureSpace:
 def _column_name(value: Any) -> bool:
     """A data frame column name as JSON keeps it: a string or an integer."""
     return isinstance(value, (str, int)) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True, eq=False)
-class MultiHot:
-    """Multi-hot rows held as the positions each row has (compressed sparse rows: row ``i``'s
-    positions are ``indices[indptr[i]:indptr[i + 1]]``, sorted, without repeats), so a large
-    vocabulary costs memory per active feature, not per row and feature. ``dense`` gives the
-    float32 rows of a block, as ``FeatureSpace.encode`` would (bit for bit)."""
-
-    indptr: np.ndarray  # (rows + 1,) int64
-    indices: np.ndarray  # (active,) int32
-    width: int
-
-    @classmethod
-    def from_positions(cls, position_sets: Sequence[Sequence[int]], width: int) -> MultiHot:
-        """Rows from each row's positions (in any order, repeats counted once)."""
-        lengths = np.fromiter((len(p) for p in position_sets), np.int64, len(position_sets))
-        flat = np.fromiter((q for p in position_sets for q in p), np.int64, int(lengths.sum()))
-        rows = np.repeat(np.arange(len(position_sets), dtype=np.int64), lengths)
-        keys = np.unique(rows * width + flat)  # sorted by row, then position; repeats gone
-        counts = np.bincount(keys // width, minlength=len(position_sets)) if width else lengths
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return cls(indptr, (keys % max(width, 1)).astype(np.int32), int(width))
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (len(self.indptr) - 1, self.width)
-
-    ndim = 2
-    dtype = np.dtype(np.float32)
-
-    def __len__(self) -> int:
-        return len(self.indptr) - 1
-
-    def dense(self, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Rows ``start:stop`` as a float32 multi-hot matrix."""
-        stop = len(self) if stop is None else min(stop, len(self))
-        bounds = self.indptr[start : stop + 1]
-        block = np.zeros((max(stop - start, 0), self.width), dtype=np.float32)
-        rows = np.repeat(np.arange(len(block)), np.diff(bounds))
-        block[rows, self.indices[bounds[0] : bounds[-1]]] = 1.0
-        return block
-
-    def blocks(self, max_bytes: int = 64 << 20) -> Iterator[np.ndarray]:
-        """The dense rows in blocks of at most about ``max_bytes`` (at least one row each)."""
-        step = max(1, max_bytes // max(4 * self.width, 1))
-        for start in range(0, len(self), step):
-            yield self.dense(start, start + step)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        """All rows dense: for small data and callers that need a matrix (rows x features)."""
-        dense = self.dense()
-        return dense if dtype is None else dense.astype(dtype)
 
 
 def _multi_hot(position_sets: Sequence[Sequence[int]], width: int) -> np.ndarray:

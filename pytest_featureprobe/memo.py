@@ -13,14 +13,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-
 from .confinement import resolve
 from .context_sweep import run_context_sweep
 from .contexts import Context
 from .data import prepare, read_table
 from .errors import DataError
-from .features import FeatureSpace
+from .features import FeatureSpace, MultiHot
 from .files import resolved, unreadable
 from .model_cache import ModelCache
 from .models.adapt import as_probe_model
@@ -240,12 +238,13 @@ class ProbeSession:
 
     def rows(
         self, model: ProbeModel | FeatureSpace, data: str | Path, base_dir: str | Path | None
-    ) -> np.ndarray:
-        """Rows of a data file encoded in the model's feature space (or in ``space``)."""
+    ) -> MultiHot:
+        """Rows of a data file encoded in the model's feature space (or in ``space``), kept as
+        each row's positions (``MultiHot``: no rows x features matrix)."""
         frame, name = self.frame(data, base_dir)
         space = model if isinstance(model, FeatureSpace) else model.space
         try:
-            return space.encode(frame)
+            return space.encode_sparse(frame)
         except DataError as exc:  # placed by the caller, at the key that names the file
             raise DataError(f"{name}: {exc.message}") from None
 

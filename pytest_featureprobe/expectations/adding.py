@@ -122,7 +122,7 @@ class AddingExpectation:
                 int(row_numbers[i]) + 1,
                 *[float(d) for d in delta[i]],
                 float(missed[i]),
-                row_text(space, rows_of[row_numbers[i]], width=110),
+                row_text(space, rows_of.row(int(row_numbers[i])), width=110),
             ]
             for i in order
         ]

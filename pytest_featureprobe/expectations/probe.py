@@ -267,7 +267,7 @@ class ProbeExpectation:
                 int(i) + 1,
                 per_row[i]["predicted"],
                 *[float(per_row[i][prob_column(c)]) for c in classes],
-                row_text(context.model.space, context.context.rows[i], width=110),
+                row_text(context.model.space, context.context.rows.row(int(i)), width=110),
             ]
             for i in order
         ]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..keras_runtime import load_keras
+from ..multihot import MultiHot
 from .numpy_layers import NUMPY_ACTIVATIONS, TailStep, activation_step, tail_step
 from .probe_model import dense_rows
 from .threads import block_threads, run_in_threads
@@ -180,24 +181,25 @@ class DenseShortcut:
 
 class RowsInContext:
     """Real rows' first layer, ready for probes applied to them (``contexts``): each row's
-    pre-activation, computed once, and per categorical column the weight row of the row's value.
-    A probe then adds, per feature f, ``W[f]`` minus the weight row of the value it replaces (a
-    token: ``W[f]`` unless the row has it), which is what the plain pass computes."""
+    pre-activation, computed once as the bias plus the sum of its weight rows (gathered from the
+    rows' positions: no dense rows), and per categorical column the weight row of the row's
+    value. A probe then adds, per feature f, ``W[f]`` minus the weight row of the value it
+    replaces (a token: ``W[f]`` unless the row has it), which is what the plain pass computes."""
 
-    def __init__(self, shortcut: DenseShortcut, rows: np.ndarray, columns: np.ndarray) -> None:
+    def __init__(self, shortcut: DenseShortcut, rows: Any, columns: np.ndarray) -> None:
         self.shortcut = shortcut
-        self.rows = np.asarray(rows, dtype=np.float32)
+        self.rows = rows if isinstance(rows, MultiHot) else MultiHot.from_dense(rows)
         self.columns = np.asarray(columns)
         kernel = shortcut.kernel
-        self.base = self.rows @ kernel + shortcut.bias
+        self.base = weight_sums(kernel, self.rows)
+        self.base += shortcut.bias
         self.values = {
-            int(c): self.rows[:, self.columns == c] @ kernel[self.columns == c]
+            int(c): weight_sums(kernel, self.rows.restrict(self.columns == c))
             for c in np.unique(self.columns[self.columns >= 0])
         }
         # Per position, the rows that hold it (sorted): a token probe subtracts its weight row
         # again on those rows only.
-        positions, holders = np.nonzero(self.rows.T > 0)
-        self._holders = np.split(holders, np.searchsorted(positions, np.arange(1, rows.shape[1])))
+        self._starts, self._holders = self.rows.by_position
 
     def outputs(self, active: np.ndarray) -> np.ndarray:
         """The network's raw outputs for each probe on every row, (probes x rows, outputs):
@@ -230,10 +232,29 @@ class RowsInContext:
             if column >= 0:
                 out -= self.values[column][start:stop]
                 continue
-            holders = self._holders[position]
+            holders = self._holders[self._starts[position] : self._starts[position + 1]]
             had = holders[np.searchsorted(holders, start) : np.searchsorted(holders, stop)]
             if len(had):
                 out[had - start] -= weights
+
+
+def weight_sums(kernel: np.ndarray, rows: MultiHot, max_bytes: int = 16 << 20) -> np.ndarray:
+    """Per row, the sum of the kernel rows of its positions (rows x units, float32): the first
+    layer's product with the multi-hot rows, gathered in blocks of at most about ``max_bytes``
+    (an empty row sums to zeros)."""
+    out = np.zeros((len(rows), kernel.shape[1]), dtype=np.float32)
+    budget = max(1, max_bytes // (4 * max(kernel.shape[1], 1)))  # gathered weight rows a block
+    indptr, lengths, start = rows.indptr, rows.lengths, 0
+    while start < len(rows):
+        stop = int(np.searchsorted(indptr, indptr[start] + budget, side="right")) - 1
+        stop = min(max(stop, start + 1), len(rows))
+        held = np.flatnonzero(lengths[start:stop])
+        if len(held):
+            gathered = kernel[rows.indices[indptr[start] : indptr[stop]]]
+            at = indptr[start:stop][held] - indptr[start]
+            out[start + held] = np.add.reduceat(gathered, at, axis=0)
+        start = stop
+    return out
 
 
 def _numpy_width(width: int, activate: Any, steps: Sequence[TailStep]) -> int | None:

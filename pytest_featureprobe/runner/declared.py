@@ -15,13 +15,14 @@ from ..baseline.churn import ZERO_CHURN, RowPredictions
 from ..baseline.record import Baseline, model_facts
 from ..baseline.seed_test import SEED_TEST_FLOOR, SLICE_MIN_ROWS, SeedCells
 from ..confinement import resolve
-from ..contexts import Context, distinct_rows
+from ..contexts import Context, distinct_rows, predict_rows
 from ..data import class_indices, feature_columns, prepare
 from ..errors import DataError, ModelError, SpecError
 from ..features import FeatureSpace, feature_name
 from ..memo import ProbeSession
 from ..models.probe_model import ProbeModel
 from ..models.sidecar import read_sidecar, sidecar_space
+from ..multihot import MultiHot
 from ..spec import Document, ModelDecl
 from ..spec.context_decl import ContextDecl
 from ..spec.document import ALL_CONTEXTS
@@ -132,7 +133,7 @@ def seed_sweeps(
     probes: Iterable[Iterable[Any]] = (),
     on_seed: OnSeed | None = None,
     context: Context | None = None,
-    rows: np.ndarray | None = None,
+    rows: MultiHot | np.ndarray | None = None,
     workers: int | None = 1,
     progress: Progress | None = None,
 ) -> tuple[list[Sweep], list[np.ndarray]]:
@@ -163,7 +164,7 @@ def seed_sweeps(
             session.sweep(model, order=order, probes=probe_sets, context=context, calibration=True)
         )
         if rows is not None:
-            predictions.append(model.predict_proba(rows))
+            predictions.append(predict_rows(model, rows))
     return sweeps, predictions
 
 
@@ -193,7 +194,7 @@ def declared_baseline(
     if seeds:
         probes = [p for p in sweep.table["features"] if len(p) > sweep.order]
         base_dir = document.path.parent
-        encoded = rows.encoded(model.space) if rows is not None and seed_test else None
+        encoded = _positions(model.space, rows) if rows is not None and seed_test else None
         band, predictions = seed_sweeps(
             session,
             decl,
@@ -253,5 +254,11 @@ def _row_predictions(
         return None
     if context is None or context.is_zero:
         raise SpecError(ZERO_CHURN, key="drift")
-    rows, counts = distinct_rows(context.rows)
-    return RowPredictions.of(model.space, rows, counts, model.predict_proba(rows))
+    rows, counts = distinct_rows(context.rows)  # sparse: read a bounded block at a time
+    names = [model.space.names(rows.row(i)) for i in range(len(rows))]
+    return RowPredictions(names, counts.astype(np.int64), predict_rows(model, rows))
+
+
+def _positions(space: FeatureSpace, rows: RowPredictions) -> MultiHot:
+    """A baseline's rows (by feature names) as positions in ``space``, never dense."""
+    return MultiHot.from_positions([space.indices(f) for f in rows.features], len(space))

@@ -14,7 +14,7 @@ import pytest
 
 from pytest_featureprobe import memo
 from pytest_featureprobe.errors import DataError, ModelError, SpecError
-from pytest_featureprobe.features import FeatureSpace
+from pytest_featureprobe.features import FeatureSpace, MultiHot
 from pytest_featureprobe.memo import ProbeSession
 from pytest_featureprobe.models.probe_model import ProbeModel
 
@@ -305,12 +305,13 @@ def test_an_unreadable_space_file_is_a_data_error_naming_it(tmp_path, content, r
 
 def test_rows_encode_a_data_file_in_the_models_space(session, model):
     rows = session.rows(model, SEED_CSV.name, SEED_CSV.parent)
-    assert rows.tolist() == SEED_ROWS
+    assert isinstance(rows, MultiHot)  # each row's positions: no rows x features matrix
+    assert np.asarray(rows).tolist() == SEED_ROWS
 
 
 def test_rows_in_another_order_and_with_missing_cells(session, model, tmp_path):
     (tmp_path / "rows.csv").write_text('problems\n"[6, 5]"\n\n""\n4 1\n')
-    assert session.rows(model, "rows.csv", tmp_path).tolist() == [
+    assert np.asarray(session.rows(model, "rows.csv", tmp_path)).tolist() == [
         [0, 0, 0, 0, 1, 1],
         [0, 0, 0, 0, 0, 0],
         [1, 0, 0, 1, 0, 0],
