@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .distribution import distribution
 from .report import (
     INFO,
     MISS,
@@ -451,6 +452,7 @@ FIGURES = {
     "examples": example_suite,
     "scaling": scaling,
     "vocabulary": vocabulary,  # benchmarks/vocabulary.py: 50,000 rows x 35,000 tokens
+    "distribution": distribution,  # benchmarks/distribution.py: serial against -n 2
 }
 
 
