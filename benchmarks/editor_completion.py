@@ -65,6 +65,7 @@ PLACES: dict[str, tuple[str, str]] = {
         "model:train",
     ),
     "    model with load:": ("model:\n  load: m.keras\n  |\n" + REST, "model:load"),
+    "    model with fixture:": ("model:\n  fixture: m\n  |\n" + REST, "model:fixture"),
 }
 HOVERS = {  # key -> document; hover is asked on the key's first letter
     "predicts": HEAD + "  - alone: 4\n    predicts: C\n",
@@ -310,21 +311,13 @@ def expected_keys(schema: dict[str, Any], place: str) -> set[str] | None:
         return set(props["drift"]["properties"])
     if place == "drift.rank":
         return set(props["drift"]["properties"]["rank"]["properties"])
-    if place.startswith("model"):
-        model = props["model"]
-        keys = set(model["properties"])
-        kinds = {"train", "load", "fixture"}
-        if place == "model":
-            return keys
-        kind = place.split(":")[1]
-        refused = {  # keys a branch of this kind refuses
-            key
-            for branch in model.get("allOf", ())
-            if kind in branch.get("if", {}).get("required", ())
-            for key, value in branch["then"].get("properties", {}).items()
-            if "errorMessage" in value
-        }
-        return keys - (kinds - {kind}) - refused
+    if place.startswith("model"):  # what README's model section says goes with each kind
+        return {
+            "model": {"train", "load", "fixture", "context"},
+            "model:train": {"context"},
+            "model:load": {"features", "classes", "outputs", "sha256", "context"},
+            "model:fixture": {"features", "classes", "outputs", "context"},
+        }[place]
     if place == "entry":  # no subject yet: the subjects, and what any entry takes
         return {s.removesuffix("_entry") for s in defs if s.endswith("_entry")} | {
             "name",

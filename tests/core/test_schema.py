@@ -236,6 +236,35 @@ def test_a_new_entry_is_offered_the_subjects_only():
         assert set(applying[0]["then"]["properties"]) == {*SUBJECTS, "name", "marks", "context"}
 
 
+def test_each_model_kind_takes_only_its_own_keys():
+    """What an editor completes in ``model:``: before a kind, the kinds; after one, only the keys
+    that go with it. Every key is defined in the branches (the section's own properties only
+    name them, hidden from completion), so no kind's key shows under another's."""
+    model = SCHEMA["properties"]["model"]
+    assert all(p.get("doNotSuggest") for k, p in model["properties"].items() if k != "context")
+    offered = {}
+    for kind in ("train", "load", "fixture", None):
+        instance = {kind: "x"} if kind else {}
+        offered[kind] = {
+            key
+            for branch in model["allOf"]
+            if "if" in branch and jsonschema.Draft202012Validator(branch["if"]).is_valid(instance)
+            for key, value in branch["then"]["properties"].items()
+            if not value.get("doNotSuggest")
+        } - {kind}
+    # train is validated by the section's own definition (hidden); the branch before a kind
+    # offers a copy of what an editor inserts (a $ref beside doNotSuggest loses the key's colon)
+    offer = next(b for b in model["allOf"] if "not" in b.get("if", {}))["then"]["properties"]
+    train = model["properties"]["train"]
+    assert offer["train"] == {k: train[k] for k in ("description", "type", "required", "examples")}
+    assert offered == {
+        "train": set(),
+        "load": {"features", "classes", "outputs", "sha256"},
+        "fixture": {"features", "classes", "outputs"},
+        None: {"train", "load", "fixture"},
+    }
+
+
 def _properties(node: Any, where: str):
     """Every property schema, with where it is."""
     if isinstance(node, dict):
@@ -260,6 +289,10 @@ def test_every_property_has_a_description_and_an_example_that_is_valid():
         target = SCHEMA["$defs"][prop["$ref"].split("/")[-1]] if "$ref" in prop else prop
         assert target.get("description"), where
         if "errorMessage" in target:  # a key refused in this place
+            continue
+        if set(target) == {"description", "doNotSuggest"}:  # defined in the branch it goes with
+            real = SCHEMA["$defs"][f"model_{where.rsplit('.', 1)[1]}"]
+            assert real["description"] == target["description"], where
             continue
         assert target.get("examples"), where
         validator = jsonschema.Draft202012Validator({**target, "$defs": SCHEMA["$defs"]})
