@@ -1,7 +1,7 @@
 """What an editor offers in an expectation file (issue 17, item 5): ``schema.json`` as a real
 YAML language server reads it, not as the plugin does.
 
-    python -m benchmarks.editor_completion [--server CMD] [--schema PATH] [--json]
+    python -m benchmarks.editor_completion [--server CMD] [--schema PATH] [--modeline] [--json]
 
 Starts the server (``--server``, else ``$YAML_LANGUAGE_SERVER``, else
 ``npx --no yaml-language-server``, which never downloads it; ``--stdio`` is added) and talks
@@ -183,8 +183,11 @@ class Server:
             self.process.wait()
 
 
-def start(command: list[str], folder: Path, schema_path: Path) -> tuple[Server, str]:
-    """The server started and configured for featureprobe_*.yaml; its name and version."""
+def start(
+    command: list[str], folder: Path, schema_path: Path, modeline: bool
+) -> tuple[Documents, str]:
+    """The server started, with the schema mapped to featureprobe_*.yaml in its settings or
+    named by each document's modeline; where documents open, and the server's version."""
     server = Server(command, ROOT)
     result = server.request(
         "initialize",
@@ -202,10 +205,10 @@ def start(command: list[str], folder: Path, schema_path: Path) -> tuple[Server, 
         },
     )
     server.notify("initialized", {})
+    uri = schema_path.resolve().as_uri()
+    globs = ["featureprobe_*.yaml", "**/featureprobe_*.yaml"]
     yaml = {
-        "schemas": {
-            schema_path.resolve().as_uri(): ["featureprobe_*.yaml", "**/featureprobe_*.yaml"]
-        },
+        "schemas": {} if modeline else {uri: globs},
         "schemaStore": {"enable": False},
         "validate": True,
         "completion": True,
@@ -214,20 +217,24 @@ def start(command: list[str], folder: Path, schema_path: Path) -> tuple[Server, 
     }
     server.settings = {"yaml": yaml, "": {"yaml": yaml}}
     server.notify("workspace/didChangeConfiguration", {"settings": {"yaml": yaml}})
-    ready(server, folder)
+    documents = Documents(
+        server, folder, f"# yaml-language-server: $schema={uri}" if modeline else ""
+    )
+    ready(documents)
     info = result.get("serverInfo") or {}
-    return server, f"{info.get('name', 'yaml-language-server')} {info.get('version', '')}".strip()
+    return (
+        documents,
+        f"{info.get('name', 'yaml-language-server')} {info.get('version', '')}".strip(),
+    )
 
 
-def ready(server: Server, folder: Path) -> None:
+def ready(documents: Documents) -> None:
     """Wait until the server applies the schema (a first completion asked before it does
     finds none): an unknown top-level key is reported once it has."""
     deadline = time.monotonic() + TIMEOUT
-    for attempt in range(1000):
-        uri = (folder / f"featureprobe_ready_{attempt}.yaml").as_uri()
-        document = {"uri": uri, "languageId": "yaml", "version": 1, "text": "not_a_key: 1\n"}
-        server.notify("textDocument/didOpen", {"textDocument": document})
-        if server.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"]:
+    while True:
+        uri = documents.open("not_a_key: 1\n")
+        if documents.server.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"]:
             return
         if time.monotonic() > deadline:
             raise RuntimeError(f"the schema was not applied in {TIMEOUT:g} s")
@@ -235,14 +242,19 @@ def ready(server: Server, folder: Path) -> None:
 
 
 class Documents:
-    """Files opened in the server, each under a new name in one temporary folder."""
+    """Files opened in the server, each under a new name in one temporary folder; with a
+    modeline, it is their first line (``shift``: 1) and their names match no schema mapping."""
 
-    def __init__(self, server: Server, folder: Path) -> None:
-        self.server, self.folder, self.count = server, folder, 0
+    def __init__(self, server: Server, folder: Path, modeline: str) -> None:
+        self.server, self.folder, self.count, self.modeline = server, folder, 0, modeline
+        self.shift = 1 if modeline else 0
 
     def open(self, text: str) -> str:
         self.count += 1
-        path = self.folder / f"featureprobe_{self.count}.yaml"
+        name = "expectations" if self.modeline else "featureprobe"
+        path = self.folder / f"{name}_{self.count}.yaml"
+        if self.modeline:
+            text = f"{self.modeline}\n{text}"
         path.write_text(text, encoding="utf-8")
         uri = path.as_uri()
         document = {"uri": uri, "languageId": "yaml", "version": 1, "text": text}
@@ -263,6 +275,7 @@ def completion(documents: Documents, text: str) -> list[str]:
     """The keys the server offers at the cursor (property items; values and snippets left out)."""
     text, where = position(text, CURSOR)
     uri = documents.open(text)
+    where["line"] += documents.shift
     result = documents.server.request(
         "textDocument/completion", {"textDocument": {"uri": uri}, "position": where}
     )
@@ -275,6 +288,7 @@ def hover(documents: Documents, text: str, key: str) -> str:
     name = key.rsplit(".", 1)[-1]
     text_at, where = position(text.replace(f"{name}:", f"{CURSOR}{name}:", 1), CURSOR)
     uri = documents.open(text_at)
+    where["line"] += documents.shift
     result = documents.server.request(
         "textDocument/hover", {"textDocument": {"uri": uri}, "position": where}
     )
@@ -294,7 +308,7 @@ def diagnostics(documents: Documents, text: str) -> list[str]:
     uri = documents.open(text)
     params = documents.server.wait_for("textDocument/publishDiagnostics", uri)
     return [
-        f"{d['range']['start']['line'] + 1}: {' '.join(d['message'].split())}"
+        f"{d['range']['start']['line'] + 1 - documents.shift}: {' '.join(d['message'].split())}"
         for d in params["diagnostics"]
     ]
 
@@ -356,13 +370,13 @@ def server_command(option: str | None) -> list[str] | None:
     return [*command, "--stdio"]
 
 
-def run(command: list[str], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
+def run(command: list[str], schema_path: Path, modeline: bool) -> dict[str, Any]:
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        server, version = start(command, folder, schema_path)
+        documents, version = start(command, folder, schema_path, modeline)
+        server = documents.server
         try:
-            documents = Documents(server, folder)
             rows = []
             for place, (text, kind) in PLACES.items():
                 offered = completion(documents, text)
@@ -375,7 +389,7 @@ def run(command: list[str], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
             server.close()
     return {
         "server": version,
-        "schema": str(schema_path),
+        "schema": f"{schema_path} by {'a modeline' if modeline else 'yaml.schemas'}",
         "completion": rows,
         "hover": hovers,
         "diagnostics": broken,
@@ -404,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--schema", type=Path, default=SCHEMA_PATH, help="the schema (default: the package's)"
     )
+    parser.add_argument(
+        "--modeline", action="store_true", help="name the schema in a modeline, not in settings"
+    )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     args = parser.parse_args(argv)
     command = server_command(args.server)
@@ -411,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: yaml-language-server is not installed (see --server)")
         return 0
     try:
-        found = run(command, args.schema)
+        found = run(command, args.schema, args.modeline)
     except (RuntimeError, OSError) as error:
         print(f"skipped: {shlex.join(command)} did not answer as a language server ({error})")
         return 0
