@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 HANDOVER = "featureprobe_report"
 
 
+class WorkerProblem(RuntimeError):
+    """A pytest-xdist worker could not make its sections of the report."""
+
+
 class ReportPlugin:
     """Registered by ``--featureprobe-report DIR``: writes the report of the run's models."""
 
@@ -100,7 +104,10 @@ class ReportPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         config = session.config
         if hasattr(config, "workerinput"):  # an xdist worker: hand the controller its part
-            config.workeroutput[HANDOVER] = self.handover(session)
+            try:
+                config.workeroutput[HANDOVER] = self.handover(session)
+            except Exception as exc:  # the controller says so; the run's results stand
+                config.workeroutput[HANDOVER] = {"problem": f"{type(exc).__name__}: {exc}"}
             return
         try:
             from ..report import write_report
@@ -110,6 +117,8 @@ class ReportPlugin:
             else:
                 entries = self.entries(session)
             self.written = write_report(self.directory, entries)
+        except WorkerProblem as exc:
+            self.problem = f"could not be written: {exc}"
         except Exception as exc:  # a report must not hide the run's results
             self.problem = f"could not be written: {type(exc).__name__}: {exc}"
 
@@ -155,11 +164,14 @@ class ReportPlugin:
         from ..report.transfer import entry_from_text
         from .coordination import drop_run_folders, run_folder
 
-        runs = {str(h.get("run")) for h in self.handed}  # the workers' one run id
+        runs = {str(h["run"]) for h in self.handed if "run" in h}  # the workers' one run id
         folder = run_folder(config, HANDOVER, next(iter(runs))) if len(runs) == 1 else None
         try:
+            problems = [h["problem"] for h in self.handed if "problem" in h]
+            if problems:  # no report that lacks a worker's sections
+                raise WorkerProblem(f"on a worker, {problems[0]}")
             # Every worker collects the whole run: the first that sent a layout gives it.
-            first = next((h for h in self.handed if h["files"] or h["fixture_items"]), None)
+            first = next((h for h in self.handed if h.get("files") or h.get("fixture_items")), None)
             files = [(f, [(n, i) for n, i in items]) for f, items in (first or {}).get("files", [])]
             fixture_items = list((first or {}).get("fixture_items", []))
             made: dict[str, tuple[int, ReportEntry]] = {}

@@ -144,6 +144,26 @@ def test_a_run_split_over_workers_reports_as_the_serial_run(toy, how):
     assert_same_report(page, (toy.path / "p" / "index.html").read_text(encoding="utf-8"))
 
 
+@pytest.mark.system
+def test_a_worker_that_cannot_hand_over_its_sections_leaves_no_report(toy):
+    """A worker whose sections fail: the controller says so and writes no partial page; the
+    run's outcomes stand."""
+    toy.makeconftest(
+        toy.path.joinpath("conftest.py").read_text() + "\n\ndef pytest_configure(config):\n"
+        "    if hasattr(config, 'workerinput'):\n"
+        "        import pytest_featureprobe.report.transfer as transfer\n\n"
+        "        def broken(entry):\n"
+        "            raise RuntimeError('boom')\n\n"
+        "        transfer.entry_to_text = broken\n"
+    )
+    result = toy.runpytest_subprocess("-n", "2", "--featureprobe-report", "p")
+    assert result.parseoutcomes() == {"passed": 3, "failed": 7}
+    result.stdout.fnmatch_lines(
+        ["featureprobe report could not be written: on a worker, RuntimeError: boom"]
+    )
+    assert not (toy.path / "p").exists()
+
+
 def test_a_failing_report_is_not_the_same_report():
     """The comparison above can fail: a section whose figure data moved is told apart."""
     sweep = run_sweep(logits_model(), order=2)
