@@ -120,21 +120,24 @@ class ProbeSession:
     def _trained(self, encoded: Any, spec: TrainSpec, description: str) -> TrainedClassifier:
         """``train_classifier``, telling ``notice`` when a training starts and ends."""
         notice = self.notice
-        if notice is None:
-            return train_classifier(encoded, spec, self.cache)
         started: list[bool] = []
 
         def starting() -> None:
             started.append(True)
-            notice("started", description, None)
+            if notice is not None:
+                notice("started", description, None)
 
         try:
             trained = train_classifier(encoded, spec, self.cache, on_training=starting)
-        except BaseException:  # an error or Ctrl-C: the line is ended, the exception goes on
-            if started:
+        except BaseException as exc:  # an error or Ctrl-C: the line is ended, the exception goes on
+            if started and notice is not None:
                 notice("stopped", description, None)
+            if isinstance(exc, KeyboardInterrupt):
+                # A fresh one from this frame: the signal can land in a TensorFlow frame whose
+                # tb_lineno is None, and pytest's report of the interruption then crashes.
+                raise KeyboardInterrupt from None
             raise
-        if started:
+        if started and notice is not None:
             notice("finished", description, trained.seconds)
         return trained
 
