@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..contexts import predict_rows
 from ..errors import UPDATE_HINT, SpecError, quoted
 from ..expectations.outcome import CheckContext, Outcome
 from ..features import feature_name
@@ -135,7 +136,7 @@ class BandLimit:
         rows = None
         means = np.zeros((0, len(baseline.classes)))
         if baseline.rows is not None:
-            after = context.model.predict_proba(baseline.rows.encoded(baseline.space))
+            after = predict_rows(context.model, baseline.rows.encoded(baseline.space))
             means = slice_means(baseline.rows, after, baseline.space, cells.slices)
             rows = (baseline.rows, after, baseline.space)
         today = (baseline.current(context.sweep), means)
@@ -167,7 +168,7 @@ class ChurnLimit:
                 f"churn check or on the zero vector); write it anew with {UPDATE_HINT}",
                 key="drift",  # the drift item's own line, not its context's
             )
-        after = context.model.predict_proba(baseline.rows.encoded(baseline.space))
+        after = predict_rows(context.model, baseline.rows.encoded(baseline.space))
         return check_churn(
             baseline.rows,
             after,

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import plural
 from ..expectations.outcome import MAX_LISTED, Outcome, text_table
+from ..multihot import BLOCK_BYTES, MultiHot
 
 if TYPE_CHECKING:
     from ..features import FeatureSpace
@@ -44,9 +45,10 @@ class RowPredictions:
         names = [space.names(np.flatnonzero(row > 0)) for row in rows]
         return cls(names, np.asarray(counts, dtype=np.int64), np.asarray(probabilities, float))
 
-    def encoded(self, space: FeatureSpace) -> np.ndarray:
-        """The rows, multi-hot in ``space`` (the baseline's, which today's must equal)."""
-        return space.encode_sets(self.features)
+    def encoded(self, space: FeatureSpace) -> MultiHot:
+        """The rows, multi-hot in ``space`` (the baseline's, which today's must equal), held as
+        positions: a baseline of a large vocabulary's rows is never one dense matrix."""
+        return MultiHot.from_positions([space.indices(f) for f in self.features], len(space))
 
     def records(self, digits: int) -> list[dict[str, Any]]:
         return [
@@ -88,12 +90,11 @@ def slice_positions(
     position order (a slice's rows: those that hold all of its features)."""
     rows = before.encoded(space)
     weights = before.counts.astype(np.float64)
-    sizes = rows.T.astype(np.float64) @ weights
+    sizes = rows.counts(weights)
     frequent = np.flatnonzero(sizes >= min_rows)
     frequent = frequent[np.argsort(-sizes[frequent], kind="stable")][:MAX_SLICE_FEATURES]
     frequent.sort()
-    part = rows[:, frequent].astype(np.float64)
-    pair_sizes = part.T @ (part * weights[:, None])
+    pair_sizes = _pair_sizes(rows, frequent, weights)
     columns = _columns(space, frequent)
     found = []
     for a in range(len(frequent)):
@@ -126,10 +127,30 @@ def slice_sums(
     return sums, sizes
 
 
+def _pair_sizes(rows: MultiHot, frequent: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(k, k): the count-weighted number of rows holding both of two ``frequent`` positions
+    (the diagonal: one), from the rows dense only over those k positions, a block at a time."""
+    column = np.full(rows.width, -1, dtype=np.int64)
+    column[frequent] = np.arange(len(frequent))
+    part = rows.restrict(column >= 0)
+    sizes = np.zeros((len(frequent), len(frequent)))
+    step = max(1, BLOCK_BYTES // max(8 * len(frequent), 1))
+    for start in range(0, len(part), step):
+        stop = min(start + step, len(part))
+        bounds = part.indptr[start : stop + 1]
+        block = np.zeros((stop - start, len(frequent)))
+        block[
+            part.row_ids[bounds[0] : bounds[-1]] - start,
+            column[part.indices[bounds[0] : bounds[-1]]],
+        ] = 1.0
+        sizes += block.T @ (block * weights[start:stop, None])
+    return sizes
+
+
 def _rows_holding(before: RowPredictions, space: FeatureSpace) -> list[np.ndarray]:
     """Per feature position, the (sorted) distinct rows that hold it."""
-    rows = before.encoded(space) > 0
-    return [np.flatnonzero(rows[:, p]) for p in range(rows.shape[1])]
+    starts, rows = before.encoded(space).by_position
+    return [rows[starts[p] : starts[p + 1]] for p in range(len(space))]
 
 
 def _member(holding: list[np.ndarray], positions: Sequence[int], n_rows: int) -> np.ndarray:
