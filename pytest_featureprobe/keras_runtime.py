@@ -7,7 +7,8 @@ probes its devices, file descriptor 2 goes to a temporary file, and only the lin
 such log lines are written back. ``TF_CPP_MIN_LOG_LEVEL`` is set to 2 for that import only, when
 the user has not set it; a user who sets it to 0 or 1 sees everything. ``TF_ENABLE_ONEDNN_OPTS``
 is never touched (it changes the numbers). ``start_keras_quietly`` also quietens TensorFlow's
-Python logger (the command line uses it). Imports nothing of ours.
+Python logger (the command line uses it). ``ctrl_c_kept`` keeps a Ctrl-C that TensorFlow's import
+would lose. Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import ModuleType
 
@@ -44,7 +47,7 @@ def load_keras() -> ModuleType:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if not _started:
         _started = True
-        with start_up_lines_dropped():
+        with ctrl_c_kept(), start_up_lines_dropped():
             import keras
 
             if keras.backend.backend() == "tensorflow":
@@ -54,6 +57,55 @@ def load_keras() -> ModuleType:
     import keras
 
     return keras
+
+
+class _CtrlC:
+    """The SIGINT handler inside ``ctrl_c_kept``: notes the press, then raises as Python's does."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def ctrl_c_kept() -> Iterator[Callable[[], None]]:
+    """A Ctrl-C inside is a KeyboardInterrupt on leaving, whatever became of it in between.
+
+    A KeyboardInterrupt raised while a native module initialises comes out of TensorFlow's import
+    as ``ImportError: initialization failed``, and one raised inside a library's ``except
+    ImportError`` (or bare ``except``) is lost, so the training it interrupted went on. Here the
+    press is noted too: any exception that leaves after it is replaced by KeyboardInterrupt, and
+    a press that vanished is raised at the end or by the function yielded (call it between steps).
+    Only in the main thread with Python's own handler in place (another handler is the caller's
+    choice, kept); nested uses share the outermost one.
+    """
+    current = signal.getsignal(signal.SIGINT)
+    if isinstance(current, _CtrlC):
+        yield current.check
+        return
+    if current is not signal.default_int_handler or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield lambda: None
+        return
+    guard = _CtrlC()
+    signal.signal(signal.SIGINT, guard)
+    try:
+        yield guard.check
+    except BaseException:
+        if guard.pressed:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, current)
+    guard.check()
 
 
 @contextmanager

@@ -27,7 +27,7 @@ import numpy as np
 from .data import LabelledData
 from .errors import ModelError, SpecError, did_you_mean, quoted
 from .features import MultiHot
-from .keras_runtime import load_keras
+from .keras_runtime import ctrl_c_kept, load_keras
 from .model_cache import CacheWarning, ModelCache
 
 __all__ = ["ACTIVATIONS", "CacheWarning", "ModelCache", "TrainSpec", "train_classifier"]
@@ -266,7 +266,7 @@ def steps_per_call(n_inputs: int, n_classes: int, spec: TrainSpec, steps: int) -
     return max(1, min(steps, int(CALL_SECONDS / per_step)))
 
 
-def _fit(data: LabelledData, spec: TrainSpec):
+def _fit(data: LabelledData, spec: TrainSpec, between_calls: Callable[[], None] | None = None):
     steps = spec.check_steps(len(data.y))
     # One fit, one data iterator (Keras keeps it across epochs when steps_per_epoch is given),
     # each epoch one graph call of ``chunk`` steps; the dataset holds exactly ``steps``
@@ -275,7 +275,18 @@ def _fit(data: LabelledData, spec: TrainSpec):
     model = compiled_classifier(data, spec, steps_per_execution=chunk)
     dataset = training_dataset(data, spec)
     calls = math.ceil(steps / chunk)
-    history = model.fit(dataset, epochs=calls, steps_per_epoch=chunk, shuffle=False, verbose=0)
+    callbacks = []
+    if between_calls is not None:  # each epoch is one graph call
+        keras = load_keras()
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: between_calls()))
+    history = model.fit(
+        dataset,
+        epochs=calls,
+        steps_per_epoch=chunk,
+        shuffle=False,
+        verbose=0,
+        callbacks=callbacks,
+    )
     check_finished(model, history.history.get("loss", []), steps)
     return model, steps
 
@@ -373,8 +384,9 @@ def _train(
         )
     if on_training is not None:
         on_training()
-    model, steps = _fit(data, spec)
-    accuracy = training_accuracy(model, data)
+    with ctrl_c_kept() as stop_if_pressed:  # a Ctrl-C that TensorFlow's import ate stops it too
+        model, steps = _fit(data, spec, stop_if_pressed)
+        accuracy = training_accuracy(model, data)
     seconds = time.perf_counter() - started
     if cache is not None:
         meta = {"accuracy": accuracy, "steps": steps, "seconds": seconds, "spec": spec.to_dict()}

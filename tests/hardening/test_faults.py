@@ -1048,16 +1048,19 @@ def test_ctrl_c_during_a_long_training_stops_it_at_once_and_caches_nothing(tmp_p
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    while not ready.exists() and trainer.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert ready.exists(), trainer.communicate()[1]
-    time.sleep(3)  # the first graph calls are traced and running
-    assert trainer.poll() is None
-    os.kill(trainer.pid, signal.SIGINT)
-    sent = time.monotonic()
-    out, err = trainer.communicate(timeout=60)
-    waited = time.monotonic() - sent
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and trainer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), trainer.communicate()[1]
+        time.sleep(3)  # the first graph calls are traced and running
+        assert trainer.poll() is None
+        os.kill(trainer.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, err = trainer.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        _ended(trainer)
     # About 0.5 s idle (README; benchmarks measure it); loose for loaded CI machines, far below
     # one graph call of ten million steps.
     assert waited < 30, f"Ctrl-C took {waited:.1f} s to stop the training"
@@ -1094,18 +1097,25 @@ def test_ctrl_c_while_pytest_trains_a_model_is_pytests_interruption_and_caches_n
         target=lambda: output.extend(iter(lambda: os.read(descriptor, 4096), b""))
     )
     reader.start()
-    deadline = time.monotonic() + 120
-    while b"featureprobe: training" not in b"".join(output) and time.monotonic() < deadline:
-        if run.poll() is not None:
-            break
-        time.sleep(0.05)
-    time.sleep(3)  # TensorFlow imported, the first graph calls running
-    assert run.poll() is None, b"".join(output).decode()
-    os.kill(run.pid, signal.SIGINT)
-    sent = time.monotonic()
-    run.wait(timeout=60)
-    waited = time.monotonic() - sent
-    reader.join(timeout=10)
+    try:
+        deadline = time.monotonic() + 120
+        while b"featureprobe: training" not in b"".join(output) and time.monotonic() < deadline:
+            if run.poll() is not None:
+                break
+            time.sleep(0.05)
+        time.sleep(3)  # TensorFlow importing or imported, the first graph calls running
+        assert run.poll() is None, b"".join(output).decode()
+        os.kill(run.pid, signal.SIGINT)
+        sent = time.monotonic()
+        try:
+            run.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("Ctrl-C did not end the run:\n" + b"".join(output).decode(errors="replace"))
+        waited = time.monotonic() - sent
+    finally:
+        _ended(run)  # never left training ten million steps
+        reader.join(timeout=10)
+        run.stdout.close()
     text = b"".join(output).decode(errors="replace")
     # About 0.5 s on an idle machine; the bound is loose for loaded CI machines, and still far
     # below one graph call of all 10,000,000 steps (minutes), which the old code waited for.
@@ -1114,3 +1124,103 @@ def test_ctrl_c_while_pytest_trains_a_model_is_pytests_interruption_and_caches_n
     assert "KeyboardInterrupt" in text
     assert "featureprobe: training dense classifier on problems.csv (seed 0)... stopped" in text
     assert not list((tmp_path / ".pytest_cache").rglob("weights.npz"))
+
+
+def _ended(process: subprocess.Popen) -> None:
+    """Kill a child that a failed test would leave running (training for hours)."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler for the test (what ``ctrl_c_kept`` steps in for)."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield signal
+    signal.signal(signal.SIGINT, before)
+
+
+def _pressed_and_caught(signal) -> None:
+    """Ctrl-C, caught the way TensorFlow's import can: native initialisation turns it into an
+    ImportError, a library's ``except`` drops it."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # the handler's KeyboardInterrupt ends the sleep
+    except KeyboardInterrupt:
+        return
+    raise AssertionError("SIGINT was not delivered")
+
+
+def test_a_ctrl_c_turned_into_an_import_error_leaves_as_keyboard_interrupt(python_sigint):
+    from pytest_featureprobe.keras_runtime import ctrl_c_kept
+
+    with pytest.raises(KeyboardInterrupt), ctrl_c_kept():
+        _pressed_and_caught(python_sigint)
+        raise ImportError("initialization failed")
+    assert python_sigint.getsignal(python_sigint.SIGINT) is python_sigint.default_int_handler
+
+
+def test_a_ctrl_c_a_library_dropped_is_raised_between_steps_and_on_leaving(python_sigint):
+    from pytest_featureprobe.keras_runtime import ctrl_c_kept
+
+    steps_after = []
+    with pytest.raises(KeyboardInterrupt), ctrl_c_kept() as stop_if_pressed:
+        _pressed_and_caught(python_sigint)
+        steps_after.append("the library went on")
+        with pytest.raises(KeyboardInterrupt):
+            stop_if_pressed()
+    assert steps_after == ["the library went on"]
+    assert python_sigint.getsignal(python_sigint.SIGINT) is python_sigint.default_int_handler
+
+
+def test_without_ctrl_c_errors_pass_unchanged_and_another_handler_is_kept(python_sigint):
+    from pytest_featureprobe.keras_runtime import ctrl_c_kept
+
+    with pytest.raises(ImportError, match="no such module"), ctrl_c_kept() as stop_if_pressed:
+        stop_if_pressed()  # no press: nothing
+        raise ImportError("no such module")
+    with ctrl_c_kept():
+        pass
+    python_sigint.signal(python_sigint.SIGINT, python_sigint.SIG_IGN)  # the caller's choice
+    with ctrl_c_kept():
+        assert python_sigint.getsignal(python_sigint.SIGINT) is python_sigint.SIG_IGN
+
+
+def test_a_ctrl_c_dropped_during_training_stops_it_and_caches_nothing(
+    python_sigint, tmp_path, monkeypatch
+):
+    """A press that something inside the training swallowed still ends it: KeyboardInterrupt,
+    and the cache holds no entry."""
+    real_accuracy = training.training_accuracy
+
+    def accuracy_after_a_dropped_press(model, data):
+        _pressed_and_caught(python_sigint)
+        return real_accuracy(model, data)
+
+    monkeypatch.setattr(training, "training_accuracy", accuracy_after_a_dropped_press)
+    data = prepare(read_table(SEED_CSV), "problems", "results")
+    cache = ModelCache(tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(data, TrainSpec(hidden=(4,), steps=5), cache)
+    models = tmp_path / "cache" / "models"
+    assert not models.exists() or list(models.iterdir()) == []
+
+
+def test_the_fit_asks_between_graph_calls_whether_to_stop():
+    """``_fit`` calls ``between_calls`` after each graph call, so a press is acted on there."""
+    data = prepare(read_table(SEED_CSV), "problems", "results")
+    spec = TrainSpec(hidden=(4,), steps=20_000, batch_size=1)
+    chunk = training.steps_per_call(len(data.space), len(data.classes), spec, spec.steps)
+    assert chunk < spec.steps  # several calls
+    asked = []
+
+    def stop() -> None:
+        asked.append(True)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        training._fit(data, spec, stop)
+    assert asked == [True]  # after the first call, not after all of them
