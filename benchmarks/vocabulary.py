@@ -6,7 +6,9 @@ An expectation file runs through the runner (``FileRun``), as pytest would run i
 zero vector (the token space's default context) and two in ``{rows: training, sample: 1000}``:
 all 50,000 training rows are read (as positions), 1,000 of them drawn with the seed, and the
 in-context sweep applies every single to each (35 million applications; a context of all the rows
-would be 50 times that, the cost that ``sample:`` is for), plus an ``adding:`` check row by row.
+would be 50 times that, the cost that ``sample:`` is for), plus an ``adding:`` check row by row,
+and a churn gate on the same rows (``--featureprobe-update``'s path: its baseline written, read
+back, its rows predicted again and counted slice by slice).
 
 ``python -m benchmarks.vocabulary`` prints the rows; ``python -m benchmarks --only vocabulary``
 puts them in the table. Dense, the training matrix alone would be rows x tokens x 4 bytes (7 GB);
@@ -52,7 +54,8 @@ def write_data(path: Path, rows: int, tokens: int, per_row: int, seed: int = 0) 
 
 
 def expectations(spec: dict[str, Any], sample: int) -> str:
-    """The expectation file: one item on the zero vector, two on a sample of training rows."""
+    """The expectation file: one item on the zero vector, two on a sample of training rows, and
+    a churn gate on the same sample (its baseline written, then read back and checked)."""
     options = ", ".join(f"{k}: {json.dumps(v)}" for k, v in spec.items())
     context = f"{{rows: training, sample: {sample}, seed: 0}}"
     return (
@@ -62,6 +65,8 @@ def expectations(spec: dict[str, Any], sample: int) -> str:
         "  - alone: t0\n    predicts: spam\n"
         f"  - alone: t0\n    predicts: spam\n    context: {context}\n"
         f"  - adding: t0\n    raises: spam\n    context: {context}\n"
+        f"drift:\n  context: {context}\n  max_churn: 0.02\n"
+        "  slice_churn: {max: 0.3, min_rows: 20}\n"
     )
 
 
@@ -84,8 +89,9 @@ def measure(
         write_data(folder / "vocabulary.csv", rows, tokens, per_row)
         path = folder / "featureprobe_vocabulary.yaml"
         path.write_text(expectations(spec, sample), encoding="utf-8")
-        run = FileRun(path, ProbeSession(), RunSettings(roots=[folder], invocation_dir=folder))
-        zero, on_rows, adding = run.collect()
+        settings = RunSettings(roots=[folder], invocation_dir=folder, update=True)
+        run = FileRun(path, ProbeSession(), settings)
+        zero, on_rows, adding, churn = run.collect()
         started = time.perf_counter()
         model = run.build()
         trained = time.perf_counter()
@@ -96,6 +102,9 @@ def measure(
         in_context = time.perf_counter()
         outcomes = [run.check(item).passed for item in (zero, on_rows, adding)]
         done = time.perf_counter()
+        outcomes.append(run.check(churn).passed)  # writes the baseline, reads it back, checks
+        gated = time.perf_counter()
+        baseline_bytes = sum(f.stat().st_size for f in folder.rglob("*.json"))
     return {
         "features": len(model.space),
         "probes": len(sweep),
@@ -108,6 +117,8 @@ def measure(
         "context_probes": len(checked.sweep),
         "context_s": in_context - swept,
         "checks_s": done - in_context,
+        "churn_s": gated - done,
+        "baseline_bytes": baseline_bytes,
         "passed": outcomes,
         "peak_bytes": peak(),
     }
@@ -167,8 +178,9 @@ def vocabulary(plan: Any = None) -> list[Row]:
     context.notes.append(
         f"all {ROWS:,} training rows read as positions and {n:,} drawn; in-context sweep of "
         f"{result['context_probes']:,} probes {seconds(result['context_s'])}, the three items "
-        f"checked (one adding: row by row) {seconds(result['checks_s'])}; "
-        f"passed: {result['passed']}"
+        f"checked (one adding: row by row) {seconds(result['checks_s'])}; a churn gate on "
+        f"the same rows: baseline written ({megabytes(result['baseline_bytes'])}), read back "
+        f"and checked {seconds(result['churn_s'])}; passed: {result['passed']}"
     )
     return [row, context]
 
