@@ -266,7 +266,7 @@ def steps_per_call(n_inputs: int, n_classes: int, spec: TrainSpec, steps: int) -
     return max(1, min(steps, int(CALL_SECONDS / per_step)))
 
 
-def _fit(data: LabelledData, spec: TrainSpec, between_calls: Callable[[], None] | None = None):
+def _fit(data: LabelledData, spec: TrainSpec, between_calls: Callable[[], None] = lambda: None):
     steps = spec.check_steps(len(data.y))
     # One fit, one data iterator (Keras keeps it across epochs when steps_per_epoch is given),
     # each epoch one graph call of ``chunk`` steps; the dataset holds exactly ``steps``
@@ -275,17 +275,9 @@ def _fit(data: LabelledData, spec: TrainSpec, between_calls: Callable[[], None] 
     model = compiled_classifier(data, spec, steps_per_execution=chunk)
     dataset = training_dataset(data, spec)
     calls = math.ceil(steps / chunk)
-    callbacks = []
-    if between_calls is not None:  # each epoch is one graph call
-        keras = load_keras()
-        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: between_calls()))
+    ask = load_keras().callbacks.LambdaCallback(on_epoch_end=lambda *_: between_calls())
     history = model.fit(
-        dataset,
-        epochs=calls,
-        steps_per_epoch=chunk,
-        shuffle=False,
-        verbose=0,
-        callbacks=callbacks,
+        dataset, epochs=calls, steps_per_epoch=chunk, shuffle=False, verbose=0, callbacks=[ask]
     )
     check_finished(model, history.history.get("loss", []), steps)
     return model, steps

@@ -356,7 +356,7 @@ def test_a_training_stopped_by_ctrl_c_ends_its_line_and_goes_on(tmp_path, monkey
 
     from pytest_featureprobe import training
 
-    def interrupted(data, spec):
+    def interrupted(data, spec, between_calls):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(training, "_fit", interrupted)
