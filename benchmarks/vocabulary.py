@@ -151,13 +151,15 @@ def vocabulary(plan: Any = None) -> list[Row]:
     the zero-vector sweep, then the sweep in the sampled training rows (peak of the whole run)."""
     result = run()
     dense = ROWS * result["features"] * 4
-    row = Row(
+
+    def peak_row(what: str, peak: int) -> Row:
+        dense_text = f"{megabytes(dense)} (the training matrix dense, alone)"
+        ratio = f"{peak / dense:.2f}"
+        return Row(what, megabytes(peak), dense_text, ratio, "< 2 GB", verdict(peak < TARGET_BYTES))
+
+    row = peak_row(
         f"{ROWS:,} rows x {result['features']:,} tokens: train and sweep singles, peak memory",
-        megabytes(result["peak_swept_bytes"]),
-        f"{megabytes(dense)} (the training matrix dense, alone)",
-        f"{result['peak_swept_bytes'] / dense:.2f}",
-        "< 2 GB",
-        verdict(result["peak_swept_bytes"] < TARGET_BYTES),
+        result["peak_swept_bytes"],
     )
     row.notes.append(
         f"train {seconds(result['train_s'])} ({result['steps']:,} steps, training accuracy "
@@ -166,14 +168,10 @@ def vocabulary(plan: Any = None) -> list[Row]:
     )
     n = result["context_rows"]
     applications = n * result["context_probes"]
-    context = Row(
+    context = peak_row(
         f"then in context: singles on {n:,} sampled training rows ({applications:,} "
         "applications), peak memory of the whole run",
-        megabytes(result["peak_bytes"]),
-        f"{megabytes(dense)} (the training rows dense, alone)",
-        f"{result['peak_bytes'] / dense:.2f}",
-        "< 2 GB",
-        verdict(result["peak_bytes"] < TARGET_BYTES),
+        result["peak_bytes"],
     )
     context.notes.append(
         f"all {ROWS:,} training rows read as positions and {n:,} drawn; in-context sweep of "
