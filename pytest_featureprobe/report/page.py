@@ -113,9 +113,11 @@ def _entry_html(number: int, entry: ReportEntry) -> tuple[str, str]:
         parts += [results, "</section>"]
         row = f"<tr><td>{link}</td><td>-</td><td>{tests}</td><td>{outcome}</td><td>-</td></tr>"
         return "".join(parts), row
+    fingerprint = (  # a callable model has none to show
+        f", fingerprint <code>{escape(sweep.fingerprint)}</code>" if sweep.fingerprint else ""
+    )
     parts.append(
-        f"<p>{escape(sweep.model_description or 'model')}, fingerprint "
-        f"<code>{escape(sweep.fingerprint or '-')}</code>: "
+        f"<p>{escape(sweep.model_description or 'model')}{fingerprint}: "
         f"{plural(len(sweep.space), 'feature', grouped=True)}, "
         f"classes {escape(', '.join(sweep.classes))}; {count(len(sweep))} probes up to order "
         f"{sweep.order}; context: {escape(sweep.context_line().removeprefix('context: '))}.</p>"

@@ -64,6 +64,16 @@ def test_the_page_is_self_contained(tmp_path):
     assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
 
 
+def test_the_fingerprint_is_shown_only_where_the_model_has_one(tmp_path):
+    pytest.importorskip("matplotlib")
+    sweep = logits_model().sweep(order=1)
+    assert sweep.fingerprint is None  # a callable has no weights to fingerprint
+    assert "fingerprint" not in report.write_report(tmp_path / "a", [sweep]).read_text()
+    sweep.fingerprint = "5e2bfe79339c02b8"
+    page = report.write_report(tmp_path / "b", [sweep]).read_text()
+    assert "fingerprint <code>5e2bfe79339c02b8</code>: 6 features" in page
+
+
 def test_an_order_one_sweep_has_no_interaction_matrix(tmp_path):
     pytest.importorskip("matplotlib")
     page = report.write_report(tmp_path, [logits_model().sweep(order=1)]).read_text()
