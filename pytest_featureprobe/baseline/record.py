@@ -21,8 +21,8 @@ from ..features import FeatureSpace
 from ..probes import probe_features
 from ..provenance import library_versions, platform_facts
 from ..sweep import Sweep, prob_column
-from . import numbers
 from .churn import RowPredictions
+from .numbers import CorruptNumber, check_fields, check_probabilities, parse
 from .seed_band import SeedBand
 from .seed_test import SeedCells
 
@@ -208,14 +208,14 @@ class Baseline:
     @classmethod
     def from_text(cls, text: str, path: str | Path) -> Baseline:
         try:
-            data = numbers.parse(text)
+            data = parse(text)
         except json.JSONDecodeError as exc:
             raise BaselineError(
                 f"corrupt baseline: {exc.msg}; recreate it with {UPDATE_HINT}",
                 path=path,
                 line=exc.lineno,
             ) from None
-        except numbers.CorruptNumber as exc:
+        except CorruptNumber as exc:
             raise BaselineError(exc.message, path=path, line=exc.line) from None
         try:
             if data.get("format") != FORMAT_VERSION:
@@ -225,11 +225,11 @@ class Baseline:
                     path=path,
                 )
             classes = tuple(data["classes"])
-            numbers.check_fields(text, data)
+            check_fields(text, data)
             for block, key in (("probes", "p"), ("probes", "center"), ("rows", "p")):
-                numbers.check_probabilities(text, data, block, key, classes)
+                check_probabilities(text, data, block, key, classes)
             return cls._from_data(data)
-        except numbers.CorruptNumber as exc:
+        except CorruptNumber as exc:
             raise BaselineError(exc.message, path=path, line=exc.line) from None
         except BaselineError:
             raise
