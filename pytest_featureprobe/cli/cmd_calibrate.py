@@ -18,6 +18,7 @@ from .common import (
     allow_path_option,
     bounded,
     cache_dir_option,
+    confined_output,
     existing,
     make_session,
     seed_count_arg,
@@ -66,6 +67,8 @@ def _calibrated_file(args: argparse.Namespace) -> tuple[Document, list[int], Pat
         )
     target = Path(args.baseline) if args.baseline else baseline_path(path, drift.baseline)
     check_confined(document, args, None if args.baseline else target)
+    if args.baseline:
+        confined_output(args, target)
     _check_target(target, path, by_name=not args.baseline and not drift.baseline, args=args)
     return document, seeds, target
 

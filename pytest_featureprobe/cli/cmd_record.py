@@ -17,6 +17,7 @@ from .common import (
     YAML_SUFFIXES,
     CommandError,
     allow_path_option,
+    confined_output,
     context_options,
     existing,
     fraction_arg,
@@ -198,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
     if out_path.suffix not in YAML_SUFFIXES:
         raise CommandError(f"--output must be a .yaml file, not {args.output}")
     target = baseline_path(out_path)
+    for written in (out_path, target):  # the file and its baseline, as pytest would confine them
+        confined_output(args, written)
     refuse_to_replace([out_path, target], args.force, "the expectation file and its baseline")
     session = make_session(args)
     pin = None

@@ -19,6 +19,7 @@ from .common import (
     CommandError,
     cache_dir_option,
     confined_input,
+    confined_output,
     csv_list,
     make_session,
     refuse_to_replace,
@@ -100,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     data = confined_input(args, args.data, "data file")
     features, spec = _features(args), _spec(args)
     sidecar = Path(f"{out}{SIDECAR_SUFFIX}")
+    for written in (out, sidecar):
+        confined_output(args, written)
     refuse_to_replace([out, sidecar], args.force, "the model and its sidecar")
     session = make_session(args)
     started = time.monotonic()

@@ -213,13 +213,32 @@ def confined_input(args: argparse.Namespace, given: str, what: str) -> Path:
     """A file the command reads, as an absolute path: refused when it cannot be read or lies
     outside the working directory and the ``--allow-path`` folders (as the files an
     expectation file names are)."""
-    from ..confinement import is_url, outside, outside_refusal, url_refusal
-    from ..errors import ALLOW_HINT as ALLOW_HINT_CORE
     from ..files import resolved
+
+    _refuse_url(given)
+    return _confined(args, given, resolved(existing(given, what)))
+
+
+def confined_output(args: argparse.Namespace, path: Path) -> Path:
+    """A file the command writes, as given: refused when it lies outside the working directory
+    and the ``--allow-path`` folders, the rule pytest applies to what an expectation file makes
+    it write (a file written elsewhere names paths its own pytest run would refuse)."""
+    _refuse_url(str(path))
+    _confined(args, str(path), path)
+    return path
+
+
+def _refuse_url(given: str) -> None:
+    from ..confinement import is_url, url_refusal
 
     if is_url(given):
         raise CommandError(url_refusal(given))
-    path = resolved(existing(given, what))
+
+
+def _confined(args: argparse.Namespace, given: str, path: Path) -> Path:
+    from ..confinement import outside, outside_refusal
+    from ..errors import ALLOW_HINT as ALLOW_HINT_CORE
+
     roots = [Path.cwd(), *(Path(p) for p in getattr(args, "allow_path", None) or [])]
     if outside(path, roots):
         raise CommandError(outside_refusal(given, roots).replace(ALLOW_HINT_CORE, ALLOW_HINT))

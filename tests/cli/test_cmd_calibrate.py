@@ -182,6 +182,21 @@ def test_calibrate_refuses_a_target_before_training_and_changes_nothing(
     assert _bytes(cal_folder) == before
 
 
+def test_calibrate_writes_a_baseline_only_under_the_working_directory(
+    cal_folder, capsys, monkeypatch
+):
+    from pytest_featureprobe import runner
+
+    monkeypatch.setattr(runner, "declared_model", lambda *a: pytest.fail("trained"))
+    before = _bytes(cal_folder)
+    assert cli.main(["calibrate", "featureprobe_cal.yaml", "--baseline", "../gate.json"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"featureprobe: error: ../gate.json is outside the project ({cal_folder}); allow its "
+        "folder with --allow-path DIR"
+    )
+    assert _bytes(cal_folder) == before and not (cal_folder.parent / "gate.json").exists()
+
+
 def test_calibrate_declared_baseline_replaces_a_baseline_and_with_force_any_file(
     cal_folder, capsys
 ):

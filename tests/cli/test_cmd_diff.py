@@ -15,7 +15,8 @@ from .support import featureprobe
 
 
 @pytest.fixture
-def recorded(saved_model, tmp_path) -> Path:
+def recorded(saved_model, tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # the command writes only under its working directory
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out), "--order", "2"]) == 0
     return tmp_path / "__featureprobe__" / "featureprobe_m.json"

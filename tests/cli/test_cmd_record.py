@@ -76,7 +76,8 @@ def test_record_writes_a_file_that_passes_under_pytest(
     assert any("featureprobe_model.yaml::drift" in ln and "max_abs_delta" in ln for ln in passed)
 
 
-def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys):
+def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the files are named as the working directory sees them
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
     first = out.read_text()
@@ -86,8 +87,8 @@ def test_record_refuses_to_overwrite_without_force(saved_model, tmp_path, capsys
     stored = (tmp_path / "__featureprobe__/featureprobe_m.json").read_bytes()
     size, lines = len(stored), stored.count(b"\n")
     assert one_line(capsys.readouterr().err) == (
-        f"featureprobe: error: {out} (17 bytes, 1 line) and "
-        f"{tmp_path}/__featureprobe__/featureprobe_m.json ({size} bytes, {lines} lines) exist; "
+        "featureprobe: error: featureprobe_m.yaml (17 bytes, 1 line) and "
+        f"__featureprobe__/featureprobe_m.json ({size} bytes, {lines} lines) exist; "
         "pass "
         "--force to replace the expectation file and its baseline (what they hold now is lost)"
     )
@@ -180,6 +181,7 @@ def test_record_pin_writes_the_model_digest_and_sweep_checks_one(
 ):
     import hashlib
 
+    monkeypatch.chdir(tmp_path)
     digest = hashlib.sha256(saved_model.read_bytes()).hexdigest()
     out = tmp_path / "new" / "featureprobe_m.yaml"  # a folder that does not exist yet
     assert cli.main(["record", str(saved_model), "-o", str(out), "--pin"]) == 0
@@ -225,7 +227,8 @@ def test_two_processes_give_bit_identical_sweeps(tmp_path):
     assert runs[0].stdout == runs[1].stdout
 
 
-def test_record_margins_follow_the_slack(saved_model, tmp_path):
+def test_record_margins_follow_the_slack(saved_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out), "--margin-slack", "0"]) == 0
     assert "min_margin:" not in out.read_text()
@@ -236,7 +239,10 @@ def test_record_margins_follow_the_slack(saved_model, tmp_path):
     assert f"min_margin: {np.floor(margin * 1000) / 1000:g}" in text
 
 
-def test_record_warns_when_pytest_would_not_collect_the_file(saved_model, tmp_path, capsys):
+def test_record_warns_when_pytest_would_not_collect_the_file(
+    saved_model, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "gate.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
     assert "pytest collects files named featureprobe_*.yaml" in capsys.readouterr().err
@@ -441,7 +447,8 @@ def test_record_of_a_train_model_writes_the_seed_band_a_seed_only_retrain_passes
     result.stdout.fnmatch_lines(["FAILED featureprobe_gate.yaml::drift-band - seed band score *"])
 
 
-def test_record_of_a_loaded_model_states_its_tolerances(saved_model, tmp_path, capsys):
+def test_record_of_a_loaded_model_states_its_tolerances(saved_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "featureprobe_m.yaml"
     assert cli.main(["record", str(saved_model), "-o", str(out)]) == 0
     captured = capsys.readouterr()
@@ -477,3 +484,30 @@ def test_seeds_past_the_schemas_bound_are_a_usage_error_not_an_overflow(tmp_path
         f"not {count}"
     )
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_record_writes_only_under_the_working_directory(saved_model, tmp_path, monkeypatch, capsys):
+    """As pytest confines what an expectation file makes it write: a file elsewhere (or a
+    baseline folder linked elsewhere) needs --allow-path, and nothing is written without it."""
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(work)
+    out = elsewhere / "featureprobe_x.yaml"
+    assert cli.main(["record", str(saved_model), "-o", str(out)]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"featureprobe: error: {out} is outside the project ({work}); allow its folder with "
+        "--allow-path DIR"
+    )
+    assert list(elsewhere.iterdir()) == [] and list(work.iterdir()) == []
+
+    (work / "__featureprobe__").symlink_to(elsewhere, target_is_directory=True)
+    assert cli.main(["record", str(saved_model), "-o", "featureprobe_y.yaml"]) == 2
+    assert "error: __featureprobe__/featureprobe_y.json is outside the project (" in (
+        capsys.readouterr().err
+    )
+    assert list(elsewhere.iterdir()) == [] and not (work / "featureprobe_y.yaml").exists()
+
+    allowed = ["record", str(saved_model), "-o", str(out), "--allow-path", str(elsewhere)]
+    assert cli.main(allowed) == 0
+    assert (elsewhere / "__featureprobe__" / "featureprobe_x.json").is_file()

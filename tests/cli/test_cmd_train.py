@@ -160,6 +160,19 @@ def test_data_outside_the_project_needs_allow_path(project, tmp_path_factory, ca
     assert cli.main([*args, "--epochs", "5", "--allow-path", str(elsewhere)]) == 0
 
 
+def test_the_model_is_written_only_under_the_working_directory(project, tmp_path_factory, capsys):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    args = [*TRAIN, "-o", str(elsewhere / "m.keras"), "--epochs", "5"]
+    assert cli.main(args) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"featureprobe: error: {elsewhere / 'm.keras'} is outside the project ({project}); "
+        "allow its folder with --allow-path DIR"
+    )
+    assert list(elsewhere.iterdir()) == []
+    assert cli.main([*args, "--allow-path", str(elsewhere)]) == 0
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["m.keras", "m.keras.featureprobe.json"]
+
+
 def test_an_existing_model_is_replaced_only_with_force(project, capsys):
     (project / "m.keras").write_text("mine\n")
     assert cli.main([*TRAIN, "-o", "m.keras", "--epochs", "5"]) == 2

@@ -37,7 +37,15 @@ def recorded(tmp_path_factory, cache_root) -> tuple[Path, str]:
     stated tolerances (``--gate fixed``: the observed shares, no calibration seeds)."""
     out = tmp_path_factory.mktemp("rec") / "featureprobe_rec.yaml"
     status, stdout, stderr = main(
-        "record", str(PENGUINS_YAML), "-o", str(out), "--gate", "fixed", *cache_args(cache_root)
+        "record",
+        str(PENGUINS_YAML),
+        "-o",
+        str(out),
+        "--gate",
+        "fixed",
+        "--allow-path",  # written outside the working directory (the repository)
+        str(out.parent),
+        *cache_args(cache_root),
     )
     assert status == 0, stderr
     return out, stdout
@@ -118,6 +126,8 @@ def test_record_on_the_zero_vector_writes_context_zero_and_margins(tmp_path, cac
         "zero",
         "--gate",
         "fixed",
+        "--allow-path",
+        str(tmp_path),
         *cache_args(cache_root),
     )
     assert status == 0, stderr
@@ -168,7 +178,10 @@ def test_sample_needs_rows(command, recorded, cache_root, tmp_path):
     out, _ = recorded
     args = {
         "sweep": ["sweep", str(PENGUINS_YAML)],
-        "record": ["record", str(PENGUINS_YAML), "-o", str(tmp_path / "featureprobe_s.yaml")],
+        "record": [
+            *("record", str(PENGUINS_YAML), "-o", str(tmp_path / "featureprobe_s.yaml")),
+            *("--allow-path", str(tmp_path)),
+        ],
         "diff": [
             "diff",
             str(out.parent / "__featureprobe__" / "featureprobe_rec.json"),
@@ -189,7 +202,10 @@ def test_sample_needs_rows(command, recorded, cache_root, tmp_path):
 def test_record_in_context_with_no_slack_drops_the_requirement(tmp_path, cache_root):
     out = tmp_path / "featureprobe_loose.yaml"
     status, _, stderr = main(
-        "record", str(PENGUINS_YAML), "-o", str(out), "--margin-slack", "0", *cache_args(cache_root)
+        "record",
+        str(PENGUINS_YAML),
+        *("-o", str(out), "--margin-slack", "0", "--allow-path", str(tmp_path)),
+        *cache_args(cache_root),
     )
     assert status == 0, stderr
     assert "min_fraction: 0 " not in out.read_text()
