@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import ModuleType
+from typing import Any
 
 RETRACING = "triggered tf.function retracing"  # the one TensorFlow warning kept out
 
@@ -62,8 +63,10 @@ def load_keras() -> ModuleType:
 class _CtrlC:
     """The SIGINT handler inside ``ctrl_c_kept``: notes the press, then raises as Python's does."""
 
-    def __init__(self) -> None:
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous  # the handler it stands in for, put back on leaving
         self.pressed = False
+        self.active = True
 
     def __call__(self, signum: int, frame: object) -> None:
         self.pressed = True
@@ -74,38 +77,63 @@ class _CtrlC:
             raise KeyboardInterrupt
 
 
-@contextmanager
-def ctrl_c_kept() -> Iterator[Callable[[], None]]:
+def _no_check() -> None:
+    pass
+
+
+class ctrl_c_kept:  # named as the context manager it is used as: with ctrl_c_kept() as check
     """A Ctrl-C inside is a KeyboardInterrupt on leaving, whatever became of it in between.
 
     A KeyboardInterrupt raised while a native module initialises comes out of TensorFlow's import
     as ``ImportError: initialization failed``, and one raised inside a library's ``except
     ImportError`` (or bare ``except``) is lost, so the training it interrupted went on. Here the
-    press is noted too: any exception that leaves after it is replaced by KeyboardInterrupt, and
-    a press that vanished is raised at the end or by the function yielded (call it between steps).
-    Only in the main thread with Python's own handler in place (another handler is the caller's
-    choice, kept); nested uses share the outermost one.
+    press is noted too: any other exception that leaves after it is replaced by KeyboardInterrupt,
+    and a press that vanished is raised on leaving or by the function ``with`` gives (call it
+    between steps). Only in the main thread with Python's own handler in place (another handler
+    is the caller's choice, kept; other threads get a check that does nothing); nested uses share
+    the outermost one. The handler is put back even when a second press lands while it is.
     """
-    current = signal.getsignal(signal.SIGINT)
-    if isinstance(current, _CtrlC):
-        yield current.check
-        return
-    if current is not signal.default_int_handler or (
-        threading.current_thread() is not threading.main_thread()
-    ):
-        yield lambda: None
-        return
-    guard = _CtrlC()
-    signal.signal(signal.SIGINT, guard)
-    try:
-        yield guard.check
-    except BaseException:
-        if guard.pressed:
+
+    def __init__(self) -> None:
+        self._guard: _CtrlC | None = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return _no_check
+        current = signal.getsignal(signal.SIGINT)
+        if isinstance(current, _CtrlC) and current.active:
+            return current.check
+        if isinstance(current, _CtrlC):  # one whose leaving was cut short: what it stood for
+            current = current.previous
+        if current is not signal.default_int_handler:
+            return _no_check
+        guard = self._guard = _CtrlC(current)
+        try:
+            signal.signal(signal.SIGINT, guard)
+            return guard.check
+        except BaseException:  # a press at once: the with block never starts, so leave here
+            self._restore()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, value: object, traceback: object) -> bool:
+        guard = self._guard
+        if guard is None:
+            return False
+        self._restore()
+        if guard.pressed and not (kind is not None and issubclass(kind, KeyboardInterrupt)):
             raise KeyboardInterrupt from None
-        raise
-    finally:
-        signal.signal(signal.SIGINT, current)
-    guard.check()
+        return False
+
+    def _restore(self) -> None:
+        guard = self._guard
+        assert guard is not None
+        guard.active = False
+        while True:  # Python runs a pending handler before it changes one: try again after it
+            try:
+                signal.signal(signal.SIGINT, guard.previous)
+                return
+            except KeyboardInterrupt:
+                guard.pressed = True
 
 
 @contextmanager

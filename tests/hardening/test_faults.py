@@ -1052,7 +1052,9 @@ def test_ctrl_c_during_a_long_training_stops_it_at_once_and_caches_nothing(tmp_p
         deadline = time.monotonic() + 120
         while not ready.exists() and trainer.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert ready.exists(), trainer.communicate()[1]
+        if not ready.exists():  # never waits on a child still running: killed first
+            _ended(trainer)
+            pytest.fail("the training never started:\n" + trainer.communicate()[1])
         time.sleep(3)  # the first graph calls are traced and running
         assert trainer.poll() is None
         os.kill(trainer.pid, signal.SIGINT)
@@ -1147,7 +1149,7 @@ def _pressed_and_caught(signal) -> None:
     """Ctrl-C, caught the way TensorFlow's import can: native initialisation turns it into an
     ImportError, a library's ``except`` drops it."""
     try:
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # not os.kill: on Windows that ends the process
         time.sleep(5)  # the handler's KeyboardInterrupt ends the sleep
     except KeyboardInterrupt:
         return
@@ -1224,3 +1226,58 @@ def test_the_fit_asks_between_graph_calls_whether_to_stop():
     with pytest.raises(KeyboardInterrupt):
         training._fit(data, spec, stop)
     assert asked == [True]  # after the first call, not after all of them
+
+
+def test_other_threads_and_a_guard_cut_short_do_not_share_a_press(python_sigint):
+    """A thread other than the main one gets a check that does nothing, even inside the main
+    thread's guard; a guard whose leaving was cut short (a second press while its handler was
+    put back) is not shared by the next one, which ends without a press as it began."""
+    import threading
+
+    from pytest_featureprobe.keras_runtime import _CtrlC, ctrl_c_kept
+
+    seen = []
+
+    def in_a_thread() -> None:
+        with ctrl_c_kept() as stop_if_pressed:
+            stop_if_pressed()
+            seen.append(python_sigint.getsignal(python_sigint.SIGINT))
+
+    with pytest.raises(KeyboardInterrupt), ctrl_c_kept():
+        _pressed_and_caught(python_sigint)
+        thread = threading.Thread(target=in_a_thread)
+        thread.start()
+        thread.join()
+    assert len(seen) == 1 and isinstance(seen[0], _CtrlC)  # the main thread's, not raised here
+
+    stale = _CtrlC(python_sigint.default_int_handler)
+    stale.pressed, stale.active = True, False
+    python_sigint.signal(python_sigint.SIGINT, stale)
+    with ctrl_c_kept() as stop_if_pressed:
+        stop_if_pressed()  # the stale press is not this one's
+    assert python_sigint.getsignal(python_sigint.SIGINT) is python_sigint.default_int_handler
+
+
+def test_a_press_dropped_before_the_fit_stops_it_at_the_first_graph_call(
+    python_sigint, monkeypatch
+):
+    """The CI case: a press dropped while TensorFlow imports (here while the dataset is made)
+    stops the fit after its first graph call, not after all of its steps."""
+    real_dataset, real_accuracy = training.training_dataset, training.training_accuracy
+    fitted = []
+
+    def dataset_after_a_dropped_press(data, spec):
+        _pressed_and_caught(python_sigint)
+        return real_dataset(data, spec)
+
+    def accuracy(model, data):
+        fitted.append(int(model.optimizer.iterations))
+        return real_accuracy(model, data)
+
+    monkeypatch.setattr(training, "training_dataset", dataset_after_a_dropped_press)
+    monkeypatch.setattr(training, "training_accuracy", accuracy)
+    monkeypatch.setattr(training, "steps_per_call", lambda *args: 1)
+    data = prepare(read_table(SEED_CSV), "problems", "results")
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(data, TrainSpec(hidden=(4,), steps=50))
+    assert fitted == []  # the fit never ran to its end
