@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import plural
+from ..eta import StepClock, clock_time
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,13 +29,6 @@ def is_terminal(stream: IO[str]) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-def clock_time(seconds: float) -> str:
-    """``0:07``, ``12:30``, ``1:02:03``: a duration as a person reads a countdown."""
-    minutes, secs = divmod(max(0, round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _rate(per_second: float) -> str:
@@ -58,7 +52,7 @@ class Progress:
         self._last = float("-inf")
         self._open = 0  # the width of the counter drawn on the current line (0: none)
         self._started: dict[str, float] = {}
-        self._steps: list[float] = []
+        self._steps = StepClock(clock)
         self._finished: set[str] = set()
 
     def line(self, text: str) -> None:
@@ -73,12 +67,7 @@ class Progress:
         """Step ``done`` of ``total`` finished: ``text``, and from the second step on how long
         one takes and the time left (measured from the first step, so a slow start such as
         TensorFlow's import is not counted)."""
-        self._steps = self._steps if done > 1 and self._steps else []
-        self._steps.append(self._clock())
-        if len(self._steps) > 1 and done < total:
-            each = (self._steps[-1] - self._steps[0]) / (len(self._steps) - 1)
-            text += f" [{each:.1f} s each, about {clock_time(each * (total - done))} left]"
-        self.line(text)
+        self.line(text + self._steps.finished(done, total))
 
     def count(self, label: str, done: int, total: int) -> None:
         """``label: done/total (pct%)`` with the rate and the time left, redrawn in place at

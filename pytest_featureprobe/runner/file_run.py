@@ -30,6 +30,7 @@ from ..errors import (
     display_path,
     quoted,
 )
+from ..eta import StepClock
 from ..expectations import CheckContext, Outcome, check_names
 from ..files import unreadable
 from ..memo import ProbeSession
@@ -75,9 +76,8 @@ class RunSettings:
 
     def worded(self, error: FeatureProbeError) -> FeatureProbeError:
         """``error`` with its hints in this run's words (the command's flags, not pytest's)."""
-        error.message = error.message.replace(UPDATE_HINT, self.update_hint).replace(
-            ALLOW_HINT, self.allow_hint
-        )
+        message = error.message.replace(UPDATE_HINT, self.update_hint)
+        error.message = message.replace(ALLOW_HINT, self.allow_hint)
         return error
 
     def shown(self, path: Path) -> str:
@@ -302,7 +302,6 @@ class FileRun:
     def _write_baseline(
         self, path: Path, model: ProbeModel, sweep: Sweep, context: Context
     ) -> None:
-        settings = self.settings
         baseline = declared_baseline(
             self.session,
             self.document,
@@ -310,8 +309,8 @@ class FileRun:
             sweep,
             on_seed=self._seed_progress(path),
             context=context,
-            workers=settings.calibration_workers,
-            progress=settings.progress,
+            workers=self.settings.calibration_workers,
+            progress=self.settings.progress,
         )
         # Only a declared path can name a file that is not ours (README, package.json...).
         write_baseline(path, baseline, replace_any=self.document.drift.baseline is None)
@@ -321,12 +320,14 @@ class FileRun:
         progress = self.settings.progress
         if progress is None:
             return None
-        shown, done = self.settings.shown(path), []
+        doc, shown, done, clock = self.document, self.settings.shown(path), [], StepClock()
+        total = len(doc.drift.calibration_seeds(int(doc.model.values.get("seed", 0))))
 
         def report(seed: int, model: ProbeModel) -> None:
             done.append(seed)
             how = "from the cache" if model.info.get("from_cache") else "trained"
-            progress(f"calibrating {shown}: seed {seed} ({len(done)}) {how}")
+            eta = clock.finished(len(done), total)
+            progress(f"calibrating {shown}: seed {seed} ({len(done)} of {total}) {how}{eta}")
 
         return report
 

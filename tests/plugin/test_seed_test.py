@@ -118,15 +118,20 @@ def explanation(result: pytest.RunResult, name: str) -> list[str]:
     return reports.explanation(result, name, "  drift:")
 
 
-def progress(result: pytest.RunResult) -> list[str]:
-    """The calibration's progress lines on pytest's terminal."""
-    return [line for line in result.outlines if line.startswith("featureprobe: calibrating")]
+TIME_LEFT = re.compile(r" \[\d+\.\d s each, about \d+:\d\d left\]$")
+
+
+def progress(result: pytest.RunResult, timed: bool = False) -> list[str]:
+    """The calibration's progress lines on pytest's terminal (without the time each seed took
+    and the time left, unless ``timed``)."""
+    lines = [line for line in result.outlines if line.startswith("featureprobe: calibrating")]
+    return lines if timed else [TIME_LEFT.sub("", line) for line in lines]
 
 
 def seed_lines(seeds: list[int], how: str | list[str]) -> list[str]:
     hows = [how] * len(seeds) if isinstance(how, str) else how
     return [
-        f"featureprobe: calibrating {BASELINE}: seed {seed} ({n}) {h}"
+        f"featureprobe: calibrating {BASELINE}: seed {seed} ({n} of {len(seeds)}) {h}"
         for n, (seed, h) in enumerate(zip(seeds, hows, strict=True), 1)
     ]
 
@@ -140,6 +145,8 @@ def test_an_update_writes_each_seeds_cells_and_a_plain_run_passes(shapes):
     assert outcomes(result) == {"blue": "PASSED", "drift-band": "PASSED"}
     result.stdout.fnmatch_lines([f"baseline written: {BASELINE}"])
     assert progress(result) == seed_lines([0, 1, 2], "trained")
+    timed = progress(result, timed=True)  # from the second seed on: each seed's time, time left
+    assert [bool(TIME_LEFT.search(line)) for line in timed] == [False, True, False], timed
 
     data = stored(shapes)
     assert data["seed_test"] == {"floor": 0.02, "min_rows": 20, "seeds": [0, 1, 2]}
@@ -378,13 +385,13 @@ def test_seeds_trained_in_worker_processes_give_the_same_baseline(shapes, monkey
     # Either worker may finish first; the count runs in the order they finish.
     finished = [re.sub(r"\(\d of 2\)$", "(k of 2)", line) for line in lines[2:4]]
     assert lines[:2] + sorted(finished) + lines[4:] == [
-        f"featureprobe: calibrating {BASELINE}: seed 0 (1) trained",
+        f"featureprobe: calibrating {BASELINE}: seed 0 (1 of 4) trained",
         "featureprobe: calibrating: training 2 seeds in 2 processes",
         "featureprobe: calibrating: seed 2 trained (k of 2)",
         "featureprobe: calibrating: seed 3 trained (k of 2)",
-        f"featureprobe: calibrating {BASELINE}: seed 1 (2) trained",
-        f"featureprobe: calibrating {BASELINE}: seed 2 (3) from the cache",
-        f"featureprobe: calibrating {BASELINE}: seed 3 (4) from the cache",
+        f"featureprobe: calibrating {BASELINE}: seed 1 (2 of 4) trained",
+        f"featureprobe: calibrating {BASELINE}: seed 2 (3 of 4) from the cache",
+        f"featureprobe: calibrating {BASELINE}: seed 3 (4 of 4) from the cache",
     ], lines
     assert lines[2].endswith("(1 of 2)") and lines[3].endswith("(2 of 2)"), lines
     parallel = (shapes.path / BASELINE).read_text()
