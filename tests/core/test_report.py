@@ -368,3 +368,44 @@ def test_the_interaction_scale_is_symmetric_and_robust():
 
 def test_counts_have_thousands_separators(tmp_path):
     assert report.count(2604376) == "2,604,376"
+
+
+def test_blue_raises_and_red_lowers_in_the_bars_and_the_interaction_scale():
+    """One colour convention across figures: an attribution bar that raises P(class) is blue
+    and one that lowers it red; the interaction scale runs from red (negative) to blue."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_rgba
+
+    from pytest_featureprobe.report import figures
+    from pytest_featureprobe.report.labels import LOWERS, RAISES
+
+    sweep = logits_model().sweep(order=2)
+    bars = figures.attribution_figure(sweep, list(FEATURES))
+    seen = {"raises": 0, "lowers": 0}
+    for axes in bars.axes:
+        for bar in axes.patches:
+            if bar.get_width() > 0:
+                assert bar.get_facecolor() == to_rgba(RAISES)
+                seen["raises"] += 1
+            elif bar.get_width() < 0:
+                assert bar.get_facecolor() == to_rgba(LOWERS)
+                seen["lowers"] += 1
+    assert seen["raises"] > 0 and seen["lowers"] > 0  # the toy has both
+    interaction = figures.interaction_figure(sweep, list(FEATURES))
+    image = interaction.axes[0].images[0]
+    low, high = image.norm.vmin, image.norm.vmax
+    red, _, blue, _ = image.cmap(image.norm(high))
+    assert blue > red  # the positive end is blue, as raising bars are
+    red, _, blue, _ = image.cmap(image.norm(low))
+    assert red > blue
+
+
+def test_the_page_writes_counts_with_thousands_separators(tmp_path):
+    pytest.importorskip("matplotlib")
+    names = [f"f{i}" for i in range(60)]
+    model = from_callable(
+        lambda x: np.full((len(x), 2), 0.5), FeatureSpace.from_names(names), ["A", "B"]
+    )
+    page = report.write_report(tmp_path, [model.sweep(order=2)]).read_text()
+    assert "1,831 probes up to order 2" in page  # 1 + 60 + 1,770
+    assert '<td class="num">1,831</td>' in page
