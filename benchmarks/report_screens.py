@@ -100,7 +100,13 @@ def screenshot(program: str, page: Path, image: Path, height: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=ROOT / "build" / "report-screens", type=Path)
-    parser.add_argument("--height", type=int, default=2000, help="screenshot height in pixels")
+    parser.add_argument(
+        "--height",
+        type=int,
+        default=5000,
+        help="screenshot height in pixels (5000: the whole of the failing gate's and the "
+        "order-3 page, their drift, band and interaction figures included)",
+    )
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
