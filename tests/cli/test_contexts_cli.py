@@ -204,7 +204,7 @@ def test_record_in_context_with_no_slack_drops_the_requirement(tmp_path, cache_r
     status, _, stderr = main(
         "record",
         str(PENGUINS_YAML),
-        *("-o", str(out), "--margin-slack", "0", "--allow-path", str(tmp_path)),
+        *("-o", str(out), "--margin-slack", "0", "--allow-path", str(tmp_path), "--seeds", "5"),
         *cache_args(cache_root),
     )
     assert status == 0, stderr
