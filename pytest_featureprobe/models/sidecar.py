@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import DataError, ModelError, not_utf8, quoted
 from ..features import FeatureSpace, feature_name
-from ..files import atomic_write
+from ..files import atomic_write, unreadable
 from ..text_checks import surrogate_problem
 
 SIDECAR_SUFFIX = ".featureprobe.json"
@@ -51,6 +51,9 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     """
     sidecar = Path(str(path) + SIDECAR_SUFFIX)
     if not os.path.isfile(sidecar):  # False, not an error, for a name too long
+        problem = unreadable(sidecar, "the sidecar", sidecar.name)
+        if os.path.lexists(sidecar) and problem is not None:  # a folder, FIFO or link loop
+            raise ModelError(problem)
         return {}
     raw = b""
     try:

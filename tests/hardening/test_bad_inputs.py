@@ -1216,6 +1216,22 @@ ISSUE_16_CASES: list[Case] = [
         before=fifo_at("f.csv"),
     ),
     Case(
+        "model-sidecar-a-fifo",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "the sidecar m.keras.featureprobe.json is not a regular file (a FIFO, device or socket)",
+        files={"m.keras": b"PK"},
+        before=fifo_at("m.keras.featureprobe.json"),
+    ),
+    Case(
+        "model-sidecar-a-folder",
+        load(extra=""),
+        f"{BAD}:2: model.load",
+        "the sidecar m.keras.featureprobe.json is a folder, not a file",
+        files={"m.keras": b"PK"},
+        before=folder_at("m.keras.featureprobe.json"),
+    ),
+    Case(
         "rows-file-a-fifo",
         on_file("rows.csv"),
         f"{BAD}:8: expect[1].on",
