@@ -50,7 +50,8 @@ def _calibrated_file(args: argparse.Namespace) -> tuple[Document, list[int], Pat
         )
     if drift is None:
         raise CommandError(
-            f"{path}: no drift: section; add one with band: true (README, 'Retraining gate')"
+            f"{path}: no drift: section; add one with false_alarm: 0.05 or band: true (README, "
+            "'Retraining gate')"
         )
     spec_seed = int(decl.values.get("seed", 0))
     if args.seeds is not None:
@@ -68,7 +69,7 @@ def _calibrated_file(args: argparse.Namespace) -> tuple[Document, list[int], Pat
     target = Path(args.baseline) if args.baseline else baseline_path(path, drift.baseline)
     check_confined(document, args, None if args.baseline else target)
     if args.baseline:
-        confined_output(args, target)
+        confined_output(args, args.baseline)
     _check_target(target, path, by_name=not args.baseline and not drift.baseline, args=args)
     return document, seeds, target
 

@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     if out_path.suffix not in YAML_SUFFIXES:
         raise CommandError(f"--output must be a .yaml file, not {args.output}")
     target = baseline_path(out_path)
-    for written in (out_path, target):  # the file and its baseline, as pytest would confine them
+    for written in (args.output, str(target)):  # the file and its baseline, as pytest would
         confined_output(args, written)
     refuse_to_replace([out_path, target], args.force, "the expectation file and its baseline")
     session = make_session(args)

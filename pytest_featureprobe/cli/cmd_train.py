@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     data = confined_input(args, args.data, "data file")
     features, spec = _features(args), _spec(args)
     sidecar = Path(f"{out}{SIDECAR_SUFFIX}")
-    for written in (out, sidecar):
+    for written in (args.output, str(sidecar)):
         confined_output(args, written)
     refuse_to_replace([out, sidecar], args.force, "the model and its sidecar")
     session = make_session(args)

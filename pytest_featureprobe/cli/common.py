@@ -219,13 +219,13 @@ def confined_input(args: argparse.Namespace, given: str, what: str) -> Path:
     return _confined(args, given, resolved(existing(given, what)))
 
 
-def confined_output(args: argparse.Namespace, path: Path) -> Path:
-    """A file the command writes, as given: refused when it lies outside the working directory
-    and the ``--allow-path`` folders, the rule pytest applies to what an expectation file makes
-    it write (a file written elsewhere names paths its own pytest run would refuse)."""
-    _refuse_url(str(path))
-    _confined(args, str(path), path)
-    return path
+def confined_output(args: argparse.Namespace, given: str) -> Path:
+    """A file the command writes, as typed (a URL is seen before pathlib folds its ``//``):
+    refused when it lies outside the working directory and the ``--allow-path`` folders, the
+    rule pytest applies to what an expectation file makes it write (a file written elsewhere
+    names paths its own pytest run would refuse)."""
+    _refuse_url(given)
+    return _confined(args, given, Path(given))
 
 
 def _refuse_url(given: str) -> None:

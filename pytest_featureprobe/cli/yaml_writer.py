@@ -193,7 +193,7 @@ def drift_lines(
     else:
         lines += [
             "  # Stated tolerances, not measured: a model retrained even with only another seed",
-            "  # can move further (README, 'Seed band'); record a model: train: file for a band.",
+            "  # can move further (README, 'Seed test'); record a model: train: file for one.",
         ]
     lines.append("  max_flips: 0")
     if max_abs_delta is not None:

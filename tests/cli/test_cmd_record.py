@@ -526,6 +526,12 @@ def test_record_writes_only_under_the_working_directory(saved_model, tmp_path, m
     )
     assert list(elsewhere.iterdir()) == [] and not (work / "featureprobe_y.yaml").exists()
 
+    assert (
+        cli.main(["record", str(saved_model), "-o", "https://example.com/featureprobe_u.yaml"]) == 2
+    )
+    assert "error: 'https://example.com/featureprobe_u.yaml' is a URL" in capsys.readouterr().err
+    assert list(work.iterdir()) == [work / "__featureprobe__"]  # no https: folder either
+
     allowed = ["record", str(saved_model), "-o", str(out), "--allow-path", str(elsewhere)]
     assert cli.main(allowed) == 0
     assert (elsewhere / "__featureprobe__" / "featureprobe_x.json").is_file()
