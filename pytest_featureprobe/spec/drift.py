@@ -147,6 +147,15 @@ def _refuse_combinations(section: LineDict, path: Path, model_kind: str) -> None
         raise refuse("interaction compares pairs: set drift.order to 2 or more", "interaction")
     if "rank" in section and order == 0:
         raise refuse("rank compares single features: drift.order must be 1 or more", "rank")
+    above = sorted(
+        int(k) for k in section.get("per_order") or {} if order is not None and int(k) > order
+    )
+    if above:  # a tolerance for probes the baseline does not hold would check nothing
+        raise refuse(
+            f"per_order {above[0]} is above drift.order {order}: the baseline holds no probe of "
+            "that order, so its tolerance would check nothing; raise drift.order or remove it",
+            "per_order",
+        )
     for gate, reads in (("rank", "every single feature"), ("interaction", "every pair")):
         if gate in section and "probes" in section:
             raise refuse(

@@ -853,6 +853,13 @@ def test_drift_keeps_where_it_is():
             "min_overlap is larger than top_k",
         ),
         ("  order: 1\n  baseline: x.json\n", "train", 1, "drift", "declare at least one drift"),
+        (
+            "  order: 1\n  per_order: {1: 0.2, 3: 0.1}\n",
+            "train",
+            3,
+            "drift.per_order",
+            "per_order 3 is above drift.order 1: the baseline holds no probe of that order",
+        ),
     ],
 )
 def test_drift_settings_that_cannot_work_are_refused_at_their_keys(body, kind, line, key, message):
