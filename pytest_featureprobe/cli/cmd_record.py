@@ -286,7 +286,8 @@ def _print_recorded(
     if not context.is_zero:
         print(f"in the context of {context.name} ({plural(len(context.rows), 'row')})")
     print(f"baseline {display_path(target)}")
-    print(f"check it: pytest {display_path(out_path)}")
+    allow = "".join(f" --featureprobe-allow-path {display_path(d)}" for d in _outside(out_path))
+    print(f"check it: pytest {display_path(out_path)}{allow}")
     if seeds:
         print(
             f"seed noise measured on {plural(len(seeds), 'seed')}: a class is required only "
@@ -308,6 +309,20 @@ def _print_recorded(
             f"{out_path.name} or add its pattern to the featureprobe_files ini value",
             file=sys.stderr,
         )
+
+
+def _outside(out_path: Path) -> list[Path]:
+    """The folders of the files the recorded file names outside what pytest, run here on it,
+    takes as the project (this folder and the file's own): its run needs them allowed."""
+    from ..confinement import resolve
+    from ..files import resolved
+    from ..runner import refusals
+    from ..spec import load_document
+
+    document = load_document(out_path)
+    found = refusals(document, [Path.cwd(), out_path.parent])
+    folders = [resolved(resolve(entry.value, out_path.parent)).parent for entry, _ in found]
+    return list(dict.fromkeys(folders))
 
 
 def add_parser(commands: Any) -> None:

@@ -28,7 +28,7 @@ from .support import SEED_CSV, SEED_YAML, featureprobe, in_process, one_line, ru
 
 @pytest.mark.system
 def test_record_writes_a_file_that_passes_under_pytest(
-    saved_model, cache_dir, tmp_path, monkeypatch
+    saved_model, cache_dir, tmp_path, monkeypatch, capsys
 ):
     gate = tmp_path / "gate"
     gate.mkdir()
@@ -37,7 +37,10 @@ def test_record_writes_a_file_that_passes_under_pytest(
     )
     assert done.returncode == 0, done.stderr
     assert "recorded gate/featureprobe_model.yaml: 7 expectations" in done.stdout
-    assert "check it: pytest gate/featureprobe_model.yaml" in done.stdout
+    assert (  # the model lies outside the folder pytest takes as the project here
+        "check it: pytest gate/featureprobe_model.yaml --featureprobe-allow-path "
+        f"{saved_model.parent}\n"
+    ) in done.stdout
     text = (gate / "featureprobe_model.yaml").read_text()
     relative = Path(os.path.relpath(saved_model, gate)).as_posix()
     assert f"model:\n  load: {relative}\n" in text
@@ -67,9 +70,15 @@ def test_record_writes_a_file_that_passes_under_pytest(
     assert train == {"features": "problems", "label": "results", "hidden": [32, 32], "seed": 0}
     assert read_baseline(tmp_path / "elsewhere/__featureprobe__/featureprobe_seed.json").order == 2
 
-    # The model and the data lie outside this project (tmp_path): they must be allowed.
+    # The model and the data lie outside this project (tmp_path): they must be allowed, and
+    # record's "check it" line says so.
     allow = ["--featureprobe-allow-path", str(saved_model.parent)]
     allow += ["--featureprobe-allow-path", str(SEED_CSV.parent)]
+    check_it = [line for line in capsys.readouterr().out.splitlines() if "check it:" in line]
+    assert check_it == [
+        "check it: pytest elsewhere/featureprobe_seed.yaml --featureprobe-allow-path "
+        f"{SEED_CSV.parent}"
+    ]
     result = run_pytest("gate", "elsewhere", "-v", *allow, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     # 9 items of the loaded model's file; of the trained one's 7: its 5 settled probes (the zero
