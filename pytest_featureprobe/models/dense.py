@@ -17,6 +17,7 @@ import numpy as np
 
 from ..keras_runtime import load_keras
 from ..multihot import MultiHot
+from .first_layer import FirstLayer
 from .numpy_layers import NUMPY_ACTIVATIONS, TailStep, activation_step, tail_step
 from .probe_model import dense_rows
 from .threads import block_threads, run_in_threads
@@ -35,13 +36,12 @@ class DenseShortcut:
     run as numpy matrix products with in-place activations; any other layer runs through Keras.
     """
 
-    #: A block's widest layer is kept about this size, so its bias, activation and the next
-    #: product read it from cache (on pairs of 1,000 features, Dense 256-256, 1,024 rows ran
-    #: faster than 8,192 in one timing here; python -m benchmarks --only pairs shows the ratio
-    #: to the matrix-multiply floor to check a change against).
-    block_bytes = 1 << 20
-    #: Runs of consecutive last positions shorter than this on average use a row gather instead.
-    min_mean_run = 8
+    #: A block's widest layer is kept about this size. Larger blocks mean fewer numpy calls
+    #: per row (which the two block threads otherwise wait on each other's GIL for) and fewer
+    #: packings of the next layer's kernel: on pairs of 1,000 features, Dense 256-256, 4,096
+    #: rows ran about 10% faster than 1,024 here (python -m benchmarks --only pairs shows the
+    #: ratio to the matrix-multiply floor to check a change against).
+    block_bytes = 4 << 20
 
     def __init__(
         self,
@@ -57,6 +57,7 @@ class DenseShortcut:
         (``numpy_model``: a network known by its weights alone, no Keras)."""
         self.kernel = np.ascontiguousarray(kernel, dtype=np.float32)
         self.bias = np.ascontiguousarray(bias, dtype=np.float32)
+        self._first = FirstLayer(self.kernel, self.bias)
         self.activation = activation
         self.tail = list(tail)
         if steps is None:
@@ -77,8 +78,9 @@ class DenseShortcut:
             active = active.reshape(len(active), -1)
 
         def first(start: int, stop: int, hidden: np.ndarray) -> np.ndarray:
-            return self.first_layer(active[start:stop], hidden)
+            return self._first(active[start:stop], hidden)
 
+        self._first.prepare(active.shape[1])
         return self._blocks(len(active), first)
 
     def finish(self, pre: np.ndarray, in_place: bool = False) -> np.ndarray:
@@ -143,40 +145,18 @@ class DenseShortcut:
         return hidden[:size], [None if b is None else b[:size] for b in tail]
 
     def first_layer(self, active: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Pre-activations of the first layer (bias + active weight rows) written into ``out``.
+        """Pre-activations of the first layer (bias + active weight rows) written into ``out``
+        (``first_layer.FirstLayer``: runs of consecutive probes without a gather)."""
+        return self._first(active, out)
 
-        Sweeps list probes in lexicographic order, so most rows share all but their last position
-        with the row before and their last position is one higher: such a run is one contiguous
-        slice of the kernel plus one row (bias + the shared positions), added without a gather.
-        Rows outside long runs take the gather: one ``np.take`` per position.
-        """
-        rows, order = active.shape
-        if order == 0 or rows == 0:
-            out[...] = self.bias
-            return out
-        last = active[:, -1]
-        breaks = np.diff(last) != 1
-        if order > 1:
-            breaks |= (np.diff(active[:, :-1], axis=0) != 0).any(axis=1)
-        starts = np.flatnonzero(breaks) + 1
-        if (len(starts) + 1) * self.min_mean_run > rows:
-            np.take(self.kernel, active[:, 0], axis=0, out=out)
-            out += self.bias
-            if order > 1:
-                gathered = np.empty_like(out)
-                for column in range(1, order):
-                    np.take(self.kernel, active[:, column], axis=0, out=gathered)
-                    out += gathered
-            return out
-        bounds = np.concatenate([[0], starts, [rows]])
-        heads = active[bounds[:-1]].tolist()
-        for head, begin, end in zip(heads, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            base = self.bias
-            for position in head[:-1]:
-                base = base + self.kernel[position]
-            first = head[-1]
-            np.add(self.kernel[first : first + end - begin], base, out=out[begin:end])
-        return out
+    @property
+    def min_mean_run(self) -> int:
+        """Runs of consecutive probes shorter than this on average use a row gather instead."""
+        return self._first.min_mean_run
+
+    @min_mean_run.setter
+    def min_mean_run(self, value: int) -> None:
+        self._first.min_mean_run = value
 
 
 class RowsInContext:

@@ -18,10 +18,54 @@ def _np_linear(x: np.ndarray) -> np.ndarray:
     return x
 
 
+#: Elementwise passes over a block run on views of ``PERIOD`` elements a row: numpy's loop is
+#: then called once per 8,192 values rather than once per row of the layer (about twice as fast
+#: for a 256-wide layer here, where a bias or ReLU pass is memory-bound). 32 KiB stays in L1.
+PERIOD = 8192
+_ZEROS = np.zeros(PERIOD, dtype=np.float32)
+_ZEROS.setflags(write=False)
+
+
+class RowVector:
+    """A row (a bias, say) combined with every row of a block, repeated to about ``PERIOD``
+    values so that the pass runs over long rows of a reshaped view rather than row by row."""
+
+    def __init__(self, row: np.ndarray) -> None:
+        self.row = np.ascontiguousarray(row, dtype=np.float32)
+        self.repeat = max(1, PERIOD // max(len(self.row), 1))
+        self.tiled = np.tile(self.row, self.repeat)
+        self.tiled.setflags(write=False)
+
+    def add_to(self, x: np.ndarray) -> np.ndarray:
+        """``x += row`` on every row of the float32 (rows x width) ``x``."""
+        return add_row(x, self, x)
+
+
+def add_row(x: np.ndarray, row: RowVector, out: np.ndarray) -> np.ndarray:
+    """``out = x + row.row`` on every row: over ``PERIOD``-long rows of reshaped views where
+    both are contiguous, row by row for the rest."""
+    rows = len(x)
+    whole = rows - rows % row.repeat
+    if whole and x.flags.c_contiguous and out.flags.c_contiguous:
+        shape = (whole // row.repeat, len(row.tiled))
+        np.add(x[:whole].reshape(shape), row.tiled, out=out[:whole].reshape(shape))
+        np.add(x[whole:], row.row, out=out[whole:])
+    else:
+        np.add(x, row.row, out=out)
+    return out
+
+
 def _np_relu(x: np.ndarray) -> np.ndarray:
-    # Against a row of zeros, not the scalar 0: numpy's maximum then takes its vectorised
-    # loop, about three times faster here (python -m benchmarks --only pairs shows it).
-    return np.maximum(x, np.zeros(x.shape[-1:], dtype=x.dtype), out=x)
+    if not x.flags.c_contiguous:
+        return np.maximum(x, _ZEROS[:1], out=x)
+    flat = x.reshape(-1)
+    whole = len(flat) - len(flat) % PERIOD
+    if whole:
+        view = flat[:whole].reshape(-1, PERIOD)
+        np.maximum(view, _ZEROS, out=view)
+    rest = flat[whole:]
+    np.maximum(rest, _ZEROS[: len(rest)], out=rest)
+    return x
 
 
 def _np_tanh(x: np.ndarray) -> np.ndarray:
@@ -37,10 +81,22 @@ def _np_sigmoid(x: np.ndarray) -> np.ndarray:
     return x
 
 
+#: Softmax over at most this many classes runs on a transposed copy: a reduction along rows of
+#: ten values costs numpy a loop call per row, one along columns is a pass per class.
+NARROW = 64
+
+
 def _np_softmax(x: np.ndarray) -> np.ndarray:
-    x -= x.max(axis=-1, keepdims=True)
-    np.exp(x, out=x)
-    x /= x.sum(axis=-1, keepdims=True)
+    if x.ndim != 2 or x.shape[1] > NARROW:
+        x -= x.max(axis=-1, keepdims=True)
+        np.exp(x, out=x)
+        x /= x.sum(axis=-1, keepdims=True)
+        return x
+    columns = np.ascontiguousarray(x.T)
+    columns -= columns.max(axis=0)
+    np.exp(columns, out=columns)
+    columns /= columns.sum(axis=0)
+    x[...] = columns.T
     return x
 
 
@@ -132,12 +188,12 @@ def dense_step(
 ) -> TailStep:
     """A float32 Dense layer as a numpy ``TailStep``: product, bias, activation in place."""
     kernel = np.ascontiguousarray(kernel, dtype=np.float32)
-    bias = None if bias is None else np.asarray(bias, dtype=np.float32)
+    row = None if bias is None else RowVector(bias)
 
     def dense(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         out = np.matmul(x, kernel, out=out)
-        if bias is not None:
-            out += bias
+        if row is not None:
+            row.add_to(out)
         return activate(out)
 
     return TailStep(dense, kernel.shape[1], activate in NUMPY_ACTIVATIONS.values())

@@ -1,0 +1,124 @@
+"""A probe's first Dense layer without a matrix product: the bias plus its active weight rows.
+
+Sweeps list probes in lexicographic order, so most consecutive rows share all but their last
+position and the last is one higher: such a run is a contiguous slice of the kernel plus one row
+(the bias and the shared positions), one addition with no gather. For order 3 and up the last
+two positions go together: the rows of a run are then a contiguous slice of a table of every
+pair's weight-row sum (made once per model, when it is small), so a run covers a whole prefix
+rather than one pair of it and there are far fewer runs for Python to loop over. Rows outside
+long runs are gathered (one ``np.take`` per position), with the same sums in the same order.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .numpy_layers import RowVector, add_row
+
+#: The pair table is made only up to this size (all pairs of 250 features at 256 units).
+PAIR_TABLE_BYTES = 32 << 20
+#: A run of at least this many rows adds its base row over long rows (``RowVector``): the
+#: repeated row costs a few microseconds, which a shorter run does not earn back.
+LONG_RUN = 256
+
+
+class FirstLayer:
+    """Pre-activations of the first layer for probes given by active positions."""
+
+    #: Runs shorter than this on average use the row gather instead.
+    min_mean_run = 8
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray) -> None:
+        self.kernel = kernel
+        self.bias = bias
+        self._bias_row = RowVector(bias)
+        self._lock = threading.Lock()
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __call__(self, active: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The pre-activations of ``active`` (rows x order positions), written into ``out``."""
+        rows, order = active.shape
+        if order == 0 or rows == 0:
+            out[...] = self.bias
+            return out
+        table, index, lead = self._runs_over(active)
+        breaks = np.diff(index) != 1
+        if lead.shape[1]:
+            breaks |= (np.diff(lead, axis=0) != 0).any(axis=1)
+        starts = np.flatnonzero(breaks) + 1
+        if (len(starts) + 1) * self.min_mean_run > rows:
+            return self._gathered(table, index, lead, out)
+        bounds = np.concatenate([[0], starts, [rows]])
+        heads = bounds[:-1]
+        bases = self._bases(lead[heads])
+        firsts = index[heads].tolist()
+        for run, (first, begin, end) in enumerate(
+            zip(firsts, heads.tolist(), bounds[1:].tolist(), strict=True)
+        ):
+            source = table[first : first + end - begin]
+            if end - begin >= LONG_RUN:
+                add_row(source, RowVector(bases[run]), out[begin:end])
+            else:
+                np.add(source, bases[run], out=out[begin:end])
+        return out
+
+    def prepare(self, order: int) -> None:
+        """Make what a sweep of ``order`` reads (the pair table) before threads share it."""
+        if order >= 3:
+            self._pair_table()
+
+    def _runs_over(self, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The table runs are slices of, each row's index in it and the positions before."""
+        pairs = self._pair_table() if active.shape[1] >= 3 else None
+        if pairs is not None:
+            second, last = active[:, -2], active[:, -1]
+            if (second < last).all():
+                table, offsets = pairs
+                return table, offsets[second] + (last - second - 1), active[:, :-2]
+        return self.kernel, active[:, -1], active[:, :-1]
+
+    def _bases(self, lead: np.ndarray) -> np.ndarray:
+        """Per run, the bias plus the weight rows of the positions before the table's part."""
+        bases = np.repeat(self.bias[None, :], len(lead), axis=0)
+        for column in range(lead.shape[1]):
+            bases += self.kernel[lead[:, column]]
+        return bases
+
+    def _gathered(
+        self, table: np.ndarray, index: np.ndarray, lead: np.ndarray, out: np.ndarray
+    ) -> np.ndarray:
+        """The rows one by one: the same sums as a run's, added in the same order (so a probe
+        gets the same bits whichever way its block went)."""
+        if lead.shape[1] == 0:
+            np.take(table, index, axis=0, out=out)
+            self._bias_row.add_to(out)
+            return out
+        np.take(self.kernel, lead[:, 0], axis=0, out=out)
+        self._bias_row.add_to(out)
+        gathered = np.empty_like(out)
+        for column in range(1, lead.shape[1]):
+            np.take(self.kernel, lead[:, column], axis=0, out=gathered)
+            out += gathered
+        np.take(table, index, axis=0, out=gathered)
+        out += gathered
+        return out
+
+    def _pair_table(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every pair's weight-row sum in lexicographic order (b < c), and per b the index of its
+        first pair; None when the table would pass ``PAIR_TABLE_BYTES``."""
+        n, width = self.kernel.shape
+        if n * (n - 1) // 2 * width * 4 > PAIR_TABLE_BYTES:
+            return None
+        with self._lock:
+            if self._pairs is None:
+                counts = np.arange(n - 1, -1, -1)
+                offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+                table = np.empty((n * (n - 1) // 2, width), dtype=np.float32)
+                for b in range(n - 1):
+                    at = int(offsets[b])
+                    np.add(self.kernel[b + 1 :], self.kernel[b], out=table[at : at + n - 1 - b])
+                table.setflags(write=False)
+                self._pairs = (table, offsets.astype(np.intp))
+            return self._pairs
