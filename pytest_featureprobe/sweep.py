@@ -14,7 +14,9 @@ Imports probes and the feature space; a model is anything with ``predict_active`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,11 +69,38 @@ def iter_probabilities(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(active positions, probabilities) per chunk: the streaming form of a sweep.
 
-    Memory is bounded by ``chunk_size`` rows whatever the number of probes.
+    Memory is bounded by ``chunk_size`` rows whatever the number of probes (``AHEAD`` more are in
+    flight when the model predicts in the background).
     """
-    for group in groups:
-        for active in group.chunks(chunk_size):
+    chunks = (active for group in groups for active in group.chunks(chunk_size))
+    if not getattr(model, "predicts_in_background", False):
+        for active in chunks:
             yield active, model.predict_active(active)
+        return
+    yield from _ahead(model.predict_active, chunks)
+
+
+#: Chunks predicted ahead of the one the caller reads: with two, one chunk's output checks run
+#: while the next one's blocks hold the cores.
+AHEAD = 2
+
+
+def _ahead(
+    predict: Callable[[np.ndarray], np.ndarray], chunks: Iterator[np.ndarray]
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``predict`` of each chunk, the next ones computed in background threads while the caller
+    reads this one (making chunks, checking outputs and the table's work otherwise leave the
+    cores idle between blocks). Leaving early waits for the chunks in flight."""
+    with ThreadPoolExecutor(AHEAD, thread_name_prefix="featureprobe-ahead") as pool:
+        pending: deque[tuple[np.ndarray, Future[np.ndarray]]] = deque()
+        for active in chunks:
+            pending.append((active, pool.submit(predict, active)))
+            if len(pending) > AHEAD:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
 @dataclass

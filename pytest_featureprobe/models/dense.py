@@ -17,8 +17,15 @@ import numpy as np
 
 from ..keras_runtime import load_keras
 from ..multihot import MultiHot
-from .first_layer import FirstLayer
-from .numpy_layers import NUMPY_ACTIVATIONS, TailStep, activation_step, tail_step
+from .first_layer import LONG_RUN, FirstLayer
+from .numpy_layers import (
+    NUMPY_ACTIVATIONS,
+    RowVector,
+    TailStep,
+    activation_step,
+    add_row,
+    tail_step,
+)
 from .probe_model import dense_rows
 from .threads import block_threads, run_in_threads
 
@@ -206,7 +213,10 @@ class RowsInContext:
             np.copyto(out, source)
         for position in probe:
             weights = self.shortcut.kernel[position]
-            np.add(source, weights, out=out)
+            if stop - start >= LONG_RUN:  # the row over long rows (``RowVector``)
+                add_row(source, RowVector(weights), out)
+            else:
+                np.add(source, weights, out=out)
             source = out
             column = int(self.columns[position])
             if column >= 0:

@@ -120,6 +120,13 @@ class ProbeModel:
             )
         return out.astype(np.float64)
 
+    @property
+    def predicts_in_background(self) -> bool:
+        """May ``predict_active`` run in a background thread while the caller reads the last
+        chunk? Only for the Dense shortcut wholly in numpy: thread-safe, and it releases the GIL
+        (a user's callable or a Keras tail stays in the calling thread)."""
+        return self.shortcut is not None and self.shortcut.numpy_width is not None
+
     def predict_active(self, active: np.ndarray) -> np.ndarray:
         """Probabilities for probes given as active input positions, shape (probes, order)."""
         active = np.asarray(active, dtype=np.intp).reshape(len(active), -1)

@@ -321,3 +321,27 @@ def test_the_digest_reads_the_rows_whatever_their_order_but_not_whatever_their_v
     changed[0] = [0, 0, 1]
     assert Context.of_rows("r", changed, {}).digest() != digest
     assert Context.zero().digest() == "zero"
+
+
+def test_many_rows_in_context_agree_with_the_plain_pass_on_the_applied_rows():
+    """Hundreds of rows a probe: the probe's weight row is added over long rows of a view
+    (``numpy_layers.RowVector``); every application still equals the plain first layer."""
+    from pytest_featureprobe.contexts import applied, column_ids
+    from pytest_featureprobe.models.dense import DenseShortcut, RowsInContext
+    from pytest_featureprobe.models.first_layer import LONG_RUN
+
+    names = (*(f"t{i}" for i in range(30)), "C=c1", "C=c2", "C=c3")
+    space = FeatureSpace(names, "tokens", ("C",))
+    rng = np.random.default_rng(5)
+    kernel = rng.normal(size=(len(space), 24)).astype(np.float32)
+    bias = rng.normal(size=24).astype(np.float32)
+    shortcut = DenseShortcut(kernel, bias, None, [])
+    rows = (rng.random((LONG_RUN + 300, len(space))) < 0.2).astype(np.float32)
+    rows[:, 30:] = 0
+    rows[np.arange(len(rows)), 30 + rng.integers(0, 3, len(rows))] = 1  # one value of C a row
+    columns = column_ids(space)
+    for positions in ([0], [3], [30], [32], [1, 31], [5, 29]):
+        probe = np.array([positions], dtype=np.intp)
+        got = RowsInContext(shortcut, rows, columns).outputs(probe)
+        expected = applied(rows, probe, columns).reshape(-1, len(space)) @ kernel + bias
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)

@@ -505,3 +505,60 @@ def test_top_class_ties_go_to_the_first_class():
     margin = np.empty(3)
     assert _top_two(p, margin).tolist() == [0, 1, 0]
     np.testing.assert_allclose(margin, [0.0, 0.2, 0.25])
+
+
+# --- chunks predicted ahead ---------------------------------------------------------------------
+
+
+class _Ahead:
+    """A model whose predict_active may run in a background thread, recording where it ran."""
+
+    predicts_in_background = True
+
+    def __init__(self, fail_at=None):
+        import threading
+
+        self.calls, self.threads, self.fail_at = [], set(), fail_at
+        self._main = threading.get_ident()
+
+    def predict_active(self, active):
+        import threading
+
+        self.threads.add(threading.get_ident() != self._main)
+        self.calls.append(int(active[0, 0]) if active.size else -1)
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise RuntimeError(f"chunk {self.fail_at} failed")
+        return np.full((len(active), 2), 0.5)
+
+
+def test_chunks_predicted_ahead_come_back_in_order():
+    from pytest_featureprobe.probes import ProbeGroup
+    from pytest_featureprobe.sweep import iter_probabilities
+
+    model = _Ahead()
+    groups = [ProbeGroup(1, 50), ProbeGroup(2, 50)]
+    got = [active for active, _ in iter_probabilities(model, groups, chunk_size=64)]
+    expected = [active for group in groups for active in group.chunks(64)]
+    assert len(got) == len(expected) > 3
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert model.threads == {True}  # every chunk was predicted off the calling thread
+
+
+def test_leaving_early_waits_for_the_chunks_in_flight_and_errors_reach_the_caller():
+    from pytest_featureprobe.probes import ProbeGroup
+    from pytest_featureprobe.sweep import AHEAD, iter_probabilities
+
+    model = _Ahead()
+    stream = iter_probabilities(model, [ProbeGroup(2, 60)], chunk_size=10)
+    next(stream)
+    stream.close()  # the caller stops reading: no prediction goes on after this returns
+    calls = len(model.calls)
+    assert calls <= 2 + AHEAD
+    import time
+
+    time.sleep(0.05)
+    assert len(model.calls) == calls
+    failing = _Ahead(fail_at=3)
+    with pytest.raises(RuntimeError, match="chunk 3 failed"):
+        list(iter_probabilities(failing, [ProbeGroup(2, 60)], chunk_size=10))

@@ -65,8 +65,12 @@ def test_a_keras_layer_in_the_tail_keeps_blocks_in_the_calling_thread(keras, two
     model = keras.Sequential(
         [keras.Input((12,)), layers[0], keras.layers.LayerNormalization(), layers[1]]
     )
-    shortcut = probe_model(model, 12, 3).shortcut
+    probe = probe_model(model, 12, 3)
+    shortcut = probe.shortcut
     assert shortcut is not None and shortcut.numpy_width is None
+    assert not probe.predicts_in_background  # a Keras layer stays in the calling thread
+    whole_numpy = probe_model(random_chain(keras, 12, [8, 3], ["relu"], seed=2), 12, 3)
+    assert whole_numpy.predicts_in_background
 
 
 def test_an_error_in_a_worker_thread_is_raised_in_the_caller(two_threads):
