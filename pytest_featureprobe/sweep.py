@@ -72,8 +72,10 @@ def iter_probabilities(
     Memory is bounded by ``chunk_size`` rows whatever the number of probes (``AHEAD`` more are in
     flight when the model predicts in the background).
     """
+    groups = list(groups)
     chunks = (active for group in groups for active in group.chunks(chunk_size))
-    if not getattr(model, "predicts_in_background", False):
+    large = sum(len(group) for group in groups) > chunk_size  # threads cost about 1 ms
+    if not (large and getattr(model, "predicts_in_background", False)):
         for active in chunks:
             yield active, model.predict_active(active)
         return
@@ -201,13 +203,12 @@ def run_sweep(
     columns = _FloatColumns(
         len(classes), sum(len(g) for g in groups), None if order >= 1 else _zero_and_singles(model)
     )
-    actives = []
+    labels = _Labels(space)
     for active, probs in iter_probabilities(model, groups, chunk_size):
-        actives.append(active)
         columns.add(active, probs)
+        labels.add(active)  # while the next chunks are predicted, when in the background
     block = columns.block
-    feature_names, names = _probe_labels(actives, space)
-    probe_orders = np.repeat([a.shape[1] for a in actives], [len(a) for a in actives])
+    feature_names, names, probe_orders = labels.columns()
 
     # The float columns are one (columns x probes) array that becomes the frame's float block as
     # it is: no per-column copies and no consolidation pass.
@@ -234,25 +235,37 @@ def run_sweep(
     )
 
 
-def _probe_labels(
-    actives: list[np.ndarray], space: FeatureSpace
-) -> tuple[list[tuple[str, ...]], list[str]]:
-    """Feature tuples and probe names per chunk (every chunk holds probes of one order), built
-    with array indexing rather than one Python call per probe."""
-    feature_names: list[tuple[str, ...]] = []
-    names: list[str] = []
-    all_names = np.array(space.features, dtype=object)
-    for active in actives:
+class _Labels:
+    """Probe names, feature tuples and orders, chunk by chunk (every chunk holds probes of one
+    order), built with array indexing: a name is the concatenation of object arrays of
+    ``name+`` strings, not one join per probe."""
+
+    def __init__(self, space: FeatureSpace) -> None:
+        self._names = np.array(space.features, dtype=object)
+        self._joined = np.array([f"{name}{SEPARATOR}" for name in space.features], dtype=object)
+        self._probe_names: list[np.ndarray] = []
+        self._features: list[tuple[str, ...]] = []
+        self._orders: list[tuple[int, int]] = []
+
+    def add(self, active: np.ndarray) -> None:
         rows, k = active.shape
+        self._orders.append((k, rows))
         if k == 0:
-            feature_names.extend([()] * rows)
-            names.extend([probe_name(())] * rows)
-            continue
-        columns = [all_names[active[:, c]] for c in range(k)]
-        tuples = list(zip(*columns, strict=True))
-        feature_names.extend(tuples)
-        names.extend(columns[0].tolist() if k == 1 else map(SEPARATOR.join, tuples))
-    return feature_names, names
+            self._features.extend([()] * rows)
+            self._probe_names.append(np.full(rows, probe_name(()), dtype=object))
+            return
+        columns = [self._names[active[:, c]] for c in range(k)]
+        self._features.extend(zip(*columns, strict=True))
+        names = columns[-1]
+        for c in range(k - 2, -1, -1):
+            names = self._joined[active[:, c]] + names
+        self._probe_names.append(names)
+
+    def columns(self) -> tuple[list[tuple[str, ...]], np.ndarray, np.ndarray]:
+        """Feature tuples, probe names (an object array) and orders, for every probe added."""
+        names = np.concatenate(self._probe_names) if self._probe_names else np.array([], object)
+        orders, counts = zip(*self._orders, strict=True) if self._orders else ((), ())
+        return self._features, names, np.repeat(np.array(orders, dtype=np.int64), counts)
 
 
 def _zero_and_singles(model: ProbeModel) -> np.ndarray:

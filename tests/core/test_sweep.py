@@ -543,6 +543,9 @@ def test_chunks_predicted_ahead_come_back_in_order():
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
     assert model.threads == {True}  # every chunk was predicted off the calling thread
+    small = _Ahead()
+    list(iter_probabilities(small, [ProbeGroup(0, 50), ProbeGroup(1, 50)], chunk_size=64))
+    assert small.threads == {False}  # one chunk's worth of probes: no threads to start
 
 
 def test_leaving_early_waits_for_the_chunks_in_flight_and_errors_reach_the_caller():
