@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,24 @@ def _is_missing(value: Any) -> bool:
         return value.strip() == ""
     # pandas' NA and NaT (nullable and datetime dtypes), recognised without importing pandas.
     return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _named_once(name: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``name`` with a memo of the values seen: a column's values repeat, so each distinct one
+    is named once. Keyed by type as well (``1``, ``1.0`` and ``True`` are one dict key but
+    three names); an unhashable value is named every time."""
+    memo: dict[tuple[type, Any], str] = {}
+
+    def named(value: Any) -> str:
+        try:
+            return memo[type(value), value]
+        except KeyError:
+            memo[type(value), value] = result = name(value)
+            return result
+        except TypeError:
+            return name(value)
+
+    return named
 
 
 def parse_tokens(cell: Any) -> list[str]:
@@ -139,7 +157,8 @@ class FeatureSpace:
             seen = {t for cell in frame[tokens] for t in parse_tokens(cell)}
             names.extend(sorted(seen, key=natural_key))
         for column in categorical:
-            values = {feature_name(v) for v in frame[column] if not _is_missing(v)}
+            named = _named_once(feature_name)
+            values = {named(v) for v in frame[column] if not _is_missing(v)}
             names.extend(f"{column}={v}" for v in sorted(values, key=natural_key))
         return cls(tuple(names), token_column=tokens, categorical=categorical)
 
@@ -205,13 +224,14 @@ class FeatureSpace:
         rows: list[list[int]] = [[] for _ in range(len(frame))]
         for column in columns:
             is_tokens = column == self.token_column
+            named = _named_once(lambda cell, c=column: feature_name(f"{c}={feature_name(cell)}"))
             for row, cell in enumerate(frame[column]):
                 if is_tokens:
                     names = parse_tokens(cell)
                 elif _is_missing(cell):
                     continue
                 else:
-                    names = [feature_name(f"{column}={feature_name(cell)}")]  # as from_frame
+                    names = [named(cell)]  # as from_frame
                 for name in names:
                     position = self._index.get(name)
                     if position is not None:

@@ -456,3 +456,14 @@ def test_encoding_a_large_vocabulary_holds_positions_not_rows_times_features():
     assert peak < 16 << 20, f"{peak / 2**20:.1f} MB"
     assert 35 * peak < 5_000 * 30_000 * 4  # the dense matrix would be 35 times the bound
     assert np.array_equal(rows.dense(17, 19), space.encode(frame.iloc[17:19]))
+
+
+def test_values_equal_as_dict_keys_keep_their_own_names():
+    """Each distinct value is named once per column; 1, 1.0 and True are one dict key in
+    Python but 1 and 1.0 name "1" and True names "true", in any order of rows."""
+    for values in ([1, 1.0, True, "1", True], [True, 1, 1.0, True, "1"]):
+        frame = pd.DataFrame({"A": pd.Series(values, dtype=object)})
+        space = FeatureSpace.from_frame(frame, categorical=["A"])
+        assert space.features == ("A=1", "A=true")
+        named = [space.features[p] for (p,) in space.row_features(frame)]
+        assert named == ["A=true" if v is True else "A=1" for v in values]
