@@ -211,8 +211,8 @@ def floor_rows(label: str, result: dict) -> list[Row]:
     rows[0].notes.append(
         "floor: layers 2 and later of the same model as numpy float32 products into buffers "
         "made once, the fastest of chunks of 16,384 rows with BLAS on every core and blocks of "
-        "1,024 or 8,192 rows over as many threads (BLAS at one thread each), timed in the same "
-        f"process, alternating; floor {spread(result['floor'])}, table "
+        "1,024, 4,096 or 8,192 rows over as many threads (BLAS at one thread each), timed in "
+        f"the same process, alternating; floor {spread(result['floor'])}, table "
         f"{spread(result['table'])}"
     )
     return rows

@@ -145,8 +145,8 @@ def matrix_floor(keras_model, n_probes: int, chunk: int) -> Callable[[], float]:
     ratio is read against (issue 14).
 
     The returned function times the products run three ways and returns the fastest: one
-    product per chunk of ``chunk`` rows with BLAS on every core, and blocks of 1,024 and 8,192
-    rows shared by as many threads as BLAS uses, BLAS at one thread each (the way the shortcut
+    product per chunk of ``chunk`` rows with BLAS on every core, and blocks of 1,024, 4,096 and
+    8,192 rows shared by as many threads as BLAS uses, BLAS at one thread each (the way the shortcut
     runs them; under load it is the faster one, since BLAS' own threads wait on each other)."""
     import numpy as np
 
@@ -179,7 +179,7 @@ def matrix_floor(keras_model, n_probes: int, chunk: int) -> Callable[[], float]:
 
     whole = buffers(chunk)
     shares = [n_probes // workers + (i < n_probes % workers) for i in range(workers)]
-    per_thread = {block: [buffers(block) for _ in range(workers)] for block in (1024, 8192)}
+    per_thread = {block: [buffers(block) for _ in range(workers)] for block in (1024, 4096, 8192)}
 
     def in_threads(block: int) -> None:
         def work(share: list[int]) -> None:
@@ -190,7 +190,7 @@ def matrix_floor(keras_model, n_probes: int, chunk: int) -> Callable[[], float]:
     def fastest() -> float:
         ways = [lambda: products(whole, n_probes)]
         if workers > 1:
-            ways += [lambda: in_threads(1024), lambda: in_threads(8192)]
+            ways += [lambda: in_threads(1024), lambda: in_threads(4096), lambda: in_threads(8192)]
         return min(timed(way) for way in ways)
 
     return fastest

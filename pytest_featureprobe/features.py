@@ -55,20 +55,25 @@ def _is_missing(value: Any) -> bool:
     return type(value).__name__ in ("NAType", "NaTType")
 
 
+#: Types whose equal values always have the same name (``Decimal("1.0")`` and
+#: ``Decimal("1.00")`` are equal but print differently: they are named every time).
+_PLAIN_SCALARS = (str, int, float, bool, np.integer, np.floating, np.bool_)
+
+
 def _named_once(name: Callable[[Any], str]) -> Callable[[Any], str]:
-    """``name`` with a memo of the values seen: a column's values repeat, so each distinct one
-    is named once. Keyed by type as well (``1``, ``1.0`` and ``True`` are one dict key but
-    three names); an unhashable value is named every time."""
+    """``name`` with a memo of the plain scalar values seen: a column's values repeat, so each
+    distinct one is named once. Keyed by type as well (``1``, ``1.0`` and ``True`` are one dict
+    key but two names); any other value is named every time."""
     memo: dict[tuple[type, Any], str] = {}
 
     def named(value: Any) -> str:
-        try:
-            return memo[type(value), value]
-        except KeyError:
-            memo[type(value), value] = result = name(value)
-            return result
-        except TypeError:
+        if not isinstance(value, _PLAIN_SCALARS):
             return name(value)
+        key = (type(value), value)
+        result = memo.get(key)
+        if result is None:
+            memo[key] = result = name(value)
+        return result
 
     return named
 

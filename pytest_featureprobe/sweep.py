@@ -304,8 +304,8 @@ class _FloatColumns:
             return
         # Pairs: dP(pair) - dP(first) - dP(second); the singles' rows are already filled.
         singles = self.block[k + 1 : 2 * k + 1, 1:] if self._singles is None else self._singles
-        np.subtract(deltas, np.take(singles, active[:, 0], axis=1), out=interactions)
-        interactions -= np.take(singles, active[:, 1], axis=1)
+        np.subtract(deltas, singles[:, active[:, 0]], out=interactions)
+        interactions -= singles[:, active[:, 1]]
 
 
 def _top_two(p: np.ndarray, margin: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ writes plain lines (no carriage returns): each step, and the counter once it is 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -119,14 +120,16 @@ class _CountingModel:
         self._label = label
         self._total = total
         self._done = 0
+        self._lock = threading.Lock()  # chunks may be predicted in background threads
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
 
     def predict_active(self, active: np.ndarray) -> np.ndarray:
         out = self._model.predict_active(active)
-        self._done += len(active)
-        self._progress.count(self._label, min(self._done, self._total), self._total)
+        with self._lock:
+            self._done += len(active)
+            self._progress.count(self._label, min(self._done, self._total), self._total)
         return out
 
 

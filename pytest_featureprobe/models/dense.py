@@ -79,6 +79,12 @@ class DenseShortcut:
         self.numpy_width = _numpy_width(len(self.bias), self._activate, self._steps)
         self._local = threading.local()
 
+    @property
+    def runs_in_parallel(self) -> bool:
+        """Are a large call's blocks spread over threads (every layer in numpy, BLAS held to
+        one thread each)? Not when numpy's BLAS is set to one thread (``threads``)."""
+        return self.numpy_width is not None and block_threads(2) > 1
+
     def __call__(self, active: np.ndarray) -> np.ndarray:
         active = np.asarray(active, dtype=np.intp)
         if active.ndim != 2:

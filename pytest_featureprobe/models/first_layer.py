@@ -6,7 +6,10 @@ position and the last is one higher: such a run is a contiguous slice of the ker
 two positions go together: the rows of a run are then a contiguous slice of a table of every
 pair's weight-row sum (made once per model, when it is small), so a run covers a whole prefix
 rather than one pair of it and there are far fewer runs for Python to loop over. Rows outside
-long runs are gathered (one ``np.take`` per position), with the same sums in the same order.
+long runs are gathered (one ``np.take`` per position), with the same sums in the same order:
+whether a probe was in a run or gathered does not change its bits. (Which table a block uses is
+chosen per block: a block holding an unsorted or out-of-range row uses the kernel, whose sums
+for order 3 and up are added in another order, within float32 rounding.)
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ class FirstLayer:
         pairs = self._pair_table() if active.shape[1] >= 3 else None
         if pairs is not None:
             second, last = active[:, -2], active[:, -1]
-            if (second < last).all():
+            inside = active.min() >= 0 and active.max() < len(self.kernel)  # else as the kernel
+            if inside and (second < last).all():
                 table, offsets = pairs
                 return table, offsets[second] + (last - second - 1), active[:, :-2]
         return self.kernel, active[:, -1], active[:, :-1]
@@ -90,7 +94,7 @@ class FirstLayer:
         self, table: np.ndarray, index: np.ndarray, lead: np.ndarray, out: np.ndarray
     ) -> np.ndarray:
         """The rows one by one: the same sums as a run's, added in the same order (so a probe
-        gets the same bits whichever way its block went)."""
+        gets the same bits whether it was in a run or gathered)."""
         if lead.shape[1] == 0:
             np.take(table, index, axis=0, out=out)
             self._bias_row.add_to(out)

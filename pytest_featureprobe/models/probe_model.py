@@ -123,9 +123,10 @@ class ProbeModel:
     @property
     def predicts_in_background(self) -> bool:
         """May ``predict_active`` run in a background thread while the caller reads the last
-        chunk? Only for the Dense shortcut wholly in numpy: thread-safe, and it releases the GIL
-        (a user's callable or a Keras tail stays in the calling thread)."""
-        return self.shortcut is not None and self.shortcut.numpy_width is not None
+        chunk? Only for the Dense shortcut wholly in numpy with its blocks spread over threads:
+        thread-safe, it releases the GIL, and it holds BLAS to one thread while it runs (a
+        user's callable, a Keras tail or a one-thread BLAS setting stays in the calling thread)."""
+        return self.shortcut is not None and self.shortcut.runs_in_parallel
 
     def predict_active(self, active: np.ndarray) -> np.ndarray:
         """Probabilities for probes given as active input positions, shape (probes, order)."""

@@ -467,3 +467,15 @@ def test_values_equal_as_dict_keys_keep_their_own_names():
         assert space.features == ("A=1", "A=true")
         named = [space.features[p] for (p,) in space.row_features(frame)]
         assert named == ["A=true" if v is True else "A=1" for v in values]
+
+
+def test_equal_values_that_print_differently_keep_their_names():
+    """Only plain scalars are named once per column: Decimal("1.0") == Decimal("1.00"), but
+    they are two values of the column."""
+    from decimal import Decimal
+
+    frame = pd.DataFrame({"A": pd.Series([Decimal("1.0"), Decimal("1.00")], dtype=object)})
+    space = FeatureSpace.from_frame(frame, categorical=["A"])
+    assert space.features == ("A=1.0", "A=1.00")
+    reversed_rows = frame.iloc[::-1].reset_index(drop=True)
+    assert space.row_features(reversed_rows) == [[1], [0]]

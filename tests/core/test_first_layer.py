@@ -92,3 +92,13 @@ def test_the_zero_probe_and_empty_blocks():
     zero = run(first, np.zeros((3, 0), np.intp))
     np.testing.assert_array_equal(zero, np.tile(first.bias, (3, 1)))
     assert run(first, np.zeros((0, 3), np.intp)).shape == (0, 7)
+
+
+def test_positions_outside_the_space_are_not_read_from_the_pair_table():
+    """As the kernel path: a position past the end raises, a negative one counts from the end
+    (the plain numpy indexing ``predict_active`` always had), never another pair's row."""
+    first = layer(10)
+    with pytest.raises(IndexError):
+        run(first, np.array([[0, 7, 10]], dtype=np.intp))
+    negative = np.array([[0, -5, 3]], dtype=np.intp)
+    np.testing.assert_allclose(run(first, negative), expected(first, negative), rtol=0, atol=1e-5)

@@ -528,7 +528,8 @@ class _Ahead:
         self.calls.append(int(active[0, 0]) if active.size else -1)
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             raise RuntimeError(f"chunk {self.fail_at} failed")
-        return np.full((len(active), 2), 0.5)
+        first = (active[:, 0] if active.size else np.zeros(len(active))) / 100
+        return np.stack([first, 1 - first], axis=1)  # each chunk's own numbers
 
 
 def test_chunks_predicted_ahead_come_back_in_order():
@@ -537,11 +538,12 @@ def test_chunks_predicted_ahead_come_back_in_order():
 
     model = _Ahead()
     groups = [ProbeGroup(1, 50), ProbeGroup(2, 50)]
-    got = [active for active, _ in iter_probabilities(model, groups, chunk_size=64)]
+    pairs = list(iter_probabilities(model, groups, chunk_size=64))
     expected = [active for group in groups for active in group.chunks(64)]
-    assert len(got) == len(expected) > 3
-    for a, b in zip(got, expected, strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert len(pairs) == len(expected) > 3
+    for (active, probabilities), wanted in zip(pairs, expected, strict=True):
+        np.testing.assert_array_equal(active, wanted)
+        np.testing.assert_array_equal(probabilities[:, 0], active[:, 0] / 100)  # its own chunk
     assert model.threads == {True}  # every chunk was predicted off the calling thread
     small = _Ahead()
     list(iter_probabilities(small, [ProbeGroup(0, 50), ProbeGroup(1, 50)], chunk_size=64))

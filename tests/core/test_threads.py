@@ -99,3 +99,13 @@ def test_thread_count_follows_the_blas_setting(monkeypatch):
     expected = min(max(blas_threads(), default=1), threads.MAX_THREADS, threads._cores())
     assert count == max(1, expected)
     assert threads.block_threads(1) == 1
+
+
+def test_a_one_thread_blas_keeps_predictions_in_the_calling_thread(keras, monkeypatch):
+    """With BLAS at one thread the blocks run in the caller, and so do chunks predicted ahead:
+    two background forward passes at once would use two cores after all."""
+    model = probe_model(random_chain(keras, 12, [8, 3], ["relu"], seed=2), 12, 3)
+    monkeypatch.setitem(threads._state, "controller", None)
+    monkeypatch.setitem(threads._state, "threads", 1)
+    assert not model.shortcut.runs_in_parallel
+    assert not model.predicts_in_background
