@@ -20,7 +20,7 @@ model. Imports contexts, probes and the sweep.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from .sweep import (
     Sweep,
     delta_column,
     interaction_column,
+    predicted_ahead,
     prob_column,
     share_column,
     spread_column,
@@ -117,15 +118,24 @@ def _block_sums(
     fast = fast_rows(model, rows, columns)
     # Each row's own prediction by the same path as the probes': the zero probe changes nothing.
     base = probabilities_applied(model, rows, np.zeros((1, 0), dtype=np.intp), columns, fast)[0]
-    sums = []
-    for group in groups:
-        for active in group.chunks(per_chunk):
-            if active.shape[1] > 1:
-                active = active[_one_value_per_column(active, columns)]
-            if len(active):
-                probs = probabilities_applied(model, rows, active, columns, fast)
-                sums.append([active, *_sums(rows, weights, base, active, probs)])
-    return sums
+
+    def chunks() -> Iterator[np.ndarray]:
+        for group in groups:
+            for active in group.chunks(per_chunk):
+                if active.shape[1] > 1:
+                    active = active[_one_value_per_column(active, columns)]
+                if len(active):
+                    yield active
+
+    def predict(active: np.ndarray) -> np.ndarray:
+        return probabilities_applied(model, rows, active, columns, fast)
+
+    large = sum(len(g) for g in groups) > per_chunk  # more than one chunk: threads pay
+    if fast is not None and large and getattr(model, "predicts_in_background", False):
+        predicted: Iterable[tuple[np.ndarray, np.ndarray]] = predicted_ahead(predict, chunks())
+    else:
+        predicted = ((active, predict(active)) for active in chunks())
+    return [[active, *_sums(rows, weights, base, active, probs)] for active, probs in predicted]
 
 
 def _sums(

@@ -79,7 +79,7 @@ def iter_probabilities(
         for active in chunks:
             yield active, model.predict_active(active)
         return
-    yield from _ahead(model.predict_active, chunks)
+    yield from predicted_ahead(model.predict_active, chunks)
 
 
 #: Chunks predicted ahead of the one the caller reads: with two, one chunk's output checks run
@@ -87,7 +87,7 @@ def iter_probabilities(
 AHEAD = 2
 
 
-def _ahead(
+def predicted_ahead(
     predict: Callable[[np.ndarray], np.ndarray], chunks: Iterator[np.ndarray]
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``predict`` of each chunk, the next ones computed in background threads while the caller

@@ -345,3 +345,32 @@ def test_many_rows_in_context_agree_with_the_plain_pass_on_the_applied_rows():
         got = RowsInContext(shortcut, rows, columns).outputs(probe)
         expected = applied(rows, probe, columns).reshape(-1, len(space)) @ kernel + bias
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_chunks_predicted_ahead_give_the_same_in_context_table(monkeypatch):
+    """With chunks predicted in background threads the in-context table is the same, bit for
+    bit, as with every chunk predicted in the calling thread."""
+    from pytest_featureprobe import context_sweep
+    from pytest_featureprobe.models.numpy_model import from_dense_weights
+    from pytest_featureprobe.models.probe_model import ProbeModel
+
+    names = (*(f"t{i}" for i in range(12)), "C=c1", "C=c2")
+    space = FeatureSpace(names, "tokens", ("C",))
+    rng = np.random.default_rng(8)
+    weights = []
+    for inputs, outputs in ((len(space), 16), (16, 3)):
+        weights += [rng.normal(size=(inputs, outputs)).astype(np.float32)]
+        weights += [rng.normal(size=outputs).astype(np.float32)]
+    model = from_dense_weights(weights, "relu", space, ["a", "b", "c"], description="m")
+    rows = [[f"t{i}" for i in rng.choice(12, 3, replace=False)] + ["C=c1"] for _ in range(30)]
+    context = Context.of_rows("rows", space.encode_sets(rows), {"kind": "rows"})
+    monkeypatch.setattr(ProbeModel, "predicts_in_background", property(lambda self: False))
+    alone = run_context_sweep(model, context, order=2, chunk_size=60).table
+    used = []
+    real = context_sweep.predicted_ahead
+    monkeypatch.setattr(context_sweep, "predicted_ahead", lambda *a: used.append(1) or real(*a))
+    monkeypatch.setattr(ProbeModel, "predicts_in_background", property(lambda self: True))
+    ahead = run_context_sweep(model, context, order=2, chunk_size=60).table
+    assert used  # the chunks were predicted ahead
+    pd.testing.assert_frame_equal(ahead, alone, check_exact=True)
+    assert len(alone) == 1 + 14 + 91 - 1  # C=c1+C=c2 is not a probe: one value a column
