@@ -40,7 +40,7 @@ from .sweep import (
     Sweep,
     delta_column,
     interaction_column,
-    predicted_ahead,
+    predictions,
     prob_column,
     share_column,
     spread_column,
@@ -130,11 +130,8 @@ def _block_sums(
     def predict(active: np.ndarray) -> np.ndarray:
         return probabilities_applied(model, rows, active, columns, fast)
 
-    large = sum(len(g) for g in groups) > per_chunk  # more than one chunk: threads pay
-    if fast is not None and large and getattr(model, "predicts_in_background", False):
-        predicted: Iterable[tuple[np.ndarray, np.ndarray]] = predicted_ahead(predict, chunks())
-    else:
-        predicted = ((active, predict(active)) for active in chunks())
+    several = sum(len(g) for g in groups) > per_chunk
+    predicted = predictions(model, predict, chunks(), several)
     return [[active, *_sums(rows, weights, base, active, probs)] for active, probs in predicted]
 
 

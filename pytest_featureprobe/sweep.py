@@ -74,12 +74,24 @@ def iter_probabilities(
     """
     groups = list(groups)
     chunks = (active for group in groups for active in group.chunks(chunk_size))
-    large = sum(len(group) for group in groups) > chunk_size  # threads cost about 1 ms
-    if not (large and getattr(model, "predicts_in_background", False)):
+    probes = sum(len(group) for group in groups)
+    yield from predictions(model, model.predict_active, chunks, probes > chunk_size)
+
+
+def predictions(
+    model: Any,
+    predict: Callable[[np.ndarray], np.ndarray],
+    chunks: Iterator[np.ndarray],
+    several: bool,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(chunk, ``predict(chunk)``) for each chunk: predicted ahead in background threads when
+    there are ``several`` chunks and the model allows it (``predicts_in_background``), else one
+    by one here (threads cost about 1 ms, which one chunk does not earn back)."""
+    if several and getattr(model, "predicts_in_background", False):
+        yield from predicted_ahead(predict, chunks)
+    else:
         for active in chunks:
-            yield active, model.predict_active(active)
-        return
-    yield from predicted_ahead(model.predict_active, chunks)
+            yield active, predict(active)
 
 
 #: Chunks predicted ahead of the one the caller reads: with two, one chunk's output checks run

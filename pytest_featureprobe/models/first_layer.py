@@ -23,7 +23,9 @@ from .numpy_layers import RowVector, add_row
 #: The pair table is made only up to this size (all pairs of 250 features at 256 units).
 PAIR_TABLE_BYTES = 32 << 20
 #: A run of at least this many rows adds its base row over long rows (``RowVector``): the
-#: repeated row costs a few microseconds, which a shorter run does not earn back.
+#: repeated row costs a few microseconds, which a shorter run does not earn back (one core,
+#: 4,096-row blocks: all triples of 200 features 175 -> 160 ms; all pairs of 1,000, runs of
+#: about 500 rows, 50 -> 53 ms, within noise).
 LONG_RUN = 256
 
 
