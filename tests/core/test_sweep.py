@@ -507,6 +507,24 @@ def test_top_class_ties_go_to_the_first_class():
     np.testing.assert_allclose(margin, [0.0, 0.2, 0.25])
 
 
+@pytest.mark.parametrize("classes", [1, 2, 3, 10, 300])
+def test_top_two_agrees_with_argmax_and_a_sort(classes):
+    from pytest_featureprobe.sweep import _top_two
+
+    rng = np.random.default_rng(classes)
+    # Coarse values make ties common (two, three or all classes at the maximum); some columns
+    # hold values outside [0, 1] (logits, or probabilities within the tolerance).
+    p = rng.integers(0, 4, size=(classes, 2_000)).astype(np.float64) / 4
+    p[:, :50] *= -3.0
+    p[:, 50:60] = 0.5
+    margin = np.empty(p.shape[1])
+    top = _top_two(p, margin)
+    np.testing.assert_array_equal(top, p.argmax(axis=0))
+    ordered = np.sort(p, axis=0)
+    expected = ordered[-1] - ordered[-2] if classes > 1 else np.full(p.shape[1], np.inf)
+    np.testing.assert_array_equal(margin, expected)
+
+
 # --- chunks predicted ahead ---------------------------------------------------------------------
 
 
