@@ -114,10 +114,12 @@ class DenseShortcut:
         the tail follow. Blocks are spread over threads when every layer runs in numpy."""
         block = max(1, int(self.block_rows))
         starts = list(range(0, rows, block)) or [0]  # one (empty) pass when rows == 0
-        threads = block_threads(len(starts)) if self.numpy_width is not None else 1
-        if threads == 1:
+        if self.numpy_width is None:  # a Keras layer: its output's shape is known once run
             return self._run(starts, rows, first, None)
         result = np.empty((rows, self.numpy_width), dtype=np.float32)
+        threads = block_threads(len(starts))
+        if threads == 1:
+            return self._run(starts, rows, first, result)
         run_in_threads(lambda share: self._run(share, rows, first, result), starts, threads)
         return result
 
@@ -128,17 +130,25 @@ class DenseShortcut:
         first: Callable[[int, int, np.ndarray], np.ndarray],
         result: np.ndarray | None,
     ) -> np.ndarray:
-        """The blocks at ``starts``, written into ``result`` (made here when None)."""
+        """The blocks at ``starts``, written into ``result`` (made here when None). A last
+        numpy layer writes its block straight into ``result``, with no copy after it."""
         size = min(rows, max(1, int(self.block_rows)))
         hidden, buffers = self._buffers(size)
+        last = len(self._steps) - 1
+        direct = result is not None and last >= 0 and self._steps[last].width == result.shape[1]
         for start in starts:
             stop = min(start + size, rows)
             out = self._activate(first(start, stop, hidden[: stop - start]))
-            for step, buffer in zip(self._steps, buffers, strict=True):
-                out = step(out, None if buffer is None else buffer[: stop - start])
+            for at, (step, buffer) in enumerate(zip(self._steps, buffers, strict=True)):
+                if at == last and direct:
+                    buffer = result[start:stop]
+                elif buffer is not None:
+                    buffer = buffer[: stop - start]
+                out = step(out, buffer)
             if result is None:
                 result = np.empty((rows, *out.shape[1:]), dtype=out.dtype)
-            result[start:stop] = out
+            if not (direct and out is buffer):  # a step that made its own array
+                result[start:stop] = out
         return result
 
     def _buffers(self, size: int) -> tuple[np.ndarray, list[np.ndarray | None]]:

@@ -390,3 +390,29 @@ def test_benchmark_help_runs_without_measuring():
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout
     assert "usage: python -m benchmarks" in done.stdout
+
+
+@pytest.mark.parametrize("last", ["in place", "own array", "identity after"])
+def test_last_layer_writes_into_the_result_or_is_copied(last):
+    """The last numpy layer writes each block straight into the result; a step that makes its
+    own array, or an identity step after it, is copied in instead. Either way every block's
+    rows land where they belong (blocks of 16 rows, in threads where they run)."""
+    from pytest_featureprobe.models.numpy_layers import NUMPY_ACTIVATIONS, TailStep, dense_step
+
+    rng = np.random.default_rng(7)
+    kernel, bias = rng.normal(size=(20, 8)).astype(np.float32), np.zeros(8, np.float32)
+    tail_kernel = rng.normal(size=(8, 3)).astype(np.float32)
+    steps = [dense_step(tail_kernel, None, NUMPY_ACTIVATIONS["softmax"])]
+    if last == "own array":
+        steps.append(TailStep(lambda x, out=None: x * np.float32(2), 3, True))
+    elif last == "identity after":
+        steps.append(TailStep(lambda x, out=None: x, None, True))
+    shortcut = DenseShortcut(kernel, bias, None, [], steps=(NUMPY_ACTIVATIONS["relu"], steps))
+    shortcut.block_rows = 16
+    active = lexicographic(20, 2)
+    hidden = np.maximum(kernel[active[:, 0]] + kernel[active[:, 1]], 0) @ tail_kernel
+    expected = np.exp(hidden - hidden.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    if last == "own array":
+        expected *= 2
+    np.testing.assert_allclose(shortcut(active), expected, rtol=1e-5, atol=1e-6)
