@@ -333,12 +333,13 @@ def softmax_callable(n, n_classes, seed):
 
 @pytest.mark.parametrize("n, n_classes", [(1, 2), (4, 2), (6, 3), (9, 5)])
 @pytest.mark.parametrize("order", [0, 1, 2, 3])
-def test_sweep_table_matches_a_probe_by_probe_build(n, n_classes, order):
+@pytest.mark.parametrize("chunk_size", [3, 16_384])  # runs cut short by chunks, or whole
+def test_sweep_table_matches_a_probe_by_probe_build(n, n_classes, order, chunk_size):
     names = ["a=1", "b c", "é", "4"] + [f"f{i}" for i in range(n)]
     space = FeatureSpace.from_names(names[:n])
     model = from_callable(softmax_callable(n, n_classes, seed=n), space, list("KLMNOP")[:n_classes])
     probes = [list(space.features[: min(n, 3)]), list(space.features)]
-    got = run_sweep(model, order=order, probes=probes, chunk_size=3).table
+    got = run_sweep(model, order=order, probes=probes, chunk_size=chunk_size).table
     expected = reference_table(model, order, probes)
     assert list(got.columns) == list(expected.columns)
     assert list(got.index) == list(expected.index)

@@ -585,3 +585,41 @@ def test_leaving_early_waits_for_the_chunks_in_flight_and_errors_reach_the_calle
     failing = _Ahead(fail_at=3)
     with pytest.raises(RuntimeError, match="chunk 3 failed"):
         list(iter_probabilities(failing, [ProbeGroup(2, 60)], chunk_size=10))
+
+
+# --- the garbage collector held off while the labels are made ------------------------------------
+
+
+def test_collection_paused_restores_the_collectors_state():
+    import gc
+
+    from pytest_featureprobe.sweep import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collection_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a model's error")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+
+
+def test_a_sweep_leaves_the_collector_on(hand):
+    import gc
+
+    seen = []
+
+    def predict(x):
+        seen.append(gc.isenabled())
+        return hand.forward(x)
+
+    model = from_callable(predict, hand.space, hand.classes)
+    seen.clear()  # a call made while the model was checked
+    run_sweep(model, order=2)
+    assert seen and not any(seen)  # held off for the whole loop
+    assert gc.isenabled()
