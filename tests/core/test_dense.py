@@ -345,6 +345,9 @@ def test_sweep_table_matches_a_probe_by_probe_build(n, n_classes, order, chunk_s
     assert list(got.index) == list(expected.index)
     assert got["features"].tolist() == expected["features"].tolist()
     assert got["order"].dtype == np.int64
+    text = pd.Index(["a"]).dtype  # this pandas' string dtype (object before pandas 3)
+    assert got.index.dtype == got["predicted"].dtype == text
+    assert got["features"].dtype == object
     pd.testing.assert_frame_equal(
         got, expected, check_exact=False, rtol=0, atol=1e-12, check_dtype=False
     )

@@ -507,7 +507,7 @@ def test_top_class_ties_go_to_the_first_class():
     np.testing.assert_allclose(margin, [0.0, 0.2, 0.25])
 
 
-@pytest.mark.parametrize("classes", [1, 2, 3, 10, 300])
+@pytest.mark.parametrize("classes", [1, 2, 3, 10, 255, 256, 300])
 def test_top_two_agrees_with_argmax_and_a_sort(classes):
     from pytest_featureprobe.sweep import _top_two
 
@@ -523,6 +523,7 @@ def test_top_two_agrees_with_argmax_and_a_sort(classes):
     ordered = np.sort(p, axis=0)
     expected = ordered[-1] - ordered[-2] if classes > 1 else np.full(p.shape[1], np.inf)
     np.testing.assert_array_equal(margin, expected)
+    assert _top_two(p[:, :0], np.empty(0)).shape == (0,)  # no probes
 
 
 # --- chunks predicted ahead ---------------------------------------------------------------------
@@ -621,5 +622,19 @@ def test_a_sweep_leaves_the_collector_on(hand):
     model = from_callable(predict, hand.space, hand.classes)
     seen.clear()  # a call made while the model was checked
     run_sweep(model, order=2)
-    assert seen and not any(seen)  # held off for the whole loop
+    assert seen and all(seen)  # a user's model: its cyclic garbage is collected as it goes
+    assert gc.isenabled()
+
+
+def test_the_collector_is_held_off_only_around_our_own_predictions():
+    import gc
+
+    model = _Ahead()  # predicts in the background, as only the numpy shortcut does
+    model.space = FeatureSpace.from_names([f"f{i}" for i in range(40)])
+    model.classes, model.description, model.fingerprint = ("A", "B"), "ahead", None
+    enabled = []
+    predict = model.predict_active
+    model.predict_active = lambda active: enabled.append(gc.isenabled()) or predict(active)
+    table = run_sweep(model, order=2, chunk_size=64).table
+    assert len(table) == 1 + 40 + 780 and enabled and not any(enabled)
     assert gc.isenabled()
