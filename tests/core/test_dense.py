@@ -383,17 +383,20 @@ def test_training_in_one_execution_gives_the_weights_of_one_step_per_call(keras)
 
 
 @pytest.mark.system
-def test_benchmark_help_runs_without_measuring():
+@pytest.mark.parametrize(
+    "module, option", [("benchmarks", "--quick"), ("benchmarks.passes", "--repeats")]
+)
+def test_benchmark_help_runs_without_measuring(module, option):
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--help"],
+        [sys.executable, "-m", module, "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "--quick" in done.stdout
-    assert "usage: python -m benchmarks" in done.stdout
+    assert option in done.stdout
+    assert f"usage: python -m {module}" in done.stdout
 
 
 @pytest.mark.parametrize("last", ["in place", "own array", "identity after"])
