@@ -72,13 +72,23 @@ def iter_probabilities(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(active positions, probabilities) per chunk: the streaming form of a sweep.
 
-    Memory is bounded by ``chunk_size`` rows whatever the number of probes (``AHEAD`` more are in
-    flight when the model predicts in the background).
+    Memory is bounded by ``chunk_size`` rows whatever the number of probes (when the model
+    predicts in the background, ``AHEAD`` calls of up to ``BATCH`` chunks each are in flight,
+    and numpy's BLAS is held to one thread while the stream is read).
     """
     groups = list(groups)
     chunks = (active for group in groups for active in group.chunks(chunk_size))
     probes = sum(len(group) for group in groups)
     yield from predictions(model, model.predict_active, chunks, probes > chunk_size)
+
+
+#: Calls predicted ahead of the one the caller reads: with two, one call's output checks run
+#: while the next one's blocks hold the cores.
+AHEAD = 2
+#: Chunks (of the same width) predicted in one call in the background: each call's blocks end
+#: in a barrier for the block threads, and fewer, larger calls wait less (all pairs of 1,000
+#: features: 1.59x -> 1.47x the floor with 4; ``python -m benchmarks.passes``).
+BATCH = 4
 
 
 def predictions(
@@ -87,31 +97,48 @@ def predictions(
     chunks: Iterator[np.ndarray],
     several: bool,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(chunk, ``predict(chunk)``) for each chunk: predicted ahead in background threads when
-    there are ``several`` chunks and the model allows it (``predicts_in_background``), else one
-    by one here (threads cost about 1 ms, which one chunk does not earn back)."""
+    """(chunk, ``predict(chunk)``) for each chunk. When there are ``several`` chunks and the
+    model allows it (``predicts_in_background``), up to ``BATCH`` chunks go to ``predict`` in
+    one call, predicted ahead in background threads with the model's
+    ``background_predictions`` held, and each chunk gets its rows of the result; else chunks
+    are predicted one by one here (threads cost about 1 ms, which one chunk does not earn back)."""
     if several and getattr(model, "predicts_in_background", False):
-        yield from predicted_ahead(predict, chunks)
+        with getattr(model, "background_predictions", nullcontext)():
+            batches = predicted_ahead(
+                lambda batch: predict(np.concatenate(batch)), _batched(chunks)
+            )
+            for batch, predicted in batches:
+                start = 0
+                for active in batch:
+                    yield active, predicted[start : start + len(active)]
+                    start += len(active)
     else:
         for active in chunks:
             yield active, predict(active)
 
 
-#: Chunks predicted ahead of the one the caller reads: with two, one chunk's output checks run
-#: while the next one's blocks hold the cores.
-AHEAD = 2
+def _batched(chunks: Iterator[np.ndarray]) -> Iterator[list[np.ndarray]]:
+    """Runs of up to ``BATCH`` consecutive chunks of one width (probes of one order)."""
+    batch: list[np.ndarray] = []
+    for active in chunks:
+        if batch and (len(batch) == BATCH or active.shape[1:] != batch[0].shape[1:]):
+            yield batch
+            batch = []
+        batch.append(active)
+    if batch:
+        yield batch
 
 
 def predicted_ahead(
-    predict: Callable[[np.ndarray], np.ndarray], chunks: Iterator[np.ndarray]
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``predict`` of each chunk, the next ones computed in background threads while the caller
+    predict: Callable[[Any], np.ndarray], items: Iterator[Any]
+) -> Iterator[tuple[Any, np.ndarray]]:
+    """``predict`` of each item, the next ones computed in background threads while the caller
     reads this one (making chunks, checking outputs and the table's work otherwise leave the
-    cores idle between blocks). Leaving early waits for the chunks in flight."""
+    cores idle between blocks). Leaving early waits for the calls in flight."""
     with ThreadPoolExecutor(AHEAD, thread_name_prefix="featureprobe-ahead") as pool:
-        pending: deque[tuple[np.ndarray, Future[np.ndarray]]] = deque()
-        for active in chunks:
-            pending.append((active, pool.submit(predict, active)))
+        pending: deque[tuple[Any, Future[np.ndarray]]] = deque()
+        for item in items:
+            pending.append((item, pool.submit(predict, item)))
             if len(pending) > AHEAD:
                 done, future = pending.popleft()
                 yield done, future.result()

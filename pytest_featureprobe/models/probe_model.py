@@ -9,6 +9,7 @@ through the adapters that need it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from ..errors import ModelError, first_line, plural, quoted
 from ..features import FeatureSpace, feature_name
 from .sidecar import OUTPUT_KINDS, SIDECAR_SUFFIX, write_sidecar
+from .threads import blas_at_one_thread
 
 if TYPE_CHECKING:
     from ..sweep import Sweep
@@ -127,6 +129,13 @@ class ProbeModel:
         thread-safe, it releases the GIL, and it holds BLAS to one thread while it runs (a
         user's callable, a Keras tail or a one-thread BLAS setting stays in the calling thread)."""
         return self.shortcut is not None and self.shortcut.runs_in_parallel
+
+    def background_predictions(self) -> AbstractContextManager[None]:
+        """Held while chunks are predicted in background threads: numpy's BLAS at one thread
+        throughout, not only during each pass. A BLAS call between passes (the output checks'
+        row sums, a multi-threaded matrix-vector product from 65,536 rows on) would otherwise
+        wake BLAS's own threads, which then compete with the next pass for the cores."""
+        return blas_at_one_thread()
 
     def predict_active(self, active: np.ndarray) -> np.ndarray:
         """Probabilities for probes given as active input positions, shape (probes, order)."""

@@ -59,8 +59,13 @@ def block_threads(blocks: int) -> int:
 
 
 @contextlib.contextmanager
-def _blas_single_threaded() -> Iterator[None]:
+def blas_at_one_thread() -> Iterator[None]:
+    """numpy's BLAS held to one thread while the block threads use the cores (nothing to do
+    when there is no BLAS to control); the earlier setting is restored after."""
     controller, _ = _controller()
+    if controller is None:
+        yield
+        return
     with controller.limit(limits=1):
         yield
 
@@ -79,7 +84,7 @@ def run_in_threads(work: Callable[[Sequence[int]], None], items: Sequence[int], 
     """``work`` on ``threads`` interleaved shares of ``items``, in parallel, BLAS at one thread
     each meanwhile; the first exception raised is re-raised here."""
     shares = [items[i::threads] for i in range(threads)]
-    with _running, _blas_single_threaded():
+    with _running, blas_at_one_thread():
         futures = [_pool(threads).submit(work, share) for share in shares]
         for future in futures:
             future.result()

@@ -547,13 +547,18 @@ class _Ahead:
         self.calls.append(int(active[0, 0]) if active.size else -1)
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             raise RuntimeError(f"chunk {self.fail_at} failed")
-        first = (active[:, 0] if active.size else np.zeros(len(active))) / 100
-        return np.stack([first, 1 - first], axis=1)  # each chunk's own numbers
+        first = _identity(active)
+        return np.stack([first, 1 - first], axis=1)  # each probe's own numbers
+
+
+def _identity(active):
+    """A number per probe that no other probe of these tests shares."""
+    return active.astype(np.float64) @ (1000.0 ** np.arange(active.shape[1])) / 1e7
 
 
 def test_chunks_predicted_ahead_come_back_in_order():
     from pytest_featureprobe.probes import ProbeGroup
-    from pytest_featureprobe.sweep import iter_probabilities
+    from pytest_featureprobe.sweep import BATCH, iter_probabilities
 
     model = _Ahead()
     groups = [ProbeGroup(1, 50), ProbeGroup(2, 50)]
@@ -562,8 +567,11 @@ def test_chunks_predicted_ahead_come_back_in_order():
     assert len(pairs) == len(expected) > 3
     for (active, probabilities), wanted in zip(pairs, expected, strict=True):
         np.testing.assert_array_equal(active, wanted)
-        np.testing.assert_array_equal(probabilities[:, 0], active[:, 0] / 100)  # its own chunk
+        np.testing.assert_array_equal(probabilities[:, 0], _identity(active))  # its own rows
     assert model.threads == {True}  # every chunk was predicted off the calling thread
+    # The singles in one call, the 20 chunks of pairs in calls of BATCH chunks (no call mixes
+    # widths): fewer, larger calls, each ending in one barrier for the block threads.
+    assert len(model.calls) == 1 + math.ceil(20 / BATCH)
     small = _Ahead()
     list(iter_probabilities(small, [ProbeGroup(0, 50), ProbeGroup(1, 50)], chunk_size=64))
     assert small.threads == {False}  # one chunk's worth of probes: no threads to start

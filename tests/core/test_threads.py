@@ -109,3 +109,23 @@ def test_a_one_thread_blas_keeps_predictions_in_the_calling_thread(keras, monkey
     monkeypatch.setitem(threads._state, "threads", 1)
     assert not model.shortcut.runs_in_parallel
     assert not model.predicts_in_background
+
+
+def test_blas_stays_at_one_thread_while_chunks_are_predicted_ahead(keras, two_threads):
+    """Between the passes too (the output checks call BLAS), and it is lifted afterwards,
+    also when the caller stops reading early."""
+    from pytest_featureprobe.sweep import iter_probabilities
+
+    model = probe_model(random_chain(keras, 30, [16, 4], ["relu"], seed=3), 30, 4)
+    model.shortcut.block_rows = 16
+    assert model.predicts_in_background
+    before = blas_threads()
+    assert before and max(before) > 1
+    seen = [blas_threads() for _ in iter_probabilities(model, [ProbeGroup(2, 30)], chunk_size=64)]
+    assert len(seen) > 3 and all(max(threads) == 1 for threads in seen)
+    assert blas_threads() == before
+    stream = iter_probabilities(model, [ProbeGroup(2, 30)], chunk_size=64)
+    next(stream)
+    assert max(blas_threads()) == 1
+    stream.close()
+    assert blas_threads() == before
