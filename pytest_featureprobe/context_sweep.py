@@ -35,12 +35,12 @@ from .contexts import (
 )
 from .errors import DataError, plural
 from .probes import explicit_probes, probe_name, standard_probes
+from .stream import predictions
 from .sweep import (
     DEFAULT_CHUNK_SIZE,
     Sweep,
     delta_column,
     interaction_column,
-    predictions,
     prob_column,
     share_column,
     spread_column,

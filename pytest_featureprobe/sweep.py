@@ -15,9 +15,7 @@ Imports probes and the feature space; a model is anything with ``predict_active`
 from __future__ import annotations
 
 import gc
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -36,6 +34,7 @@ from .probes import (
     probe_name,
     standard_probes,
 )
+from .stream import predictions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,71 +79,6 @@ def iter_probabilities(
     chunks = (active for group in groups for active in group.chunks(chunk_size))
     probes = sum(len(group) for group in groups)
     yield from predictions(model, model.predict_active, chunks, probes > chunk_size)
-
-
-#: Calls predicted ahead of the one the caller reads: with two, one call's output checks run
-#: while the next one's blocks hold the cores.
-AHEAD = 2
-#: Chunks (of the same width) predicted in one call in the background: each call's blocks end
-#: in a barrier for the block threads, and fewer, larger calls wait less (all pairs of 1,000
-#: features: 1.59x -> 1.47x the floor with 4; ``python -m benchmarks.passes``).
-BATCH = 4
-
-
-def predictions(
-    model: Any,
-    predict: Callable[[np.ndarray], np.ndarray],
-    chunks: Iterator[np.ndarray],
-    several: bool,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(chunk, ``predict(chunk)``) for each chunk. When there are ``several`` chunks and the
-    model allows it (``predicts_in_background``), up to ``BATCH`` chunks go to ``predict`` in
-    one call, predicted ahead in background threads with the model's
-    ``background_predictions`` held, and each chunk gets its rows of the result; else chunks
-    are predicted one by one here (threads cost about 1 ms, which one chunk does not earn back)."""
-    if several and getattr(model, "predicts_in_background", False):
-        with getattr(model, "background_predictions", nullcontext)():
-            batches = predicted_ahead(
-                lambda batch: predict(np.concatenate(batch)), _batched(chunks)
-            )
-            for batch, predicted in batches:
-                start = 0
-                for active in batch:
-                    yield active, predicted[start : start + len(active)]
-                    start += len(active)
-    else:
-        for active in chunks:
-            yield active, predict(active)
-
-
-def _batched(chunks: Iterator[np.ndarray]) -> Iterator[list[np.ndarray]]:
-    """Runs of up to ``BATCH`` consecutive chunks of one width (probes of one order)."""
-    batch: list[np.ndarray] = []
-    for active in chunks:
-        if batch and (len(batch) == BATCH or active.shape[1:] != batch[0].shape[1:]):
-            yield batch
-            batch = []
-        batch.append(active)
-    if batch:
-        yield batch
-
-
-def predicted_ahead(
-    predict: Callable[[Any], np.ndarray], items: Iterator[Any]
-) -> Iterator[tuple[Any, np.ndarray]]:
-    """``predict`` of each item, the next ones computed in background threads while the caller
-    reads this one (making chunks, checking outputs and the table's work otherwise leave the
-    cores idle between blocks). Leaving early waits for the calls in flight."""
-    with ThreadPoolExecutor(AHEAD, thread_name_prefix="featureprobe-ahead") as pool:
-        pending: deque[tuple[Any, Future[np.ndarray]]] = deque()
-        for item in items:
-            pending.append((item, pool.submit(predict, item)))
-            if len(pending) > AHEAD:
-                done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
 
 
 @dataclass

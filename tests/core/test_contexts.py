@@ -350,7 +350,7 @@ def test_many_rows_in_context_agree_with_the_plain_pass_on_the_applied_rows():
 def test_chunks_predicted_ahead_give_the_same_in_context_table(monkeypatch):
     """With chunks predicted in background threads the in-context table is the same, bit for
     bit, as with every chunk predicted in the calling thread."""
-    from pytest_featureprobe import sweep
+    from pytest_featureprobe import stream
     from pytest_featureprobe.models.numpy_model import from_dense_weights
     from pytest_featureprobe.models.probe_model import ProbeModel
 
@@ -367,8 +367,8 @@ def test_chunks_predicted_ahead_give_the_same_in_context_table(monkeypatch):
     monkeypatch.setattr(ProbeModel, "predicts_in_background", property(lambda self: False))
     alone = run_context_sweep(model, context, order=2, chunk_size=60).table
     used = []
-    real = sweep.predicted_ahead
-    monkeypatch.setattr(sweep, "predicted_ahead", lambda *a: used.append(1) or real(*a))
+    real = stream.predicted_ahead
+    monkeypatch.setattr(stream, "predicted_ahead", lambda *a: used.append(1) or real(*a))
     monkeypatch.setattr(ProbeModel, "predicts_in_background", property(lambda self: True))
     ahead = run_context_sweep(model, context, order=2, chunk_size=60).table
     assert used  # the chunks were predicted ahead

@@ -558,7 +558,8 @@ def _identity(active):
 
 def test_chunks_predicted_ahead_come_back_in_order():
     from pytest_featureprobe.probes import ProbeGroup
-    from pytest_featureprobe.sweep import BATCH, iter_probabilities
+    from pytest_featureprobe.stream import BATCH
+    from pytest_featureprobe.sweep import iter_probabilities
 
     model = _Ahead()
     groups = [ProbeGroup(1, 50), ProbeGroup(2, 50)]
@@ -579,7 +580,8 @@ def test_chunks_predicted_ahead_come_back_in_order():
 
 def test_leaving_early_waits_for_the_chunks_in_flight_and_errors_reach_the_caller():
     from pytest_featureprobe.probes import ProbeGroup
-    from pytest_featureprobe.sweep import AHEAD, iter_probabilities
+    from pytest_featureprobe.stream import AHEAD
+    from pytest_featureprobe.sweep import iter_probabilities
 
     model = _Ahead()
     stream = iter_probabilities(model, [ProbeGroup(2, 60)], chunk_size=10)
