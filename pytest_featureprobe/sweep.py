@@ -72,8 +72,8 @@ def iter_probabilities(
     """(active positions, probabilities) per chunk: the streaming form of a sweep.
 
     Memory is bounded by ``chunk_size`` rows whatever the number of probes (when the model
-    predicts in the background, ``AHEAD`` calls of up to ``BATCH`` chunks each are in flight,
-    and numpy's BLAS is held to one thread while the stream is read).
+    predicts in the background, up to (``stream.AHEAD`` + 1) x ``stream.BATCH`` chunks' outputs
+    are alive, and numpy's BLAS is held to one thread until the stream is finished or closed).
     """
     groups = list(groups)
     chunks = (active for group in groups for active in group.chunks(chunk_size))

@@ -61,13 +61,23 @@ def block_threads(blocks: int) -> int:
 @contextlib.contextmanager
 def blas_at_one_thread() -> Iterator[None]:
     """numpy's BLAS held to one thread while the block threads use the cores (nothing to do
-    when there is no BLAS to control); the earlier setting is restored after."""
+    when there is no BLAS to control). Holds may overlap (a pass inside a stream, two streams
+    read together): the first sets the limit and the last one out restores what it found."""
     controller, _ = _controller()
     if controller is None:
         yield
         return
-    with controller.limit(limits=1):
+    with _lock:
+        if not _state.get("holders"):
+            _state["limiter"] = controller.limit(limits=1)
+        _state["holders"] = _state.get("holders", 0) + 1
+    try:
         yield
+    finally:
+        with _lock:
+            _state["holders"] -= 1
+            if not _state["holders"]:
+                _state.pop("limiter").restore_original_limits()
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:

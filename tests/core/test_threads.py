@@ -120,7 +120,8 @@ def test_blas_stays_at_one_thread_while_chunks_are_predicted_ahead(keras, two_th
     model.shortcut.block_rows = 16
     assert model.predicts_in_background
     before = blas_threads()
-    assert before and max(before) > 1
+    if not before or max(before) == 1:
+        pytest.skip("numpy's BLAS uses one thread here: nothing to hold")
     seen = [blas_threads() for _ in iter_probabilities(model, [ProbeGroup(2, 30)], chunk_size=64)]
     assert len(seen) > 3 and all(max(threads) == 1 for threads in seen)
     assert blas_threads() == before
@@ -128,4 +129,18 @@ def test_blas_stays_at_one_thread_while_chunks_are_predicted_ahead(keras, two_th
     next(stream)
     assert max(blas_threads()) == 1
     stream.close()
+    assert blas_threads() == before
+
+
+def test_overlapping_holds_restore_blas_when_the_last_one_ends(two_threads):
+    """Two streams read together end in either order: BLAS is back as it was only after both."""
+    before = blas_threads()
+    if not before or max(before) == 1:
+        pytest.skip("numpy's BLAS uses one thread here: nothing to hold")
+    first, second = threads.blas_at_one_thread(), threads.blas_at_one_thread()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert max(blas_threads()) == 1  # the second stream's passes still run
+    second.__exit__(None, None, None)
     assert blas_threads() == before
