@@ -20,7 +20,8 @@ import numpy as np
 AHEAD = 2
 #: Chunks (of the same width) predicted in one call in the background: each call's blocks end
 #: in a barrier for the block threads, and fewer, larger calls wait less (all pairs of 1,000
-#: features: 1.59x -> 1.47x the floor with 4; ``python -m benchmarks.passes``).
+#: features through iter_probabilities: 1.53x -> 1.46x the floor with 4, as measured by
+#: ``python -m benchmarks.passes``).
 BATCH = 4
 
 
@@ -36,7 +37,7 @@ def predictions(
     ``background_predictions`` held, and each chunk gets its rows of the result; else chunks
     are predicted one by one here (threads cost about 1 ms, which one chunk does not earn back)."""
     if several and getattr(model, "predicts_in_background", False):
-        batches = predicted_ahead(lambda batch: predict(np.concatenate(batch)), _batched(chunks))
+        batches = predicted_ahead(lambda batch: predict(_joined(batch)), _batched(chunks))
         # Closed inside the hold: the calls in flight finish before it is lifted (a pass that
         # ended after it would set BLAS back to what it found, one thread).
         with getattr(model, "background_predictions", nullcontext)(), closing(batches):
@@ -60,6 +61,11 @@ def _batched(chunks: Iterator[np.ndarray]) -> Iterator[list[np.ndarray]]:
         batch.append(active)
     if batch:
         yield batch
+
+
+def _joined(batch: list[np.ndarray]) -> np.ndarray:
+    """A batch's chunks as one array (a lone chunk as it is, not copied)."""
+    return batch[0] if len(batch) == 1 else np.concatenate(batch)
 
 
 def predicted_ahead(

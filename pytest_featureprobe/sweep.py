@@ -220,7 +220,8 @@ def run_sweep(
 
 @contextmanager
 def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector held off while a sweep makes its labels: a tuple of
+    """Python's cyclic garbage collector held off while a shortcut sweep runs and makes its
+    labels (``run_sweep``: not around a user's model, whose garbage may hold cycles): a tuple of
     names per probe cannot form a cycle, yet every 700 of them start a collection, and the
     full ones walk every object in the process (TensorFlow's too). All triples of 200
     features, Keras imported: the labels took about 305 ms, 270 with it held off (holding it
