@@ -105,8 +105,9 @@ class ProbeModel:
         return self._probabilities(self.forward(x), zero_rows=len(x))
 
     def _numbers(self, raw: Any) -> np.ndarray:
-        """The model's raw outputs as real numbers, or a ModelError naming what it returned
-        instead (strings, objects, a generator, complex numbers: refused, not cast)."""
+        """The model's raw outputs as real numbers (float32 or float64, as returned; anything
+        else as float64), or a ModelError naming what it returned instead (strings, objects, a
+        generator, complex numbers: refused, not cast)."""
         kind = type(raw).__name__
         if hasattr(raw, "dtype") and np.issubdtype(np.asarray(raw).dtype, np.complexfloating):
             raise ModelError(f"{self.description} returned complex numbers, not probabilities")
@@ -120,7 +121,7 @@ class ProbeModel:
             raise ModelError(
                 f"{self.description} returned values of dtype {out.dtype}, not numbers"
             )
-        return out.astype(np.float64)
+        return out if out.dtype in (np.float32, np.float64) else out.astype(np.float64)
 
     @property
     def predicts_in_background(self) -> bool:
@@ -159,8 +160,11 @@ class ProbeModel:
                 f"{self.description} returned shape {out.shape} for {plural(zero_rows, 'row')}; "
                 f"expected {expected} (one column per class: {', '.join(self.classes)})"
             )
-        # One sum tests the whole batch (row by row only when it is not finite); row sums as
-        # one matrix-vector product: numpy's reductions along a row of ten are slow.
+        # Checked in the dtype returned (float32 from the shortcut: half the bytes to read,
+        # and its sums of a row's probabilities are exact to far below the tolerance), then
+        # copied to float64. One sum tests the whole batch (row by row only when it is not
+        # finite: a float32 sum of large finite values may overflow); row sums as one
+        # matrix-vector product: numpy's reductions along a row of ten are slow.
         if not np.isfinite(out.sum()):
             bad = ~np.isfinite(out).all(axis=1)
             if bad.any():
@@ -169,23 +173,25 @@ class ProbeModel:
                     f"(first in row {int(np.argmax(bad))} of a batch)"
                 )
         if self.outputs == "logits":
+            out = out.astype(np.float64)
             shifted = np.exp(out - out.max(axis=1, keepdims=True))
             return shifted / shifted.sum(axis=1, keepdims=True)
         if len(out) == 0:
-            return out
-        sums = out @ np.ones(out.shape[1])
+            return out.astype(np.float64)
+        low, high = out.min(), out.max()
+        sums = out @ np.ones(out.shape[1], dtype=out.dtype)
         if (
-            out.min() < -PROBABILITY_TOLERANCE
-            or out.max() > 1 + PROBABILITY_TOLERANCE
+            low < -PROBABILITY_TOLERANCE
+            or high > 1 + PROBABILITY_TOLERANCE
             or (np.abs(sums - 1).max() > PROBABILITY_TOLERANCE)
         ):
             row = int(np.argmax(np.abs(sums - 1)))
             raise ModelError(
                 f"{self.description} does not return probabilities: a row sums to "
-                f"{sums[row]:.4g} (values from {out.min():.4g} to {out.max():.4g}); "
+                f"{sums[row]:.4g} (values from {low:.4g} to {high:.4g}); "
                 "if it returns logits, declare outputs='logits'"
             )
-        return out
+        return out.astype(np.float64)
 
     def sweep(self, order: int = 1, probes: Sequence[Sequence[Any]] = (), **options: Any) -> Sweep:
         """Run the probe sweep on this model (see ``sweep.run_sweep``)."""

@@ -134,6 +134,45 @@ def test_same_callable_accepted_as_logits():
     assert sweep.predicted("zero") == CLASSES[int(np.argmax(logits(np.zeros((1, 5)))))]
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+def test_outputs_of_any_real_dtype_come_back_float64_and_not_shared(dtype):
+    # Checks run in float32/float64 as returned (others as float64), the result is a copy.
+    held = {}
+
+    def one_hot(x):
+        out = np.zeros((len(x), 3), dtype=dtype)
+        out[:, 1] = 1
+        held["out"] = out
+        return out
+
+    model = from_callable(one_hot, SPACE, CLASSES)
+    probs = model.predict_proba(SPACE.encode_sets([[1], [2]]))
+    assert probs.dtype == np.float64
+    assert probs.tolist() == [[0.0, 1.0, 0.0]] * 2
+    assert not np.shares_memory(probs, held["out"])
+
+
+def test_float32_rows_just_outside_the_tolerance_are_refused():
+    def over(x):
+        out = np.full((len(x), 3), np.float32(1.0021 / 3), dtype=np.float32)
+        return out
+
+    with pytest.raises(ModelError, match=r"a row sums to 1\.002"):
+        from_callable(over, SPACE, CLASSES)
+
+
+def test_float32_logits_whose_sum_overflows_are_not_called_infinite():
+    # Finite float32 logits near the type's limit: their batch sum is inf, the row check is not.
+    def huge(x):
+        out = np.full((len(x), 3), np.float32(3e38), dtype=np.float32)
+        out[:, 2] = 0
+        return out
+
+    model = from_callable(huge, SPACE, CLASSES, outputs="logits")
+    probs = model.predict_proba(SPACE.encode_sets([[1]]))
+    np.testing.assert_allclose(probs, [[0.5, 0.5, 0.0]])
+
+
 def test_unknown_output_kind():
     with pytest.raises(ModelError, match="outputs must be one of"):
         from_callable(probabilities, SPACE, CLASSES, outputs="scores")
