@@ -27,12 +27,17 @@ from .numpy_layers import (
     tail_step,
 )
 from .probe_model import dense_rows
+from .shifted import ShiftedTail
 from .threads import block_threads, run_in_threads
 
 if TYPE_CHECKING:
     from .probe_model import ProbeModel
 
 SHORTCUT_TOLERANCE = 1e-5
+
+#: ``block(start, stop, hidden, buffers, out)``: one block's outputs, written into ``out`` (the
+#: result's rows; None when a Keras layer decides the shape) or returned.
+Block = Callable[[int, int, np.ndarray, list, Any], np.ndarray]
 
 
 class DenseShortcut:
@@ -41,6 +46,7 @@ class DenseShortcut:
     Probes are processed in blocks of ``block_rows`` rows, so every intermediate array stays small
     (cache-sized) whatever the chunk the sweep passes in. Dense layers in float32 (the usual tail)
     run as numpy matrix products with in-place activations; any other layer runs through Keras.
+    A network of ReLU layers throughout runs shifted by each run's base row (``shifted``).
     """
 
     #: A block's widest layer is kept about this size. Larger blocks mean fewer numpy calls
@@ -77,6 +83,8 @@ class DenseShortcut:
         self.block_rows = min(8192, max(256, _power_of_two(self.block_bytes // (4 * max(widths)))))
         #: The output width when every layer runs in numpy (blocks may then run in threads).
         self.numpy_width = _numpy_width(len(self.bias), self._activate, self._steps)
+        #: ReLU layers throughout: probes run shifted by their runs' base rows (``shifted``).
+        self.shifted = ShiftedTail.of(self._activate, self._steps)
         self._local = threading.local()
 
     @property
@@ -89,12 +97,20 @@ class DenseShortcut:
         active = np.asarray(active, dtype=np.intp)
         if active.ndim != 2:
             active = active.reshape(len(active), -1)
+        self._first.prepare(active.shape[1])
+        if self.shifted is not None:
+            shifted = self.shifted
+
+            def block(start: int, stop: int, hidden: np.ndarray, buffers: list, out: np.ndarray):
+                bounds, bases = self._first.shifted(active[start:stop], hidden)
+                return shifted(hidden, bounds, bases, buffers, out)
+
+            return self._blocks(len(active), block)
 
         def first(start: int, stop: int, hidden: np.ndarray) -> np.ndarray:
             return self._first(active[start:stop], hidden)
 
-        self._first.prepare(active.shape[1])
-        return self._blocks(len(active), first)
+        return self._blocks(len(active), self._plain(first))
 
     def finish(self, pre: np.ndarray, in_place: bool = False) -> np.ndarray:
         """The network's outputs from first-layer pre-activations ``pre`` (rows x hidden, float32),
@@ -106,49 +122,53 @@ class DenseShortcut:
             np.copyto(hidden, pre[start:stop])
             return hidden
 
-        return self._blocks(len(pre), given)
+        return self._blocks(len(pre), self._plain(given))
 
-    def _blocks(self, rows: int, first: Callable[[int, int, np.ndarray], np.ndarray]) -> np.ndarray:
-        """Outputs of ``rows`` rows, block by block: ``first(start, stop, buffer)`` gives a
-        block's first-layer pre-activations (written into ``buffer`` or not), the activation and
-        the tail follow. Blocks are spread over threads when every layer runs in numpy."""
-        block = max(1, int(self.block_rows))
-        starts = list(range(0, rows, block)) or [0]  # one (empty) pass when rows == 0
+    def _blocks(self, rows: int, block: Block) -> np.ndarray:
+        """Outputs of ``rows`` rows, ``block`` by block (``_plain``, or the shifted tail's).
+        Blocks are spread over threads when every layer runs in numpy."""
+        size = max(1, int(self.block_rows))
+        starts = list(range(0, rows, size)) or [0]  # one (empty) pass when rows == 0
         if self.numpy_width is None:  # a Keras layer: its output's shape is known once run
-            return self._run(starts, rows, first, None)
+            return self._run(starts, rows, block, None)
         result = np.empty((rows, self.numpy_width), dtype=np.float32)
         threads = block_threads(len(starts))
         if threads == 1:
-            return self._run(starts, rows, first, result)
-        run_in_threads(lambda share: self._run(share, rows, first, result), starts, threads)
+            return self._run(starts, rows, block, result)
+        run_in_threads(lambda share: self._run(share, rows, block, result), starts, threads)
         return result
 
+    def _plain(self, first: Callable[[int, int, np.ndarray], np.ndarray]) -> Block:
+        """A block through the activation and each tail step; a last numpy layer writes its
+        block straight into the result's rows, with no copy after it."""
+        last = len(self._steps) - 1
+
+        def block(start: int, stop: int, hidden: np.ndarray, buffers: list, out: Any) -> Any:
+            x = self._activate(first(start, stop, hidden))
+            for at, (step, buffer) in enumerate(zip(self._steps, buffers, strict=True)):
+                if at == last and out is not None and step.width == out.shape[1]:
+                    buffer = out
+                x = step(x, buffer)
+            return x
+
+        return block
+
     def _run(
-        self,
-        starts: Sequence[int],
-        rows: int,
-        first: Callable[[int, int, np.ndarray], np.ndarray],
-        result: np.ndarray | None,
+        self, starts: Sequence[int], rows: int, block: Block, result: np.ndarray | None
     ) -> np.ndarray:
-        """The blocks at ``starts``, written into ``result`` (made here when None). A last
-        numpy layer writes its block straight into ``result``, with no copy after it."""
+        """The blocks at ``starts``, written into ``result`` (made here when None)."""
         size = min(rows, max(1, int(self.block_rows)))
         hidden, buffers = self._buffers(size)
-        last = len(self._steps) - 1
-        direct = result is not None and last >= 0 and self._steps[last].width == result.shape[1]
         for start in starts:
             stop = min(start + size, rows)
-            out = self._activate(first(start, stop, hidden[: stop - start]))
-            for at, (step, buffer) in enumerate(zip(self._steps, buffers, strict=True)):
-                if at == last and direct:
-                    buffer = result[start:stop]
-                elif buffer is not None:
-                    buffer = buffer[: stop - start]
-                out = step(out, buffer)
+            rows_here = [None if b is None else b[: stop - start] for b in buffers]
+            target = None if result is None else result[start:stop]
+            out = block(start, stop, hidden[: stop - start], rows_here, target)
             if result is None:
                 result = np.empty((rows, *out.shape[1:]), dtype=out.dtype)
-            if not (direct and out is buffer):  # a step that made its own array
-                result[start:stop] = out
+                target = result[start:stop]
+            if out is not target:  # not written in place (a step that made its own array)
+                target[...] = out
         return result
 
     def _buffers(self, size: int) -> tuple[np.ndarray, list[np.ndarray | None]]:
@@ -220,7 +240,7 @@ class RowsInContext:
                 at += end - row
             return hidden
 
-        return self.shortcut._blocks(len(active) * n_rows, first)
+        return self.shortcut._blocks(len(active) * n_rows, self.shortcut._plain(first))
 
     def _fill(self, probe: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
         """Pre-activations of one probe on rows ``start:stop``, written into ``out``."""

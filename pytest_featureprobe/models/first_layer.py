@@ -9,7 +9,8 @@ rather than one pair of it and there are far fewer runs for Python to loop over.
 long runs are gathered (one ``np.take`` per position), with the same sums in the same order:
 whether a probe was in a run or gathered does not change its bits. (Which table a block uses is
 chosen per block: a block holding an unsorted or out-of-range row uses the kernel, whose sums
-for order 3 and up are added in another order, within float32 rounding.)
+for order 3 and up are added in another order, within float32 rounding.) ``shifted`` gives a
+ReLU network's first layer less each run's base row, for ``shifted.ShiftedTail``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 
 import numpy as np
 
-from .numpy_layers import RowVector, add_row
+from .numpy_layers import RowVector, add_row, row_op
 
 #: The pair table is made only up to this size (all pairs of 250 features at 256 units).
 PAIR_TABLE_BYTES = 32 << 20
@@ -44,30 +45,61 @@ class FirstLayer:
 
     def __call__(self, active: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The pre-activations of ``active`` (rows x order positions), written into ``out``."""
+        plan = self._plan(active, out)
+        if plan is None:
+            return out
+        for source, base, target in plan:
+            if len(target) >= LONG_RUN:
+                add_row(source, RowVector(base), target)
+            else:
+                np.add(source, base, out=target)
+        return out
+
+    def shifted(self, active: np.ndarray, out: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """ReLU of the pre-activations less each run's base row, ``max(rows, -base)``, written
+        into ``out`` in one pass (``shifted``); returns the runs' bounds in the block and their
+        base rows. Blocks without runs are the ReLU of the plain sum with one base of zeros."""
+        plan = self._plan(active, out)
+        if plan is None:
+            np.maximum(out, 0, out=out)
+            return [0, len(out)], np.zeros((1, out.shape[1]), np.float32)
+        bounds, bases = [0], np.empty((len(plan), out.shape[1]), np.float32)
+        for run, (source, base, target) in enumerate(plan):
+            np.negative(base, out=bases[run])
+            if len(target) >= LONG_RUN:
+                row_op(np.maximum, source, RowVector(bases[run]), target)
+            else:
+                np.maximum(source, bases[run], out=target)
+            bounds.append(bounds[-1] + len(target))
+        np.negative(bases, out=bases)
+        return bounds, bases
+
+    def _plan(
+        self, active: np.ndarray, out: np.ndarray
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+        """Per run (source rows, base row, rows of ``out``); or None, with ``out`` written,
+        when the block has no probe positions or too few long runs (then gathered)."""
         rows, order = active.shape
         if order == 0 or rows == 0:
             out[...] = self.bias
-            return out
+            return None
         table, index, lead = self._runs_over(active)
         breaks = np.diff(index) != 1
         if lead.shape[1]:
             breaks |= (np.diff(lead, axis=0) != 0).any(axis=1)
         starts = np.flatnonzero(breaks) + 1
         if (len(starts) + 1) * self.min_mean_run > rows:
-            return self._gathered(table, index, lead, out)
+            self._gathered(table, index, lead, out)
+            return None
         bounds = np.concatenate([[0], starts, [rows]])
         heads = bounds[:-1]
         bases = self._bases(lead[heads])
-        firsts = index[heads].tolist()
-        for run, (first, begin, end) in enumerate(
-            zip(firsts, heads.tolist(), bounds[1:].tolist(), strict=True)
-        ):
-            source = table[first : first + end - begin]
-            if end - begin >= LONG_RUN:
-                add_row(source, RowVector(bases[run]), out[begin:end])
-            else:
-                np.add(source, bases[run], out=out[begin:end])
-        return out
+        return [
+            (table[first : first + end - begin], bases[run], out[begin:end])
+            for run, (first, begin, end) in enumerate(
+                zip(index[heads].tolist(), heads.tolist(), bounds[1:].tolist(), strict=True)
+            )
+        ]
 
     def prepare(self, order: int) -> None:
         """Make what a sweep of ``order`` reads (the pair table) before threads share it."""

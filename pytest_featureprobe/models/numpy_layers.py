@@ -42,16 +42,21 @@ class RowVector:
 
 
 def add_row(x: np.ndarray, row: RowVector, out: np.ndarray) -> np.ndarray:
-    """``out = x + row.row`` on every row: over ``PERIOD``-long rows of reshaped views where
+    """``out = x + row.row`` on every row (``row_op`` with ``np.add``)."""
+    return row_op(np.add, x, row, out)
+
+
+def row_op(op: np.ufunc, x: np.ndarray, row: RowVector, out: np.ndarray) -> np.ndarray:
+    """``out = op(x, row.row)`` on every row: over ``PERIOD``-long rows of reshaped views where
     both are contiguous, row by row for the rest."""
     rows = len(x)
     whole = rows - rows % row.repeat
     if whole and x.flags.c_contiguous and out.flags.c_contiguous:
         shape = (whole // row.repeat, len(row.tiled))
-        np.add(x[:whole].reshape(shape), row.tiled, out=out[:whole].reshape(shape))
-        np.add(x[whole:], row.row, out=out[whole:])
+        op(x[:whole].reshape(shape), row.tiled, out=out[:whole].reshape(shape))
+        op(x[whole:], row.row, out=out[whole:])
     else:
-        np.add(x, row.row, out=out)
+        op(x, row.row, out=out)
     return out
 
 
@@ -172,12 +177,21 @@ def activation_step(activation: Any) -> Callable[[np.ndarray], np.ndarray]:
 
 class TailStep:
     """One layer after the first, as a function of a float32 block and a buffer it may write
-    into. ``width`` is its output width when it runs in numpy (None: through Keras)."""
+    into. ``width`` is its output width when it runs in numpy (None: through Keras); ``dense``
+    is a numpy Dense layer's (kernel, bias or None, activation), for ``shifted``."""
 
-    def __init__(self, function: Callable[..., np.ndarray], width: int | None, numpy: bool):
+    def __init__(
+        self,
+        function: Callable[..., np.ndarray],
+        width: int | None,
+        numpy: bool,
+        dense: tuple[np.ndarray, np.ndarray | None, Callable[[np.ndarray], np.ndarray]]
+        | None = None,
+    ):
         self.function = function
         self.width = width
         self.numpy = numpy  # safe to run from several threads at once
+        self.dense = dense
 
     def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return self.function(x, out)
@@ -188,6 +202,7 @@ def dense_step(
 ) -> TailStep:
     """A float32 Dense layer as a numpy ``TailStep``: product, bias, activation in place."""
     kernel = np.ascontiguousarray(kernel, dtype=np.float32)
+    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     row = None if bias is None else RowVector(bias)
 
     def dense(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -196,7 +211,8 @@ def dense_step(
             row.add_to(out)
         return activate(out)
 
-    return TailStep(dense, kernel.shape[1], activate in NUMPY_ACTIVATIONS.values())
+    numpy = activate in NUMPY_ACTIVATIONS.values()
+    return TailStep(dense, kernel.shape[1], numpy, (kernel, bias, activate) if numpy else None)
 
 
 def tail_step(layer: Any) -> TailStep:
