@@ -215,6 +215,12 @@ def floor_rows(label: str, result: dict) -> list[Row]:
         f"the same process, alternating; floor {spread(result['floor'])}, table "
         f"{spread(result['table'])}"
     )
+    if result.get("features_read"):
+        rows[1].notes.append(
+            "reading every cell of the table's features column afterwards (each tuple made "
+            f"when read): {seconds(best(result['features_read']))}, "
+            f"{spread(result['features_read'])}"
+        )
     return rows
 
 

@@ -102,10 +102,12 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
 
     floor = matrix_floor(keras_model, len(group), DEFAULT_CHUNK_SIZE)
 
+    made: list = []
+
     def table() -> None:
         from pytest_featureprobe.sweep import run_sweep
 
-        run_sweep(model, order=order)
+        made[:] = [run_sweep(model, order=order)]
 
     gc.collect()
     before = peak_rss_bytes()
@@ -115,7 +117,7 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
     after = peak_rss_bytes()
     if rows != len(group):
         raise RuntimeError(f"the sweep produced {rows} rows, expected {len(group)}")
-    plain_times, floor_times, table_times = [], [], []
+    plain_times, floor_times, table_times, read_times = [], [], [], []
     for index in range(max(repeats - 1, plain_repeats, repeats)):
         if index < plain_repeats:
             plain_times.append(timed(plain))
@@ -124,6 +126,8 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
         if index < repeats:  # alternating with the others: the same machine load
             floor_times.append(floor())
             table_times.append(timed(table))
+            # Every cell of the features column read afterwards: its tuples are made then.
+            read_times.append(timed(made.pop().table["features"].tolist))
     return {
         "probes": len(group),
         "shortcut": model.shortcut is not None,
@@ -131,6 +135,7 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
         "plain": plain_times,
         "floor": floor_times,
         "table": table_times,
+        "features_read": read_times,
         "rss_before": before,
         "rss_increase": after - before,
         "rss_peak": peak_rss_bytes(),

@@ -168,6 +168,8 @@ def _context_table(
     """The in-context sweep table from the per-chunk means (first part: the zero probe)."""
     import pandas as pd
 
+    from .feature_sets import FeatureSets
+
     space, classes = model.space, model.classes
     actives = [p[0] for p in parts]
     probs, deltas, spreads, shares = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
@@ -183,7 +185,7 @@ def _context_table(
     top2 = np.sort(probs, axis=1)[:, -2:]
     table = pd.DataFrame(index=pd.Index(names, name="probe"))
     table["order"] = [len(f) for f in features]
-    table["features"] = features
+    table["features"] = FeatureSets.from_positions(actives, space.features)
     for j, cls in enumerate(classes):
         table[prob_column(cls)] = probs[:, j]
     table["predicted"] = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]

@@ -2,7 +2,8 @@
 
 Columns of ``Sweep.table`` (index: probe name):
 
-- ``order``: how many features are active; ``features``: their names (a tuple)
+- ``order``: how many features are active; ``features``: their names (a tuple; the column's
+  dtype is ``"feature sets"``, ``feature_sets.FeatureSets``, which makes the tuples when read)
 - ``P(c)``: probability of class c; ``predicted``: top class; ``margin``: top-1 minus top-2
 - ``dP(c)``: P(c) of the probe minus P(c) of the zero probe (the probe's attribution to c)
 - ``interaction(c)``: for pairs, dP(c) of the pair minus the dP(c) of each of its two features;
@@ -18,7 +19,6 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -200,7 +200,7 @@ def run_sweep(
         + [interaction_column(c) for c in classes]
     )
     # Strings in this pandas' own string dtype, named rather than inferred (a pass over every
-    # name); the feature tuples as an object array, which pandas takes as it is.
+    # name); the features as positions (``FeatureSets``), tuples made when read.
     text = pd.Index(["probe"]).dtype
     index = pd.Index(names, name="probe", dtype=text, copy=False)
     table = pd.DataFrame(block.T, index=index, columns=float_names, copy=False)
@@ -237,41 +237,41 @@ def collection_paused() -> Iterator[None]:
 
 
 class _Labels:
-    """Probe names, feature tuples and orders, chunk by chunk (every chunk holds probes of one
-    order), built with array indexing: a name is the concatenation of object arrays of
-    ``name+`` strings, not one join per probe, and the tuples go straight into an object array
-    (``np.fromiter``: a list would be copied into one again by pandas)."""
+    """Probe names and orders, chunk by chunk (every chunk holds probes of one order), built
+    with array indexing: a name is the concatenation of object arrays of ``name+`` strings, not
+    one join per probe. The features are kept as the chunks' positions (``FeatureSets``): no
+    tuple per probe."""
 
     def __init__(self, space: FeatureSpace) -> None:
+        self._space_names = space.features
         self._names = np.array(space.features, dtype=object)
         self._joined = np.array([f"{name}{SEPARATOR}" for name in space.features], dtype=object)
         self._probe_names: list[np.ndarray] = []
-        self._features: list[np.ndarray] = []
-        self._orders: list[tuple[int, int]] = []
+        self._positions: list[np.ndarray] = []
 
     def add(self, active: np.ndarray) -> None:
         rows, k = active.shape
-        self._orders.append((k, rows))
+        self._positions.append(active)
         if k == 0:
-            self._features.append(np.fromiter(repeat((), rows), dtype=object, count=rows))
             self._probe_names.append(np.full(rows, probe_name(()), dtype=object))
             return
-        columns = [self._names[active[:, c]] for c in range(k)]
-        self._features.append(np.fromiter(zip(*columns, strict=True), dtype=object, count=rows))
-        names = columns[-1]
+        names = self._names[active[:, -1]]
         for c in range(k - 2, -1, -1):
             names = self._joined[active[:, c]] + names
         self._probe_names.append(names)
 
-    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Feature tuples and probe names (object arrays) and orders, for every probe added."""
-        names, features = (
-            (np.concatenate(self._probe_names), np.concatenate(self._features))
-            if self._probe_names
-            else (np.array([], object), np.array([], object))
+    def columns(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The features column (``FeatureSets``), probe names (an object array) and orders, for
+        every probe added."""
+        from .feature_sets import FeatureSets
+
+        names = np.concatenate(self._probe_names) if self._probe_names else np.array([], object)
+        features = FeatureSets.from_positions(self._positions, self._space_names)
+        orders = np.repeat(
+            np.array([p.shape[1] for p in self._positions], dtype=np.int64),
+            [len(p) for p in self._positions],
         )
-        orders, counts = zip(*self._orders, strict=True) if self._orders else ((), ())
-        return features, names, np.repeat(np.array(orders, dtype=np.int64), counts)
+        return features, names, orders
 
 
 def _zero_and_singles(model: ProbeModel) -> np.ndarray:

@@ -175,6 +175,8 @@ def table_to_plain(table: pd.DataFrame) -> dict[str, Any]:
 def table_from_plain(plain: dict[str, Any]) -> pd.DataFrame:
     import pandas as pd
 
+    from .. import feature_sets  # noqa: F401  (registers the "feature sets" dtype for astype)
+
     index = pd.Index(_values_from_plain(plain["index"]), name=plain["index_name"])
     columns = {name: _values_from_plain(values) for name, values in plain["columns"]}
     table = pd.DataFrame(columns, index=index)

@@ -192,7 +192,8 @@ def declared_baseline(
     rows = _row_predictions(document, model, context, seed_test)
     band, predictions = [], []
     if seeds:
-        probes = [p for p in sweep.table["features"] if len(p) > sweep.order]
+        table = sweep.table
+        probes = table.loc[table["order"] > sweep.order, "features"].tolist()
         base_dir = document.path.parent
         encoded = _positions(model.space, rows) if rows is not None and seed_test else None
         band, predictions = seed_sweeps(
