@@ -221,6 +221,13 @@ def floor_rows(label: str, result: dict) -> list[Row]:
             f"when read): {seconds(best(result['features_read']))}, "
             f"{spread(result['features_read'])}"
         )
+    if result.get("table_again"):
+        rows[1].notes.append(
+            "the table again straight after (memory freed just before, not seconds before): "
+            f"{seconds(best(result['table_again']))}, "
+            f"{best(result['table_again']) / floor:.2f}x the floor, "
+            f"{spread(result['table_again'])}"
+        )
     return rows
 
 

@@ -117,7 +117,7 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
     after = peak_rss_bytes()
     if rows != len(group):
         raise RuntimeError(f"the sweep produced {rows} rows, expected {len(group)}")
-    plain_times, floor_times, table_times, read_times = [], [], [], []
+    plain_times, floor_times, table_times, read_times, again_times = [], [], [], [], []
     for index in range(max(repeats - 1, plain_repeats, repeats)):
         if index < plain_repeats:
             plain_times.append(timed(plain))
@@ -128,6 +128,11 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
             table_times.append(timed(table))
             # Every cell of the features column read afterwards: its tuples are made then.
             read_times.append(timed(made.pop().table["features"].tolist))
+            # Once more at once: memory freed seconds ago may have gone back to a virtual
+            # machine's host, and first touches of it cost more than the same work on memory
+            # just freed (the row is the run above; this one is a note).
+            again_times.append(timed(table))
+            made.clear()
     return {
         "probes": len(group),
         "shortcut": model.shortcut is not None,
@@ -136,6 +141,7 @@ def task_stream(params: dict[str, Any]) -> dict[str, Any]:
         "floor": floor_times,
         "table": table_times,
         "features_read": read_times,
+        "table_again": again_times,
         "rss_before": before,
         "rss_increase": after - before,
         "rss_peak": peak_rss_bytes(),
