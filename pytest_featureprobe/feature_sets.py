@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from pandas import NA
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
 from pandas.api.indexers import check_array_indexer
 
@@ -41,7 +42,9 @@ class FeatureSetsDtype(ExtensionDtype):
 
 class FeatureSets(ExtensionArray):
     """Feature-name tuples as ``positions`` (rows x width, padded) into ``names``, with each
-    row's ``lengths`` (``MISSING`` for a missing cell)."""
+    row's ``lengths`` (``MISSING`` for a missing cell). A slice is a copy, not a view (a cell
+    set in one column never shows in another). ``df.loc[row, "features"] = cell`` is read by
+    pandas as a sequence (it nests values in object columns only): set a cell with ``.at``."""
 
     def __init__(self, positions: np.ndarray, lengths: np.ndarray, names: np.ndarray) -> None:
         self._positions = positions
@@ -68,9 +71,10 @@ class FeatureSets(ExtensionArray):
     def _from_sequence(
         cls, scalars: Iterable[Any], *, dtype: Any = None, copy: bool = False
     ) -> FeatureSets:
-        """From tuples (or lists) of names, or missing cells (None, NaN)."""
+        """From tuples (or lists) of names, or missing cells (None, NaN, pd.NA); anything else
+        (a string, a tuple of tuples) raises TypeError."""
         vocabulary: dict[Any, int] = {}
-        rows = [None if _missing(s) else tuple(s) for s in scalars]
+        rows = [_cell(s) for s in scalars]
         width = max((len(r) for r in rows if r is not None), default=0)
         positions = np.zeros((len(rows), width), dtype=np.int32)
         lengths = np.empty(len(rows), dtype=np.int32)
@@ -81,6 +85,12 @@ class FeatureSets(ExtensionArray):
             lengths[i] = len(row)
             positions[i, : len(row)] = [vocabulary.setdefault(n, len(vocabulary)) for n in row]
         return cls(positions, lengths, _object_array(list(vocabulary)))
+
+    @classmethod
+    def _from_scalars(cls, scalars: Any, *, dtype: Any) -> FeatureSets:
+        """What ``map``, ``apply`` and ``groupby().agg`` results are tried as: only cells of
+        this column's kind, so that strings or lists of tuples fall back to an object column."""
+        return cls._from_sequence(scalars, dtype=dtype)
 
     @classmethod
     def _from_factorized(cls, values: np.ndarray, original: FeatureSets) -> FeatureSets:
@@ -119,15 +129,17 @@ class FeatureSets(ExtensionArray):
         return len(self._lengths)
 
     def __getitem__(self, key: Any) -> Any:
+        key = _one_axis(key)
         if isinstance(key, (int, np.integer)):
             length = int(self._lengths[key])
             if length == MISSING:
                 return None
             return tuple(self._names[self._positions[key, :length]].tolist())
-        key = _one_axis(key)
         if not isinstance(key, slice):
             key = check_array_indexer(self, key)
-        return type(self)(self._positions[key], self._lengths[key], self._names)
+        # A slice is copied as masks and index arrays are: no two columns share positions,
+        # so setting a cell in one cannot change another.
+        return type(self)(self._positions[key].copy(), self._lengths[key].copy(), self._names)
 
     def __iter__(self) -> Iterator[Any]:
         for start in range(0, len(self), _STRIDE):
@@ -209,45 +221,67 @@ class FeatureSets(ExtensionArray):
         return type(self)(self._positions.copy(), self._lengths.copy(), self._names)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        """Cells set to a tuple of names (or None), or to another column's cells."""
+        """Cells set to a tuple of names (or a missing value), or to a sequence of them."""
+        if getattr(self, "_readonly", False):
+            raise ValueError("Cannot modify read-only array")
         key = _one_axis(key)
         if not isinstance(key, (slice, int, np.integer)):
             key = check_array_indexer(self, key)
         targets = np.arange(len(self))[key]
         if np.ndim(targets) == 0:
+            if isinstance(value, FeatureSets) and len(value) == 1:  # a[i] = a[j : j + 1]
+                value = value[0]
             targets, values = targets[None], [value]
         elif _missing(value) or _one_cell(value):
             values = [value] * len(targets)  # one tuple of names for every cell
         else:
             values = list(value)
-        new = type(self)._from_sequence(values)
-        if len(new) != np.size(targets):
-            raise ValueError(f"{len(new)} values for {np.size(targets)} cells")
-        merged = type(self)._concat_same_type([self, new])
-        self._names = merged._names
-        width = merged._positions.shape[1]
+        cells = [_cell(v) for v in values]
+        if len(cells) != len(targets):
+            raise ValueError(f"{len(cells)} values for {len(targets)} cells")
+        codes = {name: at for at, name in enumerate(self._names.tolist())}
+        added = [n for n in dict.fromkeys(n for c in cells if c for n in c) if n not in codes]
+        if added:  # the names so far keep their codes: only the new ones are appended
+            codes.update({name: len(codes) + at for at, name in enumerate(added)})
+            self._names = _object_array([*self._names.tolist(), *added])
+        width = max((len(c) for c in cells if c is not None), default=0)
         if width > self._positions.shape[1]:
-            self._positions = np.zeros((len(self), width), np.int32)
-        self._positions[:] = merged._positions[: len(self)]
-        self._positions[targets] = merged._positions[len(self) :]
-        self._lengths[targets] = merged._lengths[len(self) :]
+            wider = np.zeros((len(self), width), dtype=np.int32)
+            wider[:, : self._positions.shape[1]] = self._positions
+            self._positions = wider
+        for at, cell in zip(targets.tolist(), cells, strict=True):
+            self._lengths[at] = MISSING if cell is None else len(cell)
+            if cell:
+                self._positions[at, : len(cell)] = [codes[n] for n in cell]
 
     def _values_for_factorize(self) -> tuple[np.ndarray, Any]:
         return np.asarray(self), None
 
 
 def _one_axis(key: Any) -> Any:
-    """A numpy-style key of one axis (``(key,)``, ``(..., key)``) as the key itself."""
+    """A numpy-style key of one axis (``(key,)``, ``(..., key)``, a 0-d integer array) as
+    the key itself."""
     if isinstance(key, tuple):
         rest = [k for k in key if k is not Ellipsis]
         if len(rest) > 1:
             raise IndexError("a feature-sets column has one axis")
-        return rest[0] if rest else slice(None)
+        key = rest[0] if rest else slice(None)
+    if isinstance(key, np.ndarray) and key.ndim == 0 and key.dtype.kind in "iu":
+        return int(key)
     return key
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return value is None or value is NA or (isinstance(value, float) and value != value)
+
+
+def _cell(value: Any) -> tuple | None:
+    """One cell's value as a tuple of names (None: missing); TypeError for anything else."""
+    if _missing(value):
+        return None
+    if isinstance(value, (tuple, list)) and all(isinstance(n, str) for n in value):
+        return tuple(value)
+    raise TypeError(f"a feature-sets cell is a tuple of names, not {type(value).__name__}")
 
 
 def _one_cell(value: Any) -> bool:

@@ -184,3 +184,63 @@ def test_a_fresh_process_restores_the_column_from_plain_data(tmp_path):
     dtype, cells = done.stdout.split(" ", 2)[:2], done.stdout.split(" ", 2)[2]
     assert " ".join(dtype) == "feature sets"
     assert [tuple(c) for c in json.loads(cells)] == table["features"].tolist()
+
+
+def test_map_and_agg_results_that_are_not_feature_sets_become_object_columns():
+    """pandas tries a ``map`` or ``agg`` result as the column's own type first: a string or a
+    list of tuples is not a cell of names, so the result is an object column, as it was."""
+    table = _sweep_table()
+    joined = table["features"].map("+".join)
+    assert joined.dtype != "feature sets" and joined.loc["v+w"] == "v+w"
+    firsts = table["features"].apply(lambda f: f[0] if f else "")
+    assert firsts.loc["w+x"] == "w"
+    grouped = table.groupby("order")["features"].agg(list)
+    assert grouped.loc[1] == [("v",), ("w",), ("x",), ("y",), ("z",)]
+    kept = table["features"].map(lambda f: f[::-1])  # tuples of names stay feature sets
+    assert str(kept.dtype) == "feature sets" and kept.loc["v+w"] == ("w", "v")
+
+
+def test_cells_that_are_not_tuples_of_names_are_refused():
+    values = column()
+    for bad in ("abc", (("a",),), 3, ("a", 1)):
+        with pytest.raises(TypeError, match="tuple of names"):
+            values[0] = bad
+    with pytest.raises(TypeError):
+        FeatureSets._from_sequence(["abc"])
+    assert list(values) == TUPLES  # nothing changed
+    values[0] = pd.NA
+    assert values[0] is None
+    assert list(pd.array([("a",), pd.NA], dtype="feature sets")) == [("a",), None]
+
+
+def test_a_slice_set_leaves_the_column_it_came_from_alone():
+    values = column()
+    part = values[1:3]
+    part[0] = ("brand", "new", "names", "here")
+    assert part[0] == ("brand", "new", "names", "here")
+    assert list(values) == TUPLES
+    shallow = pd.Series(values).copy(deep=False)
+    pd.Series(values).array[1] = ("d",)
+    assert shallow.iloc[1] in (("a",), ("d",)) and all(isinstance(v, tuple) for v in shallow)
+
+
+def test_read_only_columns_refuse_writes():
+    values = column()
+    values._readonly = True
+    with pytest.raises(ValueError, match="read-only"):
+        values[0] = ("a",)
+
+
+def test_numpy_style_keys_give_cells():
+    values = column()
+    assert values[(0,)] == () and values[(-1,)] == ("b", "c", "d")
+    assert values[np.array(5)] == ("a", "b")
+    assert list(values[..., 5:7]) == TUPLES[5:7]
+    with pytest.raises(IndexError):
+        values[0, 1]
+
+
+def test_a_cell_set_from_a_one_row_slice_takes_its_tuple():
+    values = column()
+    values[1] = values[8:9]
+    assert values[1] == ("b", "c", "d") and values[8] == ("b", "c", "d")
