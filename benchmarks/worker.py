@@ -248,7 +248,7 @@ def task_context(params: dict[str, Any]) -> dict[str, Any]:
     def forward() -> None:
         """The forward passes alone, as the context sweep runs them: the rows' first layer once,
         the probes in chunks of about 16,384 applications, outputs checked."""
-        from pytest_featureprobe.models.dense import RowsInContext
+        from pytest_featureprobe.models.in_context import RowsInContext
 
         fast_rows = RowsInContext(model.shortcut, distinct, columns)
         for active in group.chunks(max(1, 16_384 // len(distinct))):

@@ -13,7 +13,7 @@ The table keeps the sweep's columns (``Sweep``), read over the rows:
 Each distinct row is swept once and counted as often as it occurs. Probes run in chunks of about
 ``chunk_size`` rows x probes, over blocks of ``row_block`` distinct rows whose sums are added, so
 memory is bounded whatever the number of probes and rows. The rows stay sparse (``MultiHot``):
-through the Dense shortcut when the model has one (``models.dense.RowsInContext``: each row's
+through the Dense shortcut when the model has one (``models.in_context.RowsInContext``: each row's
 first layer a sum of weight rows), else the applied rows made dense in bounded blocks for the
 model. Imports contexts, probes and the sweep.
 """

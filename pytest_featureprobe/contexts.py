@@ -24,7 +24,7 @@ from .multihot import MultiHot, concat_ranges
 from .probes import probe_name
 
 if TYPE_CHECKING:
-    from .models.dense import RowsInContext
+    from .models.in_context import RowsInContext
     from .models.probe_model import ProbeModel
 
 ZERO_CONTEXT = "zero"
@@ -260,12 +260,12 @@ def applied_block(
 
 
 def fast_rows(model: ProbeModel, rows: MultiHot, columns: np.ndarray) -> RowsInContext | None:
-    """The Dense shortcut made ready on ``rows`` (``models.dense.RowsInContext``), or None
+    """The Dense shortcut made ready on ``rows`` (``models.in_context.RowsInContext``), or None
     when the model has none."""
     shortcut = getattr(model, "shortcut", None)
     if shortcut is None:
         return None
-    from .models.dense import RowsInContext
+    from .models.in_context import RowsInContext
 
     return RowsInContext(shortcut, rows, columns)
 

@@ -221,12 +221,12 @@ def run_sweep(
 @contextmanager
 def collection_paused() -> Iterator[None]:
     """Python's cyclic garbage collector held off while a shortcut sweep runs and makes its
-    labels (``run_sweep``: not around a user's model, whose garbage may hold cycles): a tuple of
-    names per probe cannot form a cycle, yet every 700 of them start a collection, and the
-    full ones walk every object in the process (TensorFlow's too). All triples of 200
-    features, Keras imported: the labels took about 305 ms, 270 with it held off (holding it
-    off per chunk only saves nothing: the full collections come all the same). The
-    collector's earlier state is restored."""
+    labels (``run_sweep``: not around a user's model, whose garbage may hold cycles): every
+    700 container objects made start a collection, and the full ones walk every object in the
+    process (TensorFlow's too). When the labels still made a tuple a probe, all triples of 200
+    features with Keras imported took about 305 ms, 270 with it held off (holding it off per
+    chunk only saves nothing: the full collections come all the same); the names alone are
+    strings, which it does not track. The collector's earlier state is restored."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

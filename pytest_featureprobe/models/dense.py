@@ -16,14 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..keras_runtime import load_keras
-from ..multihot import MultiHot
-from .first_layer import LONG_RUN, FirstLayer
+from .first_layer import FirstLayer
 from .numpy_layers import (
     NUMPY_ACTIVATIONS,
-    RowVector,
     TailStep,
     activation_step,
-    add_row,
     tail_step,
 )
 from .probe_model import dense_rows
@@ -200,87 +197,6 @@ class DenseShortcut:
     @min_mean_run.setter
     def min_mean_run(self, value: int) -> None:
         self._first.min_mean_run = value
-
-
-class RowsInContext:
-    """Real rows' first layer, ready for probes applied to them (``contexts``): each row's
-    pre-activation, computed once as the bias plus the sum of its weight rows (gathered from the
-    rows' positions: no dense rows), and per categorical column the weight row of the row's
-    value. A probe then adds, per feature f, ``W[f]`` minus the weight row of the value it
-    replaces (a token: ``W[f]`` unless the row has it), which is what the plain pass computes."""
-
-    def __init__(self, shortcut: DenseShortcut, rows: Any, columns: np.ndarray) -> None:
-        self.shortcut = shortcut
-        self.rows = rows if isinstance(rows, MultiHot) else MultiHot.from_dense(rows)
-        self.columns = np.asarray(columns)
-        kernel = shortcut.kernel
-        self.base = weight_sums(kernel, self.rows)
-        self.base += shortcut.bias
-        self.values = {
-            int(c): weight_sums(kernel, self.rows.restrict(self.columns == c))
-            for c in np.unique(self.columns[self.columns >= 0])
-        }
-        # Per position, the rows that hold it (sorted): a token probe subtracts its weight row
-        # again on those rows only.
-        self._starts, self._holders = self.rows.by_position
-
-    def outputs(self, active: np.ndarray) -> np.ndarray:
-        """The network's raw outputs for each probe on every row, (probes x rows, outputs):
-        each block's pre-activations are written straight into the block's buffer (so no
-        probes x rows x hidden array is ever made) and blocks run as the zero-context ones do."""
-        active = np.asarray(active, dtype=np.intp).reshape(len(active), -1)
-        n_rows = len(self.rows)
-
-        def first(start: int, stop: int, hidden: np.ndarray) -> np.ndarray:
-            at = start
-            while at < stop:  # a block may span the rows of several probes
-                probe, row = divmod(at, n_rows)
-                end = min(n_rows, row + stop - at)
-                self._fill(active[probe], row, end, hidden[at - start : at - start + end - row])
-                at += end - row
-            return hidden
-
-        return self.shortcut._blocks(len(active) * n_rows, self.shortcut._plain(first))
-
-    def _fill(self, probe: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
-        """Pre-activations of one probe on rows ``start:stop``, written into ``out``."""
-        source = self.base[start:stop]
-        if len(probe) == 0:
-            np.copyto(out, source)
-        for position in probe:
-            weights = self.shortcut.kernel[position]
-            if stop - start >= LONG_RUN:  # the row over long rows (``RowVector``)
-                add_row(source, RowVector(weights), out)
-            else:
-                np.add(source, weights, out=out)
-            source = out
-            column = int(self.columns[position])
-            if column >= 0:
-                out -= self.values[column][start:stop]
-                continue
-            holders = self._holders[self._starts[position] : self._starts[position + 1]]
-            had = holders[np.searchsorted(holders, start) : np.searchsorted(holders, stop)]
-            if len(had):
-                out[had - start] -= weights
-
-
-def weight_sums(kernel: np.ndarray, rows: MultiHot, max_bytes: int = 16 << 20) -> np.ndarray:
-    """Per row, the sum of the kernel rows of its positions (rows x units, float32): the first
-    layer's product with the multi-hot rows, gathered in blocks of at most about ``max_bytes``
-    (an empty row sums to zeros)."""
-    out = np.zeros((len(rows), kernel.shape[1]), dtype=np.float32)
-    budget = max(1, max_bytes // (4 * max(kernel.shape[1], 1)))  # gathered weight rows a block
-    indptr, lengths, start = rows.indptr, rows.lengths, 0
-    while start < len(rows):
-        stop = int(np.searchsorted(indptr, indptr[start] + budget, side="right")) - 1
-        stop = min(max(stop, start + 1), len(rows))
-        held = np.flatnonzero(lengths[start:stop])
-        if len(held):
-            gathered = kernel[rows.indices[indptr[start] : indptr[stop]]]
-            at = indptr[start:stop][held] - indptr[start]
-            out[start + held] = np.add.reduceat(gathered, at, axis=0)
-        start = stop
-    return out
 
 
 def _numpy_width(width: int, activate: Any, steps: Sequence[TailStep]) -> int | None:

@@ -327,8 +327,9 @@ def test_many_rows_in_context_agree_with_the_plain_pass_on_the_applied_rows():
     """Hundreds of rows a probe: the probe's weight row is added over long rows of a view
     (``numpy_layers.RowVector``); every application still equals the plain first layer."""
     from pytest_featureprobe.contexts import applied, column_ids
-    from pytest_featureprobe.models.dense import DenseShortcut, RowsInContext
+    from pytest_featureprobe.models.dense import DenseShortcut
     from pytest_featureprobe.models.first_layer import LONG_RUN
+    from pytest_featureprobe.models.in_context import RowsInContext
 
     names = (*(f"t{i}" for i in range(30)), "C=c1", "C=c2", "C=c3")
     space = FeatureSpace(names, "tokens", ("C",))
@@ -345,6 +346,59 @@ def test_many_rows_in_context_agree_with_the_plain_pass_on_the_applied_rows():
         got = RowsInContext(shortcut, rows, columns).outputs(probe)
         expected = applied(rows, probe, columns).reshape(-1, len(space)) @ kernel + bias
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("block_rows", [7, 4096])
+def test_a_relu_network_in_context_runs_shifted_and_agrees_with_the_plain_pass(
+    block_rows, monkeypatch
+):
+    """A ReLU chain in context goes through the shifted tail (``max(rest, -c)`` a probe, ``c``
+    carried into the next layer): short and long runs of rows, blocks that end inside one
+    probe's rows and span several, categorical values replaced, tokens some rows already
+    hold. Every application agrees with a float64 plain pass on the applied rows, and with
+    the unshifted path."""
+    from pytest_featureprobe.contexts import applied, column_ids
+    from pytest_featureprobe.models.first_layer import LONG_RUN
+    from pytest_featureprobe.models.in_context import RowsInContext
+
+    from .test_shifted import reference, shortcut_of
+
+    names = (*(f"t{i}" for i in range(12)), "C=c1", "C=c2", "C=c3", "D=d1", "D=d2")
+    space = FeatureSpace(names, "tokens", ("C", "D"))
+    rng = np.random.default_rng(21)
+    layers = [
+        (
+            (rng.normal(size=(a, b)) / np.sqrt(a)).astype(np.float32),
+            rng.normal(size=b).astype(np.float32),
+        )
+        for a, b in ((len(space), 24), (24, 16), (16, 4))
+    ]
+    shortcut = shortcut_of(layers)
+    assert shortcut.shifted is not None
+    shortcut.block_rows = block_rows
+    rows = (rng.random((LONG_RUN + 40, len(space))) < 0.3).astype(np.float32)
+    rows[:, 12:] = 0
+    rows[np.arange(len(rows)), 12 + rng.integers(0, 3, len(rows))] = 1  # one value of C a row
+    some = rng.random(len(rows)) < 0.7  # D is sometimes missing
+    rows[some, 15 + rng.integers(0, 2, some.sum())] = 1
+    columns = column_ids(space)
+    probes = np.array([[0, 3], [0, 12], [2, 13], [12, 15], [5, 16], [1, 11]], dtype=np.intp)
+    calls = []
+    in_context = RowsInContext(shortcut, rows, columns)
+    real = in_context._fill_shifted
+    monkeypatch.setattr(in_context, "_fill_shifted", lambda *a: calls.append(1) or real(*a))
+    got = in_context.outputs(probes)
+    assert calls  # the shifted path ran
+    dense = applied(rows, probes, columns).reshape(-1, len(space))
+    expected = reference(layers, [np.flatnonzero(r) for r in dense])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-6)
+    for single in ([], [4], [14]):  # the zero probe, a token, a categorical value
+        probe = np.array([single], dtype=np.intp)
+        dense = applied(rows, probe, columns).reshape(-1, len(space))
+        expected = reference(layers, [np.flatnonzero(r) for r in dense])
+        np.testing.assert_allclose(in_context.outputs(probe), expected, rtol=0, atol=2e-6)
+    shortcut.shifted = None
+    np.testing.assert_allclose(in_context.outputs(probes), got, rtol=0, atol=2e-6)
 
 
 def test_chunks_predicted_ahead_give_the_same_in_context_table(monkeypatch):

@@ -27,7 +27,7 @@ from pytest_featureprobe.contexts import (
 )
 from pytest_featureprobe.features import FeatureSpace
 from pytest_featureprobe.models import from_callable
-from pytest_featureprobe.models.dense import weight_sums
+from pytest_featureprobe.models.in_context import weight_sums
 from pytest_featureprobe.models.numpy_model import from_dense_weights
 from pytest_featureprobe.multihot import MultiHot
 
