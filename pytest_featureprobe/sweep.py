@@ -243,7 +243,6 @@ class _Labels:
     tuple per probe."""
 
     def __init__(self, space: FeatureSpace) -> None:
-        self._space_names = space.features
         self._names = np.array(space.features, dtype=object)
         self._joined = np.array([f"{name}{SEPARATOR}" for name in space.features], dtype=object)
         self._probe_names: list[np.ndarray] = []
@@ -266,7 +265,7 @@ class _Labels:
         from .feature_sets import FeatureSets
 
         names = np.concatenate(self._probe_names) if self._probe_names else np.array([], object)
-        features = FeatureSets.from_positions(self._positions, self._space_names)
+        features = FeatureSets.from_positions(self._positions, self._names)
         orders = np.repeat(
             np.array([p.shape[1] for p in self._positions], dtype=np.int64),
             [len(p) for p in self._positions],
